@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+/**
+ * The ingest contract (encoder-bridge → packager route), in the spirit of DASH-IF Live Media
+ * Ingest interface 1. See docs/api.md.
+ *
+ *   PUT /ingest/{event}/{pipeline}/{track}/init.mp4   CMAF header
+ *   PUT /ingest/{event}/{pipeline}/{track}/{K}.m4s    CMAF segment K
+ *   Authorization: Bearer $INGEST_TOKEN
+ */
+export const INGEST_PATH_PREFIX = '/ingest';
+
+/** Largest accepted segment body: a 2 s UHD HEVC segment at 40 Mbit/s is about 10 MB. */
+export const MAX_SEGMENT_BYTES = 32 * 1024 * 1024;
+export const MAX_INIT_BYTES = 256 * 1024;
+
+/** Media types accepted on ingest PUTs. */
+export const INGEST_CONTENT_TYPES = ['video/mp4', 'audio/mp4', 'application/mp4', 'application/octet-stream'] as const;
+
+/**
+ * Sent with an init PUT: what the origin cannot read from the init segment itself.
+ * Codecs, timescale and resolution are read from the init by the packager.
+ */
+export const TRACK_META_HEADER = 'x-track-meta';
+export const TrackMeta = z.object({
+  /** Declared bandwidth in bit/s (the ladder rung's target). */
+  bandwidth: z.number().int().positive().max(200_000_000),
+  /** Frames per second as a rational string, e.g. "30" or "30000/1001"; video only. */
+  frameRate: z.string().regex(/^\d+(\/\d+)?$/).optional(),
+  /** BCP-47 language, audio and text. */
+  language: z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/).optional(),
+  /** Human-readable label for track menus. */
+  label: z.string().max(64).optional(),
+});
+export type TrackMeta = z.infer<typeof TrackMeta>;
+
+/** Defects the publisher already knows about (e.g. "short", "no-sync-start"), comma separated. */
+export const DEFECTS_HEADER = 'x-segment-defects';

@@ -1,0 +1,41 @@
+import type { EventConfig } from './event-config.ts';
+
+/**
+ * Everything a manifest needs about one track, gathered at ingest from the init segment (read by
+ * the packager) and the publisher's X-Track-Meta header. The origin builds every manifest from
+ * these records alone, never from media.
+ */
+export interface TrackDescriptor {
+  /** URL-safe track id, e.g. "v540" or "aen". */
+  id: string;
+  kind: 'video' | 'audio' | 'text';
+  /** RFC 6381 codecs string read from the bitstream. */
+  codecs: string;
+  timescale: number;
+  bandwidth: number;
+  width?: number;
+  height?: number;
+  /** Rational string: "30", "30000/1001". */
+  frameRate?: string;
+  sampleRate?: number;
+  channels?: number;
+  language?: string;
+  label?: string;
+}
+
+/** What the manifest writers need about the event at one instant. */
+export interface ManifestInput {
+  eventId: string;
+  config: EventConfig;
+  tracks: TrackDescriptor[];
+  /** Wall-clock time the manifest is generated for (ms since epoch). */
+  nowMs: number;
+  /** Earliest segment number still inside the DVR window that exists for this event. */
+  firstSegment: number;
+  /** Newest published segment number per track id (absent: nothing published yet). */
+  lastSegmentByTrack: Record<string, number>;
+  /** Segment numbers inside [firstSegment, last] that were never produced, per track (HLS EXT-X-GAP). */
+  gapsByTrack?: Record<string, number[]>;
+  /** When the event ended: DASH becomes static, HLS gets ENDLIST. */
+  ended?: boolean;
+}
