@@ -27,6 +27,8 @@ export const errorCodes = {
   SEGMENT_NOT_YET_AVAILABLE: { id: 3003, status: 404 },
   SEGMENT_GONE: { id: 3004, status: 410 },
   OVERLOADED: { id: 3005, status: 503 },
+  // 9xxx: bugs (never expected; logged with details, answered without them)
+  INTERNAL: { id: 9000, status: 500 },
 } as const satisfies Record<string, { id: number; status: number }>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -1,0 +1,58 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { EventId, PipelineId } from '../contract/ids.ts';
+import { ladders } from '../contract/ladder.ts';
+
+/**
+ * Bridge configuration: command-line flags override environment variables, which override the
+ * defaults below (all runnable locally without editing anything). See docs/configuration.md.
+ */
+export const BridgeConfig = z.object({
+  event: EventId.default('demo'),
+  pipeline: PipelineId.default('A'),
+  /** Where the contribution feed is pushed (HTTP PUT/POST of MPEG-TS to /feed). */
+  listenPort: z.coerce.number().int().min(0).max(65535).default(9001),
+  listenHost: z.string().default('127.0.0.1'),
+  /** Base URL of the Worker's ingest route. */
+  ingestUrl: z.url().default('http://127.0.0.1:8787'),
+  /** Local-dev default matches .dev.vars; production uses the Worker secret. */
+  ingestToken: z.string().min(1).default('dev-ingest-token'),
+  ladder: z.string().refine((name) => name in ladders, { message: `ladder must be one of: ${Object.keys(ladders).join(', ')}` }).default('local'),
+  segmentDurationMs: z.coerce.number().int().min(500).max(10_000).default(2000),
+  ffmpegPath: z.string().default('ffmpeg'),
+  restartDelayMs: z.coerce.number().int().min(0).max(60_000).default(1000),
+});
+export type BridgeConfig = z.infer<typeof BridgeConfig>;
+
+const flags = {
+  event: 'BRIDGE_EVENT',
+  pipeline: 'BRIDGE_PIPELINE',
+  'listen-port': 'BRIDGE_LISTEN_PORT',
+  'listen-host': 'BRIDGE_LISTEN_HOST',
+  'ingest-url': 'INGEST_URL',
+  'ingest-token': 'INGEST_TOKEN',
+  ladder: 'BRIDGE_LADDER',
+  'segment-duration-ms': 'SEGMENT_DURATION_MS',
+  ffmpeg: 'FFMPEG_PATH',
+  'restart-delay-ms': 'BRIDGE_RESTART_DELAY_MS',
+} as const;
+
+const camel = (flag: string) => (flag === 'ffmpeg' ? 'ffmpegPath' : flag.replace(/-(\w)/g, (_, c: string) => c.toUpperCase()));
+
+export function loadBridgeConfig(argv: string[], env: NodeJS.ProcessEnv): BridgeConfig {
+  const { values } = parseArgs({
+    args: argv,
+    options: Object.fromEntries(Object.keys(flags).map((f) => [f, { type: 'string' as const }])),
+    strict: true,
+  });
+  const raw: Record<string, unknown> = {};
+  for (const [flag, envName] of Object.entries(flags)) {
+    const value = (values as Record<string, string | undefined>)[flag] ?? env[envName];
+    if (value !== undefined) raw[camel(flag)] = value;
+  }
+  const parsed = BridgeConfig.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(`invalid bridge configuration:\n${parsed.error.issues.map((i) => `  --${String(i.path[0])}: ${i.message}`).join('\n')}`);
+  }
+  return parsed.data;
+}

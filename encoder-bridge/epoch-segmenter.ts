@@ -1,0 +1,105 @@
+import { segmentTicks } from '../contract/epoch.ts';
+import type { TrackDefaults } from '../packager/fragment-reader.ts';
+import { isSync, type Sample } from '../packager/sample.ts';
+import { writeSegment } from '../packager/segment-writer.ts';
+
+export interface EpochSegment {
+  k: number;
+  bytes: Uint8Array;
+  /** What the bridge already knows is wrong (sent to the origin as x-segment-defects). */
+  defects: string[];
+  sampleCount: number;
+  /** tfdt written, ticks since the Unix epoch. */
+  baseMediaDecodeTime: number;
+}
+
+export interface SegmenterOptions {
+  kind: 'video' | 'audio';
+  init: TrackDefaults & { timescale: number };
+  segmentDurationMs: number;
+  /** Segments before this one are partial (this run started inside them) and are dropped. */
+  firstSegment: number;
+  onSegment: (segment: EpochSegment) => void;
+}
+
+/**
+ * Regroups the per-frame fragments ffmpeg writes into epoch segments: segment K holds the samples
+ * whose media time lies in [K·D, (K+1)·D), so it starts with the first sample at or after K·D.
+ * ffmpeg's tfdt starts at 0, so sample times are anchored on the first sample's true media time
+ * (known from the showinfo probe); until the anchor arrives, samples wait.
+ */
+export class EpochSegmenter {
+  private readonly opts: SegmenterOptions;
+  private readonly ticksPerSegment: number;
+  private offset: number | undefined;
+  private pendingAnchor: number | undefined;
+  private waiting: Sample[] = [];
+  private currentK = -1;
+  private current: Sample[] = [];
+
+  constructor(opts: SegmenterOptions) {
+    this.opts = opts;
+    this.ticksPerSegment = segmentTicks(opts.segmentDurationMs, opts.init.timescale);
+  }
+
+  /** The true presentation time (ticks since the epoch) of the first sample ffmpeg will output. */
+  anchor(firstPresentationTicks: number): void {
+    if (this.offset !== undefined) return;
+    this.pendingAnchor = firstPresentationTicks;
+    if (this.waiting.length > 0) this.resolveAnchor();
+  }
+
+  private resolveAnchor(): void {
+    const first = this.waiting[0];
+    this.offset = this.pendingAnchor! - (first.dts + first.compositionOffset);
+    const held = this.waiting;
+    this.waiting = [];
+    for (const s of held) this.place(s);
+  }
+
+  pushSamples(samples: Sample[]): void {
+    for (const s of samples) {
+      if (this.offset === undefined) {
+        this.waiting.push(s);
+        if (this.pendingAnchor !== undefined) this.resolveAnchor();
+      } else {
+        this.place(s);
+      }
+    }
+  }
+
+  /** Drop the unfinished segment: a run that ends mid-segment never publishes a partial one. */
+  end(): void {
+    this.current = [];
+    this.currentK = -1;
+  }
+
+  private place(sample: Sample): void {
+    const dts = sample.dts + this.offset!;
+    const k = Math.floor(dts / this.ticksPerSegment);
+    if (k !== this.currentK) {
+      this.flush();
+      this.currentK = k;
+    }
+    this.current.push({ ...sample, dts });
+  }
+
+  private flush(): void {
+    const k = this.currentK;
+    const samples = this.current;
+    this.current = [];
+    if (samples.length === 0 || k < this.opts.firstSegment) return;
+    const defects: string[] = [];
+    if (this.opts.kind === 'video' && !isSync(samples[0].flags)) defects.push('no-sync-start');
+    const covered = samples.reduce((sum, s) => sum + s.duration, 0);
+    const maxSample = Math.max(...samples.map((s) => s.duration));
+    if (covered < this.ticksPerSegment - maxSample) defects.push('short');
+    this.opts.onSegment({
+      k,
+      defects,
+      sampleCount: samples.length,
+      baseMediaDecodeTime: samples[0].dts,
+      bytes: writeSegment({ sequenceNumber: k % 2 ** 32, trackId: this.opts.init.trackId, baseMediaDecodeTime: samples[0].dts, samples }),
+    });
+  }
+}

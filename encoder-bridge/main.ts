@@ -1,0 +1,56 @@
+import { ladders } from '../contract/ladder.ts';
+import { loadBridgeConfig } from './config.ts';
+import { Pipeline } from './pipeline.ts';
+import { Publisher } from './publisher.ts';
+import { createBridgeServer } from './server.ts';
+
+/** Entry point: `node encoder-bridge/main.ts --event demo --pipeline A` (see --help in docs/operations.md). */
+const config = (() => {
+  try {
+    return loadBridgeConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
+})();
+
+const tag = `[bridge ${config.event}/${config.pipeline}]`;
+const log = (message: string) => console.log(`${new Date().toISOString()} ${tag} ${message}`);
+const ladder = ladders[config.ladder];
+const publisher = new Publisher({
+  ingestUrl: config.ingestUrl,
+  token: config.ingestToken,
+  event: config.event,
+  pipeline: config.pipeline,
+  segmentBudgetMs: config.segmentDurationMs,
+  log,
+});
+const pipeline = new Pipeline({ ladder, segmentDurationMs: config.segmentDurationMs, publisher, ffmpegPath: config.ffmpegPath, restartDelayMs: config.restartDelayMs, log });
+const server = createBridgeServer({
+  pipeline,
+  publisher,
+  segmentDurationMs: config.segmentDurationMs,
+  describe: () => ({ event: config.event, pipeline: config.pipeline, ladder: ladder.name, segmentDurationMs: config.segmentDurationMs }),
+});
+
+server.listen(config.listenPort, config.listenHost, () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.listenPort;
+  log(`listening on http://${config.listenHost}:${port} (feed: PUT /feed), publishing to ${config.ingestUrl}`);
+});
+
+// Progress line every 10 s so a person watching the terminal sees segments flow.
+const progress = setInterval(() => {
+  const s = pipeline.status();
+  const c = publisher.counters;
+  log(`${s.state}: published ${c.published} (last K ${c.lastK ?? '-'}), retried ${c.retried}, failed ${c.failed}, feed lag ${s.feedLagMs ?? '-'} ms, ffmpeg restarts ${s.ffmpegRestarts}`);
+}, 10_000);
+progress.unref();
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    pipeline.stop();
+    server.close();
+    process.exit(0);
+  });
+}

@@ -1,0 +1,139 @@
+import type { Ladder } from '../contract/ladder.ts';
+import { EncoderRun, type TrackProgress } from './encoder-run.ts';
+import type { Publisher } from './publisher.ts';
+import { planTiming, type TimingPlan } from './timing-plan.ts';
+import { TsPacketAligner, firstPts, TS_PACKET_SIZE, ptsOfPacket } from './ts-timestamps.ts';
+import { unwrapPts } from '../contract/epoch.ts';
+
+export interface PipelineOptions {
+  ladder: Ladder;
+  segmentDurationMs: number;
+  publisher: Publisher;
+  ffmpegPath: string;
+  /** Wait at least this long before starting ffmpeg again after it died. */
+  restartDelayMs: number;
+  log: (message: string) => void;
+}
+
+export interface PipelineStatus {
+  state: 'idle' | 'starting' | 'encoding' | 'restarting';
+  feedBytes: number;
+  /** How far the feed's UTC stamps are behind our clock (ms), from the latest PTS seen. */
+  feedLagMs: number | undefined;
+  ffmpegRestarts: number;
+  run?: { pid?: number; firstSegment: number; startedAt: string; tracks: Record<string, TrackProgress> };
+  lastExit?: string;
+}
+
+/**
+ * Supervises the encoder for one event pipeline: takes the contribution feed (MPEG-TS bytes from
+ * any ingest protocol), starts ffmpeg when the feed's clock is known, restarts it when it dies
+ * and rejoins at the live edge with the same numbering.
+ */
+export class Pipeline {
+  private readonly opts: PipelineOptions;
+  private aligner = new TsPacketAligner();
+  private run: EncoderRun | undefined;
+  private plan: TimingPlan | undefined;
+  private restartNotBefore = 0;
+  private feedBytes = 0;
+  private feedLagMs: number | undefined;
+  private restarts = 0;
+  private lastExit: string | undefined;
+  private drainWaiters: (() => void)[] = [];
+
+  constructor(opts: PipelineOptions) {
+    this.opts = opts;
+  }
+
+  /** Accept feed bytes. Returns false when the caller should wait for `drained()`. */
+  feed(chunk: Uint8Array): boolean {
+    this.feedBytes += chunk.byteLength;
+    const packets = this.aligner.push(chunk);
+    if (packets.length === 0) return true;
+    this.trackLag(packets);
+    if (!this.run) return this.maybeStart(packets);
+    return this.run.write(packets);
+  }
+
+  /** Resolves when the encoder has room again. */
+  drained(): Promise<void> {
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** The feed connection ended: flush the encoder; a new connection starts a new run. */
+  endOfFeed(): void {
+    this.aligner = new TsPacketAligner();
+    this.run?.endInput();
+  }
+
+  /** Kill the encoder (used by tests and on shutdown). */
+  stop(): void {
+    this.run?.kill();
+  }
+
+  status(): PipelineStatus {
+    const run = this.run;
+    return {
+      state: run ? 'encoding' : Date.now() < this.restartNotBefore ? 'restarting' : 'idle',
+      feedBytes: this.feedBytes,
+      feedLagMs: this.feedLagMs,
+      ffmpegRestarts: this.restarts,
+      lastExit: this.lastExit,
+      run: run && this.plan
+        ? { pid: run.pid, firstSegment: this.plan.firstSegment, startedAt: new Date(run.startedAt).toISOString(), tracks: Object.fromEntries(run.tracks) }
+        : undefined,
+    };
+  }
+
+  private trackLag(packets: Uint8Array): void {
+    for (let p = packets.length - TS_PACKET_SIZE; p >= 0; p -= TS_PACKET_SIZE) {
+      const pts = ptsOfPacket(packets.subarray(p, p + TS_PACKET_SIZE));
+      if (pts !== undefined) {
+        const now = Date.now();
+        this.feedLagMs = Math.round(now - unwrapPts(pts, now).ticks / 90);
+        return;
+      }
+    }
+  }
+
+  private maybeStart(packets: Uint8Array): boolean {
+    if (Date.now() < this.restartNotBefore) return true;
+    const pts = firstPts(packets);
+    if (pts === undefined) return true;
+    const plan = planTiming({ firstPts33: pts, nowMs: Date.now(), segmentDurationMs: this.opts.segmentDurationMs, audioSampleRate: 48_000 });
+    this.plan = plan;
+    this.opts.log(`starting ffmpeg: first segment ${plan.firstSegment}, base ${new Date(plan.baseMs).toISOString()}`);
+    const run = new EncoderRun({
+      ladder: this.opts.ladder,
+      plan,
+      segmentDurationMs: this.opts.segmentDurationMs,
+      publisher: this.opts.publisher,
+      ffmpegPath: this.opts.ffmpegPath,
+      log: this.opts.log,
+      onExit: (code, signal) => {
+        if (this.run !== run) return;
+        this.run = undefined;
+        this.lastExit = `${new Date().toISOString()} code=${code} signal=${signal}`;
+        const expected = code === 0;
+        if (!expected) {
+          this.restarts++;
+          this.restartNotBefore = Date.now() + this.opts.restartDelayMs;
+          this.opts.log(`ffmpeg exited unexpectedly (code ${code}, signal ${signal}); restarting when the feed continues`);
+        } else {
+          this.opts.log('ffmpeg finished (end of feed)');
+        }
+        this.releaseDrain();
+      },
+    });
+    run.stdin.on('drain', () => this.releaseDrain());
+    this.run = run;
+    return run.write(packets);
+  }
+
+  private releaseDrain(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+  }
+}

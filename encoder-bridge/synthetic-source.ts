@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import { parseArgs } from 'node:util';
+
+/**
+ * The synthetic venue: an ffmpeg test pattern with a burnt-in UTC clock and a 1 kHz tone, pushed
+ * as MPEG-TS over HTTP to an encoder bridge, the way a contribution encoder would.
+ *
+ * UTC per frame is carried in the MPEG-TS PTS itself: the source starts on a whole second T0 and
+ * stamps frame n with PTS = (T0 + n/fps)·90 kHz mod 2^33 (`-output_ts_offset T0`, no mux delay).
+ * Why not SEI: ffmpeg 5.1's CLI cannot write a per-frame changing SEI value, and the PTS is
+ * carried on every frame, survives any TS remux, and the bridge unwraps it unambiguously while
+ * the two clocks agree within ±13 h. See docs/architecture.md "Carrying UTC".
+ */
+const { values } = parseArgs({
+  options: {
+    push: { type: 'string', default: 'http://127.0.0.1:9001/feed' },
+    fps: { type: 'string', default: '30' },
+    size: { type: 'string', default: '960x540' },
+    ffmpeg: { type: 'string', default: process.env.FFMPEG_PATH ?? 'ffmpeg' },
+    /** Stop after this many seconds (0: run until killed). */
+    duration: { type: 'string', default: '0' },
+  },
+});
+
+export function sourceArgs(opts: { t0: number; fps: string; size: string; push: string[]; durationSeconds: number }): string[] {
+  const clock = `drawtext=text='UTC %{pts\\:gmtime\\:${opts.t0}\\:%H\\\\\\:%M\\\\\\:%S}  frame %{n}':fontsize=40:fontcolor=white:box=1:boxcolor=black@0.7:x=24:y=24`;
+  const [num, den = '1'] = opts.fps.split('/');
+  const gop = Math.round(Number(num) / Number(den)); // one keyframe a second: a bridge can join within 1 s
+  return [
+    '-hide_banner', '-loglevel', 'warning', '-nostdin', '-re',
+    '-f', 'lavfi', '-i', `testsrc2=size=${opts.size}:rate=${opts.fps}`,
+    '-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000',
+    ...(opts.durationSeconds > 0 ? ['-t', String(opts.durationSeconds)] : []),
+    '-vf', clock,
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(gop), '-b:v', '4000k',
+    '-c:a', 'aac', '-b:a', '128k', '-ac', '2',
+    '-output_ts_offset', String(opts.t0),
+    ...opts.push.flatMap((url) => ['-f', 'mpegts', '-muxdelay', '0', '-muxpreload', '0', ...(url.startsWith('http') ? ['-method', 'PUT'] : []), url]),
+  ];
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  // Start on a whole second so that, at integer frame rates, frames sit on the epoch grid.
+  const t0 = Math.ceil(Date.now() / 1000) + 1;
+  await new Promise((r) => setTimeout(r, t0 * 1000 - Date.now()));
+  const args = sourceArgs({ t0, fps: values.fps!, size: values.size!, push: [values.push!], durationSeconds: Number(values.duration) });
+  const child = spawn(values.ffmpeg!, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  console.log(`${new Date().toISOString()} [source] test pattern ${values.size}@${values.fps} fps from UTC ${t0} → ${values.push}`);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill('SIGTERM'));
+  child.on('exit', (code) => process.exit(code ?? 0));
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { PTS_WRAP, wrapPts } from '../contract/epoch.ts';
+import { AAC_FRAME_SAMPLES, planTiming } from './timing-plan.ts';
+
+const D = 2000;
+
+describe('planTiming', () => {
+  it('maps the wrapped PTS of a frame to t = UTC − base with base on a boundary', () => {
+    const utcMs = 1_795_594_052_000; // an even second: on the 2 s grid
+    const pts = wrapPts(utcMs * 90);
+    const plan = planTiming({ firstPts33: pts, nowMs: utcMs + 300, segmentDurationMs: D, audioSampleRate: 48_000 });
+    expect(plan.baseMs % D).toBe(0);
+    // ffmpeg computes t = pts + itsoffset; for the first frame that is UTC − base
+    const t = pts / 90_000 + Number(plan.itsOffset);
+    expect(t).toBeCloseTo((utcMs - plan.baseMs) / 1000, 5);
+  });
+
+  it('starts on the first boundary that leaves the lead-in before it', () => {
+    const utcMs = 1_795_594_053_500; // 1.5 s into a segment
+    const plan = planTiming({ firstPts33: wrapPts(utcMs * 90), nowMs: utcMs, segmentDurationMs: D, audioSampleRate: 48_000, leadInMs: 1200 });
+    expect(plan.baseMs).toBe(1_795_594_052_000);
+    expect(plan.startSeconds).toBe(4); // 1.5 + 1.2 = 2.7 → next boundary at 4
+    expect(plan.firstSegment).toBe((1_795_594_052_000 + 4000) / D);
+    expect(plan.videoTrimPts).toBe(4 * 90_000);
+  });
+
+  it('puts audio on the AAC frame grid counted from the Unix epoch, at or after the start', () => {
+    const utcMs = 1_795_594_052_000;
+    const plan = planTiming({ firstPts33: wrapPts(utcMs * 90), nowMs: utcMs, segmentDurationMs: D, audioSampleRate: 48_000 });
+    const absolute = (plan.baseMs * 48) + plan.audioTrimPts;
+    expect(absolute % AAC_FRAME_SAMPLES).toBe(0);
+    const boundary = (plan.baseMs + plan.startSeconds * 1000) * 48;
+    expect(absolute).toBeGreaterThanOrEqual(boundary);
+    expect(absolute - boundary).toBeLessThan(AAC_FRAME_SAMPLES);
+  });
+
+  it('chooses the wrap count from the local clock even across a 33-bit wrap', () => {
+    // a PTS just before the wrap while the local clock is just after it
+    const wrapUtcTicks = Math.ceil((1_795_594_052_000 * 90) / PTS_WRAP) * PTS_WRAP;
+    const frameTicks = wrapUtcTicks - 90_000 * 4; // 4 s before the wrap instant
+    const plan = planTiming({ firstPts33: wrapPts(frameTicks), nowMs: (wrapUtcTicks + 90_000) / 90, segmentDurationMs: D, audioSampleRate: 48_000 });
+    const t = wrapPts(frameTicks) / 90_000 + Number(plan.itsOffset);
+    expect(plan.baseMs + t * 1000).toBeCloseTo(frameTicks / 90, 1);
+  });
+});

@@ -1,0 +1,56 @@
+import { PTS_CLOCK_HZ, PTS_WRAP, unwrapPts } from '../contract/epoch.ts';
+
+/**
+ * How one ffmpeg run maps the feed's clock onto the epoch grid.
+ *
+ * ffmpeg runs with -copyts and -itsoffset so that its timestamps are `t = UTC − base`, where base
+ * is a segment boundary just before the feed's first PTS: small numbers, and boundaries fall on
+ * multiples of D. Video and audio are trimmed to start exactly at a later boundary S (the first
+ * segment this run publishes), leaving enough feed before S for the decoder to find a keyframe.
+ */
+export interface TimingPlan {
+  /** UTC (ms) that ffmpeg's t=0 stands for; a multiple of D. */
+  baseMs: number;
+  /** -itsoffset value: turns the wrapped 33-bit PTS into t = UTC − base. */
+  itsOffset: string;
+  /** t (seconds, a multiple of D) where both tracks start: the first segment boundary of this run. */
+  startSeconds: number;
+  /** The first segment number this run can publish complete. */
+  firstSegment: number;
+  /** trim start for video, in 90 kHz ticks of t. */
+  videoTrimPts: number;
+  /** atrim start for audio, in samples of t: the first AAC frame-grid point at or after S. */
+  audioTrimPts: number;
+}
+
+/** AAC-LC frames are 1024 samples; the frame grid is anchored at the Unix epoch so that every pipeline cuts audio identically. */
+export const AAC_FRAME_SAMPLES = 1024;
+
+export function planTiming(opts: {
+  firstPts33: number;
+  nowMs: number;
+  segmentDurationMs: number;
+  audioSampleRate: number;
+  /** Feed needed before S so the decoder has a keyframe (the contribution GOP is 1 s). */
+  leadInMs?: number;
+}): TimingPlan {
+  const d = opts.segmentDurationMs;
+  const { wraps, ticks } = unwrapPts(opts.firstPts33, opts.nowMs);
+  const firstMs = ticks / (PTS_CLOCK_HZ / 1000);
+  const baseMs = Math.floor(firstMs / d) * d;
+  const startMs = d * Math.ceil((firstMs - baseMs + (opts.leadInMs ?? 1200)) / d);
+  const offsetTicks = wraps * PTS_WRAP - baseMs * (PTS_CLOCK_HZ / 1000);
+  const rate = opts.audioSampleRate;
+  if ((baseMs * rate) % 1000 !== 0 || (startMs * rate) % 1000 !== 0) throw new RangeError(`D=${d} ms is not a whole number of samples at ${rate} Hz`);
+  const baseSamples = (baseMs * rate) / 1000;
+  const startSamples = (startMs * rate) / 1000;
+  const gridPoint = Math.ceil((baseSamples + startSamples) / AAC_FRAME_SAMPLES) * AAC_FRAME_SAMPLES;
+  return {
+    baseMs,
+    itsOffset: (offsetTicks / PTS_CLOCK_HZ).toFixed(6),
+    startSeconds: startMs / 1000,
+    firstSegment: (baseMs + startMs) / d,
+    videoTrimPts: (startMs * PTS_CLOCK_HZ) / 1000,
+    audioTrimPts: gridPoint - baseSamples,
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * Just enough MPEG-TS parsing to read the presentation timestamps the contribution encoder
+ * stamped from UTC. The bridge needs one PTS before it starts ffmpeg (to compute the epoch offset)
+ * and keeps sniffing to report how far the feed's clock is behind ours.
+ */
+export const TS_PACKET_SIZE = 188;
+const SYNC_BYTE = 0x47;
+
+/** PTS (33-bit, 90 kHz) of the first PES header in this 188-byte packet, if it starts one. */
+export function ptsOfPacket(packet: Uint8Array): number | undefined {
+  if (packet.length < TS_PACKET_SIZE || packet[0] !== SYNC_BYTE) return undefined;
+  const payloadUnitStart = (packet[1] & 0x40) !== 0;
+  if (!payloadUnitStart) return undefined;
+  const adaptation = (packet[3] >> 4) & 0x3;
+  let p = 4;
+  if (adaptation === 2) return undefined; // adaptation field only, no payload
+  if (adaptation === 3) p += 1 + packet[4];
+  if (p + 14 > TS_PACKET_SIZE) return undefined;
+  // PES start code 00 00 01 and a stream id for audio (0xC0–0xDF) or video (0xE0–0xEF).
+  if (packet[p] !== 0 || packet[p + 1] !== 0 || packet[p + 2] !== 1) return undefined;
+  const streamId = packet[p + 3];
+  if (streamId < 0xc0 || streamId > 0xef) return undefined;
+  const ptsDtsFlags = packet[p + 7] >> 6;
+  if (ptsDtsFlags < 2) return undefined;
+  const b = packet.subarray(p + 9, p + 14);
+  // 33 bits spread over 5 bytes with marker bits; multiply instead of shifting past 32 bits.
+  return (
+    ((b[0] >> 1) & 0x07) * 2 ** 30 +
+    ((b[1] << 7) | (b[2] >> 1)) * 2 ** 15 +
+    ((b[3] << 7) | (b[4] >> 1))
+  );
+}
+
+/**
+ * Re-chunks an arbitrary byte stream into whole TS packets, resynchronising on the sync byte
+ * when the stream is cut mid-packet (a push reconnect, a restart).
+ */
+export class TsPacketAligner {
+  private pending: Uint8Array = new Uint8Array(0);
+
+  /** Whole packets contained in what has arrived so far. */
+  push(chunk: Uint8Array): Uint8Array {
+    let data = chunk;
+    if (this.pending.length > 0) {
+      data = new Uint8Array(this.pending.length + chunk.length);
+      data.set(this.pending);
+      data.set(chunk, this.pending.length);
+    }
+    let start = 0;
+    while (start < data.length && !(data[start] === SYNC_BYTE && (start + TS_PACKET_SIZE >= data.length || data[start + TS_PACKET_SIZE] === SYNC_BYTE))) {
+      start++;
+    }
+    const whole = Math.floor((data.length - start) / TS_PACKET_SIZE) * TS_PACKET_SIZE;
+    this.pending = data.slice(start + whole);
+    return data.subarray(start, start + whole);
+  }
+}
+
+/** The first PTS found in a run of whole packets. */
+export function firstPts(packets: Uint8Array): number | undefined {
+  for (let p = 0; p + TS_PACKET_SIZE <= packets.length; p += TS_PACKET_SIZE) {
+    const pts = ptsOfPacket(packets.subarray(p, p + TS_PACKET_SIZE));
+    if (pts !== undefined) return pts;
+  }
+  return undefined;
+}
