@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { EventId, PipelineId } from '../contract/ids.ts';
 import { ladders } from '../contract/ladder.ts';
+import { RtpPortPair } from './rtp/rtp-options.ts';
 
 /**
  * Bridge configuration: command-line flags override environment variables, which override the
@@ -21,6 +22,10 @@ export const BridgeConfig = z.object({
   segmentDurationMs: z.coerce.number().int().min(500).max(10_000).default(2000),
   ffmpegPath: z.string().default('ffmpeg'),
   restartDelayMs: z.coerce.number().int().min(0).max(60_000).default(1000),
+  /** Two-path RTP contribution (SMPTE 2022-7): UDP ports of path 1 and path 2, bound on listenHost. Unset: HTTP push only. */
+  rtpPorts: RtpPortPair.optional(),
+  /** Largest delay difference between the two RTP paths that is still merged without loss. */
+  rtpSkewMs: z.coerce.number().int().min(10).max(5000).default(200),
 });
 export type BridgeConfig = z.infer<typeof BridgeConfig>;
 
@@ -35,6 +40,8 @@ const flags = {
   'segment-duration-ms': 'SEGMENT_DURATION_MS',
   ffmpeg: 'FFMPEG_PATH',
   'restart-delay-ms': 'BRIDGE_RESTART_DELAY_MS',
+  'rtp-ports': 'BRIDGE_RTP_PORTS',
+  'rtp-skew-ms': 'BRIDGE_RTP_SKEW_MS',
 } as const;
 
 const camel = (flag: string) => (flag === 'ffmpeg' ? 'ffmpegPath' : flag.replace(/-(\w)/g, (_, c: string) => c.toUpperCase()));

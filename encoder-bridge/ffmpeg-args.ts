@@ -48,8 +48,11 @@ export function buildFfmpegArgs(ladder: Ladder, plan: TimingPlan, segmentDuratio
       '-c:v', 'libx264', '-preset', r.preset, '-tune', 'zerolatency', '-profile:v', r.profile,
       '-b:v', `${r.bitrateKbps}k`, '-maxrate', `${Math.round(r.bitrateKbps * 1.2)}k`, '-bufsize', `${r.bitrateKbps * 2}k`,
       // Keyframes only where a segment starts: at S and every D after it. Closed GOPs, IDR.
+      // ffmpeg's t here counts from the first encoded frame (which falls firstFrameOffset after
+      // S), and is computed in floating point; half a millisecond of slack, far less than a
+      // frame, keeps a frame exactly on a boundary the keyframe.
       '-g', '9999', '-keyint_min', '9999', '-sc_threshold', '0', '-forced-idr', '1',
-      '-force_key_frames', `expr:gte(t,${plan.startSeconds}+n_forced*${d})`,
+      '-force_key_frames', `expr:gte(t,n_forced*${d}-${plan.firstFrameOffsetSeconds.toFixed(6)}-0.0005)`,
       '-fps_mode', 'passthrough', '-video_track_timescale', '90000',
       ...FMP4, `pipe:${fd}`,
     );

@@ -2,6 +2,7 @@ import { ladders } from '../contract/ladder.ts';
 import { loadBridgeConfig } from './config.ts';
 import { Pipeline } from './pipeline.ts';
 import { Publisher } from './publisher.ts';
+import { DualPathReceiver } from './rtp/dual-path-receiver.ts';
 import { createBridgeServer } from './server.ts';
 
 /** Entry point: `node encoder-bridge/main.ts --event demo --pipeline A` (see --help in docs/operations.md). */
@@ -26,11 +27,36 @@ const publisher = new Publisher({
   log,
 });
 const pipeline = new Pipeline({ ladder, segmentDurationMs: config.segmentDurationMs, publisher, ffmpegPath: config.ffmpegPath, restartDelayMs: config.restartDelayMs, log });
+// Two-path RTP contribution (SMPTE 2022-7) when ports are configured; HTTP push stays available.
+const rtp = config.rtpPorts
+  ? new DualPathReceiver({
+      ports: config.rtpPorts,
+      host: config.listenHost,
+      skewMs: config.rtpSkewMs,
+      onPayload: (ts) => void pipeline.feed(ts), // UDP cannot be paused: the pipeline buffers
+      onStreamEnd: () => pipeline.endOfFeed(),
+      log,
+    })
+  : undefined;
+if (rtp) {
+  try {
+    await rtp.start();
+  } catch (err) {
+    console.error(`cannot bind RTP ports ${config.rtpPorts!.join(',')}: ${(err as Error).message}`);
+    process.exit(2);
+  }
+}
 const server = createBridgeServer({
   pipeline,
   publisher,
   segmentDurationMs: config.segmentDurationMs,
-  describe: () => ({ event: config.event, pipeline: config.pipeline, ladder: ladder.name, segmentDurationMs: config.segmentDurationMs }),
+  describe: () => ({
+    event: config.event,
+    pipeline: config.pipeline,
+    ladder: ladder.name,
+    segmentDurationMs: config.segmentDurationMs,
+    contribution: { httpPush: '/feed', rtp: rtp?.status() ?? null },
+  }),
 });
 
 server.listen(config.listenPort, config.listenHost, () => {
@@ -43,13 +69,16 @@ server.listen(config.listenPort, config.listenHost, () => {
 const progress = setInterval(() => {
   const s = pipeline.status();
   const c = publisher.counters;
-  log(`${s.state}: published ${c.published} (last K ${c.lastK ?? '-'}), retried ${c.retried}, failed ${c.failed}, feed lag ${s.feedLagMs ?? '-'} ms, ffmpeg restarts ${s.ffmpegRestarts}`);
+  const r = rtp?.status();
+  const rtpLine = r ? `, rtp merged lost ${r.merged.lost} (${Object.entries(r.paths).map(([p, v]) => `${p} lost ${v.lost}`).join(', ')})` : '';
+  log(`${s.state}: published ${c.published} (last K ${c.lastK ?? '-'}), retried ${c.retried}, failed ${c.failed}, feed lag ${s.feedLagMs ?? '-'} ms, ffmpeg restarts ${s.ffmpegRestarts}${rtpLine}`);
 }, 10_000);
 progress.unref();
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     pipeline.stop();
+    void rtp?.stop();
     server.close();
     process.exit(0);
   });

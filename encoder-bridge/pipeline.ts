@@ -2,7 +2,7 @@ import type { Ladder } from '../contract/ladder.ts';
 import { EncoderRun, type TrackProgress } from './encoder-run.ts';
 import type { Publisher } from './publisher.ts';
 import { planTiming, type TimingPlan } from './timing-plan.ts';
-import { TsPacketAligner, firstPts, TS_PACKET_SIZE, ptsOfPacket } from './ts-timestamps.ts';
+import { TsPacketAligner, firstPts, TS_PACKET_SIZE, ptsOfPacket, videoFrameGrid, videoPtsValues } from './ts-timestamps.ts';
 import { unwrapPts } from '../contract/epoch.ts';
 
 export interface PipelineOptions {
@@ -97,13 +97,32 @@ export class Pipeline {
     }
   }
 
+  /** Feed held while learning the video frame grid, handed to ffmpeg when it starts. */
+  private held: Uint8Array[] = [];
+  private heldVideoPts: number[] = [];
+
   private maybeStart(packets: Uint8Array): boolean {
     if (Date.now() < this.restartNotBefore) return true;
-    const pts = firstPts(packets);
-    if (pts === undefined) return true;
-    const plan = planTiming({ firstPts33: pts, nowMs: Date.now(), segmentDurationMs: this.opts.segmentDurationMs, audioSampleRate: 48_000 });
+    if (this.held.length === 0 && firstPts(packets) === undefined) return true;
+    // Hold about half a second of feed to learn the video frame grid (its phase against the
+    // epoch decides where keyframes go), then start ffmpeg with all of it.
+    this.held.push(packets);
+    this.heldVideoPts.push(...videoPtsValues(packets));
+    if (this.heldVideoPts.length < 16) return true;
+    const held = this.held;
+    const grid = videoFrameGrid(this.heldVideoPts);
+    this.held = [];
+    this.heldVideoPts = [];
+    const pts = firstPts(held[0])!;
+    const plan = planTiming({
+      firstPts33: pts,
+      nowMs: Date.now(),
+      segmentDurationMs: this.opts.segmentDurationMs,
+      audioSampleRate: 48_000,
+      videoGrid: grid && { pts33: grid.pts, frameTicks: grid.frameTicks },
+    });
     this.plan = plan;
-    this.opts.log(`starting ffmpeg: first segment ${plan.firstSegment}, base ${new Date(plan.baseMs).toISOString()}`);
+    this.opts.log(`starting ffmpeg: first segment ${plan.firstSegment}, base ${new Date(plan.baseMs).toISOString()}, first frame ${(plan.firstFrameOffsetSeconds * 1000).toFixed(2)} ms after it`);
     const run = new EncoderRun({
       ladder: this.opts.ladder,
       plan,
@@ -128,7 +147,9 @@ export class Pipeline {
     });
     run.stdin.on('drain', () => this.releaseDrain());
     this.run = run;
-    return run.write(packets);
+    let ok = true;
+    for (const chunk of held) ok = run.write(chunk) && ok;
+    return ok;
   }
 
   private releaseDrain(): void {

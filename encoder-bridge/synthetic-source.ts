@@ -1,9 +1,14 @@
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { DualPathSender } from './rtp/dual-path-sender.ts';
+import { DropProbability, OutageSeconds, RtpDestinations } from './rtp/rtp-options.ts';
 
 /**
  * The synthetic venue: an ffmpeg test pattern with a burnt-in UTC clock and a 1 kHz tone, pushed
- * as MPEG-TS over HTTP to an encoder bridge, the way a contribution encoder would.
+ * as MPEG-TS over HTTP to an encoder bridge, the way a contribution encoder would — or, with
+ * `--rtp host:port1,host:port2`, sent as RTP over two paths (SMPTE 2022-7), optionally impaired
+ * with `--drop 0.1` and `--cut-path1 fromSec:toSec` to show the seamless merge at work.
  *
  * UTC per frame is carried in the MPEG-TS PTS itself: the source starts on a whole second T0 and
  * stamps frame n with PTS = (T0 + n/fps)·90 kHz mod 2^33 (`-output_ts_offset T0`, no mux delay).
@@ -11,16 +16,27 @@ import { parseArgs } from 'node:util';
  * carried on every frame, survives any TS remux, and the bridge unwraps it unambiguously while
  * the two clocks agree within ±13 h. See docs/architecture.md "Carrying UTC".
  */
-const { values } = parseArgs({
-  options: {
-    push: { type: 'string', default: 'http://127.0.0.1:9001/feed' },
-    fps: { type: 'string', default: '30' },
-    size: { type: 'string', default: '960x540' },
-    ffmpeg: { type: 'string', default: process.env.FFMPEG_PATH ?? 'ffmpeg' },
-    /** Stop after this many seconds (0: run until killed). */
-    duration: { type: 'string', default: '0' },
-  },
-});
+// Parsed only when run as a program, so tests can import sourceArgs without their argv being read.
+const parseFlags = () =>
+  parseArgs({
+    options: {
+      push: { type: 'string', default: 'http://127.0.0.1:9001/feed' },
+      fps: { type: 'string', default: '30' },
+      size: { type: 'string', default: '960x540' },
+      ffmpeg: { type: 'string', default: process.env.FFMPEG_PATH ?? 'ffmpeg' },
+      /** Stop after this many seconds (0: run until killed). */
+      duration: { type: 'string', default: '0' },
+      /** Two-path RTP instead of HTTP push: host:port1,host:port2 (SMPTE 2022-7 contribution). */
+      rtp: { type: 'string' },
+      /** With --rtp: drop this share of packets on each path (different packets per path). */
+      drop: { type: 'string', default: '0' },
+      /** With --rtp: path 1 sends nothing from fromSec to toSec after the first packet. */
+      'cut-path1': { type: 'string' },
+      'cut-path2': { type: 'string' },
+      /** With --rtp: PRNG seed for --drop, so a demo run is reproducible. */
+      seed: { type: 'string', default: '1' },
+    },
+  }).values;
 
 export function sourceArgs(opts: { t0: number; fps: string; size: string; push: string[]; durationSeconds: number }): string[] {
   const clock = `drawtext=text='UTC %{pts\\:gmtime\\:${opts.t0}\\:%H\\\\\\:%M\\\\\\:%S}  frame %{n}':fontsize=40:fontcolor=white:box=1:boxcolor=black@0.7:x=24:y=24`;
@@ -41,11 +57,33 @@ export function sourceArgs(opts: { t0: number; fps: string; size: string; push: 
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   // Start on a whole second so that, at integer frame rates, frames sit on the epoch grid.
+  const values = parseFlags();
+  const rtp = values.rtp === undefined ? undefined : rtpSenderFromFlags(values);
   const t0 = Math.ceil(Date.now() / 1000) + 1;
   await new Promise((r) => setTimeout(r, t0 * 1000 - Date.now()));
-  const args = sourceArgs({ t0, fps: values.fps!, size: values.size!, push: [values.push!], durationSeconds: Number(values.duration) });
-  const child = spawn(values.ffmpeg!, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-  console.log(`${new Date().toISOString()} [source] test pattern ${values.size}@${values.fps} fps from UTC ${t0} → ${values.push}`);
+  const args = sourceArgs({ t0, fps: values.fps!, size: values.size!, push: [rtp ? 'pipe:1' : values.push!], durationSeconds: Number(values.duration) });
+  const child = spawn(values.ffmpeg!, args, { stdio: ['ignore', rtp ? 'pipe' : 'inherit', 'inherit'] });
+  console.log(`${new Date().toISOString()} [source] test pattern ${values.size}@${values.fps} fps from UTC ${t0} → ${rtp ? `RTP ${values.rtp}` : values.push}`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill('SIGTERM'));
-  child.on('exit', (code) => process.exit(code ?? 0));
+  const sent = rtp?.pipeFrom(child.stdout!);
+  child.on('exit', async (code) => {
+    await sent;
+    if (rtp) console.log(`${new Date().toISOString()} [source] RTP packets ${rtp.counters.packets}: ${rtp.counters.paths.map((p, i) => `path ${i + 1} sent ${p.sent}, dropped ${p.dropped}, cut ${p.cut}`).join('; ')}`);
+    process.exit(code ?? 0);
+  });
+}
+
+function rtpSenderFromFlags(values: ReturnType<typeof parseFlags>): DualPathSender {
+  const parsed = z
+    .object({ rtp: RtpDestinations, drop: DropProbability, seed: z.coerce.number().int(), cut1: OutageSeconds.optional(), cut2: OutageSeconds.optional() })
+    .safeParse({ rtp: values.rtp, drop: values.drop, seed: values.seed, cut1: values['cut-path1'], cut2: values['cut-path2'] });
+  if (!parsed.success) {
+    console.error(`invalid source flags:\n${parsed.error.issues.map((i) => `  --${String(i.path[0])}: ${i.message}`).join('\n')}`);
+    process.exit(2);
+  }
+  const { rtp, drop, seed, cut1, cut2 } = parsed.data;
+  return new DualPathSender({
+    destinations: rtp,
+    impairment: { seed, paths: [{ drop, outages: cut1 ? [cut1] : [] }, { drop, outages: cut2 ? [cut2] : [] }] },
+  });
 }

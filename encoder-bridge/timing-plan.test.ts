@@ -43,3 +43,22 @@ describe('planTiming', () => {
     expect(plan.baseMs + t * 1000).toBeCloseTo(frameTicks / 90, 1);
   });
 });
+
+describe('planTiming with the feed\'s frame grid', () => {
+  it('is 0 when frames sit on the epoch grid (30 fps from a whole second)', () => {
+    const utcMs = 1_795_594_053_500;
+    const pts = wrapPts(utcMs * 90);
+    const plan = planTiming({ firstPts33: pts, nowMs: utcMs, segmentDurationMs: D, audioSampleRate: 48_000, videoGrid: { pts33: pts, frameTicks: 3000 } });
+    expect(plan.firstFrameOffsetSeconds).toBe(0);
+  });
+
+  it('is the distance to the first 29.97 frame after S, less than one frame', () => {
+    const t0 = 1_795_594_053_000; // frames at t0 + n·1001/30000 s
+    const pts = wrapPts(t0 * 90);
+    const plan = planTiming({ firstPts33: pts, nowMs: t0, segmentDurationMs: D, audioSampleRate: 48_000, videoGrid: { pts33: pts, frameTicks: 3003 } });
+    const startTicks = (plan.baseMs + plan.startSeconds * 1000) * 90;
+    const n = Math.ceil((startTicks - t0 * 90) / 3003);
+    expect(plan.firstFrameOffsetSeconds).toBeCloseTo((t0 * 90 + n * 3003 - startTicks) / 90_000, 6);
+    expect(plan.firstFrameOffsetSeconds).toBeLessThan(3003 / 90_000);
+  });
+});

@@ -21,6 +21,12 @@ export interface TimingPlan {
   videoTrimPts: number;
   /** atrim start for audio, in samples of t: the first AAC frame-grid point at or after S. */
   audioTrimPts: number;
+  /**
+   * How far after S the first video frame falls (seconds): 0 for a source whose frames sit on the
+   * epoch grid, up to one frame otherwise (29.97, 59.94). ffmpeg measures keyframe times from the
+   * first encoded frame, so the keyframe schedule subtracts this to land on S + n·D.
+   */
+  firstFrameOffsetSeconds: number;
 }
 
 /** AAC-LC frames are 1024 samples; the frame grid is anchored at the Unix epoch so that every pipeline cuts audio identically. */
@@ -33,6 +39,8 @@ export function planTiming(opts: {
   audioSampleRate: number;
   /** Feed needed before S so the decoder has a keyframe (the contribution GOP is 1 s). */
   leadInMs?: number;
+  /** The feed's video frame grid (one frame's 33-bit PTS and the frame duration in 90 kHz ticks). */
+  videoGrid?: { pts33: number; frameTicks: number };
 }): TimingPlan {
   const d = opts.segmentDurationMs;
   const { wraps, ticks } = unwrapPts(opts.firstPts33, opts.nowMs);
@@ -45,8 +53,17 @@ export function planTiming(opts: {
   const baseSamples = (baseMs * rate) / 1000;
   const startSamples = (startMs * rate) / 1000;
   const gridPoint = Math.ceil((baseSamples + startSamples) / AAC_FRAME_SAMPLES) * AAC_FRAME_SAMPLES;
+  let firstFrameOffsetTicks = 0;
+  if (opts.videoGrid) {
+    const grid = unwrapPts(opts.videoGrid.pts33, opts.nowMs).ticks;
+    const startTicks = (baseMs + startMs) * (PTS_CLOCK_HZ / 1000);
+    const f = opts.videoGrid.frameTicks;
+    const first = grid + Math.ceil((startTicks - grid) / f - 1e-6) * f;
+    firstFrameOffsetTicks = Math.max(0, first - startTicks);
+  }
   return {
     baseMs,
+    firstFrameOffsetSeconds: Math.round(firstFrameOffsetTicks) / PTS_CLOCK_HZ,
     itsOffset: (offsetTicks / PTS_CLOCK_HZ).toFixed(6),
     startSeconds: startMs / 1000,
     firstSegment: (baseMs + startMs) / d,

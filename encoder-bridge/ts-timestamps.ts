@@ -8,6 +8,11 @@ const SYNC_BYTE = 0x47;
 
 /** PTS (33-bit, 90 kHz) of the first PES header in this 188-byte packet, if it starts one. */
 export function ptsOfPacket(packet: Uint8Array): number | undefined {
+  return pesTimestamp(packet)?.pts;
+}
+
+/** PTS and stream id (0xC0–0xDF audio, 0xE0–0xEF video) of a PES header starting in this packet. */
+export function pesTimestamp(packet: Uint8Array): { pts: number; streamId: number } | undefined {
   if (packet.length < TS_PACKET_SIZE || packet[0] !== SYNC_BYTE) return undefined;
   const payloadUnitStart = (packet[1] & 0x40) !== 0;
   if (!payloadUnitStart) return undefined;
@@ -24,11 +29,31 @@ export function ptsOfPacket(packet: Uint8Array): number | undefined {
   if (ptsDtsFlags < 2) return undefined;
   const b = packet.subarray(p + 9, p + 14);
   // 33 bits spread over 5 bytes with marker bits; multiply instead of shifting past 32 bits.
-  return (
-    ((b[0] >> 1) & 0x07) * 2 ** 30 +
-    ((b[1] << 7) | (b[2] >> 1)) * 2 ** 15 +
-    ((b[3] << 7) | (b[4] >> 1))
-  );
+  const pts = ((b[0] >> 1) & 0x07) * 2 ** 30 + ((b[1] << 7) | (b[2] >> 1)) * 2 ** 15 + ((b[3] << 7) | (b[4] >> 1));
+  return { pts, streamId };
+}
+
+/** Video PTS values found in a run of whole packets (decode order). */
+export function videoPtsValues(packets: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let p = 0; p + TS_PACKET_SIZE <= packets.length; p += TS_PACKET_SIZE) {
+    const ts = pesTimestamp(packets.subarray(p, p + TS_PACKET_SIZE));
+    if (ts && ts.streamId >= 0xe0) out.push(ts.pts);
+  }
+  return out;
+}
+
+/**
+ * The feed's video frame grid from a dozen or so consecutive frame PTS: one frame's time and the
+ * average frame duration (1501.5 ticks at 59.94 fps, where single PTS steps alternate 1501/1502).
+ * Sorting makes it indifferent to B-frame reordering.
+ */
+export function videoFrameGrid(pts: number[]): { pts: number; frameTicks: number } | undefined {
+  if (pts.length < 2) return undefined;
+  const sorted = [...pts].sort((a, b) => a - b);
+  const span = sorted[sorted.length - 1] - sorted[0];
+  if (span <= 0 || span > 90_000 * 10) return undefined; // a wrap or a gap: try again later
+  return { pts: sorted[0], frameTicks: span / (sorted.length - 1) };
 }
 
 /**

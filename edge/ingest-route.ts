@@ -1,0 +1,88 @@
+import { Hono } from 'hono';
+import { AppError } from '../contract/errors.ts';
+import { DEFECTS_HEADER, INGEST_CONTENT_TYPES, MAX_INIT_BYTES, MAX_SEGMENT_BYTES, TRACK_META_HEADER, TrackMeta } from '../contract/ingest.ts';
+import { readBoxes } from '../packager/bmff/box-reader.ts';
+import { readInitInfo } from '../packager/init-info.ts';
+import { unwrap } from '../origin/result.ts';
+import { requireBearer } from './bearer-auth.ts';
+import type { Env } from './env.ts';
+import { parseIngestPath } from './ingest-path.ts';
+import { originFor, regionOf } from './origin-stub.ts';
+import { readBodyLimited } from './read-body.ts';
+
+/**
+ * PUT /ingest/{event}/{pipeline}/{track}/init.mp4 | {K}.m4s (docs/api.md). Checks run cheapest
+ * first — auth, path, media type, size, structure — and every one happens before the origin is
+ * asked to store anything, so a rejected request changes nothing.
+ */
+export const ingestRoutes = new Hono<{ Bindings: Env }>();
+
+ingestRoutes.put('/*', async (c) => {
+  await requireBearer(c.req.header('authorization'), c.env.INGEST_TOKEN, 'ingest');
+  const target = parseIngestPath(new URL(c.req.url).pathname.replace(/^\/ingest\//, ''));
+  requireMediaType(c.req.header('content-type'));
+  const origin = originFor(c.env, target.event);
+
+  if (target.kind === 'init') {
+    const meta = parseTrackMeta(c.req.header(TRACK_META_HEADER));
+    const bytes = await readBodyLimited(c.req.raw, MAX_INIT_BYTES, 'init segment');
+    const info = readInitInfo(bytes);
+    const { status } = unwrap(await origin.putInit({ event: target.event, pipeline: target.pipeline, track: target.track, bytes, info, meta }));
+    return c.body(null, status);
+  }
+
+  const publisherDefects = parseDefects(c.req.header(DEFECTS_HEADER));
+  const bytes = await readBodyLimited(c.req.raw, MAX_SEGMENT_BYTES, `segment ${target.k}`);
+  requireSegmentShape(bytes);
+  const result = unwrap(
+    await origin.putSegment({ event: target.event, pipeline: target.pipeline, track: target.track, k: target.k, region: regionOf(c.env), bytes, publisherDefects }),
+  );
+  return c.body(null, result.status, { [DEFECTS_HEADER]: result.defects.join(',') || 'none' });
+});
+
+ingestRoutes.all('/*', (c) => {
+  throw new AppError('METHOD_NOT_ALLOWED', `${c.req.method} is not supported on ingest paths; use PUT`, { allow: 'PUT' });
+});
+
+function requireMediaType(contentType: string | undefined): void {
+  const type = contentType?.split(';')[0].trim().toLowerCase();
+  if (!type || !(INGEST_CONTENT_TYPES as readonly string[]).includes(type)) {
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${type ? `"${type}"` : '(missing)'} is not accepted; use one of ${INGEST_CONTENT_TYPES.join(', ')}`);
+  }
+}
+
+function parseTrackMeta(header: string | undefined): TrackMeta {
+  if (!header) throw new AppError('BAD_HEADER', `${TRACK_META_HEADER} is required on init PUTs: JSON {bandwidth, frameRate?, language?, label?}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(header);
+  } catch {
+    throw new AppError('BAD_HEADER', `${TRACK_META_HEADER} is not valid JSON`);
+  }
+  const parsed = TrackMeta.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new AppError('BAD_HEADER', `${TRACK_META_HEADER} is invalid: ${issues}`);
+  }
+  return parsed.data;
+}
+
+/** Publisher-reported defects: comma-separated tokens (docs/api.md lists the vocabulary). */
+export function parseDefects(header: string | undefined): string[] {
+  if (!header?.trim() || header.trim() === 'none') return [];
+  const tokens = header.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
+  const bad = tokens.find((t) => !/^[a-z0-9][a-z0-9-]{0,31}$/.test(t));
+  if (bad !== undefined || tokens.length > 16) {
+    throw new AppError('BAD_HEADER', `${DEFECTS_HEADER} must be up to 16 comma-separated tokens of a-z, 0-9 and "-"${bad ? `; "${bad}" is not one` : ''}`);
+  }
+  return [...new Set(tokens)];
+}
+
+/** A media segment is moof/mdat pairs; an init body here is a client bug worth naming. */
+function requireSegmentShape(bytes: Uint8Array): void {
+  const types = readBoxes(bytes).map((b) => b.type);
+  if (types.includes('moov')) throw new AppError('MEDIA_NOT_SEGMENT', 'this body is an init segment (it has moov); PUT it to …/init.mp4');
+  if (!types.includes('moof') || !types.includes('mdat')) {
+    throw new AppError('MEDIA_NOT_SEGMENT', `a media segment needs moof and mdat; this body has ${types.join(', ') || 'no boxes'}`);
+  }
+}

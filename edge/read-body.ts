@@ -1,0 +1,34 @@
+import { AppError } from '../contract/errors.ts';
+
+/**
+ * Read a request body of at most `maxBytes`. Content-Length is checked first so an honest client
+ * gets its 413 before uploading anything; the bytes actually received are counted too, because
+ * Content-Length may be absent (chunked uploads) or wrong.
+ */
+export async function readBodyLimited(req: Request, maxBytes: number, what: string): Promise<Uint8Array<ArrayBuffer>> {
+  const declared = req.headers.get('content-length');
+  if (declared !== null && Number(declared) > maxBytes) {
+    throw new AppError('PAYLOAD_TOO_LARGE', `${what} declares ${declared} bytes; the limit is ${maxBytes}`);
+  }
+  if (!req.body) return new Uint8Array(0);
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  const reader = req.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw new AppError('PAYLOAD_TOO_LARGE', `${what} is larger than the limit of ${maxBytes} bytes`);
+    }
+    parts.push(value);
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.byteLength;
+  }
+  return out;
+}

@@ -1,0 +1,24 @@
+import { AppError, type ErrorCode } from '../contract/errors.ts';
+
+/**
+ * What an origin RPC method returns. Errors travel as values, not exceptions: an exception thrown
+ * across Durable Object RPC keeps only its message, and the edge needs the code and headers
+ * (e.g. the Cache-Control of a 404 that expires when the segment is due).
+ */
+export type OriginResult<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string; headers?: Record<string, string> };
+
+export const ok = <T>(value: T): OriginResult<T> => ({ ok: true, value });
+
+export const fail = (code: ErrorCode, message: string, headers?: Record<string, string>): OriginResult<never> => ({ ok: false, code, message, headers });
+
+/** Turn an AppError raised inside the origin into a result value. */
+export function failFrom(err: unknown): OriginResult<never> {
+  if (err instanceof AppError) return fail(err.code, err.message, err.headers);
+  throw err;
+}
+
+/** At the edge: the value, or the AppError the result stands for. */
+export function unwrap<T>(result: OriginResult<T>): T {
+  if (result.ok) return result.value;
+  throw new AppError(result.code, result.message, result.headers);
+}

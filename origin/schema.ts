@@ -1,0 +1,47 @@
+/**
+ * SQLite schema of one EventOrigin object (one event in one region). Idempotent: run at every
+ * construction. Add columns/tables with new statements; never rewrite an old one.
+ */
+export const SCHEMA = [
+  // One row once the event exists (its first init was stored).
+  `CREATE TABLE IF NOT EXISTS event (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     event_id TEXT NOT NULL,
+     config TEXT NOT NULL,
+     created_at INTEGER NOT NULL)`,
+  // The manifest view of a track: TrackDescriptor JSON, from the first init stored for it.
+  `CREATE TABLE IF NOT EXISTS tracks (
+     track TEXT PRIMARY KEY,
+     descriptor TEXT NOT NULL,
+     created_at INTEGER NOT NULL)`,
+  // The CMAF header per pipeline (at most 256 KB: one row).
+  `CREATE TABLE IF NOT EXISTS inits (
+     track TEXT NOT NULL,
+     pipeline TEXT NOT NULL,
+     bytes BLOB NOT NULL,
+     info TEXT NOT NULL,
+     received_at INTEGER NOT NULL,
+     PRIMARY KEY (track, pipeline))`,
+  // One row per stored copy of segment K; its bytes live in segment_chunks.
+  `CREATE TABLE IF NOT EXISTS candidates (
+     track TEXT NOT NULL,
+     k INTEGER NOT NULL,
+     pipeline TEXT NOT NULL,
+     region TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     sha256 TEXT NOT NULL,
+     defects TEXT NOT NULL,
+     received_at INTEGER NOT NULL,
+     PRIMARY KEY (track, k, pipeline, region))`,
+  `CREATE INDEX IF NOT EXISTS candidates_by_k ON candidates (k)`,
+  // Segment bytes in pieces under the 2 MB row cap of Durable Object SQLite.
+  `CREATE TABLE IF NOT EXISTS segment_chunks (
+     track TEXT NOT NULL,
+     k INTEGER NOT NULL,
+     pipeline TEXT NOT NULL,
+     region TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     bytes BLOB NOT NULL,
+     PRIMARY KEY (track, k, pipeline, region, seq))`,
+  `CREATE INDEX IF NOT EXISTS chunks_by_k ON segment_chunks (k)`,
+];

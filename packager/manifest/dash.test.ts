@@ -1,0 +1,211 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+// The XML parser dash.js 5 itself reads MPDs with.
+import { getElementsByName, parseXml, type XmlNode } from '@svta/cml-xml';
+import { defaultEventConfig } from '../../contract/event-config.ts';
+import type { ManifestInput, TrackDescriptor } from '../../contract/track.ts';
+import { writeMpd } from './dash.ts';
+
+const repoRoot = resolve(fileURLToPath(new URL('../../', import.meta.url)));
+const validator = resolve(repoRoot, process.env.DASH_MPD_VALIDATOR ?? '../shared/validators/validate-mpd');
+const haveValidator = existsSync(validator);
+if (!haveValidator) {
+  console.warn(
+    `\n!!! ${'='.repeat(70)}\n!!! DASH MPD schema validation SKIPPED: no validator at ${validator}\n` +
+      `!!! Set DASH_MPD_VALIDATOR to the validate-mpd script (needs xmllint) to run it.\n!!! ${'='.repeat(70)}\n`,
+  );
+}
+const skipNote = haveValidator ? '' : ` [SKIPPED: validator not found at ${validator}]`;
+
+const scratch = mkdtempSync(join(tmpdir(), 'mpd-test-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Run MPEG's schema through xmllint; throws with xmllint's complaints when the MPD is invalid. */
+function validate(name: string, mpd: string): string {
+  const file = join(scratch, `${name}.mpd`);
+  writeFileSync(file, mpd);
+  try {
+    return execFileSync(validator, [file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string };
+    throw new Error(`MPD ${name} does not validate:\n${e.stdout ?? ''}${e.stderr ?? ''}\n--- MPD ---\n${mpd}`);
+  }
+}
+
+const D = 2000;
+const K0 = Date.UTC(2025, 10, 25, 8) / D; // 2025-11-25T08:00:00Z
+
+const ladder: TrackDescriptor[] = [
+  { id: 'v540', kind: 'video', codecs: 'avc1.4d401f', timescale: 30000, bandwidth: 1_800_000, width: 960, height: 540, frameRate: '30000/1001' },
+  { id: 'v360', kind: 'video', codecs: 'avc1.4d401e', timescale: 30000, bandwidth: 800_000, width: 640, height: 360, frameRate: '30000/1001' },
+  { id: 'v234', kind: 'video', codecs: 'avc1.42c015', timescale: 30000, bandwidth: 300_000, width: 416, height: 234, frameRate: '30000/1001' },
+  { id: 'aen', kind: 'audio', codecs: 'mp4a.40.2', timescale: 48000, bandwidth: 128_000, sampleRate: 48000, channels: 2, language: 'en', label: 'English' },
+];
+
+function input(overrides: Partial<ManifestInput> = {}): ManifestInput {
+  return {
+    eventId: 'demo',
+    config: { ...defaultEventConfig, segmentDurationMs: D, dvrWindowSeconds: 7200, presentationDelaySegments: 3 },
+    tracks: ladder,
+    nowMs: (K0 + 300) * D + 700,
+    firstSegment: K0,
+    lastSegmentByTrack: { v540: K0 + 298, v360: K0 + 298, v234: K0 + 298, aen: K0 + 298 },
+    ...overrides,
+  };
+}
+
+function mpdOf(text: string): XmlNode {
+  const mpd = parseXml(text).childNodes.find((n) => n.nodeName === 'MPD');
+  if (!mpd) throw new Error('no MPD element');
+  return mpd;
+}
+const all = (node: XmlNode, name: string) => getElementsByName(node, name);
+const child = (node: XmlNode, name: string) => node.childNodes.filter((n) => n.nodeName === name);
+/** xs:duration as written by the writer (PTnS) to seconds. */
+const seconds = (d: string) => Number(/^PT([\d.]+)S$/.exec(d)?.[1]);
+
+/**
+ * What a DASH client computes for $Number$ = n (ISO/IEC 23009-1 §5.3.9.5.3):
+ * media presentation time = Period@start + (n − startNumber)·duration/timescale, and the media
+ * time inside the segment it expects = that − Period@start + presentationTimeOffset/timescale.
+ */
+function segmentTimes(mpd: XmlNode, n: number) {
+  const period = child(mpd, 'Period')[0];
+  const tpl = all(mpd, 'SegmentTemplate')[0].attributes;
+  const ts = Number(tpl.timescale);
+  const presentation = seconds(period.attributes.start) + ((n - Number(tpl.startNumber)) * Number(tpl.duration)) / ts;
+  const media = presentation - seconds(period.attributes.start) + Number(tpl.presentationTimeOffset) / ts;
+  return { presentation, media };
+}
+
+describe('writeMpd: schema', () => {
+  it.skipIf(!haveValidator)(`live MPD validates against DASH-MPD.xsd${skipNote}`, () => {
+    expect(validate('live', writeMpd(input(), { utcTimingUrl: 'https://edge.example/time', baseUrl: 'https://edge.example/live/demo/' }))).toMatch(/validates/);
+  });
+
+  it.skipIf(!haveValidator)(`ended (static) MPD validates against DASH-MPD.xsd${skipNote}`, () => {
+    expect(validate('ended', writeMpd(input({ ended: true })))).toMatch(/validates/);
+  });
+
+  it.skipIf(!haveValidator)(`multi-language, mixed-timescale, hostile-label MPD validates${skipNote}`, () => {
+    const tracks: TrackDescriptor[] = [
+      ...ladder.slice(0, 2),
+      { ...ladder[2], timescale: 90000 },
+      ladder[3],
+      { ...ladder[3], id: 'aes', language: 'es', label: 'Español <"&\'>' },
+      { ...ladder[3], id: 'aes-lo', language: 'es', bandwidth: 64_000, label: 'Español' },
+    ];
+    expect(validate('multi', writeMpd(input({ tracks }), { utcTimingUrl: '/time', query: 'token=a.b&x=$1' }))).toMatch(/validates/);
+  });
+});
+
+describe('writeMpd: live', () => {
+  const text = writeMpd(input(), { utcTimingUrl: 'https://edge.example/time' });
+  const mpd = mpdOf(text);
+
+  it('anchors the timeline at the Unix epoch', () => {
+    const a = mpd.attributes;
+    expect(a.type).toBe('dynamic');
+    expect(a.profiles.split(',')).toContain('urn:mpeg:dash:profile:isoff-live:2011');
+    expect(a.availabilityStartTime).toBe('1970-01-01T00:00:00Z');
+    expect(a.publishTime).toBe(new Date((K0 + 300) * D).toISOString().replace('.000Z', 'Z'));
+    expect(a.minimumUpdatePeriod).toBe('PT2S');
+    expect(a.suggestedPresentationDelay).toBe('PT6S');
+    expect(a.minBufferTime).toBe('PT2S');
+    // A segment can run one frame past D (29.97 fps: first frame at or after K·D starts segment K).
+    expect(seconds(a.maxSegmentDuration)).toBeCloseTo(2.034, 3);
+    const period = child(mpd, 'Period');
+    expect(period).toHaveLength(1);
+    expect(period[0].attributes).toMatchObject({ id: 'p0', start: 'PT0S' });
+    expect(child(mpd, 'UTCTiming')[0].attributes).toEqual({ schemeIdUri: 'urn:mpeg:dash:utc:http-iso:2014', value: 'https://edge.example/time' });
+  });
+
+  it('makes $Number$ the epoch segment number K and media time UTC seconds', () => {
+    for (const tpl of all(mpd, 'SegmentTemplate')) {
+      const a = tpl.attributes;
+      expect(a).toMatchObject({ startNumber: '0', presentationTimeOffset: '0', media: '$RepresentationID$/$Number$.m4s', initialization: '$RepresentationID$/init.mp4' });
+      expect(Number(a.duration)).toBe((D * Number(a.timescale)) / 1000);
+    }
+    const k = K0 + 123;
+    expect(segmentTimes(mpd, k)).toEqual({ presentation: (k * D) / 1000, media: (k * D) / 1000 });
+  });
+
+  it('puts the ladder in one video AdaptationSet and the audio in its own, main role', () => {
+    const sets = all(mpd, 'AdaptationSet');
+    expect(sets.map((s) => s.attributes.contentType)).toEqual(['video', 'audio']);
+    const [video, audio] = sets;
+    expect(video.attributes).toMatchObject({ mimeType: 'video/mp4', segmentAlignment: 'true', startWithSAP: '1', maxWidth: '960', maxHeight: '540' });
+    const reps = child(video, 'Representation').map((r) => r.attributes);
+    expect(reps.map((r) => r.id)).toEqual(['v234', 'v360', 'v540']);
+    expect(reps[2]).toMatchObject({ bandwidth: '1800000', width: '960', height: '540', frameRate: '30000/1001', codecs: 'avc1.4d401f' });
+    expect(audio.attributes).toMatchObject({ lang: 'en', mimeType: 'audio/mp4' });
+    expect(child(audio, 'Role')[0].attributes).toEqual({ schemeIdUri: 'urn:mpeg:dash:role:2011', value: 'main' });
+    expect(child(audio, 'Representation')[0].attributes).toMatchObject({ id: 'aen', codecs: 'mp4a.40.2', audioSamplingRate: '48000' });
+  });
+
+  it('advertises the configured DVR window once the event is older than it', () => {
+    expect(mpd.attributes.timeShiftBufferDepth).toBe('PT600.7S'); // event is 600.7 s old, window 7200 s
+    const old = mpdOf(writeMpd(input({ nowMs: (K0 + 10_000) * D, firstSegment: K0 + 6400 })));
+    expect(old.attributes.timeShiftBufferDepth).toBe('PT7200S');
+  });
+});
+
+describe('writeMpd: ended', () => {
+  const last = K0 + 298;
+  const mpd = mpdOf(writeMpd(input({ ended: true, lastSegmentByTrack: { v540: last, v360: last, v234: last, aen: last - 1 } })));
+
+  it('turns static and covers the DVR window up to the last segment every track has', () => {
+    const a = mpd.attributes;
+    expect(a.type).toBe('static');
+    expect(a.availabilityStartTime).toBeUndefined();
+    expect(a.minimumUpdatePeriod).toBeUndefined();
+    expect(seconds(child(mpd, 'Period')[0].attributes.start)).toBe((K0 * D) / 1000);
+    expect(seconds(a.mediaPresentationDuration)).toBe((last * D) / 1000); // audio ends at last−1: (last−1+1)·D
+    expect(child(mpd, 'UTCTiming')).toHaveLength(0);
+  });
+
+  it('keeps the live timeline: segment K still starts at K·D, now numbered from the first kept segment', () => {
+    for (const tpl of all(mpd, 'SegmentTemplate')) {
+      expect(tpl.attributes.startNumber).toBe(String(K0));
+      expect(Number(tpl.attributes.presentationTimeOffset)).toBe((K0 * D * Number(tpl.attributes.timescale)) / 1000);
+    }
+    expect(segmentTimes(mpd, K0)).toEqual({ presentation: (K0 * D) / 1000, media: (K0 * D) / 1000 });
+    expect(segmentTimes(mpd, K0 + 50)).toEqual({ presentation: ((K0 + 50) * D) / 1000, media: ((K0 + 50) * D) / 1000 });
+  });
+});
+
+describe('writeMpd: languages, escaping and tokens', () => {
+  const tracks: TrackDescriptor[] = [
+    ...ladder,
+    { ...ladder[3], id: 'aes', language: 'es', label: 'Español <"&\'>' },
+    { ...ladder[3], id: 'ade', language: 'de', label: 'Deutsch', timescale: 44100, sampleRate: 44100 },
+  ];
+  const mpd = mpdOf(writeMpd(input({ tracks }), { query: 'token=a.b&x=$1' }));
+
+  it('writes one audio AdaptationSet per language with main role on the first only', () => {
+    const audio = all(mpd, 'AdaptationSet').filter((s) => s.attributes.contentType === 'audio');
+    expect(audio.map((s) => s.attributes.lang)).toEqual(['en', 'es', 'de']);
+    expect(audio.map((s) => child(s, 'Role').length)).toEqual([1, 0, 0]);
+    expect(child(audio[1], 'Label')[0].childNodes[0].nodeValue).toBe('Español <"&\'>');
+    // 2 s at 44.1 kHz is a whole number of ticks too.
+    expect(child(audio[2], 'SegmentTemplate')[0].attributes).toMatchObject({ timescale: '44100', duration: '88200' });
+  });
+
+  it('appends the token to every template, escaping the template $', () => {
+    for (const tpl of all(mpd, 'SegmentTemplate')) {
+      expect(tpl.attributes.media).toBe('$RepresentationID$/$Number$.m4s?token=a.b&x=$$1');
+      expect(tpl.attributes.initialization).toBe('$RepresentationID$/init.mp4?token=a.b&x=$$1');
+    }
+  });
+
+  it('puts a SegmentTemplate on each Representation when their timescales differ', () => {
+    const mixed = mpdOf(writeMpd(input({ tracks: [ladder[0], { ...ladder[1], timescale: 90000 }] })));
+    const video = all(mixed, 'AdaptationSet')[0];
+    expect(child(video, 'SegmentTemplate')).toHaveLength(0);
+    expect(child(video, 'Representation').map((r) => child(r, 'SegmentTemplate')[0].attributes.timescale)).toEqual(['90000', '30000']);
+  });
+});

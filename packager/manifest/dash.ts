@@ -1,0 +1,230 @@
+import type { ManifestInput, TrackDescriptor } from '../../contract/track.ts';
+
+export interface MpdOptions {
+  /** Absolute or page-relative URL of the clock endpoint (the Worker serves `/time`). */
+  utcTimingUrl?: string;
+  /** Emitted as the MPD-level BaseURL; segment URLs resolve against it instead of the MPD's own URL. */
+  baseUrl?: string;
+  /** Query string (without `?`) appended to every segment and init URL, e.g. a player token. */
+  query?: string;
+}
+
+const PROFILES = 'urn:mpeg:dash:profile:isoff-live:2011,urn:mpeg:dash:profile:cmaf:2019';
+
+/**
+ * Write the DASH MPD for one instant of an event.
+ *
+ * Everything hangs off the epoch anchor: availabilityStartTime is 1970-01-01, the Period starts
+ * at 0, startNumber is 0 and presentationTimeOffset is 0. Segment K covers [K·D, (K+1)·D) since
+ * the Unix epoch and its tfdt is K·D·timescale, so $Number$ = K and media time = UTC seconds.
+ * Both pipelines, every region and every edge produce byte-identical MPDs from the same input.
+ *
+ * When the event has ended the MPD turns static and describes only the DVR window. Its Period
+ * starts at firstSegment·D with presentationTimeOffset firstSegment·D·timescale: the media-to-
+ * presentation mapping stays exactly the same as in the live MPD (media time = presentation
+ * time), so a player that was watching live keeps its timeline.
+ */
+export function writeMpd(input: ManifestInput, opts: MpdOptions = {}): string {
+  const D = input.config.segmentDurationMs;
+  const av = input.tracks.filter((t) => t.kind === 'video' || t.kind === 'audio');
+  const ended = input.ended === true;
+  const first = ended ? Math.max(0, input.firstSegment) : 0;
+  const ctx: TemplateContext = { D, startNumber: first, query: opts.query };
+
+  const mpdAttrs: Attrs = {
+    xmlns: 'urn:mpeg:dash:schema:mpd:2011',
+    id: input.eventId,
+    profiles: PROFILES,
+    type: ended ? 'static' : 'dynamic',
+  };
+  if (ended) {
+    // The presentation runs to the end of the last segment every audio/video track has, so no
+    // player waits at the end for a segment one track never produced.
+    const lasts = av.map((t) => input.lastSegmentByTrack[t.id]).filter((k) => k !== undefined);
+    const last = lasts.length > 0 ? Math.min(...lasts) : first - 1;
+    mpdAttrs.publishTime = isoSeconds(input.nowMs);
+    mpdAttrs.mediaPresentationDuration = duration(Math.max(first, last + 1) * D);
+  } else {
+    mpdAttrs.availabilityStartTime = '1970-01-01T00:00:00Z';
+    mpdAttrs.publishTime = isoSeconds(input.nowMs);
+    mpdAttrs.minimumUpdatePeriod = duration(D);
+    mpdAttrs.timeShiftBufferDepth = duration(timeShiftBufferMs(input));
+    mpdAttrs.suggestedPresentationDelay = duration(input.config.presentationDelaySegments * D);
+  }
+  mpdAttrs.maxSegmentDuration = duration(D + Math.max(0, ...av.map(longestFrameMs)));
+  mpdAttrs.minBufferTime = duration(D);
+
+  const sets: string[] = [];
+  let setId = 0;
+  const video = av.filter((t) => t.kind === 'video').sort((a, b) => a.bandwidth - b.bandwidth);
+  if (video.length > 0) sets.push(videoSet(setId++, video, ctx));
+  audioGroups(av.filter((t) => t.kind === 'audio')).forEach((group, i) => sets.push(audioSet(setId++, group, i === 0, ctx)));
+  // Text tracks are left out until the packager produces stpp segments for them (docs/manifests.md).
+
+  const period = el('Period', { id: 'p0', start: duration(first * D) }, sets);
+  const body: string[] = [];
+  if (opts.baseUrl !== undefined) body.push(el('BaseURL', {}, [escapeXml(opts.baseUrl)]));
+  body.push(period);
+  if (!ended && opts.utcTimingUrl !== undefined) {
+    body.push(el('UTCTiming', { schemeIdUri: 'urn:mpeg:dash:utc:http-iso:2014', value: opts.utcTimingUrl }));
+  }
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${el('MPD', mpdAttrs, body)}\n`;
+}
+
+interface TemplateContext {
+  D: number;
+  startNumber: number;
+  query?: string;
+}
+
+/**
+ * Advertise only what exists: the configured DVR window, or less while the event is younger than
+ * that, so no player seeks back to segments that were never produced (they would answer 410).
+ */
+function timeShiftBufferMs(input: ManifestInput): number {
+  const D = input.config.segmentDurationMs;
+  const existing = input.nowMs - input.firstSegment * D;
+  return Math.max(D, Math.min(input.config.dvrWindowSeconds * 1000, existing));
+}
+
+function videoSet(id: number, tracks: TrackDescriptor[], ctx: TemplateContext): string {
+  const fastest = tracks.filter((t) => t.frameRate !== undefined).sort((a, b) => frameRateValue(b.frameRate) - frameRateValue(a.frameRate))[0];
+  const attrs: Attrs = {
+    id: String(id),
+    contentType: 'video',
+    mimeType: 'video/mp4',
+    segmentAlignment: 'true',
+    startWithSAP: '1',
+    maxWidth: maxOf(tracks.map((t) => t.width)),
+    maxHeight: maxOf(tracks.map((t) => t.height)),
+    maxFrameRate: fastest?.frameRate,
+  };
+  const reps = (template: boolean) =>
+    tracks.map((t) =>
+      el(
+        'Representation',
+        { id: t.id, bandwidth: String(t.bandwidth), codecs: t.codecs, width: num(t.width), height: num(t.height), frameRate: t.frameRate, sar: '1:1' },
+        template ? [segmentTemplate(t.timescale, ctx)] : [],
+      ),
+    );
+  return withTemplate('AdaptationSet', attrs, [], tracks, ctx, reps);
+}
+
+function audioSet(id: number, tracks: TrackDescriptor[], isMain: boolean, ctx: TemplateContext): string {
+  const lang = tracks[0].language;
+  const attrs: Attrs = {
+    id: String(id),
+    contentType: 'audio',
+    lang: lang !== undefined && LANGUAGE.test(lang) ? lang : undefined,
+    mimeType: 'audio/mp4',
+    segmentAlignment: 'true',
+    startWithSAP: '1',
+  };
+  // Schema order inside an AdaptationSet: Label (RepresentationBase) before Role.
+  const head: string[] = [];
+  if (tracks[0].label !== undefined) head.push(el('Label', {}, [escapeXml(tracks[0].label)]));
+  if (isMain) head.push(el('Role', { schemeIdUri: 'urn:mpeg:dash:role:2011', value: 'main' }));
+  const reps = (template: boolean) =>
+    tracks.map((t) => {
+      const children: string[] = [];
+      if (t.channels !== undefined) {
+        children.push(el('AudioChannelConfiguration', { schemeIdUri: 'urn:mpeg:dash:23003:3:audio_channel_configuration:2011', value: String(t.channels) }));
+      }
+      if (template) children.push(segmentTemplate(t.timescale, ctx));
+      return el('Representation', { id: t.id, bandwidth: String(t.bandwidth), codecs: t.codecs, audioSamplingRate: num(t.sampleRate) }, children);
+    });
+  return withTemplate('AdaptationSet', attrs, head, tracks, ctx, reps);
+}
+
+/** One SegmentTemplate on the AdaptationSet when all its tracks share a timescale, else one per Representation. */
+function withTemplate(name: string, attrs: Attrs, head: string[], tracks: TrackDescriptor[], ctx: TemplateContext, reps: (perRep: boolean) => string[]): string {
+  const shared = tracks.every((t) => t.timescale === tracks[0].timescale);
+  return el(name, attrs, shared ? [...head, segmentTemplate(tracks[0].timescale, ctx), ...reps(false)] : [...head, ...reps(true)]);
+}
+
+function segmentTemplate(trackTimescale: number, ctx: TemplateContext): string {
+  // The template timescale need not be the track's; fall back to milliseconds when D is not a
+  // whole number of the track's ticks (the template only has to express D and the offset).
+  const timescale = Number.isInteger((ctx.D * trackTimescale) / 1000) ? trackTimescale : 1000;
+  const ticks = (ctx.D * timescale) / 1000;
+  // `$` is the template escape character: a literal one in a token must be doubled.
+  const q = ctx.query ? `?${ctx.query.replaceAll('$', '$$$$')}` : '';
+  return el('SegmentTemplate', {
+    timescale: String(timescale),
+    duration: String(ticks),
+    startNumber: String(ctx.startNumber),
+    // K·D·timescale stays below 2^53 for millennia at 90 kHz, so plain numbers are exact here.
+    presentationTimeOffset: String(ctx.startNumber * ticks),
+    media: `$RepresentationID$/$Number$.m4s${q}`,
+    initialization: `$RepresentationID$/init.mp4${q}`,
+  });
+}
+
+/** Audio tracks grouped by language, in the order the languages first appear. */
+function audioGroups(tracks: TrackDescriptor[]): TrackDescriptor[][] {
+  const groups = new Map<string, TrackDescriptor[]>();
+  for (const t of tracks) {
+    const key = t.language ?? 'und';
+    groups.set(key, [...(groups.get(key) ?? []), t]);
+  }
+  return [...groups.values()].map((g) => g.sort((a, b) => a.bandwidth - b.bandwidth));
+}
+
+/** The longest single frame a track can add to a segment (segments start at the first frame at or after K·D). */
+function longestFrameMs(t: TrackDescriptor): number {
+  if (t.kind === 'video' && t.frameRate !== undefined) return Math.ceil(1000 / frameRateValue(t.frameRate));
+  if (t.kind === 'audio' && t.sampleRate) return Math.ceil((1024 * 1000) / t.sampleRate); // one AAC frame
+  return 0;
+}
+
+function frameRateValue(rate: string | undefined): number {
+  if (rate === undefined) return 0;
+  const [n, d = '1'] = rate.split('/');
+  return Number(n) / Number(d);
+}
+
+/** xs:language, which the schema enforces on AdaptationSet@lang. */
+const LANGUAGE = /^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$/;
+
+type Attrs = Record<string, string | undefined>;
+
+function el(name: string, attrs: Attrs, children: string[] = []): string {
+  const a = Object.entries(attrs)
+    .filter((e): e is [string, string] => e[1] !== undefined)
+    .map(([k, v]) => ` ${k}="${escapeXml(v)}"`)
+    .join('');
+  if (children.length === 0) return `<${name}${a}/>`;
+  if (children.length === 1 && !children[0].startsWith('<')) return `<${name}${a}>${children[0]}</${name}>`;
+  return `<${name}${a}>\n${children.map(indent).join('\n')}\n</${name}>`;
+}
+
+function indent(block: string): string {
+  return block
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
+}
+
+export function escapeXml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string);
+}
+
+/** xs:duration in seconds with at most millisecond precision: PT2S, PT1.5S, PT1763000000S. */
+function duration(ms: number): string {
+  const s = (Math.round(ms) / 1000).toFixed(3).replace(/\.?0+$/, '');
+  return `PT${s}S`;
+}
+
+/** publishTime at whole-second precision keeps MPDs generated within the same second identical (cache friendly). */
+function isoSeconds(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+function num(n: number | undefined): string | undefined {
+  return n === undefined ? undefined : String(n);
+}
+
+function maxOf(values: (number | undefined)[]): string | undefined {
+  const known = values.filter((v): v is number => v !== undefined);
+  return known.length > 0 ? String(Math.max(...known)) : undefined;
+}

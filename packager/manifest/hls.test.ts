@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+// m3u8-parser ships no types (test/m3u8-parser.d.ts declares the module); the shape read is typed below.
+import { Parser } from 'm3u8-parser';
+import { defaultEventConfig } from '../../contract/event-config.ts';
+import type { ManifestInput } from '../../contract/track.ts';
+import { writeMediaPlaylist, writeMultivariantPlaylist } from './hls.ts';
+
+interface ParsedSegment {
+  uri: string;
+  duration: number;
+  programDateTime?: number;
+  dateTimeString?: string;
+  map?: { uri: string };
+  custom?: { gap?: boolean };
+}
+interface ParsedPlaylist {
+  version?: number;
+  targetDuration?: number;
+  mediaSequence?: number;
+  endList?: boolean;
+  independentSegments?: boolean;
+  segments: ParsedSegment[];
+  playlists?: { uri: string; attributes: Record<string, unknown> }[];
+  mediaGroups?: { AUDIO: Record<string, Record<string, { language?: string; default: boolean; autoselect: boolean; uri: string }>> };
+}
+
+/** Parse with videojs' m3u8-parser (the parser VHS uses), teaching it EXT-X-GAP which 7.2 ignores. */
+function parse(text: string): ParsedPlaylist {
+  const parser = new Parser();
+  parser.addParser({ expression: /^#EXT-X-GAP/, customType: 'gap', dataParser: () => true, segment: true });
+  parser.push(text);
+  parser.end();
+  return parser.manifest as ParsedPlaylist;
+}
+
+const D = 2000;
+// 2025-11-25T08:00:00Z is an exact multiple of D: K = 882 028 800.
+const K0 = Date.UTC(2025, 10, 25, 8) / D;
+
+function input(overrides: Partial<ManifestInput> = {}): ManifestInput {
+  return {
+    eventId: 'demo',
+    config: { ...defaultEventConfig, segmentDurationMs: D, dvrWindowSeconds: 60 },
+    tracks: [
+      { id: 'v360', kind: 'video', codecs: 'avc1.4d401e', timescale: 30000, bandwidth: 800_000, width: 640, height: 360, frameRate: '30000/1001' },
+      { id: 'v540', kind: 'video', codecs: 'avc1.4d401f', timescale: 30000, bandwidth: 1_800_000, width: 960, height: 540, frameRate: '30000/1001' },
+      { id: 'v234', kind: 'video', codecs: 'avc1.42c015', timescale: 30000, bandwidth: 300_000, width: 416, height: 234, frameRate: '30000/1001' },
+      { id: 'aen', kind: 'audio', codecs: 'mp4a.40.2', timescale: 48000, bandwidth: 128_000, sampleRate: 48000, channels: 2, language: 'en', label: 'English' },
+    ],
+    nowMs: (K0 + 10) * D + 500,
+    firstSegment: K0,
+    lastSegmentByTrack: { v360: K0 + 8, v540: K0 + 8, v234: K0 + 8, aen: K0 + 8 },
+    ...overrides,
+  };
+}
+
+describe('writeMultivariantPlaylist', () => {
+  it('lists the audio group and every video rung, heaviest first', () => {
+    const text = writeMultivariantPlaylist(input());
+    const m = parse(text);
+    expect(m.version).toBe(7);
+    expect(m.independentSegments).toBe(true);
+    expect(m.playlists?.map((p) => p.uri)).toEqual(['v540/index.m3u8', 'v360/index.m3u8', 'v234/index.m3u8']);
+    const top = m.playlists![0].attributes;
+    expect(top.BANDWIDTH).toBe(1_800_000 + 128_000);
+    expect(top.CODECS).toBe('avc1.4d401f,mp4a.40.2');
+    expect(top.RESOLUTION).toEqual({ width: 960, height: 540 });
+    expect(top['FRAME-RATE']).toBe(29.97);
+    expect(top.AUDIO).toBe('aud');
+    expect(text).toContain('FRAME-RATE=29.970,');
+    const en = m.mediaGroups!.AUDIO.aud.English;
+    expect(en).toMatchObject({ language: 'en', default: true, autoselect: true, uri: 'aen/index.m3u8' });
+    expect(text).toContain('CHANNELS="2"');
+  });
+
+  it('marks only the first of several audio languages as default', () => {
+    const base = input();
+    const es = { ...base.tracks[3], id: 'aes', language: 'es', label: 'Español' };
+    const m = parse(writeMultivariantPlaylist({ ...base, tracks: [...base.tracks, es] }));
+    expect(m.mediaGroups!.AUDIO.aud.English.default).toBe(true);
+    expect(m.mediaGroups!.AUDIO.aud['Español']).toMatchObject({ language: 'es', default: false, uri: 'aes/index.m3u8' });
+  });
+
+  it('appends the query to every URI', () => {
+    const m = parse(writeMultivariantPlaylist(input(), { query: 'token=abc.def' }));
+    expect(m.playlists?.every((p) => p.uri.endsWith('/index.m3u8?token=abc.def'))).toBe(true);
+    expect(m.mediaGroups!.AUDIO.aud.English.uri).toBe('aen/index.m3u8?token=abc.def');
+  });
+});
+
+describe('writeMediaPlaylist', () => {
+  it('numbers segments by epoch K and dates them K·D since 1970', () => {
+    const m = parse(writeMediaPlaylist(input(), 'v540'));
+    expect(m.version).toBe(7);
+    expect(m.targetDuration).toBe(2);
+    expect(m.mediaSequence).toBe(K0);
+    expect(m.endList).toBeUndefined();
+    expect(m.segments).toHaveLength(9);
+    m.segments.forEach((s, i) => {
+      expect(s.uri).toBe(`${K0 + i}.m4s`);
+      expect(s.duration).toBe(2);
+      expect(s.map?.uri).toBe('init.mp4');
+      expect(s.programDateTime).toBe((K0 + i) * D);
+    });
+    expect(m.segments[0].dateTimeString).toBe('2025-11-25T08:00:00.000Z');
+  });
+
+  it('marks gaps with EXT-X-GAP, keeps the timeline continuous and re-dates after each gap', () => {
+    const text = writeMediaPlaylist(input({ gapsByTrack: { v540: [K0 + 3, K0 + 4] } }), 'v540');
+    const m = parse(text);
+    expect(m.segments).toHaveLength(9);
+    expect(m.segments.map((s) => s.custom?.gap === true)).toEqual([false, false, false, true, true, false, false, false, false]);
+    m.segments.forEach((s, i) => expect(s.programDateTime).toBe((K0 + i) * D));
+    expect(m.segments[5].dateTimeString).toBe(new Date((K0 + 5) * D).toISOString());
+    expect(text.match(/PROGRAM-DATE-TIME/g)).toHaveLength(3); // first, after the gap starts, after it ends
+  });
+
+  it('limits a live playlist to the DVR window', () => {
+    // 60 s window at D = 2 s: 30 segments, although the origin still holds 100.
+    const m = parse(writeMediaPlaylist(input({ lastSegmentByTrack: { v540: K0 + 99 } }), 'v540'));
+    expect(m.segments).toHaveLength(30);
+    expect(m.mediaSequence).toBe(K0 + 70);
+    expect(m.segments[0].programDateTime).toBe((K0 + 70) * D);
+  });
+
+  it('ends with EXT-X-ENDLIST once the event has ended', () => {
+    const m = parse(writeMediaPlaylist(input({ ended: true }), 'aen'));
+    expect(m.endList).toBe(true);
+    expect(m.segments).toHaveLength(9);
+  });
+
+  it('appends the query to the map and every segment', () => {
+    const m = parse(writeMediaPlaylist(input(), 'aen', { query: 'token=t1' }));
+    expect(m.segments[0].map?.uri).toBe('init.mp4?token=t1');
+    expect(m.segments.every((s) => /^\d+\.m4s\?token=t1$/.test(s.uri))).toBe(true);
+  });
+
+  it('lists no segments for a track that has published nothing yet', () => {
+    const m = parse(writeMediaPlaylist(input({ lastSegmentByTrack: {} }), 'v540'));
+    expect(m.segments).toHaveLength(0);
+    expect(m.mediaSequence).toBe(K0);
+  });
+});

@@ -1,0 +1,189 @@
+// Player page: plays /live/{event}/index.mpd with dash.js or /live/{event}/index.m3u8 with hls.js
+// and reports what a viewer (or a browser test) cares about: latency, rendition, buffer, stalls,
+// errors. Plain browser JS with no build step; players are local copies in /vendor (see
+// scripts/vendor-players.ts) because test browsers have no internet access.
+//
+// Query: ?event=demo&player=dash|hls&token=…
+//
+// Tests read window.__player:
+//   kind        'dash' | 'hls'
+//   errors      fatal player errors [{ at, code, message }]   (every dash.js `error` event;
+//                                                             hls.js ERROR events with fatal: true)
+//   warnings    non-fatal hls.js errors, same shape
+//   stalls      [{ start, end }] in ms since the epoch; end is null while still stalled. The wait
+//               before the first frame is startup, not a stall, and is kept in `startup`.
+//   latency()   seconds from capture to display (see utcOfPlayheadMs), or null
+//   rendition() { id, height, bitrateKbps } of the video being played, or null
+'use strict';
+
+(function main() {
+  const params = new URLSearchParams(location.search);
+  const event = params.get('event') || 'demo';
+  const kind = params.get('player') === 'hls' ? 'hls' : 'dash';
+  const token = params.get('token');
+  const manifestUrl = `/live/${encodeURIComponent(event)}/index.${kind === 'dash' ? 'mpd' : 'm3u8'}` + (token ? `?token=${encodeURIComponent(token)}` : '');
+
+  const video = /** @type {HTMLVideoElement} */ (document.getElementById('video'));
+  const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
+  const state = {
+    kind,
+    manifestUrl,
+    errors: [],
+    warnings: [],
+    stalls: [],
+    startup: { start: Date.now(), end: null },
+    latency: () => latencySeconds(),
+    rendition: () => currentRendition(),
+    /** The player object itself (dashjs MediaPlayer or Hls), for tests that need more. */
+    instance: null,
+  };
+  window.__player = state;
+
+  // Header: which event, and links that switch player while keeping event and token.
+  $('event-name').textContent = event;
+  $('manifest-url').textContent = manifestUrl;
+  for (const k of ['dash', 'hls']) {
+    const q = new URLSearchParams(params);
+    q.set('player', k);
+    const a = $(`link-${k}`);
+    a.setAttribute('href', `?${q}`);
+    if (k === kind) a.setAttribute('aria-current', 'page');
+  }
+  $('retry').addEventListener('click', () => location.reload());
+
+  // ---- stalls: a `waiting` after the first `playing` until the next `playing` -------------------
+  video.addEventListener('playing', () => {
+    if (state.startup.end === null) state.startup.end = Date.now();
+    const open = state.stalls[state.stalls.length - 1];
+    if (open && open.end === null) open.end = Date.now();
+  });
+  video.addEventListener('waiting', () => {
+    // Seeks (user or catch-up) also fire `waiting`; those are not stalls.
+    if (state.startup.end === null || video.seeking) return;
+    const open = state.stalls[state.stalls.length - 1];
+    if (!open || open.end !== null) state.stalls.push({ start: Date.now(), end: null });
+  });
+
+  // ---- errors ----------------------------------------------------------------------------------
+  function record(list, entry) {
+    list.push({ at: Date.now(), ...entry });
+    const li = document.createElement('li');
+    li.className = list === state.errors ? 'fatal' : 'warning';
+    li.textContent = `${new Date().toISOString().slice(11, 19)} ${entry.code}: ${entry.message}`;
+    $('log').prepend(li);
+    if (list === state.errors) showError(`${entry.code}: ${entry.message}`);
+  }
+  function showError(text) {
+    $('error-text').textContent = text;
+    $('error').classList.add('shown');
+  }
+
+  // ---- players ---------------------------------------------------------------------------------
+  /** Reads the UTC time (ms) of the frame on screen; set up by each player. */
+  let utcOfPlayheadMs = () => null;
+  /** The player's own latency estimate in seconds, shown beside ours. */
+  let playerLatency = () => null;
+  /** The video representation being played. */
+  let currentRendition = () => null;
+
+  function startDash() {
+    const player = dashjs.MediaPlayer().create();
+    state.instance = player;
+    player.updateSettings({
+      streaming: {
+        // About three segments behind the live edge: the MPD's suggestedPresentationDelay is
+        // 3·D, and liveDelayFragmentCount says the same if a personalised MPD leaves it out.
+        delay: { liveDelayFragmentCount: 3, useSuggestedPresentationDelay: true },
+        liveCatchup: { enabled: true },
+      },
+    });
+    player.on(dashjs.MediaPlayer.events.ERROR, (e) => {
+      const err = e.error || {};
+      record(state.errors, { code: `dash ${err.code ?? '?'}`, message: err.message || String(err) });
+    });
+    player.initialize(video, manifestUrl, true);
+    // With availabilityStartTime 1970, Period@start 0 and presentationTimeOffset 0, dash.js puts
+    // media time straight on the video element, and media time IS UTC (tfdt = K·D since the
+    // epoch): currentTime is the capture time of the frame on screen, in seconds.
+    utcOfPlayheadMs = () => (video.currentTime > 0 ? video.currentTime * 1000 : null);
+    playerLatency = () => (player.isReady() && player.isDynamic() ? player.getCurrentLiveLatency() : null);
+    currentRendition = () => {
+      const r = player.isReady() ? player.getCurrentRepresentationForType('video') : null;
+      return r ? { id: r.id, height: r.height, bitrateKbps: Math.round(r.bandwidth / 1000) } : null;
+    };
+  }
+
+  function startHls() {
+    if (!Hls.isSupported()) {
+      record(state.errors, { code: 'hls unsupported', message: 'this browser has no Media Source Extensions' });
+      return;
+    }
+    const hls = new Hls({ liveSyncDurationCount: 3 });
+    state.instance = hls;
+    let mediaRecoveries = 0;
+    hls.on(Hls.Events.ERROR, (_name, data) => {
+      const status = data.response && data.response.code ? ` (HTTP ${data.response.code})` : '';
+      const entry = { code: `hls ${data.type}/${data.details}`, message: `${data.error ? data.error.message : data.details}${status}` };
+      record(data.fatal ? state.errors : state.warnings, entry);
+      // The standard hls.js recovery for a decode error; anything else fatal stays shown.
+      if (data.fatal && data.type === Hls.ErrorTypes.MEDIA_ERROR && mediaRecoveries++ < 2) hls.recoverMediaError();
+    });
+    hls.loadSource(manifestUrl);
+    hls.attachMedia(video);
+    // hls.js starts its own timeline near 0, so currentTime is not UTC here; it maps the playhead
+    // back to EXT-X-PROGRAM-DATE-TIME (which the origin writes as K·D since the epoch).
+    utcOfPlayheadMs = () => (hls.playingDate ? hls.playingDate.getTime() : null);
+    playerLatency = () => (hls.latestLevelDetails && hls.latestLevelDetails.live ? hls.latency : null);
+    currentRendition = () => {
+      const level = hls.levels[hls.currentLevel];
+      return level ? { id: level.url[0].split('/').slice(-2, -1)[0] || String(hls.currentLevel), height: level.height, bitrateKbps: Math.round(level.bitrate / 1000) } : null;
+    };
+  }
+
+  /**
+   * Latency as the viewer experiences it: wall clock now minus the capture time (UTC) of the
+   * frame on screen. The same figure for both players, because both get the frame's UTC from
+   * the epoch-locked timeline; the players' own estimates are shown beside it.
+   */
+  function latencySeconds() {
+    const utc = utcOfPlayheadMs();
+    return utc === null ? null : (Date.now() - utc) / 1000;
+  }
+
+  function bufferSeconds() {
+    const b = video.buffered;
+    for (let i = 0; i < b.length; i++) {
+      if (b.start(i) <= video.currentTime + 0.1 && video.currentTime < b.end(i)) return b.end(i) - video.currentTime;
+    }
+    return 0;
+  }
+
+  // ---- status panel, every 500 ms --------------------------------------------------------------
+  const fmt = (s, unit = 's') => (s === null || s === undefined || !Number.isFinite(s) ? '–' : `${s.toFixed(2)} ${unit}`);
+  setInterval(() => {
+    $('s-latency').textContent = fmt(latencySeconds());
+    $('s-player-latency').textContent = fmt(playerLatency());
+    const r = currentRendition();
+    $('s-rendition').textContent = r ? `${r.height}p · ${r.bitrateKbps} kbps` : '–';
+    $('s-buffer').textContent = fmt(bufferSeconds());
+    $('s-stalls').textContent = String(state.stalls.length);
+    $('s-errors').textContent = String(state.errors.length);
+    $('s-warnings').textContent = String(state.warnings.length);
+  }, 500);
+
+  // ---- load the player library, then start ------------------------------------------------------
+  const lib = kind === 'dash' ? '/vendor/dash.all.min.js' : '/vendor/hls.min.js';
+  const script = document.createElement('script');
+  script.src = lib;
+  script.onload = () => {
+    try {
+      if (kind === 'dash') startDash();
+      else startHls();
+    } catch (err) {
+      record(state.errors, { code: 'page', message: err instanceof Error ? err.message : String(err) });
+    }
+  };
+  script.onerror = () => record(state.errors, { code: 'page', message: `could not load ${lib} (run: node scripts/vendor-players.ts)` });
+  document.head.append(script);
+})();

@@ -1,0 +1,71 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { ensureSystemPackages } from './system-packages.ts';
+import { startWranglerDev, type WranglerDev } from '../test/wrangler-dev.ts';
+
+/**
+ * `npm start`: the whole local pipeline with a synthetic live event.
+ * wrangler dev (edge Worker + origin Durable Objects) on http://localhost:8787, one encoder
+ * bridge (pipeline A) for event "demo", and the synthetic venue source feeding it.
+ * Ctrl-C stops everything this started.
+ */
+const PORT = Number(process.env.PORT ?? 8787);
+const EVENT = process.env.DEMO_EVENT ?? 'demo';
+const BRIDGE_PORT = Number(process.env.BRIDGE_PORT ?? 9001);
+
+const log = (message: string) => console.log(`${new Date().toISOString()} [start] ${message}`);
+const children: ChildProcess[] = [];
+let worker: WranglerDev | undefined;
+let stopping = false;
+
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log('stopping…');
+  for (const child of children) {
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+  await worker?.stop();
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+/** Start a Node helper in its own process group; restart it if it dies while we are running. */
+function supervise(name: string, args: string[]): void {
+  const run = () => {
+    const child = spawn(process.execPath, args, { stdio: 'inherit', detached: true });
+    children.push(child);
+    child.on('exit', (code, signal) => {
+      children.splice(children.indexOf(child), 1);
+      if (stopping) return;
+      log(`${name} exited (code ${code}, signal ${signal}); restarting in 1 s`);
+      setTimeout(run, 1000);
+    });
+  };
+  run();
+}
+
+ensureSystemPackages();
+const vendor = spawnSync(process.execPath, ['scripts/vendor-players.ts'], { stdio: 'inherit' });
+if (vendor.status !== 0) process.exit(vendor.status ?? 1);
+
+log(`starting wrangler dev on http://localhost:${PORT} (state in .wrangler/state)`);
+try {
+  worker = await startWranglerDev({ port: PORT, persistTo: '.wrangler/state', inheritOutput: true });
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(1);
+}
+
+supervise('encoder bridge A', ['encoder-bridge/main.ts', '--event', EVENT, '--pipeline', 'A', '--listen-port', String(BRIDGE_PORT), '--ingest-url', worker.url]);
+supervise('synthetic source', ['encoder-bridge/synthetic-source.ts', '--push', `http://127.0.0.1:${BRIDGE_PORT}/feed`]);
+
+log(`bridge status:  http://127.0.0.1:${BRIDGE_PORT}/status`);
+log(`DASH manifest:  http://localhost:${PORT}/live/${EVENT}/index.mpd`);
+log(`HLS playlist:   http://localhost:${PORT}/live/${EVENT}/index.m3u8`);
+log(`▶ player:       http://localhost:${PORT}/?event=${EVENT}  (dash.js; add &player=hls for hls.js) — first segments appear after about 6 s`);
+log('press Ctrl-C to stop');

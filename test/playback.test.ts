@@ -1,0 +1,61 @@
+/**
+ * Real Chromium plays the live event through the Worker's player page with dash.js and with
+ * hls.js: currentTime advances for at least 20 s, no player error, no stall longer than 1 s.
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launchChromium } from './browser.ts';
+
+const workerUrl = inject('workerUrl');
+const event = inject('liveEvent');
+const WATCH_MS = 22_000;
+
+interface PlayerSnapshot {
+  currentTime: number;
+  errors: unknown[];
+  /** Date.now() ms, same clock as this process. */
+  stalls: { start: number; end: number | null }[];
+  latency: number | null;
+  rendition: unknown;
+}
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe.each(['dash', 'hls'])('playback with %s', (player) => {
+  it(`plays the live event for ${WATCH_MS / 1000} s without error or stall`, async () => {
+    const page = await browser.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(`${workerUrl}/?event=${event}&player=${player}`);
+    const snapshot = () =>
+      page.evaluate((): PlayerSnapshot => {
+        const p = (window as any).__player;
+        const video = document.querySelector('video')!;
+        return { currentTime: video.currentTime, errors: [...(p?.errors ?? [])], stalls: [...(p?.stalls ?? [])], latency: p?.latency?.() ?? null, rendition: p?.rendition?.() ?? null };
+      });
+    // playing: currentTime has started to move
+    await page.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) > 0, undefined, { timeout: 30_000 });
+    const start = await snapshot();
+    const startedAt = Date.now();
+    let last = start;
+    while (Date.now() - startedAt < WATCH_MS) {
+      await new Promise((r) => setTimeout(r, 2000));
+      last = await snapshot();
+    }
+    await page.close();
+    const watched = (Date.now() - startedAt) / 1000;
+    expect(last.errors, 'player errors').toEqual([]);
+    expect(pageErrors, 'page errors').toEqual([]);
+    expect(last.currentTime - start.currentTime, 'media time advanced').toBeGreaterThan(watched - 2);
+    const now = Date.now();
+    const longStalls = last.stalls.filter((s) => (s.end ?? now) > startedAt && (s.end ?? now) - s.start > 1000);
+    expect(longStalls, 'stalls longer than 1 s while watching').toEqual([]);
+    console.log(`${player}: watched ${watched.toFixed(1)} s, latency ${last.latency?.toFixed?.(2)} s, rendition ${JSON.stringify(last.rendition)}`);
+  }, 90_000);
+});
