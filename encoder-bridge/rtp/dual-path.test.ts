@@ -155,9 +155,7 @@ describe('two-path RTP contribution with SMPTE 2022-7 merge (real UDP, real ffmp
       // End to end at the bridge: every epoch segment K published, consecutive, with no defects.
       await waitUntil(() => pipeline.status().state !== 'encoding', 30_000, 'the bridge ffmpeg to finish');
       await waitUntil(() => sink.quietFor() > 1000, 10_000, 'publishing to settle');
-      console.log(log.join('\n'));
-      console.log(sink.puts.map((p) => `${p.track}/${p.file} ${p.defects ?? ''}`).join('\n'));
-      expect(log.filter((l) => /gave up|rejected|dropped/.test(l))).toEqual([]);
+      expect(log.filter((l) => /gave up|rejected|dropped|unexpectedly/.test(l))).toEqual([]);
       for (const track of ['v540', 'v360', 'v234', 'aen']) {
         const init = sink.puts.find((p) => p.track === track && p.file === 'init.mp4');
         expect(init, `${track} init`).toBeDefined();
