@@ -14,6 +14,7 @@ export const errorCodes = {
   BAD_HEADER: { id: 1006, status: 400 },
   BAD_BODY: { id: 1007, status: 400 },
   METHOD_NOT_ALLOWED: { id: 1008, status: 405 },
+  BAD_QUERY: { id: 1009, status: 400 },
   // 2xxx: media that cannot be accepted
   MEDIA_MALFORMED: { id: 2001, status: 400 },
   MEDIA_NOT_INIT: { id: 2002, status: 400 },
@@ -27,6 +28,9 @@ export const errorCodes = {
   SEGMENT_NOT_YET_AVAILABLE: { id: 3003, status: 404 },
   SEGMENT_GONE: { id: 3004, status: 410 },
   OVERLOADED: { id: 3005, status: 503 },
+  EVENT_ENDED: { id: 3006, status: 409 },
+  CANDIDATE_NOT_FOUND: { id: 3007, status: 404 },
+  MASK_NOT_FOUND: { id: 3008, status: 404 },
   // 9xxx: bugs (never expected; logged with details, answered without them)
   INTERNAL: { id: 9000, status: 500 },
 } as const satisfies Record<string, { id: number; status: number }>;

@@ -16,7 +16,43 @@ export const EventConfig = z.object({
   presentationDelaySegments: z.number().int().min(1).max(20).default(3),
   /** Candidate preference order: first valid wins. */
   pipelines: z.array(PipelineId).min(1).max(4).default(['A', 'B']),
+  /**
+   * Segment requests per second one origin object admits (DESIGN §5: about 1,000 per object).
+   * Above it, live-edge requests are answered 503 too.
+   */
+  maxSegmentRequestsPerSecond: z.number().int().min(1).max(100_000).default(1000),
+  /**
+   * Share of that budget DVR requests may use; beyond it they are shed (503) so the rest stays
+   * free for live-edge requests.
+   */
+  dvrShareOfRequests: z.number().min(0).max(1).default(0.7),
+  /** A request for K more than this many segments behind the newest due segment is a DVR request. */
+  liveEdgeSegments: z.number().int().min(1).max(100).default(6),
+  /**
+   * When the only candidates of a not-yet-overdue segment are defective, wait up to this long
+   * after the defective one arrived for a clean copy from another pipeline before serving it.
+   */
+  defectiveGraceMs: z.number().int().min(0).max(10_000).default(1000),
 });
 export type EventConfig = z.infer<typeof EventConfig>;
 
 export const defaultEventConfig: EventConfig = EventConfig.parse({});
+
+/**
+ * What an operator may change while the event runs (PATCH /api/events/{event}/config). D and the
+ * pipeline delay are left out on purpose: changing them mid-event would renumber every segment.
+ */
+export const EventConfigPatch = EventConfig.pick({
+  dvrWindowSeconds: true,
+  presentationDelaySegments: true,
+  pipelines: true,
+  maxSegmentRequestsPerSecond: true,
+  dvrShareOfRequests: true,
+  liveEdgeSegments: true,
+  defectiveGraceMs: true,
+})
+  .partial()
+  .strict()
+  .refine((patch) => Object.keys(patch).length > 0, { message: 'name at least one field to change' })
+  .refine((patch) => !patch.pipelines || new Set(patch.pipelines).size === patch.pipelines.length, { message: 'pipelines must not repeat a pipeline', path: ['pipelines'] });
+export type EventConfigPatch = z.infer<typeof EventConfigPatch>;

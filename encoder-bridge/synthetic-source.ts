@@ -75,13 +75,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
 
 function rtpSenderFromFlags(values: ReturnType<typeof parseFlags>): DualPathSender {
   const parsed = z
-    .object({ rtp: RtpDestinations, drop: DropProbability, seed: z.coerce.number().int(), cut1: OutageSeconds.optional(), cut2: OutageSeconds.optional() })
-    .safeParse({ rtp: values.rtp, drop: values.drop, seed: values.seed, cut1: values['cut-path1'], cut2: values['cut-path2'] });
+    .object({ rtp: RtpDestinations, drop: DropProbability, seed: z.coerce.number().int(), 'cut-path1': OutageSeconds.optional(), 'cut-path2': OutageSeconds.optional() })
+    .safeParse(values);
   if (!parsed.success) {
     console.error(`invalid source flags:\n${parsed.error.issues.map((i) => `  --${String(i.path[0])}: ${i.message}`).join('\n')}`);
     process.exit(2);
   }
-  const { rtp, drop, seed, cut1, cut2 } = parsed.data;
+  const { rtp, drop, seed, 'cut-path1': cut1, 'cut-path2': cut2 } = parsed.data;
   return new DualPathSender({
     destinations: rtp,
     impairment: { seed, paths: [{ drop, outages: cut1 ? [cut1] : [] }, { drop, outages: cut2 ? [cut2] : [] }] },

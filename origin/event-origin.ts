@@ -1,15 +1,21 @@
 import { DurableObject } from 'cloudflare:workers';
-import { defaultEventConfig, EventConfig } from '../contract/event-config.ts';
+import { segmentNumberAt } from '../contract/epoch.ts';
+import { defaultEventConfig, EventConfig, type EventConfigPatch } from '../contract/event-config.ts';
+import { EVENT_STATE_HEADER } from '../contract/event-state.ts';
 import type { TrackMeta } from '../contract/ingest.ts';
+import type { EndRequest, Mask, MaskRequest } from '../contract/operator.ts';
 import type { ManifestInput, TrackDescriptor } from '../contract/track.ts';
 import type { Env } from '../edge/env.ts';
 import type { InitInfo } from '../packager/init-info.ts';
 import { inspectSegment } from '../packager/inspect.ts';
 import { join, split } from './chunks.ts';
+import { EventControls, isMasked } from './event-controls.ts';
+import { LoadGauge } from './load-gauge.ts';
+import type { PipelineHealth } from './pipeline-health.ts';
 import { fail, ok, type OriginResult } from './result.ts';
 import { SCHEMA } from './schema.ts';
 import { selectCandidate, type Candidate } from './select-candidate.ts';
-import { earlyCacheControl, segmentTiming, windowStartK } from './segment-timing.ts';
+import { earlyCacheControl, isDvrRequest, newestDueK, segmentTiming, windowStartK } from './segment-timing.ts';
 import { describeTrack } from './track-descriptor.ts';
 
 /** Negative answers about things that may appear any moment (an event or track not yet ingested). */

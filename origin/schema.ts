@@ -44,4 +44,27 @@ export const SCHEMA = [
      bytes BLOB NOT NULL,
      PRIMARY KEY (track, k, pipeline, region, seq))`,
   `CREATE INDEX IF NOT EXISTS chunks_by_k ON segment_chunks (k)`,
+  // Operator state: the event version (part of every cache key and ETag) and the end of the event.
+  `CREATE TABLE IF NOT EXISTS event_state (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     version INTEGER NOT NULL,
+     ended_at INTEGER,
+     end_k INTEGER)`,
+  // Operator masks: never serve pipeline's candidates for from_k <= K <= to_k (to_k NULL: open).
+  `CREATE TABLE IF NOT EXISTS masks (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     pipeline TEXT NOT NULL,
+     from_k INTEGER NOT NULL,
+     to_k INTEGER,
+     created_at INTEGER NOT NULL)`,
+  // Per-pipeline health, updated by every stored segment; defects is JSON {defect: count}.
+  `CREATE TABLE IF NOT EXISTS pipeline_health (
+     pipeline TEXT PRIMARY KEY,
+     last_k INTEGER NOT NULL,
+     last_received_at INTEGER NOT NULL,
+     lateness_ms INTEGER NOT NULL,
+     last_defective INTEGER NOT NULL,
+     segments INTEGER NOT NULL,
+     defective INTEGER NOT NULL,
+     defects TEXT NOT NULL)`,
 ];

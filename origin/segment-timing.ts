@@ -41,3 +41,13 @@ export function segmentTiming(k: number, nowMs: number, config: EventConfig): Se
 export function earlyCacheControl(maxAgeSeconds: number): string {
   return maxAgeSeconds > 0 ? `public, max-age=${maxAgeSeconds}` : 'no-store';
 }
+
+/** The newest segment number whose expected publish time has passed at `nowMs`. */
+export function newestDueK(nowMs: number, config: EventConfig): number {
+  return Math.floor((nowMs - config.pipelineDelayMs) / config.segmentDurationMs) - 1;
+}
+
+/** A request for K well behind the live edge is a DVR request: shed first under load. */
+export function isDvrRequest(k: number, nowMs: number, config: EventConfig): boolean {
+  return k < newestDueK(nowMs, config) - config.liveEdgeSegments;
+}

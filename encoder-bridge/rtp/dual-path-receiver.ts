@@ -105,7 +105,8 @@ export class DualPathReceiver {
   /** Close the sockets and flush what is held. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await Promise.all(this.sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    const sockets = this.sockets.splice(0); // stop() twice is harmless
+    await Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
     this.endStream('receiver stopped');
   }
 

@@ -9,6 +9,7 @@ const Port = z.number({ message: 'expected a port number' }).int().min(1).max(65
 /** `5004,5006`: the UDP ports of path 1 and path 2 (the bridge binds both). */
 export const RtpPortPair = z
   .string()
+  .regex(/^[^,]+,[^,]+$/, { message: 'expected two ports, path 1 and path 2 (e.g. 5004,5006)' })
   .transform((text) => text.split(',').map((p) => (/^\s*\d+\s*$/.test(p) ? Number(p) : Number.NaN)))
   .pipe(z.tuple([Port, Port]))
   .refine(([a, b]) => a !== b, { message: 'the two paths need different ports' });
@@ -26,6 +27,7 @@ const Destination = z
 /** `127.0.0.1:5004,127.0.0.1:5006`: where the sender sends path 1 and path 2. */
 export const RtpDestinations = z
   .string()
+  .regex(/^[^,]+,[^,]+$/, { message: 'expected host:port1,host:port2' })
   .transform((text) => text.split(','))
   .pipe(z.tuple([Destination, Destination]));
 export type RtpDestinations = z.infer<typeof RtpDestinations>;

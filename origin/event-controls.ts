@@ -1,0 +1,114 @@
+import { segmentNumberAt } from '../contract/epoch.ts';
+import type { EventConfig } from '../contract/event-config.ts';
+import { formatEventState, type PipelineState } from '../contract/event-state.ts';
+import type { Mask, MaskRequest } from '../contract/operator.ts';
+import { pipelineStatus, recordSegment, type PipelineHealth } from './pipeline-health.ts';
+
+/** Whether an operator mask hides `pipeline`'s candidate of segment `k`. */
+export function isMasked(masks: Mask[], pipeline: string, k: number): boolean {
+  return masks.some((m) => m.pipeline === pipeline && k >= m.fromK && (m.toK === null || k <= m.toK));
+}
+
+/**
+ * The operator-controlled state of one event in one origin object — version, end, masks — and
+ * the pipelines' health, persisted in SQLite and mirrored in memory so that every request reads
+ * it without a query and every change is visible to the very next request.
+ */
+export class EventControls {
+  private readonly sql: SqlStorage;
+  version = 1;
+  endedAt: number | null = null;
+  endK: number | null = null;
+  masks: Mask[] = [];
+  readonly health = new Map<string, PipelineHealth>();
+
+  constructor(sql: SqlStorage) {
+    this.sql = sql;
+    const state = sql.exec<{ version: number; ended_at: number | null; end_k: number | null }>('SELECT version, ended_at, end_k FROM event_state WHERE id = 1').toArray()[0];
+    if (state) {
+      this.version = state.version;
+      this.endedAt = state.ended_at;
+      this.endK = state.end_k;
+    }
+    this.masks = sql
+      .exec<{ id: number; pipeline: string; from_k: number; to_k: number | null; created_at: number }>('SELECT * FROM masks ORDER BY id')
+      .toArray()
+      .map((r) => ({ id: r.id, pipeline: r.pipeline, fromK: r.from_k, toK: r.to_k, createdAt: r.created_at }));
+    for (const r of sql.exec<Record<string, number | string>>('SELECT * FROM pipeline_health').toArray()) {
+      this.health.set(String(r.pipeline), {
+        pipeline: String(r.pipeline),
+        lastK: Number(r.last_k),
+        lastReceivedAt: Number(r.last_received_at),
+        latenessMs: Number(r.lateness_ms),
+        lastDefective: Number(r.last_defective) === 1,
+        segments: Number(r.segments),
+        defective: Number(r.defective),
+        defects: JSON.parse(String(r.defects)) as Record<string, number>,
+      });
+    }
+  }
+
+  get ended(): boolean {
+    return this.endedAt !== null;
+  }
+
+  bumpVersion(): number {
+    this.version++;
+    this.saveState();
+    return this.version;
+  }
+
+  end(endK: number, nowMs: number): void {
+    this.endedAt = nowMs;
+    this.endK = endK;
+    this.saveState();
+  }
+
+  addMask(req: MaskRequest, nowMs: number): Mask {
+    const row = this.sql
+      .exec<{ id: number }>('INSERT INTO masks (pipeline, from_k, to_k, created_at) VALUES (?, ?, ?, ?) RETURNING id', req.pipeline, req.fromK, req.toK ?? null, nowMs)
+      .one();
+    const mask: Mask = { id: row.id, pipeline: req.pipeline, fromK: req.fromK, toK: req.toK ?? null, createdAt: nowMs };
+    this.masks.push(mask);
+    return mask;
+  }
+
+  removeMask(id: number): boolean {
+    const before = this.masks.length;
+    this.sql.exec('DELETE FROM masks WHERE id = ?', id);
+    this.masks = this.masks.filter((m) => m.id !== id);
+    return this.masks.length < before;
+  }
+
+  recordSegment(pipeline: string, k: number, defects: string[], receivedAt: number, config: EventConfig): void {
+    const h = recordSegment(this.health.get(pipeline), pipeline, k, defects, receivedAt, config);
+    this.health.set(pipeline, h);
+    this.sql.exec(
+      'INSERT OR REPLACE INTO pipeline_health (pipeline, last_k, last_received_at, lateness_ms, last_defective, segments, defective, defects) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      pipeline, h.lastK, h.lastReceivedAt, h.latenessMs, h.lastDefective ? 1 : 0, h.segments, h.defective, JSON.stringify(h.defects),
+    );
+  }
+
+  pipelineStates(nowMs: number, config: EventConfig): (PipelineState & { health: PipelineHealth })[] {
+    const liveK = segmentNumberAt(nowMs, config.segmentDurationMs);
+    return [...this.health.values()]
+      .sort((a, b) => a.pipeline.localeCompare(b.pipeline))
+      .map((h) => ({
+        pipeline: h.pipeline,
+        status: pipelineStatus(h, nowMs, config, isMasked(this.masks, h.pipeline, liveK)),
+        lastK: h.lastK,
+        latenessMs: h.latenessMs,
+        defective: h.defective,
+        health: h,
+      }));
+  }
+
+  /** The x-event-state header value (contract/event-state.ts). */
+  header(nowMs: number, config: EventConfig): string {
+    return formatEventState({ version: this.version, ended: this.ended, t: nowMs, pipelines: this.pipelineStates(nowMs, config) });
+  }
+
+  private saveState(): void {
+    this.sql.exec('INSERT OR REPLACE INTO event_state (id, version, ended_at, end_k) VALUES (1, ?, ?, ?)', this.version, this.endedAt, this.endK);
+  }
+}
