@@ -6,13 +6,14 @@ import type { MiddlewareHandler } from 'hono';
  */
 export const corsHeaders: Record<string, string> = {
   'access-control-allow-origin': '*',
-  'access-control-expose-headers': 'x-candidate, date, content-length',
+  'access-control-expose-headers': 'x-candidate, x-event-state, etag, date, content-length, retry-after',
 };
 
 const preflightHeaders: Record<string, string> = {
   ...corsHeaders,
   'access-control-allow-methods': 'GET, HEAD, OPTIONS',
-  'access-control-allow-headers': '*',
+  // The `*` wildcard never covers Authorization (Fetch spec), which operator candidate fetches send.
+  'access-control-allow-headers': '*, authorization',
   'access-control-max-age': '86400',
 };
 

@@ -1,70 +1,126 @@
 import { Hono, type Context } from 'hono';
 import { AppError } from '../contract/errors.ts';
-import { EventId, TrackId } from '../contract/ids.ts';
-import { SegmentNumber } from '../contract/ids.ts';
+import { EVENT_STATE_HEADER } from '../contract/event-state.ts';
+import { EventId, PipelineId, RegionId, SegmentNumber, TrackId } from '../contract/ids.ts';
 import type { ManifestInput, TrackDescriptor } from '../contract/track.ts';
 import { writeMpd } from '../packager/manifest/dash.ts';
 import { writeMediaPlaylist, writeMultivariantPlaylist } from '../packager/manifest/hls.ts';
 import { unwrap } from '../origin/result.ts';
 import { candidateHeader } from '../origin/select-candidate.ts';
+import { requireBearer } from './bearer-auth.ts';
 import { cors } from './cors.ts';
 import type { Env } from './env.ts';
+import { etagFor, matchesIfNoneMatch, sha256Hex } from './etag.ts';
+import { rememberEventState } from './event-state-memory.ts';
 import { pathPart } from './ingest-path.ts';
 import { originFor, regionOf } from './origin-stub.ts';
 
 /**
  * Player-facing routes (docs/api.md). Thin for now: each request goes straight to the event's
  * origin object in this Worker's region. Request coalescing and region failover belong in
- * `originFor`'s callers here, between the route and the RPC.
+ * `originFor`'s callers here, between the route and the RPC; their cache key must include the
+ * event version (x-event-state `v`), as the ETags here do.
  */
 export const liveRoutes = new Hono<{ Bindings: Env }>();
 liveRoutes.use('*', cors);
 
+/** Keep the newest x-event-state per event, whatever the answer (errors carry it too). */
+liveRoutes.use('*', async (c, next) => {
+  await next();
+  const event = new URL(c.req.url).pathname.split('/')[2];
+  if (event) rememberEventState(event, c.res.headers.get(EVENT_STATE_HEADER));
+});
+
 /** Segments and inits never change once published: cache them for a day. */
 const IMMUTABLE = 'public, max-age=86400, immutable';
+/**
+ * A defective candidate is served only when nothing better exists yet; a clean copy may still
+ * arrive, so it is cached about as briefly as a manifest.
+ */
+const DEFECTIVE_TTL = 'public, max-age=1';
 /** Live manifests change every D; about half of a 2 s segment, in Cloudflare's whole seconds. */
 const MANIFEST_TTL = 'public, max-age=1';
+/** Operator fetches bypass selection; no shared cache may keep them. */
+const OPERATOR_TTL = 'private, no-store';
 
 const mediaType = (kind: TrackDescriptor['kind']) => (kind === 'audio' ? 'audio/mp4' : kind === 'video' ? 'video/mp4' : 'application/mp4');
 
 type Ctx = Context<{ Bindings: Env }>;
 
-async function manifestInput(c: Ctx): Promise<ManifestInput> {
+/** 200 with an ETag, or 304 when the client already has exactly this (same version, same bytes). */
+function respond(c: Ctx, body: BodyInit, etag: string, headers: Record<string, string>): Response {
+  const all: Record<string, string> = { ...headers, etag };
+  if (matchesIfNoneMatch(c.req.header('if-none-match'), etag)) {
+    delete all['content-type'];
+    return new Response(null, { status: 304, headers: all });
+  }
+  return new Response(body, { headers: all });
+}
+
+/**
+ * `?pipeline=B[&region=r1]` asks for exactly that stored candidate, bypassing selection and
+ * masks: what the Control Room and tests use to compare pipelines. Operators only.
+ */
+async function operatorPick(c: Ctx): Promise<{ pipeline: string; region?: string } | undefined> {
+  const pipeline = c.req.query('pipeline');
+  const region = c.req.query('region');
+  if (pipeline === undefined && region === undefined) return undefined;
+  await requireBearer(c.req.header('authorization'), c.env.OPERATOR_TOKEN, 'operator');
+  if (pipeline === undefined) throw new AppError('BAD_QUERY', '?region= needs ?pipeline= (an operator candidate fetch names the pipeline)');
+  const p = PipelineId.safeParse(pipeline);
+  if (!p.success) throw new AppError('BAD_QUERY', `pipeline "${pipeline}" is invalid: ${p.error.issues[0].message}`);
+  if (region === undefined) return { pipeline: p.data };
+  const r = RegionId.safeParse(region);
+  if (!r.success) throw new AppError('BAD_QUERY', `region "${region}" is invalid: ${r.error.issues[0].message}`);
+  return { pipeline: p.data, region: r.data };
+}
+
+async function manifest(c: Ctx, write: (input: ManifestInput) => string, contentType: string): Promise<Response> {
   const event = pathPart(EventId, c.req.param('event'), 'event');
-  return unwrap(await originFor(c.env, event).manifestInput());
+  const { input, version, eventState } = unwrap(await originFor(c.env, event).manifestInput());
+  const body = write(input);
+  return respond(c, body, etagFor(version, await sha256Hex(body)), { 'content-type': contentType, 'cache-control': MANIFEST_TTL, [EVENT_STATE_HEADER]: eventState });
 }
 
-function manifest(body: string, contentType: string): Response {
-  return new Response(body, { headers: { 'content-type': contentType, 'cache-control': MANIFEST_TTL } });
-}
+liveRoutes.get('/:event/index.mpd', (c) => manifest(c, (input) => writeMpd(input, { utcTimingUrl: new URL('/time', c.req.url).href }), 'application/dash+xml'));
 
-liveRoutes.get('/:event/index.mpd', async (c) => {
-  const input = await manifestInput(c);
-  return manifest(writeMpd(input, { utcTimingUrl: new URL('/time', c.req.url).href }), 'application/dash+xml');
-});
+liveRoutes.get('/:event/index.m3u8', (c) => manifest(c, (input) => writeMultivariantPlaylist(input), 'application/vnd.apple.mpegurl'));
 
-liveRoutes.get('/:event/index.m3u8', async (c) => manifest(writeMultivariantPlaylist(await manifestInput(c)), 'application/vnd.apple.mpegurl'));
-
-liveRoutes.get('/:event/:track/index.m3u8', async (c) => {
-  const input = await manifestInput(c);
+liveRoutes.get('/:event/:track/index.m3u8', (c) => {
   const track = pathPart(TrackId, c.req.param('track'), 'track');
-  if (!input.tracks.some((t) => t.id === track)) throw new AppError('TRACK_NOT_FOUND', `no track ${track} in event ${input.eventId}`, { 'cache-control': 'public, max-age=1' });
-  return manifest(writeMediaPlaylist(input, track), 'application/vnd.apple.mpegurl');
+  return manifest(
+    c,
+    (input) => {
+      if (!input.tracks.some((t) => t.id === track)) throw new AppError('TRACK_NOT_FOUND', `no track ${track} in event ${input.eventId}`, { 'cache-control': 'public, max-age=1' });
+      return writeMediaPlaylist(input, track);
+    },
+    'application/vnd.apple.mpegurl',
+  );
 });
 
 liveRoutes.get('/:event/:track/init.mp4', async (c) => {
   const event = pathPart(EventId, c.req.param('event'), 'event');
   const track = pathPart(TrackId, c.req.param('track'), 'track');
-  const init = unwrap(await originFor(c.env, event).getInit(track));
-  return new Response(init.bytes, { headers: { 'content-type': mediaType(init.kind), 'cache-control': IMMUTABLE } });
+  const pick = await operatorPick(c);
+  const init = unwrap(await originFor(c.env, event).getInit(track, pick?.pipeline));
+  // Inits are per pipeline, not per region: a region asked for is the one that answers.
+  const headers: Record<string, string> = { 'content-type': mediaType(init.kind), 'cache-control': pick ? OPERATOR_TTL : IMMUTABLE, [EVENT_STATE_HEADER]: init.eventState };
+  if (pick) headers['x-candidate'] = candidateHeader({ pipeline: init.pipeline, region: pick.region ?? regionOf(c.env), defects: [] });
+  return respond(c, init.bytes, etagFor(init.version, init.sha256), headers);
 });
 
 liveRoutes.get('/:event/:track/:file{[0-9]+\\.m4s}', async (c) => {
   const event = pathPart(EventId, c.req.param('event'), 'event');
   const track = pathPart(TrackId, c.req.param('track'), 'track');
   const k = pathPart(SegmentNumber, c.req.param('file').replace(/\.m4s$/, ''), 'segment number');
-  const segment = unwrap(await originFor(c.env, event).getSegment(track, k, regionOf(c.env)));
-  return new Response(segment.bytes, {
-    headers: { 'content-type': mediaType(segment.kind), 'cache-control': IMMUTABLE, 'x-candidate': candidateHeader(segment.candidate) },
+  const pick = await operatorPick(c);
+  const origin = originFor(c.env, event);
+  const segment = unwrap(pick ? await origin.getCandidate(track, k, pick.pipeline, pick.region, regionOf(c.env)) : await origin.getSegment(track, k, regionOf(c.env)));
+  const cacheControl = pick ? OPERATOR_TTL : segment.candidate.defects.length > 0 ? DEFECTIVE_TTL : IMMUTABLE;
+  return respond(c, segment.bytes, etagFor(segment.version, segment.sha256), {
+    'content-type': mediaType(segment.kind),
+    'cache-control': cacheControl,
+    'x-candidate': candidateHeader(segment.candidate),
+    [EVENT_STATE_HEADER]: segment.eventState,
   });
 });

@@ -112,6 +112,9 @@ export class EncoderRun {
       return;
     }
     if (/showinfo|color_range|^\s*(Stream|Input|Output|Metadata|Duration|encoder|handler_name|vendor_id|Side data|cpb:|\[libx264|Press|  )/.test(line)) return;
+    // Joining a feed mid-GOP makes the decoder complain until the first keyframe; that is expected
+    // and the lead-in before S covers it.
+    if (/decode_slice_header|no frame!|non-existing PPS|reference picture missing|Missing reference picture|mmco/.test(line)) return;
     if (/error|fail|invalid|warn|discontinuity|non monotonically/i.test(line)) this.opts.log(`ffmpeg: ${line.trim()}`);
   }
 

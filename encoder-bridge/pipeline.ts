@@ -104,11 +104,11 @@ export class Pipeline {
   private maybeStart(packets: Uint8Array): boolean {
     if (Date.now() < this.restartNotBefore) return true;
     if (this.held.length === 0 && firstPts(packets) === undefined) return true;
-    // Hold about half a second of feed to learn the video frame grid (its phase against the
+    // Hold a quarter of a second of feed to learn the video frame grid (its phase against the
     // epoch decides where keyframes go), then start ffmpeg with all of it.
     this.held.push(packets);
     this.heldVideoPts.push(...videoPtsValues(packets));
-    if (this.heldVideoPts.length < 16) return true;
+    if (this.heldVideoPts.length < 8) return true;
     const held = this.held;
     const grid = videoFrameGrid(this.heldVideoPts);
     this.held = [];

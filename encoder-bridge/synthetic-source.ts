@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { HttpPushFanout } from './http-push-fanout.ts';
 import { DualPathSender } from './rtp/dual-path-sender.ts';
 import { DropProbability, OutageSeconds, RtpDestinations } from './rtp/rtp-options.ts';
 
@@ -20,6 +21,7 @@ import { DropProbability, OutageSeconds, RtpDestinations } from './rtp/rtp-optio
 const parseFlags = () =>
   parseArgs({
     options: {
+      /** One or more bridge feed URLs, comma separated: every pipeline gets the same feed. */
       push: { type: 'string', default: 'http://127.0.0.1:9001/feed' },
       fps: { type: 'string', default: '30' },
       size: { type: 'string', default: '960x540' },
@@ -41,7 +43,9 @@ const parseFlags = () =>
 export function sourceArgs(opts: { t0: number; fps: string; size: string; push: string[]; durationSeconds: number }): string[] {
   const clock = `drawtext=text='UTC %{pts\\:gmtime\\:${opts.t0}\\:%H\\\\\\:%M\\\\\\:%S}  frame %{n}':fontsize=40:fontcolor=white:box=1:boxcolor=black@0.7:x=24:y=24`;
   const [num, den = '1'] = opts.fps.split('/');
-  const gop = Math.round(Number(num) / Number(den)); // one keyframe a second: a bridge can join within 1 s
+  // A keyframe every half second, like contribution encoders tuned for fast join: a bridge that
+  // (re)starts mid-event can decode within 0.5 s.
+  const gop = Math.max(1, Math.round(Number(num) / Number(den) / 2));
   return [
     '-hide_banner', '-loglevel', 'warning', '-nostdin', '-re',
     '-f', 'lavfi', '-i', `testsrc2=size=${opts.size}:rate=${opts.fps}`,
@@ -61,11 +65,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const rtp = values.rtp === undefined ? undefined : rtpSenderFromFlags(values);
   const t0 = Math.ceil(Date.now() / 1000) + 1;
   await new Promise((r) => setTimeout(r, t0 * 1000 - Date.now()));
-  const args = sourceArgs({ t0, fps: values.fps!, size: values.size!, push: [rtp ? 'pipe:1' : values.push!], durationSeconds: Number(values.duration) });
-  const child = spawn(values.ffmpeg!, args, { stdio: ['ignore', rtp ? 'pipe' : 'inherit', 'inherit'] });
+  // ffmpeg writes the feed to stdout; Node sends it on (RTP on two paths, or HTTP push to every
+  // bridge with reconnects, so one pipeline restarting never interrupts the others).
+  const args = sourceArgs({ t0, fps: values.fps!, size: values.size!, push: ['pipe:1'], durationSeconds: Number(values.duration) });
+  const child = spawn(values.ffmpeg!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   console.log(`${new Date().toISOString()} [source] test pattern ${values.size}@${values.fps} fps from UTC ${t0} → ${rtp ? `RTP ${values.rtp}` : values.push}`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill('SIGTERM'));
-  const sent = rtp?.pipeFrom(child.stdout!);
+  const log = (message: string) => console.log(`${new Date().toISOString()} [source] ${message}`);
+  const sent = rtp ? rtp.pipeFrom(child.stdout!) : new HttpPushFanout(values.push!.split(','), { log }).pipeFrom(child.stdout!);
   child.on('exit', async (code) => {
     await sent;
     if (rtp) console.log(`${new Date().toISOString()} [source] RTP packets ${rtp.counters.packets}: ${rtp.counters.paths.map((p, i) => `path ${i + 1} sent ${p.sent}, dropped ${p.dropped}, cut ${p.cut}`).join('; ')}`);

@@ -37,7 +37,7 @@ export function planTiming(opts: {
   nowMs: number;
   segmentDurationMs: number;
   audioSampleRate: number;
-  /** Feed needed before S so the decoder has a keyframe (the contribution GOP is 1 s). */
+  /** Feed needed before S so the decoder has a keyframe (the synthetic contribution GOP is 0.5 s). */
   leadInMs?: number;
   /** The feed's video frame grid (one frame's 33-bit PTS and the frame duration in 90 kHz ticks). */
   videoGrid?: { pts33: number; frameTicks: number };
@@ -46,7 +46,7 @@ export function planTiming(opts: {
   const { wraps, ticks } = unwrapPts(opts.firstPts33, opts.nowMs);
   const firstMs = ticks / (PTS_CLOCK_HZ / 1000);
   const baseMs = Math.floor(firstMs / d) * d;
-  const startMs = d * Math.ceil((firstMs - baseMs + (opts.leadInMs ?? 1200)) / d);
+  const startMs = d * Math.ceil((firstMs - baseMs + (opts.leadInMs ?? 600)) / d);
   const offsetTicks = wraps * PTS_WRAP - baseMs * (PTS_CLOCK_HZ / 1000);
   const rate = opts.audioSampleRate;
   if ((baseMs * rate) % 1000 !== 0 || (startMs * rate) % 1000 !== 0) throw new RangeError(`D=${d} ms is not a whole number of samples at ${rate} Hz`);

@@ -20,16 +20,36 @@ import { describeTrack } from './track-descriptor.ts';
 
 /** Negative answers about things that may appear any moment (an event or track not yet ingested). */
 const SHORT_NEGATIVE_TTL = { 'cache-control': 'public, max-age=1' };
+const GONE_TTL = { 'cache-control': 'public, max-age=60' };
+/** Shed load: clients come back in a few seconds (DESIGN §4). */
+const OVERLOADED_HEADERS = { 'cache-control': 'public, max-age=5', 'retry-after': '5' };
 /** How often the eviction alarm runs while the object holds segments. */
 const EVICTION_INTERVAL_MS = 30_000;
 
 /** Bytes that own a plain ArrayBuffer (what Response bodies and WebCrypto accept). */
 type Bytes = Uint8Array<ArrayBuffer>;
 
-export interface StoredSegment {
+/** What every successful player-facing answer carries besides its body. */
+export interface Stamped {
+  /** The x-event-state header value (contract/event-state.ts). */
+  eventState: string;
+  /** Event version, for ETags and cache keys. */
+  version: number;
+}
+
+export interface StoredSegment extends Stamped {
   bytes: Bytes;
   kind: TrackDescriptor['kind'];
   candidate: Candidate;
+  /** SHA-256 (hex) of the bytes: the ETag's content part. */
+  sha256: string;
+}
+
+export interface StoredInit extends Stamped {
+  bytes: Bytes;
+  kind: TrackDescriptor['kind'];
+  pipeline: string;
+  sha256: string;
 }
 
 export interface PutSegmentRequest {
@@ -44,22 +64,46 @@ export interface PutSegmentRequest {
   publisherDefects: string[];
 }
 
+/** GET /api/events/{event}/state: everything an operator needs to see about the event here. */
+export interface EventStateView {
+  event: string;
+  version: number;
+  ended: boolean;
+  endedAt: string | null;
+  endK: number | null;
+  config: EventConfig;
+  masks: Mask[];
+  pipelines: { pipeline: string; status: string; lastK: number; latenessMs: number; lastReceivedAt: string; segments: number; defective: number; defects: Record<string, number> }[];
+  /** Segment requests admitted in the last second (the load gauge). */
+  segmentRequestsLastSecond: number;
+  header: string;
+}
+
+interface CandidateRow extends Candidate {
+  sha256: string;
+  receivedAt: number;
+}
+
 /**
  * The live origin for one event in one region, named `${event}:${region}`. It stores every
  * candidate of every segment with its inspection, answers segment requests with live-edge
- * semantics (DESIGN §4) and selects among candidates (DESIGN §5). RPC methods return
- * OriginResult values; the edge turns failures into HTTP answers.
+ * semantics (DESIGN §4), selects among candidates (DESIGN §5) and applies operator controls.
+ * RPC methods return OriginResult values; the edge turns failures into HTTP answers.
  */
 export class EventOrigin extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   /** Requests held for a live-edge segment, keyed `${track}/${k}`; woken by putSegment. */
   private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly controls: EventControls;
+  private readonly gauge = new LoadGauge();
   private config: EventConfig | undefined;
+  private eventId: string | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     for (const statement of SCHEMA) this.sql.exec(statement);
+    this.controls = new EventControls(this.sql);
   }
 
   // ---- ingest -------------------------------------------------------------------------------
@@ -82,30 +126,33 @@ export class EventOrigin extends DurableObject<Env> {
 
   /**
    * Inspect and store one candidate of segment K. 412 without this pipeline's init, 400 when it
-   * cannot be parsed; 204 when the same bytes are already stored (idempotent retry); otherwise
-   * 201, replacing a different earlier copy from the same pipeline and region.
+   * cannot be parsed, 409 after the event's end; 204 when the same bytes are already stored
+   * (idempotent retry); otherwise 201, replacing a different earlier copy from the same pipeline
+   * and region.
    */
   async putSegment(req: PutSegmentRequest): Promise<OriginResult<{ status: 201 | 204; defects: string[] }>> {
     // The only await before the writes: from here on nothing interleaves with this request.
     const sha256 = await digestHex(req.bytes);
     const initRow = this.sql.exec<{ info: string }>('SELECT info FROM inits WHERE track = ? AND pipeline = ?', req.track, req.pipeline).toArray()[0];
     if (!initRow) return fail('INIT_MISSING', `no init.mp4 stored for event ${req.event}, pipeline ${req.pipeline}, track ${req.track}: PUT it before segments`);
+    const { endK } = this.controls;
+    if (endK !== null && req.k > endK) return fail('EVENT_ENDED', `event ${req.event} ended with segment ${endK}; segment ${req.k} is not accepted`);
     const config = this.loadConfig()!;
     const inspection = inspectSegment(req.bytes, JSON.parse(initRow.info) as InitInfo, req.k, config.segmentDurationMs);
     if (inspection.malformed) return fail('MEDIA_MALFORMED', `segment ${req.k} cannot be parsed: ${inspection.malformed}`);
     const defects = [...new Set<string>([...inspection.defects, ...req.publisherDefects])];
-
     const key = [req.track, req.k, req.pipeline, req.region] as const;
     const existing = this.sql.exec<{ sha256: string; size: number }>('SELECT sha256, size FROM candidates WHERE track = ? AND k = ? AND pipeline = ? AND region = ?', ...key).toArray()[0];
     if (existing && existing.sha256 === sha256 && existing.size === req.bytes.byteLength) return ok({ status: 204, defects });
-
+    const now = Date.now();
     this.ctx.storage.transactionSync(() => {
       this.sql.exec('DELETE FROM segment_chunks WHERE track = ? AND k = ? AND pipeline = ? AND region = ?', ...key);
       this.sql.exec(
         'INSERT OR REPLACE INTO candidates (track, k, pipeline, region, size, sha256, defects, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        ...key, req.bytes.byteLength, sha256, JSON.stringify(defects), Date.now(),
+        ...key, req.bytes.byteLength, sha256, JSON.stringify(defects), now,
       );
       split(req.bytes).forEach((piece, seq) => this.sql.exec('INSERT INTO segment_chunks (track, k, pipeline, region, seq, bytes) VALUES (?, ?, ?, ?, ?, ?)', ...key, seq, piece));
+      this.controls.recordSegment(req.pipeline, req.k, defects, now, config);
     });
     this.wake(`${req.track}/${req.k}`);
     await this.scheduleEviction(windowStartK(Date.now(), config) > req.k ? 1000 : EVICTION_INTERVAL_MS);
@@ -114,48 +161,88 @@ export class EventOrigin extends DurableObject<Env> {
 
   // ---- player-facing ------------------------------------------------------------------------
 
-  /** The init players should use: the first pipeline in preference order that has one. */
-  async getInit(track: string): Promise<OriginResult<{ bytes: Bytes; kind: TrackDescriptor['kind'] }>> {
+  /** The init players should use (the first pipeline in preference order that has one), or exactly `pipeline`'s. */
+  async getInit(track: string, pipeline?: string): Promise<OriginResult<StoredInit>> {
     const found = this.findTrack(track);
     if (!found.ok) return found;
+    const { config, descriptor } = found.value;
     const rows = this.sql.exec<{ pipeline: string; bytes: ArrayBuffer }>('SELECT pipeline, bytes FROM inits WHERE track = ?', track).toArray();
-    const order = found.value.config.pipelines;
+    const order = config.pipelines;
     rows.sort((a, b) => rank(order, a.pipeline) - rank(order, b.pipeline) || a.pipeline.localeCompare(b.pipeline));
-    return ok({ bytes: new Uint8Array(rows[0].bytes), kind: found.value.descriptor.kind });
+    const row = pipeline === undefined ? rows[0] : rows.find((r) => r.pipeline === pipeline);
+    if (!row) return this.failStamped('CANDIDATE_NOT_FOUND', `pipeline ${pipeline} stored no init for track ${track}`, { 'cache-control': 'no-store' });
+    const bytes = new Uint8Array(row.bytes);
+    return ok({ bytes, kind: descriptor.kind, pipeline: row.pipeline, sha256: await digestHex(bytes), ...this.stamp(config) });
   }
 
-  /** Segment K of `track`, selected among candidates; waits for a live-edge segment that is due. */
+  /**
+   * Segment K of `track`, selected among candidates (masks honoured). A live-edge segment that is
+   * due is held until a clean candidate arrives; a defective one is served only when no clean
+   * copy arrives within `defectiveGraceMs` (or by the deadline).
+   */
   async getSegment(track: string, k: number, region: string): Promise<OriginResult<StoredSegment>> {
     const found = this.findTrack(track);
     if (!found.ok) return found;
     const { config, descriptor } = found.value;
-    const timing = segmentTiming(k, Date.now(), config);
-    if (timing.kind === 'gone' && timing.reason.includes('DVR window')) return fail('SEGMENT_GONE', timing.reason, { 'cache-control': 'public, max-age=60' });
-
-    const stored = this.readSelected(track, k, config, region);
-    if (stored) return ok({ ...stored, kind: descriptor.kind });
-    if (timing.kind === 'gone') return fail('SEGMENT_GONE', timing.reason, { 'cache-control': 'public, max-age=60' });
-    if (timing.kind === 'early') {
-      return fail('SEGMENT_NOT_YET_AVAILABLE', `segment ${k} is due at ${new Date(timing.dueMs).toISOString()}`, { 'cache-control': earlyCacheControl(timing.maxAgeSeconds) });
+    const now = Date.now();
+    const timing = segmentTiming(k, now, config);
+    if (timing.kind === 'gone' && timing.reason.includes('DVR window')) return this.failStamped('SEGMENT_GONE', timing.reason, GONE_TTL);
+    const { endK } = this.controls;
+    if (endK !== null && k > endK) return this.failStamped('SEGMENT_GONE', `the event ended with segment ${endK}`, GONE_TTL);
+    const kind = isDvrRequest(k, now, config) ? 'dvr' : 'live';
+    if (!this.gauge.admit(now, kind, config)) {
+      return this.failStamped('OVERLOADED', `origin is shedding ${kind === 'dvr' ? 'DVR' : 'live-edge'} requests; retry in 5 s`, OVERLOADED_HEADERS);
     }
-    await this.waitFor(`${track}/${k}`, timing.untilMs);
-    const published = this.readSelected(track, k, config, region);
-    if (published) return ok({ ...published, kind: descriptor.kind });
-    return fail('SEGMENT_GONE', `segment ${k} was not published before its deadline`, { 'cache-control': 'public, max-age=60' });
+
+    let chosen = this.select(track, k, config, region);
+    if (!chosen && timing.kind === 'early') {
+      return this.failStamped('SEGMENT_NOT_YET_AVAILABLE', `segment ${k} is due at ${new Date(timing.dueMs).toISOString()}`, { 'cache-control': earlyCacheControl(timing.maxAgeSeconds) });
+    }
+    if (timing.kind === 'hold' && (!chosen || chosen.defects.length > 0)) chosen = await this.holdForClean(track, k, config, region, timing.untilMs);
+    if (!chosen) {
+      const reason = timing.kind === 'hold' ? `segment ${k} was not published before its deadline` : timing.kind === 'gone' ? timing.reason : `segment ${k} has no candidate that may be served`;
+      return this.failStamped('SEGMENT_GONE', reason, GONE_TTL);
+    }
+    const bytes = this.readBytes(track, k, chosen);
+    return ok({ bytes, kind: descriptor.kind, candidate: { pipeline: chosen.pipeline, region: chosen.region, defects: chosen.defects }, sha256: chosen.sha256, ...this.stamp(config) });
+  }
+
+  /** Exactly the stored candidate of `pipeline` (and `region`, default: local first), for operators. No masks, no selection. */
+  async getCandidate(track: string, k: number, pipeline: string, region: string | undefined, localRegion: string): Promise<OriginResult<StoredSegment>> {
+    const found = this.findTrack(track);
+    if (!found.ok) return found;
+    const { config, descriptor } = found.value;
+    const rows = this.candidateRows(track, k).filter((c) => c.pipeline === pipeline && (region === undefined || c.region === region));
+    rows.sort((a, b) => (a.region === localRegion ? 0 : 1) - (b.region === localRegion ? 0 : 1) || a.region.localeCompare(b.region));
+    const c = rows[0];
+    if (!c) return this.failStamped('CANDIDATE_NOT_FOUND', `pipeline ${pipeline}${region ? ` in region ${region}` : ''} stored no segment ${k} of track ${track}`, { 'cache-control': 'no-store' });
+    return ok({ bytes: this.readBytes(track, k, c), kind: descriptor.kind, candidate: { pipeline: c.pipeline, region: c.region, defects: c.defects }, sha256: c.sha256, ...this.stamp(config) });
   }
 
   /** Everything the DASH/HLS writers need, from segment-template metadata only. */
-  async manifestInput(): Promise<OriginResult<ManifestInput>> {
-    const event = this.sql.exec<{ event_id: string }>('SELECT event_id FROM event WHERE id = 1').toArray()[0];
+  async manifestInput(): Promise<OriginResult<{ input: ManifestInput } & Stamped>> {
+    const eventId = this.loadEventId();
     const config = this.loadConfig();
-    if (!event || !config) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)', SHORT_NEGATIVE_TTL);
+    if (!eventId || !config) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)', SHORT_NEGATIVE_TTL);
     const nowMs = Date.now();
     const tracks = this.sql.exec<{ descriptor: string }>('SELECT descriptor FROM tracks ORDER BY created_at, track').toArray().map((r) => JSON.parse(r.descriptor) as TrackDescriptor);
     const start = windowStartK(nowMs, config);
-    const rows = this.sql.exec<{ track: string; k: number }>('SELECT DISTINCT track, k FROM candidates WHERE k >= ? ORDER BY track, k', start).toArray();
+    const end = this.controls.endK ?? Number.MAX_SAFE_INTEGER;
+    const { masks } = this.controls;
+    // A K whose only candidates are masked is as good as missing: list it as a gap.
+    const rows = this.sql
+      .exec<{ track: string; k: number; pipeline: string }>('SELECT DISTINCT track, k, pipeline FROM candidates WHERE k >= ? AND k <= ? ORDER BY track, k', start, end)
+      .toArray()
+      .filter((r) => masks.length === 0 || !isMasked(masks, r.pipeline, r.k));
     const byTrack = new Map<string, number[]>();
-    for (const r of rows) byTrack.set(r.track, [...(byTrack.get(r.track) ?? []), r.k]);
-    const firstSegment = rows.length ? Math.min(...rows.map((r) => r.k)) : Math.floor(nowMs / config.segmentDurationMs);
+    for (const r of rows) {
+      const ks = byTrack.get(r.track) ?? [];
+      if (ks[ks.length - 1] !== r.k) ks.push(r.k);
+      byTrack.set(r.track, ks);
+    }
+    let firstSegment = Number.MAX_SAFE_INTEGER;
+    for (const ks of byTrack.values()) firstSegment = Math.min(firstSegment, ks[0]);
+    if (byTrack.size === 0) firstSegment = Math.min(segmentNumberAt(nowMs, config.segmentDurationMs), end);
     const lastSegmentByTrack: Record<string, number> = {};
     const gapsByTrack: Record<string, number[]> = {};
     for (const [track, ks] of byTrack) {
@@ -166,7 +253,8 @@ export class EventOrigin extends DurableObject<Env> {
       for (let k = firstSegment; k <= last; k++) if (!have.has(k)) gaps.push(k);
       if (gaps.length) gapsByTrack[track] = gaps;
     }
-    return ok({ eventId: event.event_id, config, tracks, nowMs, firstSegment, lastSegmentByTrack, gapsByTrack });
+    const input: ManifestInput = { eventId, config, tracks, nowMs, firstSegment, lastSegmentByTrack, gapsByTrack, ended: this.controls.ended };
+    return ok({ input, ...this.stamp(config) });
   }
 
   /** Storage footprint, for operators and for tests of eviction. */
@@ -174,6 +262,70 @@ export class EventOrigin extends DurableObject<Env> {
     const c = this.sql.exec<{ n: number; bytes: number | null; lo: number | null; hi: number | null }>('SELECT COUNT(*) AS n, SUM(size) AS bytes, MIN(k) AS lo, MAX(k) AS hi FROM candidates').one();
     const chunks = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM segment_chunks').one().n;
     return { candidates: c.n, chunks, bytes: c.bytes ?? 0, oldestK: c.lo, newestK: c.hi };
+  }
+
+  // ---- operator controls (docs/operations.md) -------------------------------------------------
+
+  async eventState(): Promise<OriginResult<EventStateView>> {
+    const eventId = this.loadEventId();
+    const config = this.loadConfig();
+    if (!eventId || !config) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)');
+    const now = Date.now();
+    const c = this.controls;
+    const pipelines = c.pipelineStates(now, config).map(({ health: h, status }: { health: PipelineHealth; status: string }) => ({
+      pipeline: h.pipeline, status, lastK: h.lastK, latenessMs: h.latenessMs, lastReceivedAt: new Date(h.lastReceivedAt).toISOString(), segments: h.segments, defective: h.defective, defects: h.defects,
+    }));
+    return ok({
+      event: eventId, version: c.version, ended: c.ended, endedAt: c.endedAt === null ? null : new Date(c.endedAt).toISOString(), endK: c.endK,
+      config, masks: c.masks, pipelines, segmentRequestsLastSecond: this.gauge.rate(now), header: c.header(now, config),
+    });
+  }
+
+  /** Merge an already validated patch into the config; the next request sees it. */
+  async updateConfig(patch: EventConfigPatch): Promise<OriginResult<EventStateView>> {
+    const config = this.loadConfig();
+    if (!config) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)');
+    const parsed = EventConfig.safeParse({ ...config, ...patch });
+    if (!parsed.success) return fail('BAD_BODY', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    this.sql.exec('UPDATE event SET config = ? WHERE id = 1', JSON.stringify(parsed.data));
+    this.config = parsed.data;
+    // A shorter window: evict right away instead of at the next 30 s alarm.
+    if (parsed.data.dvrWindowSeconds < config.dvrWindowSeconds) await this.scheduleEviction(1000);
+    return this.eventState();
+  }
+
+  async addMask(req: MaskRequest): Promise<OriginResult<Mask>> {
+    if (!this.loadConfig()) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)');
+    return ok(this.controls.addMask(req, Date.now()));
+  }
+
+  async removeMask(id: number): Promise<OriginResult<{ removed: number }>> {
+    if (!this.loadConfig()) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)');
+    return this.controls.removeMask(id) ? ok({ removed: id }) : fail('MASK_NOT_FOUND', `no mask ${id} in this event`);
+  }
+
+  async bumpVersion(): Promise<OriginResult<{ version: number }>> {
+    if (!this.loadConfig()) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)');
+    return ok({ version: this.controls.bumpVersion() });
+  }
+
+  /**
+   * End the event with segment `lastK` (default: the newest stored). Ending again with the same
+   * (or no) lastK answers the same state, so an operator's retry is harmless.
+   */
+  async endEvent(req: EndRequest): Promise<OriginResult<EventStateView>> {
+    const config = this.loadConfig();
+    if (!config) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)');
+    const c = this.controls;
+    if (c.ended) {
+      if (req.lastK === undefined || req.lastK === c.endK) return this.eventState();
+      return fail('EVENT_ENDED', `the event already ended with segment ${c.endK}`);
+    }
+    const newest = this.sql.exec<{ hi: number | null }>('SELECT MAX(k) AS hi FROM candidates').one().hi;
+    c.end(req.lastK ?? newest ?? newestDueK(Date.now(), config), Date.now());
+    // Requests held for segments past the end answer now (410) instead of at their deadline.
+    for (const key of [...this.waiters.keys()]) this.wake(key);
+    return this.eventState();
   }
 
   // ---- DVR eviction -------------------------------------------------------------------------
@@ -206,26 +358,64 @@ export class EventOrigin extends DurableObject<Env> {
     return this.config;
   }
 
+  private loadEventId(): string | undefined {
+    this.eventId ??= this.sql.exec<{ event_id: string }>('SELECT event_id FROM event WHERE id = 1').toArray()[0]?.event_id;
+    return this.eventId;
+  }
+
+  private stamp(config: EventConfig): Stamped {
+    return { eventState: this.controls.header(Date.now(), config), version: this.controls.version };
+  }
+
+  /** A failure that still carries x-event-state, so the edge learns the state from every answer. */
+  private failStamped(code: Parameters<typeof fail>[0], message: string, headers: Record<string, string>): OriginResult<never> {
+    const config = this.loadConfig();
+    return fail(code, message, config ? { ...headers, [EVENT_STATE_HEADER]: this.controls.header(Date.now(), config) } : headers);
+  }
+
   private findTrack(track: string): OriginResult<{ config: EventConfig; descriptor: TrackDescriptor }> {
     const config = this.loadConfig();
     if (!config) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)', SHORT_NEGATIVE_TTL);
     const row = this.sql.exec<{ descriptor: string }>('SELECT descriptor FROM tracks WHERE track = ?', track).toArray()[0];
-    if (!row) return fail('TRACK_NOT_FOUND', `no track ${track} in this event`, SHORT_NEGATIVE_TTL);
+    if (!row) return this.failStamped('TRACK_NOT_FOUND', `no track ${track} in this event`, SHORT_NEGATIVE_TTL);
     return ok({ config, descriptor: JSON.parse(row.descriptor) as TrackDescriptor });
   }
 
-  private readSelected(track: string, k: number, config: EventConfig, region: string): { bytes: Bytes; candidate: Candidate } | undefined {
-    const rows = this.sql
-      .exec<{ pipeline: string; region: string; defects: string }>('SELECT pipeline, region, defects FROM candidates WHERE track = ? AND k = ?', track, k)
+  private candidateRows(track: string, k: number): CandidateRow[] {
+    return this.sql
+      .exec<{ pipeline: string; region: string; defects: string; sha256: string; received_at: number }>('SELECT pipeline, region, defects, sha256, received_at FROM candidates WHERE track = ? AND k = ?', track, k)
       .toArray()
-      .map((r) => ({ pipeline: r.pipeline, region: r.region, defects: JSON.parse(r.defects) as string[] }));
-    const chosen = selectCandidate(rows, config.pipelines, region);
-    if (!chosen) return undefined;
+      .map((r) => ({ pipeline: r.pipeline, region: r.region, defects: JSON.parse(r.defects) as string[], sha256: r.sha256, receivedAt: r.received_at }));
+  }
+
+  /** The candidate selection picks among those operators have not masked. */
+  private select(track: string, k: number, config: EventConfig, region: string): CandidateRow | undefined {
+    const { masks } = this.controls;
+    return selectCandidate(this.candidateRows(track, k).filter((c) => !isMasked(masks, c.pipeline, k)), config.pipelines, region);
+  }
+
+  /**
+   * Wait for a clean candidate of a live-edge segment until `deadlineMs`; once only a defective
+   * one exists, wait at most `defectiveGraceMs` after it arrived. Returns the best there is then.
+   */
+  private async holdForClean(track: string, k: number, config: EventConfig, region: string, deadlineMs: number): Promise<CandidateRow | undefined> {
+    const key = `${track}/${k}`;
+    let chosen = this.select(track, k, config, region);
+    for (;;) {
+      const until = chosen ? Math.min(deadlineMs, chosen.receivedAt + config.defectiveGraceMs) : deadlineMs;
+      if (Date.now() >= until || (this.controls.endK !== null && k > this.controls.endK)) return chosen;
+      await this.waitFor(key, until);
+      chosen = this.select(track, k, config, region);
+      if (chosen && chosen.defects.length === 0) return chosen;
+    }
+  }
+
+  private readBytes(track: string, k: number, c: Candidate): Bytes {
     const pieces = this.sql
-      .exec<{ bytes: ArrayBuffer }>('SELECT bytes FROM segment_chunks WHERE track = ? AND k = ? AND pipeline = ? AND region = ? ORDER BY seq', track, k, chosen.pipeline, chosen.region)
+      .exec<{ bytes: ArrayBuffer }>('SELECT bytes FROM segment_chunks WHERE track = ? AND k = ? AND pipeline = ? AND region = ? ORDER BY seq', track, k, c.pipeline, c.region)
       .toArray()
       .map((r) => r.bytes);
-    return { bytes: join(pieces), candidate: chosen };
+    return join(pieces);
   }
 
   /** Resolve when `key` is published or at `untilMs`, whichever comes first. */

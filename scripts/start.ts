@@ -4,13 +4,16 @@ import { startWranglerDev, type WranglerDev } from '../test/wrangler-dev.ts';
 
 /**
  * `npm start`: the whole local pipeline with a synthetic live event.
- * wrangler dev (edge Worker + origin Durable Objects) on http://localhost:8787, one encoder
- * bridge (pipeline A) for event "demo", and the synthetic venue source feeding it.
+ * wrangler dev (edge Worker + origin Durable Objects) on http://localhost:8787, two redundant
+ * encoder bridges (pipelines A and B, started a few seconds apart, never talking to each other)
+ * for event "demo", and the synthetic venue source feeding both.
  * Ctrl-C stops everything this started.
  */
 const PORT = Number(process.env.PORT ?? 8787);
 const EVENT = process.env.DEMO_EVENT ?? 'demo';
 const BRIDGE_PORT = Number(process.env.BRIDGE_PORT ?? 9001);
+/** Pipelines to run, in order; bridge i listens on BRIDGE_PORT + i. */
+const PIPELINES = (process.env.PIPELINES ?? 'A,B').split(',');
 
 const log = (message: string) => console.log(`${new Date().toISOString()} [start] ${message}`);
 const children: ChildProcess[] = [];
@@ -61,10 +64,16 @@ try {
   process.exit(1);
 }
 
-supervise('encoder bridge A', ['encoder-bridge/main.ts', '--event', EVENT, '--pipeline', 'A', '--listen-port', String(BRIDGE_PORT), '--ingest-url', worker.url]);
-supervise('synthetic source', ['encoder-bridge/synthetic-source.ts', '--push', `http://127.0.0.1:${BRIDGE_PORT}/feed`]);
+const feeds = PIPELINES.map((_, i) => `http://127.0.0.1:${BRIDGE_PORT + i}/feed`);
+supervise('synthetic source', ['encoder-bridge/synthetic-source.ts', '--push', feeds.join(',')]);
+for (const [i, pipeline] of PIPELINES.entries()) {
+  // Later pipelines start a few seconds late on purpose: epoch locking makes them join with the
+  // same segment numbers and timestamps anyway.
+  if (i > 0) await new Promise((r) => setTimeout(r, 3000));
+  supervise(`encoder bridge ${pipeline}`, ['encoder-bridge/main.ts', '--event', EVENT, '--pipeline', pipeline, '--listen-port', String(BRIDGE_PORT + i), '--ingest-url', worker.url]);
+  log(`bridge ${pipeline} status: http://127.0.0.1:${BRIDGE_PORT + i}/status`);
+}
 
-log(`bridge status:  http://127.0.0.1:${BRIDGE_PORT}/status`);
 log(`DASH manifest:  http://localhost:${PORT}/live/${EVENT}/index.mpd`);
 log(`HLS playlist:   http://localhost:${PORT}/live/${EVENT}/index.m3u8`);
 log(`▶ player:       http://localhost:${PORT}/?event=${EVENT}  (dash.js; add &player=hls for hls.js) — first segments appear after about 6 s`);

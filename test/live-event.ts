@@ -1,17 +1,21 @@
 /**
- * A real live event for pipeline and browser tests: one encoder bridge process and the synthetic
- * source feeding it, publishing into a running Worker. Both run as child processes exactly as
- * `npm start` runs them.
+ * A real live event for pipeline and browser tests: one synthetic source feeding one or more
+ * encoder bridges (pipelines), publishing into a running Worker. All run as child processes
+ * exactly as `npm start` runs them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from './wrangler-dev.ts';
 
 export interface LiveEvent {
   event: string;
-  pipeline: string;
+  /** Bridge base URL per pipeline (also while that bridge is stopped). */
+  bridges: Record<string, string>;
+  /** Kept for single-pipeline callers: the first pipeline's bridge. */
   bridgeUrl: string;
-  /** Kill the bridge (not the source), as a crash would. */
-  killBridge(): void;
+  /** Kill a bridge as a crash would (SIGKILL). */
+  killBridge(pipeline?: string): void;
+  /** Start a (killed) bridge again on the same port; the source reconnects to it. */
+  startBridge(pipeline: string): Promise<void>;
   stop(): Promise<void>;
   output(): string;
 }
@@ -21,20 +25,42 @@ export interface BridgeStatus {
   publish: { published: number; failed: number; lastK?: number };
 }
 
-export async function startLiveEvent(opts: { workerUrl: string; event: string; pipeline?: string; fps?: string }): Promise<LiveEvent> {
-  const pipeline = opts.pipeline ?? 'A';
-  const port = await freePort();
-  const bridgeUrl = `http://127.0.0.1:${port}`;
+export async function startLiveEvent(opts: {
+  workerUrl: string;
+  event: string;
+  pipelines?: string[];
+  /** Start each further pipeline this long after the previous one (they never talk anyway). */
+  staggerMs?: number;
+  fps?: string;
+  /** Extra flags for the bridges, e.g. a different ingest URL per pipeline. */
+  ingestUrlFor?: (pipeline: string) => string;
+}): Promise<LiveEvent> {
+  const pipelines = opts.pipelines ?? ['A'];
   let output = '';
   const collect = (child: ChildProcess) => {
     child.stdout?.on('data', (d) => (output = (output + d).slice(-50_000)));
     child.stderr?.on('data', (d) => (output = (output + d).slice(-50_000)));
   };
-  const bridge = spawn(process.execPath, ['encoder-bridge/main.ts', '--event', opts.event, '--pipeline', pipeline, '--listen-port', String(port), '--ingest-url', opts.workerUrl], { stdio: ['ignore', 'pipe', 'pipe'] });
-  collect(bridge);
-  await waitFor(async () => (await fetch(`${bridgeUrl}/status`)).ok, 15_000, 'bridge /status');
-  const source = spawn(process.execPath, ['encoder-bridge/synthetic-source.ts', '--push', `${bridgeUrl}/feed`, '--fps', opts.fps ?? '30'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const ports = Object.fromEntries(await Promise.all(pipelines.map(async (p) => [p, await freePort()] as const)));
+  const bridges = Object.fromEntries(pipelines.map((p) => [p, `http://127.0.0.1:${ports[p]}`]));
+  const children = new Map<string, ChildProcess>();
+
+  const startBridge = async (pipeline: string) => {
+    const ingest = opts.ingestUrlFor?.(pipeline) ?? opts.workerUrl;
+    const child = spawn(process.execPath, ['encoder-bridge/main.ts', '--event', opts.event, '--pipeline', pipeline, '--listen-port', String(ports[pipeline]), '--ingest-url', ingest], { stdio: ['ignore', 'pipe', 'pipe'] });
+    collect(child);
+    children.set(pipeline, child);
+    await waitFor(async () => (await fetch(`${bridges[pipeline]}/status`)).ok, 15_000, `bridge ${pipeline} /status`);
+  };
+
+  await startBridge(pipelines[0]);
+  const source = spawn(process.execPath, ['encoder-bridge/synthetic-source.ts', '--push', pipelines.map((p) => `${bridges[p]}/feed`).join(','), '--fps', opts.fps ?? '30'], { stdio: ['ignore', 'pipe', 'pipe'] });
   collect(source);
+  for (const p of pipelines.slice(1)) {
+    await new Promise((r) => setTimeout(r, opts.staggerMs ?? 0));
+    await startBridge(p);
+  }
+
   const stopChild = (child: ChildProcess) =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -44,11 +70,12 @@ export async function startLiveEvent(opts: { workerUrl: string; event: string; p
     });
   return {
     event: opts.event,
-    pipeline,
-    bridgeUrl,
-    killBridge: () => bridge.kill('SIGKILL'),
+    bridges,
+    bridgeUrl: bridges[pipelines[0]],
+    killBridge: (pipeline = pipelines[0]) => children.get(pipeline)?.kill('SIGKILL'),
+    startBridge,
     stop: async () => {
-      await Promise.all([stopChild(source), stopChild(bridge)]);
+      await Promise.all([stopChild(source), ...[...children.values()].map(stopChild)]);
     },
     output: () => output,
   };

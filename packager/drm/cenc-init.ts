@@ -29,9 +29,8 @@ export interface ProtectedInit {
 }
 
 const STSD_PATH = ['moov', 'trak', 'mdia', 'minf', 'stbl', 'stsd'];
-/** Bytes of a VisualSampleEntry / AudioSampleEntry before its child boxes. */
+/** Bytes of a VisualSampleEntry before its child boxes. */
 const VISUAL_ENTRY_FIELDS = 78;
-const AUDIO_ENTRY_FIELDS = 28;
 
 export function protectInit(init: Uint8Array, o: ProtectInitOptions): ProtectedInit {
   const info = readInitInfo(init);
@@ -102,5 +101,3 @@ function nalFraming(init: Uint8Array, entry: Box): TrackProtection['nal'] {
   }
   throw new AppError('MEDIA_UNSUPPORTED_CODEC', `cannot subsample-encrypt '${entry.type}'`);
 }
-
-export { AUDIO_ENTRY_FIELDS };
