@@ -42,17 +42,23 @@ export const defaultEventConfig: EventConfig = EventConfig.parse({});
  * What an operator may change while the event runs (PATCH /api/events/{event}/config). D and the
  * pipeline delay are left out on purpose: changing them mid-event would renumber every segment.
  */
-export const EventConfigPatch = EventConfig.pick({
-  dvrWindowSeconds: true,
-  presentationDelaySegments: true,
-  pipelines: true,
-  maxSegmentRequestsPerSecond: true,
-  dvrShareOfRequests: true,
-  liveEdgeSegments: true,
-  defectiveGraceMs: true,
-})
+export const EventConfigPatch = z
+  .object({
+    dvrWindowSeconds: unwrapDefault(EventConfig.shape.dvrWindowSeconds),
+    presentationDelaySegments: unwrapDefault(EventConfig.shape.presentationDelaySegments),
+    pipelines: unwrapDefault(EventConfig.shape.pipelines),
+    maxSegmentRequestsPerSecond: unwrapDefault(EventConfig.shape.maxSegmentRequestsPerSecond),
+    dvrShareOfRequests: unwrapDefault(EventConfig.shape.dvrShareOfRequests),
+    liveEdgeSegments: unwrapDefault(EventConfig.shape.liveEdgeSegments),
+    defectiveGraceMs: unwrapDefault(EventConfig.shape.defectiveGraceMs),
+  })
   .partial()
   .strict()
   .refine((patch) => Object.keys(patch).length > 0, { message: 'name at least one field to change' })
   .refine((patch) => !patch.pipelines || new Set(patch.pipelines).size === patch.pipelines.length, { message: 'pipelines must not repeat a pipeline', path: ['pipelines'] });
 export type EventConfigPatch = z.infer<typeof EventConfigPatch>;
+
+/** The field's schema without its default: in a patch, an absent field must stay absent, not become the default. */
+function unwrapDefault<T extends z.ZodType>(field: z.ZodDefault<T>): T {
+  return field.unwrap() as T;
+}

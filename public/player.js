@@ -4,6 +4,9 @@
 // scripts/vendor-players.ts) because test browsers have no internet access.
 //
 // Query: ?event=demo&player=dash|hls&token=…
+//        &alternate=A,B&operator=<OPERATOR_TOKEN>  (diagnostics: fetch every media segment K from
+//        pipeline alternate[K mod n] through the operator candidate fetch, to prove the pipelines'
+//        segments are interchangeable at any boundary)
 //
 // Tests read window.__player:
 //   kind        'dash' | 'hls'
@@ -21,6 +24,8 @@
   const event = params.get('event') || 'demo';
   const kind = params.get('player') === 'hls' ? 'hls' : 'dash';
   const token = params.get('token');
+  const alternate = (params.get('alternate') || '').split(',').filter(Boolean);
+  const operatorToken = params.get('operator');
   const manifestUrl = `/live/${encodeURIComponent(event)}/index.${kind === 'dash' ? 'mpd' : 'm3u8'}` + (token ? `?token=${encodeURIComponent(token)}` : '');
 
   const video = /** @type {HTMLVideoElement} */ (document.getElementById('video'));
@@ -98,6 +103,18 @@
         liveCatchup: { enabled: true },
       },
     });
+    if (alternate.length > 0) {
+      player.addRequestInterceptor((request) => {
+        const pick = pipelineFor(request.url);
+        if (pick) {
+          const url = new URL(request.url, location.href);
+          url.searchParams.set('pipeline', pick);
+          request.url = url.toString();
+          request.headers = { ...(request.headers || {}), authorization: `Bearer ${operatorToken}` };
+        }
+        return Promise.resolve(request);
+      });
+    }
     player.on(dashjs.MediaPlayer.events.ERROR, (e) => {
       const err = e.error || {};
       record(state.errors, { code: `dash ${err.code ?? '?'}`, message: err.message || String(err) });
@@ -119,7 +136,17 @@
       record(state.errors, { code: 'hls unsupported', message: 'this browser has no Media Source Extensions' });
       return;
     }
-    const hls = new Hls({ liveSyncDurationCount: 3 });
+    const hls = new Hls({
+      liveSyncDurationCount: 3,
+      xhrSetup: alternate.length === 0 ? undefined : (xhr, url) => {
+        const pick = pipelineFor(url);
+        if (!pick) return;
+        const u = new URL(url, location.href);
+        u.searchParams.set('pipeline', pick);
+        xhr.open('GET', u.toString(), true);
+        xhr.setRequestHeader('authorization', `Bearer ${operatorToken}`);
+      },
+    });
     state.instance = hls;
     let mediaRecoveries = 0;
     hls.on(Hls.Events.ERROR, (_name, data) => {
@@ -139,6 +166,17 @@
       const level = hls.levels[hls.currentLevel];
       return level ? { id: level.url[0].split('/').slice(-2, -1)[0] || String(hls.currentLevel), height: level.height, bitrateKbps: Math.round(level.bitrate / 1000) } : null;
     };
+  }
+
+  /**
+   * With ?alternate=A,B: the pipeline a media segment is fetched from (K mod n), or null for
+   * manifests and anything else. Init segments come from the first pipeline (they are
+   * byte-identical across pipelines).
+   */
+  function pipelineFor(url) {
+    const m = /\/(\d+)\.m4s(\?|$)/.exec(url);
+    if (m) return alternate[Number(m[1]) % alternate.length];
+    return /\/init\.mp4(\?|$)/.test(url) ? alternate[0] : null;
   }
 
   /**

@@ -5,6 +5,7 @@
  * segments with the same numbering.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launchChromium } from './browser.ts';
 import { bridgeStatus, startLiveEvent, waitFor, type LiveEvent } from './live-event.ts';
 import { parseWithMp4box } from './mp4box-inspect.ts';
 import { startRecordingProxy, type RecordingProxy } from './recording-proxy.ts';
@@ -57,6 +58,38 @@ describe('pipelines A and B, started 3 s apart', () => {
       }
     }
   });
+
+  it('plays without error or stall when the player takes A and B alternately, segment by segment', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const served: { k: number; asked: string; candidate: string; status: number }[] = [];
+      page.on('response', (res) => {
+        const m = /\/(\d+)\.m4s\?pipeline=([A-Z])/.exec(res.url());
+        if (m) served.push({ k: Number(m[1]), asked: m[2], candidate: res.headers()['x-candidate'] ?? '', status: res.status() });
+      });
+      await page.goto(`${workerUrl}/?event=${event}&player=dash&alternate=A,B&operator=dev-operator-token`);
+      await page.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) > 0, undefined, { timeout: 30_000 });
+      const startedAt = Date.now();
+      const t0 = await page.evaluate(() => document.querySelector('video')!.currentTime);
+      await new Promise((r) => setTimeout(r, 16_000));
+      const end = await page.evaluate(() => {
+        const p = (window as any).__player;
+        return { t: document.querySelector('video')!.currentTime, errors: p.errors, stalls: p.stalls };
+      });
+      expect(end.errors).toEqual([]);
+      expect(end.t - t0).toBeGreaterThan(12);
+      const longStalls = end.stalls.filter((s: { start: number; end: number | null }) => (s.end ?? Date.now()) > startedAt && (s.end ?? Date.now()) - s.start > 1000);
+      expect(longStalls).toEqual([]);
+      // both pipelines served, each request answered by the pipeline it asked for
+      const video = served.filter((s) => s.status === 200);
+      expect(new Set(video.map((s) => s.asked))).toEqual(new Set(['A', 'B']));
+      for (const s of video) expect(s.candidate, `K=${s.k}`).toContain(`pipeline=${s.asked}`);
+      for (const s of video) expect(s.asked).toBe(s.k % 2 === 0 ? 'A' : 'B');
+    } finally {
+      await browser.close();
+    }
+  }, 90_000);
 
   it('rejoins within two segments after a bridge is killed mid-event, with the same numbering', async () => {
     const before = published('A', 'v540');

@@ -39,21 +39,25 @@ function parseMp4box(bytes: Uint8Array): any {
 for (const scheme of ['cenc', 'cbcs'] as const) {
   for (const kind of ['video', 'audio'] as const) {
     describe(`${scheme} ${kind}`, () => {
-      it('ffmpeg decrypts two segments to exactly the clear samples, and not without the key', async () => {
+      it('ffmpeg decrypts each of two segments to exactly the clear samples, and not without the key', async () => {
         const m = media[kind];
         const key = await keys.getKey('drm-test', kind, 0);
         const { init, protection } = protectInit(m.init, { scheme, key });
-        const clear = [segmentFor(m, K, D), segmentFor(m, K + 1, D)];
-        const encrypted = await Promise.all(clear.map((s) => encryptSegment(s, protection, key)));
-
-        const expected = await packetMd5(m.init, clear);
-        expect(expected.length).toBe(kind === 'video' ? 120 : 188);
-        expect(stripSideData(await packetMd5(init, encrypted, toHex(key.key)))).toEqual(expected);
-        const wrongKey = stripSideData(await packetMd5(init, encrypted, '00112233445566778899aabbccddeeff'));
-        expect(wrongKey.filter((l, i) => l !== expected[i]).length).toBe(expected.length);
-        if (kind === 'video') {
-          // The decrypted bitstream also decodes to the same pictures.
-          expect(await frameMd5(init, encrypted, toHex(key.key))).toEqual(await frameMd5(m.init, clear));
+        // ffmpeg 5.1 finds a packet's encryption info through the last moof it parsed, not the
+        // packet's own, so several encrypted fragments in one file fail there (fixed in later
+        // ffmpeg by get_frag_stream_info_from_pkt). Each segment is checked with the init alone.
+        for (const k of [K, K + 1]) {
+          const clear = segmentFor(m, k, D);
+          const encrypted = await encryptSegment(clear, protection, key);
+          const expected = await packetMd5(m.init, [clear]);
+          expect(expected.length).toBe(kind === 'video' ? 60 : 94);
+          expect(stripSideData(await packetMd5(init, [encrypted], toHex(key.key)))).toEqual(expected);
+          const wrongKey = stripSideData(await packetMd5(init, [encrypted], '00112233445566778899aabbccddeeff'));
+          expect(wrongKey.filter((l, i) => l !== expected[i]).length).toBe(expected.length);
+          if (kind === 'video' && k === K) {
+            // The decrypted bitstream also decodes to the same pictures.
+            expect(await frameMd5(init, [encrypted], toHex(key.key))).toEqual(await frameMd5(m.init, [clear]));
+          }
         }
       });
 
@@ -162,7 +166,9 @@ describe('key rotation', () => {
       const segment = await encryptSegment(clear, protection, next, { keyPeriod: 1 });
       const file = parseMp4box(concat([init, segment]));
       const moof = file.moofs[0];
-      expect(moof.psshs.map((p: any) => p.kid?.[0] ?? null).filter(Boolean)).toContain(toHex(next.kid));
+      const psshs = moof.boxes.filter((b: any) => b.type === 'pssh');
+      expect(psshs.length).toBe(3);
+      expect(psshs.every((p: any) => p.kid[0] === toHex(next.kid))).toBe(true);
       const traf = moof.trafs[0];
       expect(traf.boxes.map((b: any) => b.type)).toEqual(['tfhd', 'tfdt', 'trun', 'saiz', 'saio', 'senc', 'sbgp', 'sgpd']);
       const seig = traf.sgpds?.[0]?.entries?.[0] ?? traf.boxes.find((b: any) => b.type === 'sgpd').entries[0];
