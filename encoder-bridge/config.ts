@@ -26,6 +26,10 @@ export const BridgeConfig = z.object({
   rtpPorts: RtpPortPair.optional(),
   /** Largest delay difference between the two RTP paths that is still merged without loss. */
   rtpSkewMs: z.coerce.number().int().min(10).max(5000).default(200),
+  /** SRT listener port (bound on listenHost; ffmpeg's libsrt). Unset: no SRT. */
+  srtPort: z.coerce.number().int().min(1).max(65535).optional(),
+  /** SRT receive latency: the time SRT may spend recovering lost packets. */
+  srtLatencyMs: z.coerce.number().int().min(20).max(8000).default(200),
 });
 export type BridgeConfig = z.infer<typeof BridgeConfig>;
 
@@ -42,6 +46,8 @@ const flags = {
   'restart-delay-ms': 'BRIDGE_RESTART_DELAY_MS',
   'rtp-ports': 'BRIDGE_RTP_PORTS',
   'rtp-skew-ms': 'BRIDGE_RTP_SKEW_MS',
+  'srt-port': 'BRIDGE_SRT_PORT',
+  'srt-latency-ms': 'BRIDGE_SRT_LATENCY_MS',
 } as const;
 
 const camel = (flag: string) => (flag === 'ffmpeg' ? 'ffmpegPath' : flag.replace(/-(\w)/g, (_, c: string) => c.toUpperCase()));

@@ -3,6 +3,7 @@ import { loadBridgeConfig } from './config.ts';
 import { Pipeline } from './pipeline.ts';
 import { Publisher } from './publisher.ts';
 import { DualPathReceiver } from './rtp/dual-path-receiver.ts';
+import { SrtListener } from './srt-listener.ts';
 import { createBridgeServer } from './server.ts';
 
 /** Entry point: `node encoder-bridge/main.ts --event demo --pipeline A` (see --help in docs/operations.md). */
@@ -46,6 +47,19 @@ if (rtp) {
     process.exit(2);
   }
 }
+// SRT contribution (one caller at a time) when a port is configured.
+const srt = config.srtPort
+  ? new SrtListener({
+      host: config.listenHost,
+      port: config.srtPort,
+      latencyMs: config.srtLatencyMs,
+      ffmpegPath: config.ffmpegPath,
+      onData: (ts) => void pipeline.feed(ts),
+      onStreamEnd: () => pipeline.endOfFeed(),
+      log,
+    })
+  : undefined;
+srt?.start();
 const server = createBridgeServer({
   pipeline,
   publisher,
@@ -55,7 +69,7 @@ const server = createBridgeServer({
     pipeline: config.pipeline,
     ladder: ladder.name,
     segmentDurationMs: config.segmentDurationMs,
-    contribution: { httpPush: '/feed', rtp: rtp?.status() ?? null },
+    contribution: { httpPush: '/feed', rtp: rtp?.status() ?? null, srt: srt ? { url: srt.url, ...srt.counters } : null },
   }),
 });
 
@@ -79,6 +93,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     pipeline.stop();
     void rtp?.stop();
+    srt?.stop();
     server.close();
     process.exit(0);
   });

@@ -28,6 +28,8 @@ const parseFlags = () =>
       ffmpeg: { type: 'string', default: process.env.FFMPEG_PATH ?? 'ffmpeg' },
       /** Stop after this many seconds (0: run until killed). */
       duration: { type: 'string', default: '0' },
+      /** SRT instead of HTTP push: srt://host:port (the bridge listens with --srt-port). */
+      srt: { type: 'string' },
       /** Two-path RTP instead of HTTP push: host:port1,host:port2 (SMPTE 2022-7 contribution). */
       rtp: { type: 'string' },
       /** With --rtp: drop this share of packets on each path (different packets per path). */
@@ -67,12 +69,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   await new Promise((r) => setTimeout(r, t0 * 1000 - Date.now()));
   // ffmpeg writes the feed to stdout; Node sends it on (RTP on two paths, or HTTP push to every
   // bridge with reconnects, so one pipeline restarting never interrupts the others).
-  const args = sourceArgs({ t0, fps: values.fps!, size: values.size!, push: ['pipe:1'], durationSeconds: Number(values.duration) });
-  const child = spawn(values.ffmpeg!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  console.log(`${new Date().toISOString()} [source] test pattern ${values.size}@${values.fps} fps from UTC ${t0} → ${rtp ? `RTP ${values.rtp}` : values.push}`);
+  // With --srt, ffmpeg's libsrt is the caller and sends itself.
+  const srt = values.srt === undefined ? undefined : `${values.srt}${values.srt.includes('?') ? '&' : '?'}mode=caller&transtype=live`;
+  const args = sourceArgs({ t0, fps: values.fps!, size: values.size!, push: [srt ?? 'pipe:1'], durationSeconds: Number(values.duration) });
+  const child = spawn(values.ffmpeg!, args, { stdio: ['ignore', srt ? 'inherit' : 'pipe', 'inherit'] });
+  console.log(`${new Date().toISOString()} [source] test pattern ${values.size}@${values.fps} fps from UTC ${t0} → ${rtp ? `RTP ${values.rtp}` : srt ? `SRT ${values.srt}` : values.push}`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill('SIGTERM'));
   const log = (message: string) => console.log(`${new Date().toISOString()} [source] ${message}`);
-  const sent = rtp ? rtp.pipeFrom(child.stdout!) : new HttpPushFanout(values.push!.split(','), { log }).pipeFrom(child.stdout!);
+  const sent = srt ? Promise.resolve() : rtp ? rtp.pipeFrom(child.stdout!) : new HttpPushFanout(values.push!.split(','), { log }).pipeFrom(child.stdout!);
   child.on('exit', async (code) => {
     await sent;
     if (rtp) console.log(`${new Date().toISOString()} [source] RTP packets ${rtp.counters.packets}: ${rtp.counters.paths.map((p, i) => `path ${i + 1} sent ${p.sent}, dropped ${p.dropped}, cut ${p.cut}`).join('; ')}`);

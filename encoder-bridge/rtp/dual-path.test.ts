@@ -6,11 +6,9 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { localLadder } from '../../contract/ladder.ts';
-import { DEFECTS_HEADER } from '../../contract/ingest.ts';
+import { startIngestSink, waitUntil } from '../../test/ingest-sink.ts';
 import { parseWithMp4box } from '../../test/mp4box-inspect.ts';
 import { Pipeline } from '../pipeline.ts';
 import { Publisher } from '../publisher.ts';
@@ -45,38 +43,6 @@ class ContinuityCheck {
     }
   }
 }
-
-/** Stands in for the Worker's ingest route: stores every PUT with its defect header. */
-async function startIngestSink() {
-  const puts: { track: string; file: string; defects: string | undefined; body: Uint8Array }[] = [];
-  let lastPutAt = Date.now();
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const m = /^\/ingest\/[^/]+\/[^/]+\/([^/]+)\/([^/]+)$/.exec(req.url ?? '');
-      if (req.method !== 'PUT' || !m) return void res.writeHead(400).end();
-      puts.push({ track: m[1], file: m[2], defects: req.headers[DEFECTS_HEADER] as string | undefined, body: Buffer.concat(chunks) });
-      lastPutAt = Date.now();
-      res.writeHead(201).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    puts,
-    quietFor: () => Date.now() - lastPutAt,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
-
-const waitUntil = async (check: () => boolean, timeoutMs: number, what: string) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 describe('two-path RTP contribution with SMPTE 2022-7 merge (real UDP, real ffmpeg)', () => {
   it('loses nothing when each path drops 10% and path 1 is cut for 5 s; the bridge publishes every segment clean', async () => {

@@ -26,6 +26,45 @@ export async function ctrInPlace(key: CryptoKey, iv8: Uint8Array, buf: Uint8Arra
 }
 
 /**
+ * cenc with 16-byte IVs: sample i's IV is hi8 ‖ B_i where B_i counts the 16-byte blocks of
+ * protected data (each sample rounded up to a block) before it, so the segment is one key stream
+ * starting at hi8 ‖ 0. Each sample's protected bytes are gathered at a block boundary, the
+ * whole buffer is encrypted in one call, and the result scattered back. The low 64 bits never
+ * wrap (a segment is far below 2^64 blocks), so a decryptor that increments 64 or 128 bits agrees.
+ */
+export async function ctrSegmentInPlace(key: CryptoKey, hi8: Uint8Array, buf: Uint8Array, samples: Range[][]): Promise<void> {
+  let total = 0;
+  for (const ranges of samples) {
+    let n = 0;
+    for (const [, len] of ranges) n += len;
+    total += Math.ceil(n / 16) * 16;
+  }
+  if (total === 0) return;
+  const input = new Uint8Array(total);
+  let p = 0;
+  for (const ranges of samples) {
+    const start = p;
+    for (const [s, len] of ranges) {
+      input.set(buf.subarray(s, s + len), p);
+      p += len;
+    }
+    p = start + Math.ceil((p - start) / 16) * 16;
+  }
+  const counter = new Uint8Array(16);
+  counter.set(hi8);
+  const out = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CTR', counter, length: 64 }, key, input as BufferSource));
+  p = 0;
+  for (const ranges of samples) {
+    const start = p;
+    for (const [s, len] of ranges) {
+      buf.set(out.subarray(p, p + len), s);
+      p += len;
+    }
+    p = start + Math.ceil((p - start) / 16) * 16;
+  }
+}
+
+/**
  * cbcs (§10.4): within one protected run, the pattern encrypts `crypt` 16-byte blocks then leaves
  * `skip` clear, repeatedly; the encrypted blocks form one CBC chain (the chain skips over clear
  * blocks), which restarts from the constant IV at every subsample. A trailing partial block is

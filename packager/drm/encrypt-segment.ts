@@ -12,7 +12,7 @@ import { AppError } from '../../contract/errors.ts';
 import { children, readBoxes, view } from '../bmff/box-reader.ts';
 import { concat, fullBox, str, u32, u8, type Part } from '../bmff/box-writer.ts';
 import { readFragments, type TrackDefaults } from '../fragment-reader.ts';
-import { cbcPatternInPlace, ctrInPlace, importContentKey, type Range } from './cipher.ts';
+import { cbcPatternInPlace, ctrInPlace, ctrSegmentInPlace, importContentKey, type Range } from './cipher.ts';
 import type { ContentKey } from './keys.ts';
 import type { TrackProtection } from './protection.ts';
 import { ALL_SYSTEMS, psshFor, type DrmSystem } from './pssh.ts';
@@ -21,9 +21,11 @@ import { videoSubsamples, type Subsample } from './subsamples.ts';
 
 export interface EncryptOptions {
   /**
-   * cenc: IV of the segment's first sample; sample i uses iv + i (64-bit, big-endian). Defaults
-   * to 8 random bytes, so IVs never repeat under one key across segments or pipelines (a repeated
-   * CTR counter would leak plaintext). Pass it only to make output reproducible (tests).
+   * cenc, 8 random bytes by default, so counters never repeat under one key across segments or
+   * pipelines (a repeated CTR counter would leak plaintext). 8-byte IVs: sample i uses iv + i.
+   * 16-byte IVs: sample i uses iv ‖ (16-byte blocks of protected data before sample i), i.e. the
+   * segment's protected bytes, each sample padded to a block, form one continuous key stream.
+   * Pass it only to make output reproducible (tests).
    */
   iv?: Uint8Array;
   /** trex defaults of the clear init, for segments whose trun omits sample sizes. */
@@ -58,7 +60,7 @@ export async function encryptSegment(segment: Uint8Array, p: TrackProtection, ke
   if (moofs.length === 0) throw new AppError('MEDIA_NOT_SEGMENT', 'a segment needs at least one moof');
   const fragments = readFragments(segment, o.defaults);
   const rotated = !equalBytes(key.kid, p.defaultKid);
-  const ivBase = p.perSampleIvSize === 8 ? (o.iv ?? crypto.getRandomValues(new Uint8Array(8))) : undefined;
+  const ivBase = p.scheme === 'cenc' ? (o.iv ?? crypto.getRandomValues(new Uint8Array(8))) : undefined;
   if (ivBase && ivBase.byteLength !== 8) throw new AppError('INTERNAL', 'the cenc IV is 8 bytes');
 
   const insertions: Insertion[] = [];
@@ -66,6 +68,8 @@ export async function encryptSegment(segment: Uint8Array, p: TrackProtection, ke
   /** trun data_offset fields (input offsets) and the moof growth to add to each. */
   const dataOffsetPatches: { at: number; delta: number }[] = [];
   let sampleIndex = 0;
+  /** 16-byte IVs: 16-byte blocks of protected data so far in this segment. */
+  let blockOffset = 0;
   moofs.forEach((moof, f) => {
     const kids = children(segment, moof);
     const traf = kids.find((b) => b.type === 'traf')!;
@@ -77,7 +81,11 @@ export async function encryptSegment(segment: Uint8Array, p: TrackProtection, ke
     const fragJobs = fragments[f].samples.map((s): SampleJob => {
       const job: SampleJob = { offset: s.data.byteOffset - segment.byteOffset, size: s.data.byteLength };
       if (p.nal) job.subsamples = videoSubsamples(s.data, p.nal);
-      if (ivBase) job.iv = addToIv(ivBase, sampleIndex);
+      if (ivBase && p.perSampleIvSize === 8) job.iv = addToIv(ivBase, sampleIndex);
+      if (ivBase && p.perSampleIvSize === 16) {
+        job.iv = concat([ivBase, u64be(blockOffset)]);
+        blockOffset += Math.ceil(protectedBytes(job) / 16);
+      }
       sampleIndex++;
       return job;
     });
@@ -106,23 +114,40 @@ export async function encryptSegment(segment: Uint8Array, p: TrackProtection, ke
   }
 
   const cryptoKey = await importCached(key.key, p);
-  await Promise.all(jobs.map((job) => encryptSample(out, job, job.offset + shift(job.offset), p, cryptoKey)));
+  if (p.perSampleIvSize === 16) {
+    await ctrSegmentInPlace(cryptoKey, ivBase!, out, jobs.map((job) => protectedRanges(job, job.offset + shift(job.offset))));
+  } else {
+    await Promise.all(jobs.map((job) => encryptSample(out, job, job.offset + shift(job.offset), p, cryptoKey)));
+  }
+  return out;
+}
+
+/** Where a sample's protected bytes are, given that the sample starts at `at`. */
+function protectedRanges(job: SampleJob, at: number): Range[] {
+  if (!job.subsamples) return job.size > 0 ? [[at, job.size]] : [];
+  const ranges: Range[] = [];
+  let q = at;
+  for (const s of job.subsamples) {
+    q += s.clear;
+    if (s.protected > 0) ranges.push([q, s.protected]);
+    q += s.protected;
+  }
+  return ranges;
+}
+
+function protectedBytes(job: SampleJob): number {
+  return job.subsamples ? job.subsamples.reduce((n, s) => n + s.protected, 0) : job.size;
+}
+
+function u64be(n: number): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(n));
   return out;
 }
 
 function encryptSample(out: Uint8Array, job: SampleJob, at: number, p: TrackProtection, key: CryptoKey): Promise<void> {
   if (p.scheme === 'cenc') {
-    const ranges: Range[] = [];
-    if (job.subsamples) {
-      let q = at;
-      for (const s of job.subsamples) {
-        q += s.clear;
-        if (s.protected > 0) ranges.push([q, s.protected]);
-        q += s.protected;
-      }
-    } else if (job.size > 0) {
-      ranges.push([at, job.size]);
-    }
+    const ranges = protectedRanges(job, at);
     return ranges.length ? ctrInPlace(key, job.iv!, out, ranges) : Promise.resolve();
   }
   const iv = p.constantIv!;

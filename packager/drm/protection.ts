@@ -11,8 +11,12 @@ export interface TrackProtection {
   kind: 'video' | 'audio';
   /** default_KID written in tenc. Segments under another KID carry a 'seig' sample group. */
   defaultKid: Uint8Array;
-  /** cenc: 8 (per-sample IV in senc). cbcs: 0 (constant IV from tenc). */
-  perSampleIvSize: 0 | 8;
+  /**
+   * cenc: 8 or 16 (per-sample IV in senc). With 16, IVs are chosen so that the whole segment is
+   * one AES-CTR key stream (one WebCrypto call); with 8, each sample restarts the block counter
+   * (one call per sample). cbcs: 0 (constant IV from tenc).
+   */
+  perSampleIvSize: 0 | 8 | 16;
   /** cbcs only: the 16-byte constant IV. */
   constantIv?: Uint8Array;
   /** cbcs pattern in 16-byte blocks: 1:9 for video, 0:0 (every block) for audio. */
