@@ -1,14 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { Ladder } from '../contract/ladder.ts';
+import { segmentTicks } from '../contract/epoch.ts';
 import { concat } from '../packager/bmff/box-writer.ts';
 import { readFragments } from '../packager/fragment-reader.ts';
 import { readInitInfo, type InitInfo } from '../packager/init-info.ts';
 import { BoxStream } from './box-stream.ts';
 import { EpochSegmenter } from './epoch-segmenter.ts';
-import { buildFfmpegArgs, parseFirstFrame, type OutputSpec } from './ffmpeg-args.ts';
+import { audioCodecSpec } from './audio-codecs.ts';
+import type { MappedRendition } from './audio-mapping.ts';
+import { buildFfmpegArgs, parseFirstFrame, VIDEO_PROBE, type OutputSpec } from './ffmpeg-args.ts';
 import type { Publisher } from './publisher.ts';
-import { AAC_FRAME_SAMPLES, type TimingPlan } from './timing-plan.ts';
+import type { TimingPlan } from './timing-plan.ts';
 
 export interface EncoderRunOptions {
   ladder: Ladder;
@@ -16,6 +19,10 @@ export interface EncoderRunOptions {
   segmentDurationMs: number;
   publisher: Publisher;
   ffmpegPath: string;
+  /** Video track timescale (frame-rate.ts); default 90000. */
+  videoTimescale?: number;
+  /** Audio renditions mapped to source streams (audio-mapping.ts); default: all from the first audio stream. */
+  audio?: MappedRendition[];
   log: (message: string) => void;
   onExit: (code: number | null, signal: NodeJS.Signals | null) => void;
 }
@@ -47,13 +54,14 @@ export class EncoderRun {
   readonly startedAt = Date.now();
   private readonly opts: EncoderRunOptions;
   private readonly child: ChildProcess;
-  private readonly anchors: { video?: number; audio?: number } = {};
-  private readonly segmenters: { kind: 'video' | 'audio'; segmenter: EpochSegmenter }[] = [];
+  /** First-frame times from the probes, relative to the plan's base: video in 90 kHz ticks, audio in 48 kHz samples. */
+  private readonly probes = new Map<string, number>();
+  private readonly segmenters: { out: OutputSpec; timescale: number; segmenter: EpochSegmenter }[] = [];
   private stopping = false;
 
   constructor(opts: EncoderRunOptions) {
     this.opts = opts;
-    const { args, outputs } = buildFfmpegArgs(opts.ladder, opts.plan, opts.segmentDurationMs);
+    const { args, outputs } = buildFfmpegArgs(opts.ladder, opts.plan, opts.segmentDurationMs, { videoTimescale: opts.videoTimescale, audio: opts.audio });
     const stdio: ('pipe' | 'ignore')[] = ['pipe', 'ignore', 'pipe', ...outputs.map(() => 'pipe' as const)];
     this.child = spawn(opts.ffmpegPath, args, { stdio });
     this.child.on('error', (err) => opts.log(`ffmpeg failed to start: ${err.message}`));
@@ -104,11 +112,8 @@ export class EncoderRun {
   private onStderrLine(line: string): void {
     const first = parseFirstFrame(line);
     if (first) {
-      const { baseMs } = this.opts.plan;
-      // video outputs use a 90 kHz timescale like the filter graph; AAC output packets start one
-      // frame (the encoder's priming) before the first input sample.
-      this.anchors[first.kind] = first.kind === 'video' ? baseMs * 90 + first.pts : baseMs * 48 + first.pts - AAC_FRAME_SAMPLES;
-      for (const s of this.segmenters) if (s.kind === first.kind) s.segmenter.anchor(this.anchors[first.kind]!);
+      this.probes.set(first.probe, first.pts);
+      for (const s of this.segmenters) this.applyAnchor(s);
       return;
     }
     if (/showinfo|color_range|^\s*(Stream|Input|Output|Metadata|Duration|encoder|handler_name|vendor_id|Side data|cpb:|\[libx264|Press|  )/.test(line)) return;
@@ -166,10 +171,31 @@ export class EncoderRun {
         void this.opts.publisher.publishSegment(out.trackId, out.kind, seg.k, seg.bytes, seg.defects);
       },
     });
-    this.segmenters.push({ kind: out.kind, segmenter });
-    const anchor = this.anchors[out.kind];
-    if (anchor !== undefined) segmenter.anchor(anchor);
+    const entry = { out, timescale: info.timescale, segmenter };
+    this.segmenters.push(entry);
+    this.applyAnchor(entry);
     return segmenter;
+  }
+
+  /**
+   * The true media time of an output's first sample, in its own timescale. Video: the probe's
+   * 90 kHz time rescaled (exact to the nearest tick, e.g. 60000 at 59.94). Audio: the first
+   * packet starts the encoder's priming before the first input sample (audio-codecs.ts).
+   */
+  private applyAnchor({ out, timescale, segmenter }: { out: OutputSpec; timescale: number; segmenter: EpochSegmenter }): void {
+    // base is a segment boundary: K·D, exact in any timescale (and far below 2^53 ticks).
+    const { baseMs } = this.opts.plan;
+    const baseTicks = (baseMs / this.opts.segmentDurationMs) * segmentTicks(this.opts.segmentDurationMs, timescale);
+    if (out.kind === 'video') {
+      const t90k = this.probes.get(VIDEO_PROBE);
+      if (t90k !== undefined) segmenter.anchor(baseTicks + Math.round((t90k * timescale) / 90_000));
+      return;
+    }
+    const samples = this.probes.get(out.trackId);
+    if (samples === undefined) return;
+    if (timescale !== 48_000) throw new Error(`${out.trackId}: audio timescale ${timescale}, expected 48000`);
+    const codec = this.opts.ladder.audio.find((a) => a.id === out.trackId)!.codec;
+    segmenter.anchor(baseTicks + samples - audioCodecSpec(codec).primingSamples);
   }
 
   private publishInit(out: OutputSpec, bytes: Uint8Array, info: InitInfo, firstSampleTicks: number): void {

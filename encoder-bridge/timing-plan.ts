@@ -71,3 +71,19 @@ export function planTiming(opts: {
     audioTrimPts: gridPoint - baseSamples,
   };
 }
+
+/**
+ * atrim start (samples of t) for an audio codec with `frameSamples`-sample frames whose encoder
+ * emits its first packet `primingSamples` before the first input sample (ffmpeg's
+ * initial_padding). The input is cut so that every packet lands on the codec's frame grid counted
+ * from the Unix epoch, and the first packet (the one carrying the priming) lies before S and is
+ * dropped with the partial segment: segment S then starts with the first grid frame at or after S.
+ * For AAC-LC (1024/1024) this is `audioTrimPts`; for E-AC-3 (1536/256) it is 1280 samples before
+ * that grid frame.
+ */
+export function audioTrimSamples(plan: TimingPlan, codec: { frameSamples: number; primingSamples: number }, sampleRate = 48_000): number {
+  const baseSamples = (plan.baseMs * sampleRate) / 1000;
+  const startAbs = baseSamples + Math.round(plan.startSeconds * sampleRate);
+  const grid = Math.ceil(startAbs / codec.frameSamples) * codec.frameSamples;
+  return grid - codec.frameSamples + codec.primingSamples - baseSamples;
+}

@@ -52,7 +52,9 @@ describe.each(['dash', 'hls'])('playback with %s', (player) => {
     const watched = (Date.now() - startedAt) / 1000;
     expect(last.errors, 'player errors').toEqual([]);
     expect(pageErrors, 'page errors').toEqual([]);
-    expect(last.currentTime - start.currentTime, 'media time advanced').toBeGreaterThan(watched - 2);
+    // Live catch-up may play slower or faster than real time for a while to reach the target
+    // latency, so "advances" means at least half the wall time, not all of it.
+    expect(last.currentTime - start.currentTime, 'media time advanced').toBeGreaterThan(watched / 2);
     const now = Date.now();
     const longStalls = last.stalls.filter((s) => (s.end ?? now) > startedAt && (s.end ?? now) - s.start > 1000);
     expect(longStalls, 'stalls longer than 1 s while watching').toEqual([]);

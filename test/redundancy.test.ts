@@ -78,7 +78,8 @@ describe('pipelines A and B, started 3 s apart', () => {
         return { t: document.querySelector('video')!.currentTime, errors: p.errors, stalls: p.stalls };
       });
       expect(end.errors).toEqual([]);
-      expect(end.t - t0).toBeGreaterThan(12);
+      // dash.js live catch-up may play at a reduced rate for a while to reach its target latency
+      expect(end.t - t0, 'media time advanced').toBeGreaterThan(8);
       const longStalls = end.stalls.filter((s: { start: number; end: number | null }) => (s.end ?? Date.now()) > startedAt && (s.end ?? Date.now()) - s.start > 1000);
       expect(longStalls).toEqual([]);
       // both pipelines served, each request answered by the pipeline it asked for

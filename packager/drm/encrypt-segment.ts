@@ -141,7 +141,9 @@ function protectedBytes(job: SampleJob): number {
 
 function u64be(n: number): Uint8Array {
   const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, BigInt(n));
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, Math.floor(n / 2 ** 32));
+  dv.setUint32(4, n >>> 0);
   return out;
 }
 

@@ -1,0 +1,238 @@
+/**
+ * Chaos (DESIGN §5, issue 5): two real pipelines for one event. Pipeline A's bridge is killed at
+ * a random moment and restarted a few seconds later; pipeline B, through a fault-injecting proxy,
+ * publishes some truncated segments, some with a wrong tfdt, and skips some — never while A is
+ * down, so a valid candidate always exists. For at least 60 s:
+ * - every segment the edge serves (to a checker and to both players) is a valid candidate
+ *   whenever one exists, judged independently (mp4box) and by comparing bytes with each
+ *   pipeline's stored candidate (operator candidate fetch);
+ * - Chromium plays with dash.js and with hls.js at the same time without error or a stall over 1 s;
+ * - x-event-state reports A down during its outage.
+ */
+import { createHash } from 'node:crypto';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { defaultEventConfig } from '../contract/event-config.ts';
+import { parseEventState } from '../contract/event-state.ts';
+import { launchChromium } from './browser.ts';
+import { startFaultProxy, type Fault, type FaultProxy } from './fault-proxy.ts';
+import { DEV_OPERATOR_TOKEN } from './ingest-client.ts';
+import { startLiveEvent, waitFor, type LiveEvent } from './live-event.ts';
+import { parseWithMp4box } from './mp4box-inspect.ts';
+
+const workerUrl = inject('workerUrl');
+const { segmentDurationMs: D, pipelineDelayMs } = defaultEventConfig;
+const event = `chaos-${Date.now().toString(36)}`;
+const base = `${workerUrl}/live/${event}`;
+const operator = { authorization: `Bearer ${DEV_OPERATOR_TOKEN}` };
+const OBSERVE_MS = 64_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const random = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
+
+let live: LiveEvent;
+let proxy: FaultProxy;
+let browser: Browser;
+let tracks: string[] = [];
+const inits = new Map<string, Uint8Array>();
+
+/** B's faults are allowed only for K >= this (and while `faultsOn`). */
+let faultsOn = false;
+let faultableFromK = Number.MAX_SAFE_INTEGER;
+
+/** Deterministic per (track, K): about a third of B's segments get one of the three faults. */
+function decide(track: string, k: number): Fault | undefined {
+  if (!faultsOn || k < faultableFromK) return undefined;
+  const h = createHash('sha1').update(`${event}/${track}/${k}`).digest()[0] / 256;
+  return h < 0.12 ? 'truncate' : h < 0.24 ? 'tfdt' : h < 0.36 ? 'skip' : undefined;
+}
+
+/** Independent verdict on a segment: parses, tfdt where K puts it, not short, video starts on a sync sample. */
+function isValid(track: string, k: number, bytes: Uint8Array | undefined): boolean {
+  if (!bytes) return false;
+  try {
+    const p = parseWithMp4box(inits.get(track)!, bytes);
+    const frame = p.duration / Math.max(1, p.sampleCount);
+    const start = (k * D * p.timescale) / 1000;
+    const video = track.startsWith('v');
+    return p.sampleCount > 0 && p.baseMediaDecodeTime >= start && p.baseMediaDecodeTime < start + frame && p.duration >= (D * p.timescale) / 1000 - frame && (!video || p.firstIsSync);
+  } catch {
+    return false;
+  }
+}
+
+async function get(url: string, headers?: Record<string, string>) {
+  const res = await fetch(url, { headers });
+  return { status: res.status, candidate: res.headers.get('x-candidate') ?? '', state: res.headers.get('x-event-state'), bytes: res.ok ? new Uint8Array(await res.arrayBuffer()) : undefined };
+}
+
+interface Served {
+  who: string;
+  track: string;
+  k: number;
+  status: number;
+  candidate: string;
+  sha?: string;
+}
+const served: Served[] = [];
+/** Per `${track}/${k}`: hashes of the valid stored candidates (empty: none valid). */
+const validCandidates = new Map<string, Set<string>>();
+const candidateNotes = new Map<string, string>();
+const statusLog: { at: number; a: string | undefined }[] = [];
+
+/** Check every K once its deadline has passed: fetch what the edge serves and both stored candidates. */
+async function checkDueSegments(fromK: number, untilMs: number): Promise<void> {
+  let next = fromK;
+  while (Date.now() < untilMs) {
+    const settled = Math.floor((Date.now() - pipelineDelayMs - 2 * D) / D) - 1;
+    for (; next <= settled; next++) {
+      for (const track of tracks) {
+        const [edge, a, b] = await Promise.all([get(`${base}/${track}/${next}.m4s`), get(`${base}/${track}/${next}.m4s?pipeline=A`, operator), get(`${base}/${track}/${next}.m4s?pipeline=B`, operator)]);
+        const valid = new Set([a, b].filter((c) => isValid(track, next, c.bytes)).map((c) => sha(c.bytes!)));
+        validCandidates.set(`${track}/${next}`, valid);
+        candidateNotes.set(`${track}/${next}`, `A ${a.status} ${a.candidate} | B ${b.status} ${b.candidate} | fault ${proxy.faults.get(`${track}/${next}`) ?? 'none'}`);
+        served.push({ who: 'checker', track, k: next, status: edge.status, candidate: edge.candidate, sha: edge.bytes && sha(edge.bytes) });
+        if (!isValid(track, next, edge.bytes) && edge.bytes) served[served.length - 1].sha = `invalid:${sha(edge.bytes)}`;
+      }
+    }
+    await sleep(500);
+  }
+}
+
+async function watchState(untilMs: number): Promise<void> {
+  while (Date.now() < untilMs) {
+    const res = await fetch(`${base}/index.m3u8`);
+    statusLog.push({ at: Date.now(), a: parseEventState(res.headers.get('x-event-state'))?.pipelines.find((p) => p.pipeline === 'A')?.status });
+    await sleep(500);
+  }
+}
+
+async function openPlayer(kind: 'dash' | 'hls'): Promise<{ page: Page; pageErrors: string[] }> {
+  const page = await browser.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('response', async (res) => {
+    const m = new RegExp(`/live/${event}/([^/]+)/(\\d+)\\.m4s$`).exec(res.url());
+    if (!m) return;
+    const entry: Served = { who: kind, track: m[1], k: Number(m[2]), status: res.status(), candidate: res.headers()['x-candidate'] ?? '' };
+    served.push(entry);
+    if (res.status() === 200) entry.sha = sha(await res.body().catch(() => Buffer.alloc(0)));
+  });
+  await page.goto(`${workerUrl}/?event=${event}&player=${kind}`);
+  return { page, pageErrors };
+}
+
+const snapshot = (page: Page) =>
+  page.evaluate(() => {
+    const p = (window as any).__player;
+    return { currentTime: document.querySelector('video')!.currentTime, errors: [...(p?.errors ?? [])], stalls: [...(p?.stalls ?? [])] as { start: number; end: number | null }[] };
+  });
+
+beforeAll(async () => {
+  proxy = await startFaultProxy(workerUrl);
+  proxy.decide = decide;
+  live = await startLiveEvent({ workerUrl, event, pipelines: ['A', 'B'], staggerMs: 1500, ingestUrlFor: (p) => (p === 'B' ? proxy.url : workerUrl) });
+  // Both pipelines steady: three segments from each on the newest K.
+  await waitFor(async () => {
+    const s = (await (await fetch(`${workerUrl}/api/events/${event}/state`, { headers: operator })).json()) as { pipelines?: { pipeline: string; segments: number }[] };
+    return ['A', 'B'].every((p) => (s.pipelines?.find((x) => x.pipeline === p)?.segments ?? 0) >= 12);
+  }, 60_000, 'both pipelines publishing').catch((err) => {
+    throw new Error(`${(err as Error).message}\n${live.output().slice(-3000)}`);
+  });
+  const mvp = await (await fetch(`${base}/index.m3u8`)).text();
+  tracks = [...new Set([...mvp.matchAll(/([a-z0-9_-]+)\/index\.m3u8/g)].map((m) => m[1]))];
+  for (const t of tracks) {
+    const [a, b] = await Promise.all(['A', 'B'].map(async (p) => new Uint8Array(await (await fetch(`${base}/${t}/init.mp4?pipeline=${p}`, { headers: operator })).arrayBuffer())));
+    expect(Buffer.compare(a, b), `${t}: A and B inits are identical, so candidates are interchangeable`).toBe(0);
+    inits.set(t, a);
+  }
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await live?.stop();
+  proxy?.close();
+});
+
+describe('chaos: A killed and restarted, B truncating, mis-stamping and skipping', () => {
+  it(`serves a valid candidate whenever one exists, and both players play through for ${OBSERVE_MS / 1000} s`, async () => {
+    const players = await Promise.all([openPlayer('dash'), openPlayer('hls')]);
+    await Promise.all(players.map(({ page }) => page.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) > 0, undefined, { timeout: 30_000 })));
+    const startedAt = Date.now();
+    const start = await Promise.all(players.map(({ page }) => snapshot(page)));
+    const untilMs = startedAt + OBSERVE_MS;
+    const firstK = Math.floor((startedAt - pipelineDelayMs) / D) - 1;
+    const checking = checkDueSegments(firstK, untilMs + 2 * D + pipelineDelayMs + 1000);
+    const watching = watchState(untilMs);
+
+    // Phase 1: B misbehaves while A is healthy.
+    faultableFromK = firstK;
+    faultsOn = true;
+    await sleep(random(12_000, 16_000));
+    // Phase 2: B clean from here on for every K A may miss; kill A at a random moment once every
+    // K B already faulted has A's copy (A publishes about when B does), restart it a few s later.
+    faultsOn = false;
+    await sleep(4000 + random(0, D));
+    live.killBridge('A');
+    const killedAt = Date.now();
+    await sleep(random(4000, 7000));
+    await live.startBridge('A');
+    const restartedAt = Date.now();
+    // Phase 3: A steady again (two new segments), then B's faults resume on the K after A's newest.
+    let resumeK = 0;
+    await waitFor(async () => {
+      const s = (await (await fetch(`${workerUrl}/api/events/${event}/state`, { headers: operator })).json()) as { pipelines: { pipeline: string; lastK: number; status: string }[] };
+      const a = s.pipelines.find((p) => p.pipeline === 'A')!;
+      resumeK ||= a.lastK * D > killedAt ? a.lastK : 0;
+      return resumeK > 0 && a.lastK >= resumeK + 2 && a.status === 'ok';
+    }, 30_000, 'A to publish again after its restart');
+    const s = (await (await fetch(`${workerUrl}/api/events/${event}/state`, { headers: operator })).json()) as { pipelines: { pipeline: string; lastK: number }[] };
+    faultableFromK = s.pipelines.find((p) => p.pipeline === 'A')!.lastK + 1;
+    faultsOn = true;
+    while (Date.now() < untilMs) await sleep(500);
+    faultsOn = false;
+
+    const end = await Promise.all(players.map(({ page }) => snapshot(page)));
+    await watching;
+    await checking;
+    const watched = (Date.now() - startedAt) / 1000;
+
+    // ---- the faults really happened ----
+    const kinds = [...proxy.faults.values()];
+    const count = (f: Fault) => kinds.filter((x) => x === f).length;
+    console.log(`chaos ${event}: B faults truncate=${count('truncate')} tfdt=${count('tfdt')} skip=${count('skip')}; A killed ${new Date(killedAt).toISOString()}, restarted after ${((restartedAt - killedAt) / 1000).toFixed(1)} s; watched ${watched.toFixed(1)} s; ${served.length} segment responses`);
+    expect(count('truncate')).toBeGreaterThan(0);
+    expect(count('tfdt')).toBeGreaterThan(0);
+    expect(count('skip')).toBeGreaterThan(0);
+    expect(statusLog.some((x) => x.a === 'down'), 'x-event-state showed A down during its outage').toBe(true);
+    expect(statusLog.at(-1)?.a, 'and A ok again at the end').toBe('ok');
+
+    // ---- every served segment is a valid candidate whenever one exists ----
+    const noValid = [...validCandidates].filter(([, v]) => v.size === 0).map(([key]) => `${key}: ${candidateNotes.get(key)}`);
+    expect(noValid, 'segments with no valid candidate at all (the test must not cause these)').toEqual([]);
+    const bad = served.filter((s) => {
+      const valid = validCandidates.get(`${s.track}/${s.k}`);
+      if (!valid || valid.size === 0) return false; // not checked, or nothing valid to serve
+      return s.status !== 200 || !s.candidate.endsWith('defects=none') || !s.sha || !valid.has(s.sha);
+    });
+    expect(bad.map((s) => `${s.who} ${s.track}/${s.k}: ${s.status} ${s.candidate} (${candidateNotes.get(`${s.track}/${s.k}`)})`), 'served segments that are not a valid candidate').toEqual([]);
+    const byPlayer = (who: string) => served.filter((s) => s.who === who && validCandidates.has(`${s.track}/${s.k}`)).length;
+    expect(byPlayer('checker')).toBeGreaterThanOrEqual(25 * tracks.length);
+    expect(byPlayer('dash')).toBeGreaterThan(20);
+    expect(byPlayer('hls')).toBeGreaterThan(20);
+    // The edge really did switch: some K came from B (A's outage), most from A.
+    expect(served.some((s) => s.who === 'checker' && s.candidate.startsWith('pipeline=B'))).toBe(true);
+
+    // ---- both players: no error, no stall over 1 s, media time advanced ----
+    players.forEach(({ pageErrors }, i) => {
+      const kind = i === 0 ? 'dash' : 'hls';
+      expect(end[i].errors, `${kind} player errors`).toEqual([]);
+      expect(pageErrors, `${kind} page errors`).toEqual([]);
+      expect(end[i].currentTime - start[i].currentTime, `${kind} media time advanced`).toBeGreaterThan(watched - 5);
+      const now = Date.now();
+      const longStalls = end[i].stalls.filter((st) => (st.end ?? now) > startedAt && (st.end ?? now) - st.start > 1000);
+      expect(longStalls, `${kind} stalls longer than 1 s`).toEqual([]);
+    });
+  }, 150_000);
+});
