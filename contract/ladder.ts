@@ -131,8 +131,19 @@ export const sportsHdLadder: Ladder = Ladder.parse({
   ],
 });
 
+/**
+ * One small rung and audio, for tests that run several pipelines at once on a 2-core machine
+ * (test/chaos.test.ts: three bridges and two players), where `local` per pipeline falls behind.
+ */
+export const tinyLadder: Ladder = Ladder.parse({
+  name: 'tiny',
+  video: [{ id: 'v234', width: 416, height: 234, bitrateKbps: 300, preset: 'ultrafast', profile: 'baseline' }],
+  audio: [{ id: 'aen', language: 'en', label: 'English', bitrateKbps: 96 }],
+});
+
 export const ladders: Record<string, Ladder> = {
   local: localLadder,
+  tiny: tinyLadder,
   'comedy-uhd': comedyUhdLadder,
   'sports-hd': sportsHdLadder,
 };

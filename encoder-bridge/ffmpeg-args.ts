@@ -61,10 +61,13 @@ export function buildFfmpegArgs(ladder: Ladder, plan: TimingPlan, segmentDuratio
   ];
   const outputs: OutputSpec[] = [];
   // Keyframes only where a segment starts: at S and every D after it. Closed GOPs, IDR.
-  // ffmpeg's t here counts from the first encoded frame (which falls firstFrameOffset after S),
-  // and is computed in floating point; half a millisecond of slack, far less than a frame, keeps
-  // a frame exactly on a boundary the keyframe.
-  const keyframes = ['-forced-idr', '1', '-force_key_frames', `expr:gte(t,n_forced*${d}-${plan.firstFrameOffsetSeconds.toFixed(6)}-0.0005)`];
+  // ffmpeg's t here counts from the first encoded frame (which falls firstFrameOffset after S) in
+  // whole frames of the encoder time base (1001/60000 at 59.94), so frame times and boundaries
+  // all sit on the video timescale's grid: a frame before a boundary is at least one tick
+  // (1/90000 or 1/60000 s) before it. One microsecond of slack absorbs floating point and keeps a
+  // frame exactly on a boundary the keyframe; half a millisecond, as once here, let a 59.94 frame
+  // 0.37 ms before the boundary take the keyframe.
+  const keyframes = ['-forced-idr', '1', '-force_key_frames', `expr:gte(t,n_forced*${d}-${plan.firstFrameOffsetSeconds.toFixed(9)}-0.000001)`];
   rungs.forEach((r, i) => {
     const fd = 3 + outputs.length;
     outputs.push({ trackId: r.id, kind: 'video', fd });

@@ -4,6 +4,11 @@ import type { Publisher } from './publisher.ts';
 import { planTiming, type TimingPlan } from './timing-plan.ts';
 import { TsPacketAligner, firstPts, TS_PACKET_SIZE, ptsOfPacket, videoFrameGrid, videoPtsValues } from './ts-timestamps.ts';
 import { unwrapPts } from '../contract/epoch.ts';
+import { concat } from '../packager/bmff/box-writer.ts';
+import { assertLadderEncodable } from './audio-codecs.ts';
+import { mapAudioRenditions } from './audio-mapping.ts';
+import { formatFrameRate, frameTicks90k, snapFrameRate, videoTimescale } from './frame-rate.ts';
+import { readSourceAudio, sourceAudioComplete } from './source-audio.ts';
 
 export interface PipelineOptions {
   ladder: Ladder;
@@ -42,7 +47,9 @@ export class Pipeline {
   private lastExit: string | undefined;
   private drainWaiters: (() => void)[] = [];
 
+  /** Throws when this ffmpeg cannot encode the ladder (a missing encoder, HE-AAC without libfdk_aac). */
   constructor(opts: PipelineOptions) {
+    assertLadderEncodable(opts.ladder, opts.ffmpegPath);
     this.opts = opts;
   }
 
@@ -109,26 +116,42 @@ export class Pipeline {
     this.held.push(packets);
     this.heldVideoPts.push(...videoPtsValues(packets));
     if (this.heldVideoPts.length < 8) return true;
+    // The audio streams (language, channels) decide which renditions can be made: wait for the
+    // PMT and each AAC stream's first frame, but never longer than about a second of video.
+    const sourceAudio = readSourceAudio(concat(this.held));
+    if (!sourceAudioComplete(sourceAudio) && this.heldVideoPts.length < 60) return true;
     const held = this.held;
     const grid = videoFrameGrid(this.heldVideoPts);
     this.held = [];
     this.heldVideoPts = [];
+    // The measured average frame duration is snapped to the exact broadcast rate it stands for.
+    const rate = grid && snapFrameRate(grid.frameTicks);
+    const ladder = this.opts.ladder;
+    if (rate && ladder.sourceFrameRate && ladder.sourceFrameRate !== formatFrameRate(rate)) {
+      this.opts.log(`warning: ladder ${ladder.name} is meant for ${ladder.sourceFrameRate} fps; the feed is ${formatFrameRate(rate)} (every rung follows the feed)`);
+    }
+    const audio = mapAudioRenditions(ladder, sourceAudio);
+    for (const s of audio.skipped) this.opts.log(`audio rendition ${s.id} skipped: ${s.reason}`);
     const pts = firstPts(held[0])!;
+    const timescale = videoTimescale(rate);
     const plan = planTiming({
       firstPts33: pts,
       nowMs: Date.now(),
       segmentDurationMs: this.opts.segmentDurationMs,
       audioSampleRate: 48_000,
-      videoGrid: grid && { pts33: grid.pts, frameTicks: grid.frameTicks },
+      videoGrid: grid && { pts33: grid.pts, frameTicks: rate ? frameTicks90k(rate) : grid.frameTicks },
+      videoTimescale: timescale,
     });
     this.plan = plan;
-    this.opts.log(`starting ffmpeg: first segment ${plan.firstSegment}, base ${new Date(plan.baseMs).toISOString()}, first frame ${(plan.firstFrameOffsetSeconds * 1000).toFixed(2)} ms after it`);
+    this.opts.log(`starting ffmpeg: first segment ${plan.firstSegment}, base ${new Date(plan.baseMs).toISOString()}, ${rate ? formatFrameRate(rate) : 'unknown'} fps (video timescale ${timescale}), first frame ${(plan.firstFrameOffsetSeconds * 1000).toFixed(2)} ms after it`);
     const run = new EncoderRun({
-      ladder: this.opts.ladder,
+      ladder,
       plan,
       segmentDurationMs: this.opts.segmentDurationMs,
       publisher: this.opts.publisher,
       ffmpegPath: this.opts.ffmpegPath,
+      videoTimescale: timescale,
+      audio: audio.mapped,
       log: this.opts.log,
       onExit: (code, signal) => {
         if (this.run !== run) return;

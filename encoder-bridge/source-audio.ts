@@ -8,11 +8,19 @@ export interface SourceAudioStream {
   language?: string;
   /** From the first ADTS header (AAC feeds); undefined for other codecs or before it was seen. */
   channels?: number;
+  /** PMT stream_type (0x0f: AAC in ADTS, whose channel count this reader learns). */
+  streamType: number;
+}
+
+export const ADTS_STREAM_TYPE = 0x0f;
+
+/** Everything readable is known: a PMT was seen and every ADTS stream's first header was too. */
+export function sourceAudioComplete(streams: SourceAudioStream[]): boolean {
+  return streams.length > 0 && streams.every((s) => s.streamType !== ADTS_STREAM_TYPE || s.channels !== undefined);
 }
 
 /** Stream types that carry audio: MPEG-1/2 audio, AAC (ADTS, LATM), AC-3, E-AC-3. */
 const AUDIO_STREAM_TYPES = new Set([0x03, 0x04, 0x0f, 0x11, 0x81, 0x87]);
-const ADTS_STREAM_TYPE = 0x0f;
 
 interface Packet {
   pid: number;
@@ -46,7 +54,7 @@ function section(payload: Uint8Array): Uint8Array | undefined {
  */
 export function readSourceAudio(packets: Uint8Array): SourceAudioStream[] {
   const pmtPids = new Set<number>();
-  let streams: (SourceAudioStream & { streamType: number })[] | undefined;
+  let streams: SourceAudioStream[] | undefined;
   for (let p = 0; p + TS_PACKET_SIZE <= packets.length; p += TS_PACKET_SIZE) {
     const pkt = packetAt(packets, p);
     if (!pkt || !pkt.start) continue;
@@ -64,11 +72,11 @@ export function readSourceAudio(packets: Uint8Array): SourceAudioStream[] {
       if (stream && stream.streamType === ADTS_STREAM_TYPE && stream.channels === undefined) stream.channels = adtsChannels(pkt.payload);
     }
   }
-  return (streams ?? []).map(({ pid, language, channels }) => ({ pid, language, channels }));
+  return streams ?? [];
 }
 
-function parsePmt(s: Uint8Array): (SourceAudioStream & { streamType: number })[] {
-  const out: (SourceAudioStream & { streamType: number })[] = [];
+function parsePmt(s: Uint8Array): SourceAudioStream[] {
+  const out: SourceAudioStream[] = [];
   let q = 12 + (((s[10] & 0x0f) << 8) | s[11]);
   while (q + 5 <= s.length) {
     const streamType = s[q];

@@ -39,23 +39,48 @@ const parseFlags = () =>
       'cut-path2': { type: 'string' },
       /** With --rtp: PRNG seed for --drop, so a demo run is reproducible. */
       seed: { type: 'string', default: '1' },
+      /** tone: one untagged stereo 1 kHz tone (light, the default). full: English 5.1 + Spanish stereo (sourceAudioArgs). */
+      audio: { type: 'string', default: 'tone' },
     },
   }).values;
 
-export function sourceArgs(opts: { t0: number; fps: string; size: string; push: string[]; durationSeconds: number }): string[] {
+/**
+ * `full` audio: stream 0 English 5.1 (a distinct sine per channel, so a wrong down-mix or channel
+ * order is audible and measurable), stream 1 Spanish stereo; the language goes into the PMT's
+ * ISO 639 descriptor, which is how the bridge maps renditions to streams.
+ */
+const sines = (hz: number[]) => hz.map((f) => `0.25*sin(2*PI*${f}*t)`).join('|');
+function sourceAudioArgs(audio: 'tone' | 'full'): { inputs: string[]; output: string[] } {
+  if (audio === 'tone') return { inputs: ['-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000'], output: ['-c:a', 'aac', '-b:a', '128k', '-ac', '2'] };
+  return {
+    inputs: [
+      '-f', 'lavfi', '-i', `aevalsrc=${sines([440, 550, 660, 60, 770, 880])}:s=48000:c=5.1`,
+      '-f', 'lavfi', '-i', `aevalsrc=${sines([500, 600])}:s=48000:c=stereo`,
+    ],
+    output: [
+      '-map', '0:v', '-map', '1:a', '-map', '2:a',
+      '-metadata:s:a:0', 'language=eng', '-metadata:s:a:1', 'language=spa',
+      '-c:a', 'aac', '-b:a:0', '384k', '-b:a:1', '128k',
+    ],
+  };
+}
+
+/** `realtime: false` drops `-re` (tests: the bridge does not need real time, only PTS near the clock). */
+export function sourceArgs(opts: { t0: number; fps: string; size: string; push: string[]; durationSeconds: number; audio?: 'tone' | 'full'; realtime?: boolean }): string[] {
+  const audio = sourceAudioArgs(opts.audio ?? 'tone');
   const clock = `drawtext=text='UTC %{pts\\:gmtime\\:${opts.t0}\\:%H\\\\\\:%M\\\\\\:%S}  frame %{n}':fontsize=40:fontcolor=white:box=1:boxcolor=black@0.7:x=24:y=24`;
   const [num, den = '1'] = opts.fps.split('/');
   // A keyframe every half second, like contribution encoders tuned for fast join: a bridge that
   // (re)starts mid-event can decode within 0.5 s.
   const gop = Math.max(1, Math.round(Number(num) / Number(den) / 2));
   return [
-    '-hide_banner', '-loglevel', 'warning', '-nostdin', '-re',
+    '-hide_banner', '-loglevel', 'warning', '-nostdin', ...(opts.realtime === false ? [] : ['-re']),
     '-f', 'lavfi', '-i', `testsrc2=size=${opts.size}:rate=${opts.fps}`,
-    '-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000',
+    ...audio.inputs,
     ...(opts.durationSeconds > 0 ? ['-t', String(opts.durationSeconds)] : []),
     '-vf', clock,
     '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(gop), '-b:v', '4000k',
-    '-c:a', 'aac', '-b:a', '128k', '-ac', '2',
+    ...audio.output,
     '-output_ts_offset', String(opts.t0),
     ...opts.push.flatMap((url) => ['-f', 'mpegts', '-muxdelay', '0', '-muxpreload', '0', ...(url.startsWith('http') ? ['-method', 'PUT'] : []), url]),
   ];
@@ -71,7 +96,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   // bridge with reconnects, so one pipeline restarting never interrupts the others).
   // With --srt, ffmpeg's libsrt is the caller and sends itself.
   const srt = values.srt === undefined ? undefined : `${values.srt}${values.srt.includes('?') ? '&' : '?'}mode=caller&transtype=live`;
-  const args = sourceArgs({ t0, fps: values.fps!, size: values.size!, push: [srt ?? 'pipe:1'], durationSeconds: Number(values.duration) });
+  const args = sourceArgs({ t0, fps: values.fps!, size: values.size!, push: [srt ?? 'pipe:1'], durationSeconds: Number(values.duration), audio: values.audio === 'full' ? 'full' : 'tone' });
   const child = spawn(values.ffmpeg!, args, { stdio: ['ignore', srt ? 'inherit' : 'pipe', 'inherit'] });
   console.log(`${new Date().toISOString()} [source] test pattern ${values.size}@${values.fps} fps from UTC ${t0} → ${rtp ? `RTP ${values.rtp}` : srt ? `SRT ${values.srt}` : values.push}`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill('SIGTERM'));

@@ -41,6 +41,8 @@ export function planTiming(opts: {
   leadInMs?: number;
   /** The feed's video frame grid (one frame's 33-bit PTS and the frame duration in 90 kHz ticks). */
   videoGrid?: { pts33: number; frameTicks: number };
+  /** The video track timescale (frame-rate.ts): the first frame's offset is rounded to its ticks, exactly as the segmenter anchors it. */
+  videoTimescale?: number;
 }): TimingPlan {
   const d = opts.segmentDurationMs;
   const { wraps, ticks } = unwrapPts(opts.firstPts33, opts.nowMs);
@@ -53,17 +55,23 @@ export function planTiming(opts: {
   const baseSamples = (baseMs * rate) / 1000;
   const startSamples = (startMs * rate) / 1000;
   const gridPoint = Math.ceil((baseSamples + startSamples) / AAC_FRAME_SAMPLES) * AAC_FRAME_SAMPLES;
+  // Where the first frame at or after S falls, in ticks of the video timescale, computed relative to
+  // base (small numbers, exact in floating point). At 59.94 the feed's 90 kHz PTS are rounded
+  // (1501/1502 steps) and the predicted frame time can be x.5 ticks; rounding to the 60 kHz grid
+  // gives the frame's exact time, the same value the segmenter anchors on (encoder-run.ts). The
+  // keyframe schedule then agrees with the segmenter to the tick.
+  const ts = opts.videoTimescale ?? PTS_CLOCK_HZ;
   let firstFrameOffsetTicks = 0;
   if (opts.videoGrid) {
-    const grid = unwrapPts(opts.videoGrid.pts33, opts.nowMs).ticks;
-    const startTicks = (baseMs + startMs) * (PTS_CLOCK_HZ / 1000);
+    const grid = unwrapPts(opts.videoGrid.pts33, opts.nowMs).ticks - baseMs * (PTS_CLOCK_HZ / 1000);
+    const startTicks = startMs * (PTS_CLOCK_HZ / 1000);
     const f = opts.videoGrid.frameTicks;
     const first = grid + Math.ceil((startTicks - grid) / f - 1e-6) * f;
-    firstFrameOffsetTicks = Math.max(0, first - startTicks);
+    firstFrameOffsetTicks = Math.max(0, Math.round((first * ts) / PTS_CLOCK_HZ) - (startMs * ts) / 1000);
   }
   return {
     baseMs,
-    firstFrameOffsetSeconds: Math.round(firstFrameOffsetTicks) / PTS_CLOCK_HZ,
+    firstFrameOffsetSeconds: firstFrameOffsetTicks / ts,
     itsOffset: (offsetTicks / PTS_CLOCK_HZ).toFixed(6),
     startSeconds: startMs / 1000,
     firstSegment: (baseMs + startMs) / d,

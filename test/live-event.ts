@@ -32,6 +32,10 @@ export async function startLiveEvent(opts: {
   /** Start each further pipeline this long after the previous one (they never talk anyway). */
   staggerMs?: number;
   fps?: string;
+  /** Source picture size (synthetic-source --size), e.g. a small one to spare CPU. */
+  size?: string;
+  /** Bridge ladder preset (contract/ladder.ts), e.g. 'tiny' when several pipelines share 2 cores. */
+  ladder?: string;
   /** Extra flags for the bridges, e.g. a different ingest URL per pipeline. */
   ingestUrlFor?: (pipeline: string) => string;
 }): Promise<LiveEvent> {
@@ -47,14 +51,14 @@ export async function startLiveEvent(opts: {
 
   const startBridge = async (pipeline: string) => {
     const ingest = opts.ingestUrlFor?.(pipeline) ?? opts.workerUrl;
-    const child = spawn(process.execPath, ['encoder-bridge/main.ts', '--event', opts.event, '--pipeline', pipeline, '--listen-port', String(ports[pipeline]), '--ingest-url', ingest], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['encoder-bridge/main.ts', '--event', opts.event, '--pipeline', pipeline, '--listen-port', String(ports[pipeline]), '--ingest-url', ingest, ...(opts.ladder ? ['--ladder', opts.ladder] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
     collect(child);
     children.set(pipeline, child);
     await waitFor(async () => (await fetch(`${bridges[pipeline]}/status`)).ok, 15_000, `bridge ${pipeline} /status`);
   };
 
   await startBridge(pipelines[0]);
-  const source = spawn(process.execPath, ['encoder-bridge/synthetic-source.ts', '--push', pipelines.map((p) => `${bridges[p]}/feed`).join(','), '--fps', opts.fps ?? '30'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const source = spawn(process.execPath, ['encoder-bridge/synthetic-source.ts', '--push', pipelines.map((p) => `${bridges[p]}/feed`).join(','), '--fps', opts.fps ?? '30', ...(opts.size ? ['--size', opts.size] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
   collect(source);
   for (const p of pipelines.slice(1)) {
     await new Promise((r) => setTimeout(r, opts.staggerMs ?? 0));

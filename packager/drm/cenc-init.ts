@@ -38,8 +38,6 @@ const STSD_PATH = ['moov', 'trak', 'mdia', 'minf', 'stbl', 'stsd'];
 const VISUAL_ENTRY_FIELDS = 78;
 
 export function protectInit(init: Uint8Array, o: ProtectInitOptions): ProtectedInit {
-  const info = readInitInfo(init);
-  if (info.kind === 'text') throw new AppError('MEDIA_UNSUPPORTED_CODEC', 'text tracks are not encrypted');
   if (o.key.kid.byteLength !== 16) throw new AppError('INTERNAL', 'a KID is 16 bytes');
   const top = readBoxes(init);
   const moov = requirePath(init, top, ['moov']);
@@ -50,6 +48,8 @@ export function protectInit(init: Uint8Array, o: ProtectInitOptions): ProtectedI
   if (entries.length !== 1) throw new AppError('MEDIA_MALFORMED', `a CMAF header has one sample entry, found ${entries.length}`);
   const entry = entries[0];
   if (entry.type === 'encv' || entry.type === 'enca') throw new AppError('MEDIA_MALFORMED', 'this header is already protected');
+  const info = readInitInfo(init);
+  if (info.kind === 'text') throw new AppError('MEDIA_UNSUPPORTED_CODEC', 'text tracks are not encrypted');
 
   const protection: TrackProtection =
     o.scheme === 'cenc'

@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { createFile, MP4BoxBuffer } from 'mp4box';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeMedia, segmentFor, type Media } from '../../test/fixtures.ts';
@@ -6,7 +11,6 @@ import { concat } from '../bmff/box-writer.ts';
 import { readFragments } from '../fragment-reader.ts';
 import { protectInit } from './cenc-init.ts';
 import { encryptSegment } from './encrypt-segment.ts';
-import { frameMd5, packetMd5 } from './ffmpeg-check.ts';
 import { LocalKeyStore, toHex } from './keys.ts';
 import { SYSTEM_IDS } from './pssh.ts';
 import { videoSubsamples } from './subsamples.ts';
@@ -21,6 +25,43 @@ beforeAll(async () => {
   const [video, audio] = await Promise.all([encodeMedia({ kind: 'video', size: '640x360', seconds: 4.5 }), encodeMedia({ kind: 'audio', seconds: 4.5 })]);
   media = { video, audio };
 });
+
+// ffmpeg (an independent CENC implementation) decrypts and hashes packets.
+const run = promisify(execFile);
+const FFMPEG = process.env.FFMPEG ?? '/usr/bin/ffmpeg';
+
+/**
+ * ffmpeg's per-packet MD5 of init+segments, stream-copied so that the hashes are of the exact
+ * sample bytes (after decryption when a key is given). Timestamps are part of each line.
+ */
+async function packetMd5(init: Uint8Array, segments: Uint8Array[], keyHex?: string): Promise<string[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'drm-'));
+  try {
+    const file = join(dir, 'in.mp4');
+    await writeFile(file, concat([init, ...segments]));
+    const { stdout } = await run(FFMPEG, ['-v', 'error', ...(keyHex ? ['-decryption_key', keyHex] : []), '-i', file, '-map', '0', '-c', 'copy', '-f', 'framemd5', '-'], {
+      maxBuffer: 64 << 20,
+    });
+    return stdout.split('\n').filter((l) => l && !l.startsWith('#'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Decoded-frame MD5s: proves the decrypted bitstream also decodes identically. */
+async function frameMd5(init: Uint8Array, segments: Uint8Array[], keyHex?: string): Promise<string[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'drm-'));
+  try {
+    const file = join(dir, 'in.mp4');
+    await writeFile(file, concat([init, ...segments]));
+    const { stdout } = await run(FFMPEG, ['-v', 'error', ...(keyHex ? ['-decryption_key', keyHex] : []), '-i', file, '-map', '0', '-f', 'framemd5', '-'], {
+      maxBuffer: 64 << 20,
+    });
+    return stdout.split('\n').filter((l) => l && !l.startsWith('#'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 /** ffmpeg marks the first decrypted packet with the pssh side data; the sample bytes are what we compare. */
 const stripSideData = (lines: string[]) => lines.map((l) => l.replace(/, S=\d+.*$/, ''));
