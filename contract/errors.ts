@@ -31,6 +31,9 @@ export const errorCodes = {
   EVENT_ENDED: { id: 3006, status: 409 },
   CANDIDATE_NOT_FOUND: { id: 3007, status: 404 },
   MASK_NOT_FOUND: { id: 3008, status: 404 },
+  // 4xxx: DRM
+  DRM_LOCKED: { id: 4001, status: 409 },
+  KEY_NOT_FOUND: { id: 4002, status: 404 },
   // 9xxx: bugs (never expected; logged with details, answered without them)
   INTERNAL: { id: 9000, status: 500 },
 } as const satisfies Record<string, { id: number; status: number }>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DrmConfig } from './drm-config.ts';
 import { PipelineId } from './ids.ts';
 
 /**
@@ -29,10 +30,12 @@ export const EventConfig = z.object({
   /** A request for K more than this many segments behind the newest due segment is a DVR request. */
   liveEdgeSegments: z.number().int().min(1).max(100).default(6),
   /**
-   * When the only candidates of a not-yet-overdue segment are defective, wait up to this long
-   * after the defective one arrived for a clean copy from another pipeline before serving it.
+   * When the only candidates of a live-edge segment are defective and a pipeline that is up has
+   * not delivered its copy yet, wait at most this long after the defective one arrived for it.
    */
-  defectiveGraceMs: z.number().int().min(0).max(10_000).default(1000),
+  defectiveGraceMs: z.number().int().min(0).max(10_000).default(3000),
+  /** DRM (contract/drm-config.ts); absent: clear. Set with PUT /api/events/{event}/drm before the first init. */
+  drm: DrmConfig.optional(),
 });
 export type EventConfig = z.infer<typeof EventConfig>;
 

@@ -20,7 +20,7 @@ export type PipelineStatus = (typeof PIPELINE_STATUSES)[number];
 export interface PipelineState {
   pipeline: string;
   /**
-   * - down: the segment after `lastK` is overdue by more than D (it stopped publishing);
+   * - down: nothing arrived for 2·D and the segment after `lastK` is overdue by more than D;
    * - masked: an operator mask covers the live edge;
    * - defective: its last segment had defects;
    * - late: its last segment arrived more than D/2 after expected_publish(K);

@@ -21,6 +21,19 @@ export interface TrackDescriptor {
   channels?: number;
   language?: string;
   label?: string;
+  /** Present when the track is encrypted (docs/drm.md): what manifests signal. */
+  drm?: TrackDrm;
+}
+
+/** DRM signalling of one track, from its protected init. */
+export interface TrackDrm {
+  scheme: 'cenc' | 'cbcs';
+  /** tenc default_KID in UUID form (8-4-4-4-12), as DASH cenc:default_KID writes it. */
+  defaultKid: string;
+  /** Each DRM system's pssh box (whole box, base64), as written in the init. */
+  pssh: { widevine?: string; playready?: string; clearkey?: string };
+  /** ClearKey license URL; the edge fills it in per request (it depends on the host). */
+  laUrl?: string;
 }
 
 /** What the manifest writers need about the event at one instant. */

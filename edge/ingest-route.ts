@@ -5,6 +5,7 @@ import { readBoxes } from '../packager/bmff/box-reader.ts';
 import { readInitInfo } from '../packager/init-info.ts';
 import { unwrap } from '../origin/result.ts';
 import { requireBearer } from './bearer-auth.ts';
+import { encryptIngestSegment, protectIngestInit } from './drm-packaging.ts';
 import type { Env } from './env.ts';
 import { parseIngestPath } from './ingest-path.ts';
 import { originFor, regionOf } from './origin-stub.ts';
@@ -26,16 +27,23 @@ ingestRoutes.put('/*', async (c) => {
   if (target.kind === 'init') {
     const meta = parseTrackMeta(c.req.header(TRACK_META_HEADER));
     const bytes = await readBodyLimited(c.req.raw, MAX_INIT_BYTES, 'init segment');
-    const info = readInitInfo(bytes);
-    const { status } = unwrap(await origin.putInit({ event: target.event, pipeline: target.pipeline, track: target.track, bytes, info, meta }));
+    let info = readInitInfo(bytes);
+    let stored = bytes;
+    // DRM events store the protected header (docs/drm.md); the event must have its drm set before its first init.
+    const { drm } = await origin.ingestDrm(target.track, target.pipeline);
+    if (drm) ({ bytes: stored, info } = await protectIngestInit(target.event, drm, bytes, info));
+    const { status } = unwrap(await origin.putInit({ event: target.event, pipeline: target.pipeline, track: target.track, bytes: stored, info, meta }));
     return c.body(null, status);
   }
 
   const publisherDefects = parseDefects(c.req.header(DEFECTS_HEADER));
   const bytes = await readBodyLimited(c.req.raw, MAX_SEGMENT_BYTES, `segment ${target.k}`);
   requireSegmentShape(bytes);
+  const { drm, init } = await origin.ingestDrm(target.track, target.pipeline);
+  // Without a stored init the origin answers 412 INIT_MISSING, so there is nothing to encrypt for.
+  const stored = drm && init ? await encryptIngestSegment(target.event, drm, init, target.k, bytes) : bytes;
   const result = unwrap(
-    await origin.putSegment({ event: target.event, pipeline: target.pipeline, track: target.track, k: target.k, region: regionOf(c.env), bytes, publisherDefects }),
+    await origin.putSegment({ event: target.event, pipeline: target.pipeline, track: target.track, k: target.k, region: regionOf(c.env), bytes: stored, publisherDefects }),
   );
   return c.body(null, result.status, { [DEFECTS_HEADER]: result.defects.join(',') || 'none' });
 });

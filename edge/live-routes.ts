@@ -9,6 +9,7 @@ import { unwrap } from '../origin/result.ts';
 import { candidateHeader } from '../origin/select-candidate.ts';
 import { requireBearer } from './bearer-auth.ts';
 import { cors } from './cors.ts';
+import { withLicenseUrl } from './drm-routes.ts';
 import type { Env } from './env.ts';
 import { etagFor, matchesIfNoneMatch, sha256Hex } from './etag.ts';
 import { rememberEventState } from './event-state-memory.ts';
@@ -82,7 +83,7 @@ async function manifest(c: Ctx, write: (input: ManifestInput) => string, content
   return respond(c, body, etagFor(version, await sha256Hex(body)), { 'content-type': contentType, 'cache-control': MANIFEST_TTL, [EVENT_STATE_HEADER]: eventState });
 }
 
-liveRoutes.get('/:event/index.mpd', (c) => manifest(c, (input) => writeMpd(input, { utcTimingUrl: new URL('/time', c.req.url).href }), 'application/dash+xml'));
+liveRoutes.get('/:event/index.mpd', (c) => manifest(c, (input) => writeMpd(withLicenseUrl(input, c.req.url), { utcTimingUrl: new URL('/time', c.req.url).href }), 'application/dash+xml'));
 
 liveRoutes.get('/:event/index.m3u8', (c) => manifest(c, (input) => writeMultivariantPlaylist(input), 'application/vnd.apple.mpegurl'));
 

@@ -194,6 +194,24 @@ describe('operator controls: version, DVR window, end', () => {
     expect(stats.oldestK).toBeGreaterThan(old);
   });
 
+  it('keeps storage bounded by the DVR window while segments keep arriving', async () => {
+    const { event } = await twoPipelineEvent();
+    expect((await api(event, 'config', { method: 'PATCH', body: { dvrWindowSeconds: 10 } })).status).toBe(200);
+    const now = liveK(D);
+    // 30 s of segments: two thirds of them are already older than the 10 s window.
+    for (let k = now - 15; k <= now - 1; k++) expect([201, 204]).toContain((await ingestPut(url, `${event}/A/v1/${k}.m4s`, segmentFor(video, k, D))).status);
+    const windowSegments = 10_000 / D;
+    let stats = { candidates: Infinity, bytes: 0, oldestK: 0 };
+    for (let i = 0; i < 20 && stats.candidates > windowSegments + 2; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      stats = (await (await api(event, 'storage')).json()) as typeof stats;
+    }
+    // The window plus the segment in progress; everything older was evicted by the alarm.
+    expect(stats.candidates).toBeLessThanOrEqual(windowSegments + 2);
+    expect(stats.oldestK).toBeGreaterThanOrEqual(liveK(D) - windowSegments - 1);
+    console.log(`storage with a 10 s window after 30 s of segments: ${JSON.stringify(stats)}`);
+  });
+
   it('ending the event: HLS ENDLIST, static MPD, no segment after the end; a retry is harmless', async () => {
     const { event, k, seg } = await twoPipelineEvent();
     const res = await api(event, 'end', { method: 'POST' });

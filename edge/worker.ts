@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { AppError } from '../contract/errors.ts';
 import { cors } from './cors.ts';
+import { clearKeyRoutes, drmOperatorRoutes } from './drm-routes.ts';
 import type { Env } from './env.ts';
 import { errorResponse } from './http-errors.ts';
 import { ingestRoutes } from './ingest-route.ts';
@@ -18,7 +19,9 @@ const app = new Hono<{ Bindings: Env }>();
 
 app.route('/ingest', ingestRoutes);
 app.route('/live', liveRoutes);
+app.route('/api', drmOperatorRoutes);
 app.route('/api', operatorRoutes);
+app.route('/drm', clearKeyRoutes);
 
 /** DASH UTCTiming (urn:mpeg:dash:utc:http-iso:2014) and hls.js clock sync: never cached. */
 app.use('/time', cors);

@@ -89,6 +89,10 @@ export function sourceArgs(opts: { t0: number; fps: string; size: string; push: 
 if (import.meta.url === `file://${process.argv[1]}`) {
   // Start on a whole second so that, at integer frame rates, frames sit on the epoch grid.
   const values = parseFlags();
+  if (values.audio !== 'tone' && values.audio !== 'full') {
+    console.error(`invalid source flags:\n  --audio: must be tone or full, got "${values.audio}"`);
+    process.exit(2);
+  }
   const rtp = values.rtp === undefined ? undefined : rtpSenderFromFlags(values);
   const t0 = Math.ceil(Date.now() / 1000) + 1;
   await new Promise((r) => setTimeout(r, t0 * 1000 - Date.now()));
@@ -96,7 +100,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   // bridge with reconnects, so one pipeline restarting never interrupts the others).
   // With --srt, ffmpeg's libsrt is the caller and sends itself.
   const srt = values.srt === undefined ? undefined : `${values.srt}${values.srt.includes('?') ? '&' : '?'}mode=caller&transtype=live`;
-  const args = sourceArgs({ t0, fps: values.fps!, size: values.size!, push: [srt ?? 'pipe:1'], durationSeconds: Number(values.duration), audio: values.audio === 'full' ? 'full' : 'tone' });
+  const args = sourceArgs({ t0, fps: values.fps!, size: values.size!, push: [srt ?? 'pipe:1'], durationSeconds: Number(values.duration), audio: values.audio });
   const child = spawn(values.ffmpeg!, args, { stdio: ['ignore', srt ? 'inherit' : 'pipe', 'inherit'] });
   console.log(`${new Date().toISOString()} [source] test pattern ${values.size}@${values.fps} fps from UTC ${t0} → ${rtp ? `RTP ${values.rtp}` : srt ? `SRT ${values.srt}` : values.push}`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill('SIGTERM'));

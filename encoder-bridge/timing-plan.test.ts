@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PTS_WRAP, wrapPts } from '../contract/epoch.ts';
-import { AAC_FRAME_SAMPLES, planTiming } from './timing-plan.ts';
+import { AAC_FRAME_SAMPLES, audioTrimSamples, planTiming } from './timing-plan.ts';
 
 const D = 2000;
 
@@ -60,5 +60,37 @@ describe('planTiming with the feed\'s frame grid', () => {
     const n = Math.ceil((startTicks - t0 * 90) / 3003);
     expect(plan.firstFrameOffsetSeconds).toBeCloseTo((t0 * 90 + n * 3003 - startTicks) / 90_000, 6);
     expect(plan.firstFrameOffsetSeconds).toBeLessThan(3003 / 90_000);
+  });
+});
+
+describe('audioTrimSamples', () => {
+  const utcMs = 1_795_594_053_500;
+  const plan = planTiming({ firstPts33: wrapPts(utcMs * 90), nowMs: utcMs, segmentDurationMs: D, audioSampleRate: 48_000 });
+  const startAbs = (plan.baseMs + plan.startSeconds * 1000) * 48;
+
+  it('is audioTrimPts for AAC-LC (1024-sample frames, 1024 priming)', () => {
+    expect(audioTrimSamples(plan, { frameSamples: 1024, primingSamples: 1024 })).toBe(plan.audioTrimPts);
+  });
+
+  it('puts E-AC-3 packets on the 1536 grid from the epoch, the priming packet before S', () => {
+    const trim = audioTrimSamples(plan, { frameSamples: 1536, primingSamples: 256 });
+    const firstPacket = plan.baseMs * 48 + trim - 256;
+    expect(firstPacket % 1536).toBe(0);
+    expect(firstPacket).toBeLessThan(startAbs);
+    expect(firstPacket + 1536).toBeGreaterThanOrEqual(startAbs); // the next one is segment S's first
+    expect(firstPacket + 1536 - startAbs).toBeLessThan(1536);
+  });
+});
+
+describe('planTiming at 59.94 fps on a 60 kHz timescale', () => {
+  it('gives the first frame offset as a whole number of 60 kHz ticks, from rounded 90 kHz PTS', () => {
+    const t0 = 1_795_594_053_000; // frames at t0 + n·1001/60000 s; their 90 kHz PTS round x.5 up
+    for (const n of [0, 1, 7]) {
+      const pts = wrapPts(t0 * 90 + Math.round(n * 1501.5));
+      const plan = planTiming({ firstPts33: pts, nowMs: t0, segmentDurationMs: D, audioSampleRate: 48_000, videoGrid: { pts33: pts, frameTicks: 1501.5 }, videoTimescale: 60_000 });
+      const startTicks60k = (plan.baseMs + plan.startSeconds * 1000) * 60 - t0 * 60;
+      const expected = Math.ceil(startTicks60k / 1001) * 1001 - startTicks60k;
+      expect(plan.firstFrameOffsetSeconds * 60_000).toBeCloseTo(expected, 6);
+    }
   });
 });

@@ -103,6 +103,19 @@ export class EventControls {
       }));
   }
 
+  /** Pipelines that are publishing (not `down`) at `nowMs`. */
+  alivePipelines(nowMs: number, config: EventConfig): PipelineHealth[] {
+    return [...this.health.values()].filter((h) => pipelineStatus(h, nowMs, config, false) !== 'down');
+  }
+
+  /**
+   * Whether every pipeline that is up has moved at least two segments past K (true when none is
+   * up): the evidence that K is not merely late but will not come (origin/segment-timing.ts).
+   */
+  pipelinesPast(k: number, nowMs: number, config: EventConfig): boolean {
+    return this.alivePipelines(nowMs, config).every((h) => h.lastK >= k + 2);
+  }
+
   /** The x-event-state header value (contract/event-state.ts). */
   header(nowMs: number, config: EventConfig): string {
     return formatEventState({ version: this.version, ended: this.ended, t: nowMs, pipelines: this.pipelineStates(nowMs, config) });

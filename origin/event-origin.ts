@@ -8,7 +8,9 @@ import type { ManifestInput, TrackDescriptor } from '../contract/track.ts';
 import type { Env } from '../edge/env.ts';
 import type { InitInfo } from '../packager/init-info.ts';
 import { inspectSegment } from '../packager/inspect.ts';
+import type { DrmConfig } from '../contract/drm-config.ts';
 import { join, split } from './chunks.ts';
+import { DrmSettings } from './drm-settings.ts';
 import { EventControls, isMasked } from './event-controls.ts';
 import { LoadGauge } from './load-gauge.ts';
 import type { PipelineHealth } from './pipeline-health.ts';
@@ -21,8 +23,12 @@ import { describeTrack } from './track-descriptor.ts';
 /** Negative answers about things that may appear any moment (an event or track not yet ingested). */
 const SHORT_NEGATIVE_TTL = { 'cache-control': 'public, max-age=1' };
 const GONE_TTL = { 'cache-control': 'public, max-age=60' };
+/** A live-edge segment that missed its deadline may still come from a late pipeline: cache its 410 briefly. */
+const RECENTLY_GONE_TTL = { 'cache-control': 'public, max-age=2' };
 /** Shed load: clients come back in a few seconds (DESIGN §4). */
 const OVERLOADED_HEADERS = { 'cache-control': 'public, max-age=5', 'retry-after': '5' };
+/** A held request re-checks whether its segment is still coming this often (besides being woken by its PUT). */
+const HOLD_RECHECK_MS = 500;
 /** How often the eviction alarm runs while the object holds segments. */
 const EVICTION_INTERVAL_MS = 30_000;
 
@@ -95,6 +101,7 @@ export class EventOrigin extends DurableObject<Env> {
   /** Requests held for a live-edge segment, keyed `${track}/${k}`; woken by putSegment. */
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly controls: EventControls;
+  private readonly drm: DrmSettings;
   private readonly gauge = new LoadGauge();
   private config: EventConfig | undefined;
   private eventId: string | undefined;
@@ -104,6 +111,7 @@ export class EventOrigin extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     for (const statement of SCHEMA) this.sql.exec(statement);
     this.controls = new EventControls(this.sql);
+    this.drm = new DrmSettings(this.sql);
   }
 
   // ---- ingest -------------------------------------------------------------------------------
@@ -115,9 +123,11 @@ export class EventOrigin extends DurableObject<Env> {
       if (sameBytes(new Uint8Array(stored.bytes), req.bytes)) return ok({ status: 204 });
       return fail('INIT_CONFLICT', `pipeline ${req.pipeline} already stored a different init for track ${req.track}; an init never changes during an event (start a new event or track id)`);
     }
+    const drm = this.drm.get();
+    if (drm && req.info.protection?.scheme !== drm.scheme) return fail('DRM_LOCKED', `event ${req.event} is protected with ${drm.scheme}; this init is not (its DRM changed while the init was packaged: retry)`);
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
-      this.sql.exec('INSERT OR IGNORE INTO event (id, event_id, config, created_at) VALUES (1, ?, ?, ?)', req.event, JSON.stringify(defaultEventConfig), now);
+      this.sql.exec('INSERT OR IGNORE INTO event (id, event_id, config, created_at) VALUES (1, ?, ?, ?)', req.event, JSON.stringify(drm ? { ...defaultEventConfig, drm } : defaultEventConfig), now);
       this.sql.exec('INSERT OR IGNORE INTO tracks (track, descriptor, created_at) VALUES (?, ?, ?)', req.track, JSON.stringify(describeTrack(req.track, req.info, req.meta)), now);
       this.sql.exec('INSERT INTO inits (track, pipeline, bytes, info, received_at) VALUES (?, ?, ?, ?, ?)', req.track, req.pipeline, req.bytes.slice().buffer, JSON.stringify(req.info), now);
     });
@@ -177,15 +187,15 @@ export class EventOrigin extends DurableObject<Env> {
 
   /**
    * Segment K of `track`, selected among candidates (masks honoured). A live-edge segment that is
-   * due is held until a clean candidate arrives; a defective one is served only when no clean
-   * copy arrives within `defectiveGraceMs` (or by the deadline).
+   * due is held until a clean candidate arrives; a defective one is served once no pipeline that
+   * is up still owes a copy of K (or `defectiveGraceMs` after it arrived, or at the deadline).
    */
   async getSegment(track: string, k: number, region: string): Promise<OriginResult<StoredSegment>> {
     const found = this.findTrack(track);
     if (!found.ok) return found;
     const { config, descriptor } = found.value;
     const now = Date.now();
-    const timing = segmentTiming(k, now, config);
+    const timing = segmentTiming(k, now, config, this.controls.pipelinesPast(k, now, config));
     if (timing.kind === 'gone' && timing.reason.includes('DVR window')) return this.failStamped('SEGMENT_GONE', timing.reason, GONE_TTL);
     const { endK } = this.controls;
     if (endK !== null && k > endK) return this.failStamped('SEGMENT_GONE', `the event ended with segment ${endK}`, GONE_TTL);
@@ -200,8 +210,9 @@ export class EventOrigin extends DurableObject<Env> {
     }
     if (timing.kind === 'hold' && (!chosen || chosen.defects.length > 0)) chosen = await this.holdForClean(track, k, config, region, timing.untilMs);
     if (!chosen) {
-      const reason = timing.kind === 'hold' ? `segment ${k} was not published before its deadline` : timing.kind === 'gone' ? timing.reason : `segment ${k} has no candidate that may be served`;
-      return this.failStamped('SEGMENT_GONE', reason, GONE_TTL);
+      if (timing.kind === 'gone') return this.failStamped('SEGMENT_GONE', timing.reason, timing.recent ? RECENTLY_GONE_TTL : GONE_TTL);
+      const reason = timing.kind === 'hold' ? `segment ${k} was not published before its deadline` : `segment ${k} has no candidate that may be served`;
+      return this.failStamped('SEGMENT_GONE', reason, RECENTLY_GONE_TTL);
     }
     const bytes = this.readBytes(track, k, chosen);
     return ok({ bytes, kind: descriptor.kind, candidate: { pipeline: chosen.pipeline, region: chosen.region, defects: chosen.defects }, sha256: chosen.sha256, ...this.stamp(config) });
@@ -328,6 +339,21 @@ export class EventOrigin extends DurableObject<Env> {
     return this.eventState();
   }
 
+  // ---- DRM (docs/drm.md) ----------------------------------------------------------------------
+
+  /** Set the event's DRM before its first init; afterwards only the same setting is accepted (409 DRM_LOCKED). */
+  async setDrm(drm: DrmConfig | null): Promise<OriginResult<{ drm: DrmConfig | null }>> {
+    return this.drm.set(drm);
+  }
+
+  /** What the ingest route needs to package a PUT: the event's DRM and, with DRM, the stored (protected) init of `pipeline`. */
+  async ingestDrm(track: string, pipeline: string): Promise<{ drm: DrmConfig | null; init: Bytes | null }> {
+    const drm = this.drm.get();
+    if (!drm) return { drm, init: null };
+    const row = this.sql.exec<{ bytes: ArrayBuffer }>('SELECT bytes FROM inits WHERE track = ? AND pipeline = ?', track, pipeline).toArray()[0];
+    return { drm, init: row ? new Uint8Array(row.bytes) : null };
+  }
+
   // ---- DVR eviction -------------------------------------------------------------------------
 
   /** Delete every candidate that left the DVR window; keep running while anything is stored. */
@@ -395,19 +421,34 @@ export class EventOrigin extends DurableObject<Env> {
   }
 
   /**
-   * Wait for a clean candidate of a live-edge segment until `deadlineMs`; once only a defective
-   * one exists, wait at most `defectiveGraceMs` after it arrived. Returns the best there is then.
+   * Wait for a clean candidate of a live-edge segment until `deadlineMs`. Once a defective one
+   * exists, keep waiting only while a pipeline that is up (and not masked for K) has not yet
+   * delivered its copy, and at most `defectiveGraceMs` after the defective one arrived: pipelines
+   * publish the same K at about the same moment, so a clean copy is either close or not coming.
    */
   private async holdForClean(track: string, k: number, config: EventConfig, region: string, deadlineMs: number): Promise<CandidateRow | undefined> {
     const key = `${track}/${k}`;
-    let chosen = this.select(track, k, config, region);
     for (;;) {
-      const until = chosen ? Math.min(deadlineMs, chosen.receivedAt + config.defectiveGraceMs) : deadlineMs;
-      if (Date.now() >= until || (this.controls.endK !== null && k > this.controls.endK)) return chosen;
-      await this.waitFor(key, until);
-      chosen = this.select(track, k, config, region);
+      const chosen = this.select(track, k, config, region);
       if (chosen && chosen.defects.length === 0) return chosen;
+      let until = deadlineMs;
+      if (chosen) {
+        if (!this.awaitingCopy(track, k, config)) return chosen;
+        until = Math.min(deadlineMs, chosen.receivedAt + config.defectiveGraceMs);
+      } else if (segmentTiming(k, Date.now(), config, this.controls.pipelinesPast(k, Date.now(), config)).kind === 'gone') {
+        return undefined; // every working pipeline has moved past K without it
+      }
+      if (Date.now() >= until || (this.controls.endK !== null && k > this.controls.endK)) return chosen;
+      // Woken by K's PUT; otherwise re-check the verdict twice a second as other segments arrive.
+      await this.waitFor(key, Math.min(until, Date.now() + HOLD_RECHECK_MS));
     }
+  }
+
+  /** Whether a pipeline that is up and not masked for K has not stored its copy of (track, K) yet. */
+  private awaitingCopy(track: string, k: number, config: EventConfig): boolean {
+    const have = new Set(this.candidateRows(track, k).map((c) => c.pipeline));
+    const { masks } = this.controls;
+    return this.controls.alivePipelines(Date.now(), config).some((h) => !have.has(h.pipeline) && !isMasked(masks, h.pipeline, k));
   }
 
   private readBytes(track: string, k: number, c: Candidate): Bytes {

@@ -41,7 +41,9 @@ export function recordSegment(prev: PipelineHealth | undefined, pipeline: string
 /** The status token of x-event-state (contract/event-state.ts says what each one means). */
 export function pipelineStatus(h: PipelineHealth, nowMs: number, config: EventConfig, maskedAtLiveEdge: boolean): PipelineStatus {
   const D = config.segmentDurationMs;
-  if (nowMs > expectedPublishMs(h.lastK + 1, D, config.pipelineDelayMs) + D) return 'down';
+  // Down only when nothing arrived for 2·D as well: a pipeline that keeps publishing, however
+  // far behind, is late, not down (and its segments are worth waiting for).
+  if (nowMs - h.lastReceivedAt > 2 * D && nowMs > expectedPublishMs(h.lastK + 1, D, config.pipelineDelayMs) + D) return 'down';
   if (maskedAtLiveEdge) return 'masked';
   if (h.lastDefective) return 'defective';
   if (h.latenessMs > D / 2) return 'late';

@@ -11,7 +11,7 @@ const due = (k: number) => expectedPublishMs(k, D, config.pipelineDelayMs);
 describe('segmentTiming', () => {
   it('holds the live-edge segment until its deadline', () => {
     const k = [live - 1, live, live + 1].find((k) => due(k) - now <= D && due(k) > now - D)!;
-    expect(segmentTiming(k, now, config)).toEqual({ kind: 'hold', untilMs: due(k) + D });
+    expect(segmentTiming(k, now, config)).toEqual({ kind: 'hold', untilMs: due(k) + D + 4 * D });
   });
   it('answers early segments with a TTL that expires before they are due', () => {
     const k = live + 5;
@@ -25,6 +25,13 @@ describe('segmentTiming', () => {
     const t = segmentTiming(live + 100_000, now, config);
     expect(t).toMatchObject({ kind: 'early', maxAgeSeconds: 300 });
   });
+  it('keeps holding an overdue segment while a working pipeline has not moved past it, up to 4·D', () => {
+    const k = live - 4;
+    expect(segmentTiming(k, now, config, true).kind).toBe('gone');
+    expect(segmentTiming(k, now, config, false)).toEqual({ kind: 'hold', untilMs: due(k) + 5 * D });
+    expect(segmentTiming(k, due(k) + 5 * D + 1, config, false).kind).toBe('gone');
+  });
+
   it('is gone when never produced or outside the window', () => {
     expect(segmentTiming(live - 5, now, config).kind).toBe('gone');
     expect(segmentTiming(windowStartK(now, config) - 1, now, config)).toMatchObject({ kind: 'gone', reason: expect.stringMatching(/DVR window/) });

@@ -3,15 +3,32 @@ import type { EventConfig } from '../contract/event-config.ts';
 
 /**
  * What to do with a request for segment K that is not stored (DESIGN §4), decided from epoch
- * math alone so the origin, the edge and the player agree without storage lookups:
- * - gone: K is older than the DVR window, or its deadline (expected publish + D) has passed;
- * - hold: K is the live-edge segment, due within one D: wait for its PUT until the deadline;
+ * math and what the pipelines have published, so the origin, the edge and the player agree:
+ * - gone: K is older than the DVR window; or its nominal deadline (expected publish + D) has
+ *   passed and every pipeline that is up has moved two segments past K without it (or none is
+ *   up); or K is more than MAX_LATENESS past that deadline, whatever the pipelines do;
+ * - hold: K is due within one D, or overdue while a working pipeline may still deliver it: wait
+ *   for its PUT (re-checking this verdict) until `untilMs`;
  * - early: K is further in the future: 404 whose TTL runs out just before K is due.
+ *
+ * Why the evidence and not the clock alone: a pipeline running 3 s behind on a loaded machine has
+ * not "never produced" K, it is producing it late, and dash.js stalls for good on a 410 for a
+ * segment inside the MPD window (docs/manifests.md). `pipelinesPastK` comes from
+ * origin/pipeline-health.ts via EventControls.pipelinesPast().
  */
 export type SegmentTiming =
-  | { kind: 'gone'; reason: string }
+  | { kind: 'gone'; reason: string; recent?: boolean }
   | { kind: 'hold'; untilMs: number }
   | { kind: 'early'; dueMs: number; maxAgeSeconds: number };
+
+/** The most an overdue segment is waited for beyond its nominal deadline, in segment durations. */
+export const MAX_LATENESS_SEGMENTS = 4;
+
+/**
+ * A segment whose deadline passed less than this long ago is "recently gone": its 410 is cached
+ * only briefly, because a late pipeline may still deliver it.
+ */
+const RECENT_GONE_MS = 30_000;
 
 /** A 404 for an early segment is cached at most this long, whatever K asks for. */
 export const MAX_EARLY_TTL_SECONDS = 300;
@@ -27,12 +44,16 @@ export function isOutsideWindow(k: number, nowMs: number, config: EventConfig): 
   return k < windowStartK(nowMs, config);
 }
 
-export function segmentTiming(k: number, nowMs: number, config: EventConfig): SegmentTiming {
+export function segmentTiming(k: number, nowMs: number, config: EventConfig, pipelinesPastK = true): SegmentTiming {
   const d = config.segmentDurationMs;
   if (isOutsideWindow(k, nowMs, config)) return { kind: 'gone', reason: `segment ${k} is outside the ${config.dvrWindowSeconds} s DVR window` };
   const dueMs = expectedPublishMs(k, d, config.pipelineDelayMs);
-  if (nowMs > dueMs + d) return { kind: 'gone', reason: `segment ${k} was never produced (due ${new Date(dueMs).toISOString()})` };
-  if (dueMs - nowMs <= d) return { kind: 'hold', untilMs: dueMs + d };
+  const deadlineMs = dueMs + d;
+  const hardDeadlineMs = deadlineMs + MAX_LATENESS_SEGMENTS * d;
+  const gone = (): SegmentTiming => ({ kind: 'gone', reason: `segment ${k} was never produced (due ${new Date(dueMs).toISOString()})`, recent: nowMs - deadlineMs < RECENT_GONE_MS });
+  if (nowMs > hardDeadlineMs) return gone();
+  if (nowMs > deadlineMs) return pipelinesPastK ? gone() : { kind: 'hold', untilMs: hardDeadlineMs };
+  if (dueMs - nowMs <= d) return { kind: 'hold', untilMs: hardDeadlineMs };
   const maxAgeSeconds = Math.min(MAX_EARLY_TTL_SECONDS, Math.max(0, Math.floor((dueMs - nowMs - EARLY_MARGIN_MS) / 1000)));
   return { kind: 'early', dueMs, maxAgeSeconds };
 }

@@ -1,5 +1,7 @@
 import type { TrackMeta } from '../contract/ingest.ts';
 import type { TrackDescriptor } from '../contract/track.ts';
+import { fromHex, kidToUuid } from '../packager/drm/keys.ts';
+import { psshFor } from '../packager/drm/pssh.ts';
 import type { InitInfo } from '../packager/init-info.ts';
 
 /** The manifest view of a track: what the init says about the bitstream plus what the publisher declared. */
@@ -12,5 +14,14 @@ export function describeTrack(id: string, info: InitInfo, meta: TrackMeta): Trac
   if (meta.frameRate !== undefined) d.frameRate = meta.frameRate;
   if (meta.language !== undefined) d.language = meta.language;
   if (meta.label !== undefined) d.label = meta.label;
+  if (info.protection) d.drm = describeDrm(info.protection);
   return d;
+}
+
+/** pssh boxes are deterministic in (scheme, KID), so they are rebuilt here exactly as protectInit wrote them. */
+function describeDrm(p: NonNullable<InitInfo['protection']>): NonNullable<TrackDescriptor['drm']> {
+  const kid = fromHex(p.defaultKid);
+  const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
+  const pssh = (system: 'widevine' | 'playready' | 'clearkey') => b64(psshFor(system, { scheme: p.scheme, kids: [kid] }));
+  return { scheme: p.scheme, defaultKid: kidToUuid(kid), pssh: { widevine: pssh('widevine'), playready: pssh('playready'), clearkey: pssh('clearkey') } };
 }

@@ -13,6 +13,12 @@ export interface InitInfo extends TrackDefaults {
   height?: number;
   sampleRate?: number;
   channels?: number;
+  /**
+   * Present when the header is protected (encv/enca, ISO/IEC 23001-7): the scheme from
+   * sinf/schm and tenc's default_KID (32 hex digits). `sampleEntry` and `codecs` then describe
+   * the original format named in sinf/frma.
+   */
+  protection?: { scheme: 'cenc' | 'cbcs'; defaultKid: string };
 }
 
 const handlerKinds: Record<string, InitInfo['kind']> = { vide: 'video', soun: 'audio', text: 'text', subt: 'text' };
@@ -47,7 +53,7 @@ export function readInitInfo(bytes: Uint8Array): InitInfo {
   const stsd = requirePath(bytes, trak, ['trak', 'mdia', 'minf', 'stbl', 'stsd']);
   const entries = children(bytes, stsd, 8);
   if (entries.length === 0) throw new AppError('MEDIA_MALFORMED', 'stsd has no sample entry');
-  const entry = entries[0];
+  const entry = originalEntry(bytes, entries[0]);
 
   const trex = findTrex(bytes, top, trackId);
   const info: InitInfo = {
@@ -62,7 +68,34 @@ export function readInitInfo(bytes: Uint8Array): InitInfo {
   };
   if (kind === 'video') readVisualEntry(bytes, entry, info);
   if (kind === 'audio') readAudioEntry(bytes, entry, info);
+  if (entry.protection) info.protection = entry.protection;
   return info;
+}
+
+/** Bytes of a VisualSampleEntry / AudioSampleEntry before their child boxes. */
+const CHILD_OFFSET: Record<string, number> = { encv: 78, enca: 28 };
+
+/**
+ * A protected sample entry (encv/enca) keeps the original entry's fields and children (avcC,
+ * esds, …) at the same offsets and adds sinf: read it as the format sinf/frma names.
+ */
+function originalEntry(bytes: Uint8Array, entry: Box): Box & { protection?: InitInfo['protection'] } {
+  const skip = CHILD_OFFSET[entry.type];
+  if (skip === undefined) return entry;
+  const sinf = readBoxes(bytes, entry.payload + skip, entry.end).find((b) => b.type === 'sinf');
+  if (!sinf) throw new AppError('MEDIA_MALFORMED', `${entry.type} sample entry lacks sinf`);
+  const inner = children(bytes, sinf);
+  const frma = inner.find((b) => b.type === 'frma');
+  const schm = inner.find((b) => b.type === 'schm');
+  const schi = inner.find((b) => b.type === 'schi');
+  const tenc = schi && children(bytes, schi).find((b) => b.type === 'tenc');
+  if (!frma || !schm || !tenc) throw new AppError('MEDIA_MALFORMED', `${entry.type} sinf needs frma, schm and schi/tenc`);
+  const scheme = fourcc(bytes, schm.payload + 4);
+  if (scheme !== 'cenc' && scheme !== 'cbcs') throw new AppError('MEDIA_UNSUPPORTED_CODEC', `protection scheme '${scheme}' is not supported (cenc, cbcs)`);
+  if (tenc.end - tenc.payload < 24) throw new AppError('MEDIA_MALFORMED', 'tenc is too short');
+  const kid = bytes.subarray(tenc.payload + 8, tenc.payload + 24);
+  const defaultKid = Array.from(kid, hex2).join('');
+  return { ...entry, type: fourcc(bytes, frma.payload), protection: { scheme, defaultKid } };
 }
 
 function findTrex(bytes: Uint8Array, top: Box[], trackId: number): Box | undefined {
@@ -111,12 +144,25 @@ function readAudioEntry(bytes: Uint8Array, entry: Box, info: InitInfo): void {
   info.sampleRate = dv.getUint32(entry.payload + 24) >>> 16;
   if (entry.type === 'ec-3' || entry.type === 'ac-3') {
     info.codecs = entry.type;
+    // The sample entry's channelcount is fixed at 2 for (E-)AC-3 (ETSI TS 102 366 Annex F); the
+    // real layout is acmod + lfeon in dac3/dec3.
+    const specific = readBoxes(bytes, entry.payload + 28, entry.end).find((b) => b.type === (entry.type === 'ec-3' ? 'dec3' : 'dac3'));
+    if (specific) info.channels = dolbyChannels(bytes.subarray(specific.payload, specific.end), entry.type === 'ec-3');
     return;
   }
   if (entry.type !== 'mp4a') throw new AppError('MEDIA_UNSUPPORTED_CODEC', `audio sample entry '${entry.type}' is not supported (mp4a, ec-3, ac-3)`);
   const esds = readBoxes(bytes, entry.payload + 28, entry.end).find((b) => b.type === 'esds');
   if (!esds) throw new AppError('MEDIA_MALFORMED', 'mp4a sample entry lacks esds');
   info.codecs = `mp4a.40.${aacObjectType(bytes.subarray(esds.payload + 4, esds.end))}`;
+}
+
+/** Channels of the first independent substream: acmod's full-band channels plus the LFE. */
+function dolbyChannels(c: Uint8Array, eac3: boolean): number | undefined {
+  const fullBand = [2, 1, 2, 3, 3, 4, 4, 5];
+  // dac3: fscod(2) bsid(5) bsmod(3) acmod(3) lfeon(1) …; dec3: data_rate(13) num_ind_sub(3), then
+  // fscod(2) bsid(5) reserved(1) asvc(1) bsmod(3) acmod(3) lfeon(1) …
+  if (eac3) return c.length >= 4 ? fullBand[(c[3] >> 1) & 7] + (c[3] & 1) : undefined;
+  return c.length >= 2 ? fullBand[(c[1] >> 3) & 7] + ((c[1] >> 2) & 1) : undefined;
 }
 
 /** Walk ES_Descriptor → DecoderConfigDescriptor → DecoderSpecificInfo to the AAC object type. */

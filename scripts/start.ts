@@ -10,7 +10,13 @@ import { startWranglerDev, type WranglerDev } from '../test/wrangler-dev.ts';
  * Ctrl-C stops everything this started.
  */
 const PORT = Number(process.env.PORT ?? 8787);
-const EVENT = process.env.DEMO_EVENT ?? 'demo';
+/** DEMO_DRM=cenc|cbcs: package the demo event encrypted (docs/drm.md); it gets its own id, demo-cenc or demo-cbcs. */
+const DEMO_DRM = process.env.DEMO_DRM;
+if (DEMO_DRM !== undefined && DEMO_DRM !== 'cenc' && DEMO_DRM !== 'cbcs') {
+  console.error(`DEMO_DRM must be cenc or cbcs, not "${DEMO_DRM}"`);
+  process.exit(1);
+}
+const EVENT = process.env.DEMO_EVENT ?? (DEMO_DRM ? `demo-${DEMO_DRM}` : 'demo');
 const BRIDGE_PORT = Number(process.env.BRIDGE_PORT ?? 9001);
 /** Pipelines to run, in order; bridge i listens on BRIDGE_PORT + i. */
 const PIPELINES = (process.env.PIPELINES ?? 'A,B').split(',');
@@ -62,6 +68,20 @@ try {
 } catch (err) {
   console.error((err as Error).message);
   process.exit(1);
+}
+
+if (DEMO_DRM) {
+  // Before any bridge publishes: the first init is packaged under the event's DRM setting.
+  const res = await fetch(`${worker.url}/api/events/${EVENT}/drm`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${process.env.OPERATOR_TOKEN ?? 'dev-operator-token'}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ drm: { scheme: DEMO_DRM } }),
+  });
+  if (!res.ok) {
+    console.error(`setting DRM ${DEMO_DRM} on event ${EVENT} failed: ${res.status} ${await res.text()}`);
+    await shutdown(1);
+  }
+  log(`event ${EVENT} is encrypted with ${DEMO_DRM}; ClearKey licenses: http://localhost:${PORT}/drm/clearkey/${EVENT} (development keys: docs/drm.md)`);
 }
 
 const feeds = PIPELINES.map((_, i) => `http://127.0.0.1:${BRIDGE_PORT + i}/feed`);

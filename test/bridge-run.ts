@@ -3,6 +3,7 @@
  * it publishes in a local ingest sink (no Worker): for bridge tests that check segment timing.
  */
 import { spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 import type { Ladder } from '../contract/ladder.ts';
 import { Pipeline } from '../encoder-bridge/pipeline.ts';
 import { Publisher } from '../encoder-bridge/publisher.ts';
@@ -27,8 +28,22 @@ export async function runBridge(opts: { ladder: Ladder; fps: string; size: strin
   // A whole second, so integer frame rates sit on the epoch grid; the PTS then run ahead of the
   // clock by at most `seconds`, far inside the ±13 h the bridge's unwrapping tolerates.
   const t0 = Math.ceil(Date.now() / 1000);
-  const source = spawn('ffmpeg', sourceArgs({ t0, fps: opts.fps, size: opts.size, push: ['pipe:1'], durationSeconds: opts.seconds, audio: opts.audio, realtime: false }), { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Faster than real time means as much CPU as there is: run at the lowest priority so tests that
+  // need real time (live events, RTP) running beside this one keep theirs.
+  const source = spawn('nice', ['-n', '19', 'ffmpeg', ...sourceArgs({ t0, fps: opts.fps, size: opts.size, push: ['pipe:1'], durationSeconds: opts.seconds, audio: opts.audio, realtime: false })], { stdio: ['ignore', 'pipe', 'pipe'] });
   source.stderr!.on('data', (d) => log.push(`source: ${String(d).trim()}`));
+  // The bridge's ffmpeg too, as soon as it exists (Linux nice is per thread: its encoder threads,
+  // started after probing the input, inherit it).
+  const lowPriority = (pid: number | undefined) => {
+    try {
+      if (pid) setPriority(pid, 19);
+    } catch {}
+  };
+  let bridgePid: number | undefined;
+  const renice = setInterval(() => {
+    const pid = pipeline.status().run?.pid;
+    if (pid && pid !== bridgePid) lowPriority((bridgePid = pid));
+  }, 50);
   source.stdout!.on('data', (chunk: Buffer) => {
     if (!pipeline.feed(chunk)) {
       source.stdout!.pause();
@@ -40,6 +55,7 @@ export async function runBridge(opts: { ladder: Ladder; fps: string; size: strin
     pipeline.endOfFeed();
     await waitUntil(() => pipeline.status().state !== 'encoding' && sink.quietFor() > 500, 120_000, `the bridge to finish\n${log.join('\n')}`);
   } finally {
+    clearInterval(renice);
     source.kill('SIGKILL');
     pipeline.stop();
     await sink.close();

@@ -14,8 +14,8 @@ export interface FaultProxy {
   url: string;
   /** What was done to each segment PUT, by `${track}/${k}`. */
   faults: Map<string, Fault>;
-  /** Decide per segment PUT; undefined passes it through unchanged. */
-  decide: (track: string, k: number) => Fault | undefined;
+  /** Decide per segment PUT (it may wait); undefined passes it through unchanged. */
+  decide: (track: string, k: number) => Fault | undefined | Promise<Fault | undefined>;
   close(): void;
 }
 
@@ -30,7 +30,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     req.on('end', async () => {
       let body: Uint8Array = Buffer.concat(chunks);
       const m = /^\/ingest\/[^/]+\/[A-Z]\/([^/]+)\/(\d+)\.m4s$/.exec(req.url ?? '');
-      const fault = m && req.method === 'PUT' ? proxy.decide(m[1], Number(m[2])) : undefined;
+      const fault = m && req.method === 'PUT' ? await proxy.decide(m[1], Number(m[2])) : undefined;
       if (m && fault) proxy.faults.set(`${m[1]}/${m[2]}`, fault);
       if (fault === 'skip') {
         res.writeHead(201, { 'x-segment-defects': 'none' }).end();

@@ -209,3 +209,45 @@ describe('writeMpd: languages, escaping and tokens', () => {
     expect(child(video, 'Representation').map((r) => child(r, 'SegmentTemplate')[0].attributes.timescale)).toEqual(['90000', '30000']);
   });
 });
+
+describe('writeMpd with DRM', () => {
+  const drm = (kid: string) => ({
+    scheme: 'cenc' as const,
+    defaultKid: kid,
+    pssh: { widevine: 'AAAAAXBzc2g=', playready: 'AAAAAnBzc2g=', clearkey: 'AAAAA3Bzc2g=' },
+    laUrl: 'https://edge.example/drm/clearkey/demo?x=1&y=2',
+  });
+  const videoKid = '0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9';
+  const audioKid = 'ffeeddcc-bbaa-9988-7766-554433221100';
+  const tracks = ladder.map((t) => ({ ...t, drm: drm(t.kind === 'video' ? videoKid : audioKid) }));
+  const text = writeMpd(input({ tracks }), { utcTimingUrl: '/time' });
+  const mpd = mpdOf(text);
+
+  it(`still validates against the MPD schema${skipNote}`, (ctx) => {
+    if (!haveValidator) return ctx.skip();
+    expect(validate('drm', text)).toMatch(/validates/);
+  });
+
+  it('signals scheme, default_KID, each system pssh and the ClearKey license URL per AdaptationSet', () => {
+    expect(mpd.attributes['xmlns:cenc']).toBe('urn:mpeg:cenc:2013');
+    expect(mpd.attributes['xmlns:clearkey']).toBe('http://dashif.org/guidelines/clearKey');
+    const sets = all(mpd, 'AdaptationSet');
+    sets.forEach((set, i) => {
+      const cps = child(set, 'ContentProtection');
+      expect(cps.map((c) => c.attributes.schemeIdUri)).toEqual([
+        'urn:mpeg:dash:mp4protection:2011',
+        'urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed',
+        'urn:uuid:9a04f079-9840-4286-ab92-e65be0885f95',
+        'urn:uuid:e2719d58-a985-b3c9-781a-b030af78d30e',
+      ]);
+      expect(cps[0].attributes.value).toBe('cenc');
+      expect(cps[0].attributes['cenc:default_KID']).toBe(i === 0 ? videoKid : audioKid);
+      expect(child(cps[1], 'cenc:pssh')[0].childNodes[0].nodeValue).toBe('AAAAAXBzc2g=');
+      const laurl = child(cps[3], 'clearkey:Laurl')[0];
+      expect(laurl.attributes.Lic_type).toBe('EME-1.0');
+      expect(laurl.childNodes[0].nodeValue).toBe('https://edge.example/drm/clearkey/demo?x=1&y=2');
+    });
+    // Clear MPDs do not change.
+    expect(writeMpd(input())).not.toContain('ContentProtection');
+  });
+});

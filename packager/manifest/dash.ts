@@ -1,4 +1,5 @@
 import type { ManifestInput, TrackDescriptor } from '../../contract/track.ts';
+import { contentProtection, DRM_NAMESPACES } from './dash-drm.ts';
 
 export interface MpdOptions {
   /** Absolute or page-relative URL of the clock endpoint (the Worker serves `/time`). */
@@ -37,6 +38,7 @@ export function writeMpd(input: ManifestInput, opts: MpdOptions = {}): string {
     profiles: PROFILES,
     type: ended ? 'static' : 'dynamic',
   };
+  if (av.some((t) => t.drm)) Object.assign(mpdAttrs, DRM_NAMESPACES);
   if (ended) {
     // The presentation runs to the end of the last segment every audio/video track has, so no
     // player waits at the end for a segment one track never produced.
@@ -99,6 +101,7 @@ function videoSet(id: number, tracks: TrackDescriptor[], ctx: TemplateContext): 
     maxHeight: maxOf(tracks.map((t) => t.height)),
     maxFrameRate: fastest?.frameRate,
   };
+  const head = contentProtection(tracks, el, escapeXml);
   const reps = (template: boolean) =>
     tracks.map((t) =>
       el(
@@ -107,7 +110,7 @@ function videoSet(id: number, tracks: TrackDescriptor[], ctx: TemplateContext): 
         template ? [segmentTemplate(t.timescale, ctx)] : [],
       ),
     );
-  return withTemplate('AdaptationSet', attrs, [], tracks, ctx, reps);
+  return withTemplate('AdaptationSet', attrs, head, tracks, ctx, reps);
 }
 
 function audioSet(id: number, tracks: TrackDescriptor[], isMain: boolean, ctx: TemplateContext): string {
@@ -121,7 +124,7 @@ function audioSet(id: number, tracks: TrackDescriptor[], isMain: boolean, ctx: T
     startWithSAP: '1',
   };
   // Schema order inside an AdaptationSet: Label (RepresentationBase) before Role.
-  const head: string[] = [];
+  const head: string[] = contentProtection(tracks, el, escapeXml);
   if (tracks[0].label !== undefined) head.push(el('Label', {}, [escapeXml(tracks[0].label)]));
   if (isMain) head.push(el('Role', { schemeIdUri: 'urn:mpeg:dash:role:2011', value: 'main' }));
   const reps = (template: boolean) =>

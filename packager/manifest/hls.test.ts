@@ -141,3 +141,33 @@ describe('writeMediaPlaylist', () => {
     expect(m.mediaSequence).toBe(K0);
   });
 });
+
+describe('HLS DRM signalling', () => {
+  const drm = (scheme: 'cenc' | 'cbcs', kid: string) => ({ scheme, defaultKid: kid, pssh: { widevine: 'V2lkZQ==', clearkey: 'Q2xlYXI=' } });
+  const videoKid = '0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9';
+  const audioKid = 'ffeeddcc-bbaa-9988-7766-554433221100';
+  const protectedInput = (scheme: 'cenc' | 'cbcs') =>
+    input({ tracks: input().tracks.map((t) => ({ ...t, drm: drm(scheme, t.kind === 'video' ? videoKid : audioKid) })) });
+
+  it('cbcs: EXT-X-KEY SAMPLE-AES per system in media playlists, before EXT-X-MAP', () => {
+    const text = writeMediaPlaylist(protectedInput('cbcs'), 'v360');
+    const keys = text.split('\n').filter((l) => l.startsWith('#EXT-X-KEY:'));
+    expect(keys).toEqual([
+      '#EXT-X-KEY:METHOD=SAMPLE-AES,URI="data:text/plain;base64,V2lkZQ==",KEYID=0x0a1b2c3d4e5f60718293a4b5c6d7e8f9,KEYFORMAT="urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed",KEYFORMATVERSIONS="1"',
+      '#EXT-X-KEY:METHOD=SAMPLE-AES,URI="data:text/plain;base64,Q2xlYXI=",KEYID=0x0a1b2c3d4e5f60718293a4b5c6d7e8f9,KEYFORMAT="urn:uuid:1077efec-c0b2-4d02-ace3-3c1e52e2fb4b",KEYFORMATVERSIONS="1"',
+    ]);
+    expect(text.indexOf('#EXT-X-KEY')).toBeLessThan(text.indexOf('#EXT-X-MAP'));
+    expect(parse(text).segments.length).toBeGreaterThan(0);
+  });
+
+  it('writes one EXT-X-SESSION-KEY per distinct key in the multivariant playlist; clear playlists have none', () => {
+    const text = writeMultivariantPlaylist(protectedInput('cbcs'));
+    const session = text.split('\n').filter((l) => l.startsWith('#EXT-X-SESSION-KEY:'));
+    expect(session).toHaveLength(4);
+    expect(session.filter((l) => l.includes('KEYID=0xffeeddcc'))).toHaveLength(2);
+    expect(parse(text).playlists).toHaveLength(3);
+    expect(writeMultivariantPlaylist(input())).not.toContain('KEY');
+    expect(writeMediaPlaylist(input(), 'v360')).not.toContain('KEY');
+    expect(writeMediaPlaylist(protectedInput('cenc'), 'aen')).toContain('#EXT-X-KEY:METHOD=SAMPLE-AES-CTR,');
+  });
+});

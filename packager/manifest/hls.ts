@@ -1,4 +1,5 @@
 import type { ManifestInput } from '../../contract/track.ts';
+import { keyTags } from './hls-drm.ts';
 
 export interface PlaylistOptions {
   /** Query string (without `?`) appended to every URI, e.g. `token=…`. */
@@ -16,6 +17,8 @@ export function writeMultivariantPlaylist(input: ManifestInput, opts: PlaylistOp
   const audio = input.tracks.filter((t) => t.kind === 'audio');
   const video = input.tracks.filter((t) => t.kind === 'video').sort((a, b) => b.bandwidth - a.bandwidth);
   const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-INDEPENDENT-SEGMENTS'];
+  // One session key per distinct key (audio and video may have their own), so players can start the license request early.
+  lines.push(...new Set(input.tracks.flatMap((t) => keyTags(t.drm, 'EXT-X-SESSION-KEY'))));
 
   audio.forEach((t, i) => {
     const attrs = [
@@ -71,6 +74,7 @@ export function writeMediaPlaylist(input: ManifestInput, trackId: string, opts: 
     `#EXT-X-TARGETDURATION:${Math.ceil(D / 1000)}`,
     `#EXT-X-MEDIA-SEQUENCE:${first}`,
     '#EXT-X-INDEPENDENT-SEGMENTS',
+    ...keyTags(input.tracks.find((t) => t.id === trackId)?.drm, 'EXT-X-KEY'),
     `#EXT-X-MAP:URI="${uri('init.mp4', opts.query)}"`,
   ];
   const extinf = `#EXTINF:${(D / 1000).toFixed(3)},`;
