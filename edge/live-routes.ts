@@ -118,10 +118,13 @@ liveRoutes.get('/:event/:track/:file{[0-9]+\\.m4s}', async (c) => {
   const origin = originFor(c.env, event);
   const segment = unwrap(pick ? await origin.getCandidate(track, k, pick.pipeline, pick.region, regionOf(c.env)) : await origin.getSegment(track, k, regionOf(c.env)));
   const cacheControl = pick ? OPERATOR_TTL : segment.candidate.defects.length > 0 ? DEFECTIVE_TTL : IMMUTABLE;
-  return respond(c, segment.bytes, etagFor(segment.version, segment.sha256), {
+  const headers: Record<string, string> = {
     'content-type': mediaType(segment.kind),
     'cache-control': cacheControl,
     'x-candidate': candidateHeader(segment.candidate),
     [EVENT_STATE_HEADER]: segment.eventState,
-  });
+  };
+  // Operators (and the chaos test) compare arrival times of the pipelines' copies.
+  if (pick) headers['x-received-at'] = new Date(segment.receivedAt).toISOString();
+  return respond(c, segment.bytes, etagFor(segment.version, segment.sha256), headers);
 });

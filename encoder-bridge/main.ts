@@ -27,7 +27,15 @@ const publisher = new Publisher({
   segmentBudgetMs: config.segmentDurationMs,
   log,
 });
-const pipeline = new Pipeline({ ladder, segmentDurationMs: config.segmentDurationMs, publisher, ffmpegPath: config.ffmpegPath, restartDelayMs: config.restartDelayMs, log });
+const pipeline = (() => {
+  try {
+    return new Pipeline({ ladder, segmentDurationMs: config.segmentDurationMs, publisher, ffmpegPath: config.ffmpegPath, restartDelayMs: config.restartDelayMs, log });
+  } catch (err) {
+    // e.g. a ladder asking for HE-AAC from an ffmpeg without libfdk_aac: say why and stop
+    console.error(`${tag} cannot run ladder '${ladder.name}': ${(err as Error).message}`);
+    process.exit(2);
+  }
+})();
 // Two-path RTP contribution (SMPTE 2022-7) when ports are configured; HTTP push stays available.
 const rtp = config.rtpPorts
   ? new DualPathReceiver({

@@ -109,11 +109,19 @@ export class EventControls {
   }
 
   /**
-   * Whether every pipeline that is up has moved at least two segments past K (true when none is
-   * up): the evidence that K is not merely late but will not come (origin/segment-timing.ts).
+   * Whether every pipeline that is up has stored K+2 or later of this track: the evidence that K
+   * is not merely late but will not come (origin/segment-timing.ts). Per track, because a loaded
+   * bridge can run its video a segment or two ahead of its audio. False when no pipeline is up:
+   * a total silence of a few seconds is more often a hiccup (an overloaded host, a network
+   * blip) than the end, so K is waited for until its hard deadline.
    */
-  pipelinesPast(k: number, nowMs: number, config: EventConfig): boolean {
-    return this.alivePipelines(nowMs, config).every((h) => h.lastK >= k + 2);
+  pipelinesPast(track: string, k: number, nowMs: number, config: EventConfig): boolean {
+    const alive = this.alivePipelines(nowMs, config);
+    if (alive.length === 0) return false;
+    const newest = new Map(
+      this.sql.exec<{ pipeline: string; hi: number }>('SELECT pipeline, MAX(k) AS hi FROM candidates WHERE track = ? AND k >= ? GROUP BY pipeline', track, k).toArray().map((r) => [r.pipeline, r.hi]),
+    );
+    return alive.every((h) => (newest.get(h.pipeline) ?? -1) >= k + 2);
   }
 
   /** The x-event-state header value (contract/event-state.ts). */

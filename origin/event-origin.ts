@@ -23,8 +23,11 @@ import { describeTrack } from './track-descriptor.ts';
 /** Negative answers about things that may appear any moment (an event or track not yet ingested). */
 const SHORT_NEGATIVE_TTL = { 'cache-control': 'public, max-age=1' };
 const GONE_TTL = { 'cache-control': 'public, max-age=60' };
-/** A live-edge segment that missed its deadline may still come from a late pipeline: cache its 410 briefly. */
-const RECENTLY_GONE_TTL = { 'cache-control': 'public, max-age=2' };
+/**
+ * A live-edge segment that missed its deadline may still come from a late pipeline: its 410 is
+ * not cached, so a player's retry reaches the origin again.
+ */
+const RECENTLY_GONE_TTL = { 'cache-control': 'no-store' };
 /** Shed load: clients come back in a few seconds (DESIGN §4). */
 const OVERLOADED_HEADERS = { 'cache-control': 'public, max-age=5', 'retry-after': '5' };
 /** A held request re-checks whether its segment is still coming this often (besides being woken by its PUT). */
@@ -49,6 +52,8 @@ export interface StoredSegment extends Stamped {
   candidate: Candidate;
   /** SHA-256 (hex) of the bytes: the ETag's content part. */
   sha256: string;
+  /** When this candidate was stored (ms since the epoch). */
+  receivedAt: number;
 }
 
 export interface StoredInit extends Stamped {
@@ -195,7 +200,7 @@ export class EventOrigin extends DurableObject<Env> {
     if (!found.ok) return found;
     const { config, descriptor } = found.value;
     const now = Date.now();
-    const timing = segmentTiming(k, now, config, this.controls.pipelinesPast(k, now, config));
+    const timing = segmentTiming(k, now, config, this.controls.pipelinesPast(track, k, now, config));
     if (timing.kind === 'gone' && timing.reason.includes('DVR window')) return this.failStamped('SEGMENT_GONE', timing.reason, GONE_TTL);
     const { endK } = this.controls;
     if (endK !== null && k > endK) return this.failStamped('SEGMENT_GONE', `the event ended with segment ${endK}`, GONE_TTL);
@@ -215,7 +220,7 @@ export class EventOrigin extends DurableObject<Env> {
       return this.failStamped('SEGMENT_GONE', reason, RECENTLY_GONE_TTL);
     }
     const bytes = this.readBytes(track, k, chosen);
-    return ok({ bytes, kind: descriptor.kind, candidate: { pipeline: chosen.pipeline, region: chosen.region, defects: chosen.defects }, sha256: chosen.sha256, ...this.stamp(config) });
+    return ok({ bytes, kind: descriptor.kind, candidate: { pipeline: chosen.pipeline, region: chosen.region, defects: chosen.defects }, sha256: chosen.sha256, receivedAt: chosen.receivedAt, ...this.stamp(config) });
   }
 
   /** Exactly the stored candidate of `pipeline` (and `region`, default: local first), for operators. No masks, no selection. */
@@ -227,7 +232,7 @@ export class EventOrigin extends DurableObject<Env> {
     rows.sort((a, b) => (a.region === localRegion ? 0 : 1) - (b.region === localRegion ? 0 : 1) || a.region.localeCompare(b.region));
     const c = rows[0];
     if (!c) return this.failStamped('CANDIDATE_NOT_FOUND', `pipeline ${pipeline}${region ? ` in region ${region}` : ''} stored no segment ${k} of track ${track}`, { 'cache-control': 'no-store' });
-    return ok({ bytes: this.readBytes(track, k, c), kind: descriptor.kind, candidate: { pipeline: c.pipeline, region: c.region, defects: c.defects }, sha256: c.sha256, ...this.stamp(config) });
+    return ok({ bytes: this.readBytes(track, k, c), kind: descriptor.kind, candidate: { pipeline: c.pipeline, region: c.region, defects: c.defects }, sha256: c.sha256, receivedAt: c.receivedAt, ...this.stamp(config) });
   }
 
   /** Everything the DASH/HLS writers need, from segment-template metadata only. */
@@ -435,7 +440,7 @@ export class EventOrigin extends DurableObject<Env> {
       if (chosen) {
         if (!this.awaitingCopy(track, k, config)) return chosen;
         until = Math.min(deadlineMs, chosen.receivedAt + config.defectiveGraceMs);
-      } else if (segmentTiming(k, Date.now(), config, this.controls.pipelinesPast(k, Date.now(), config)).kind === 'gone') {
+      } else if (segmentTiming(k, Date.now(), config, this.controls.pipelinesPast(track, k, Date.now(), config)).kind === 'gone') {
         return undefined; // every working pipeline has moved past K without it
       }
       if (Date.now() >= until || (this.controls.endK !== null && k > this.controls.endK)) return chosen;

@@ -5,8 +5,8 @@ import type { EventConfig } from '../contract/event-config.ts';
  * What to do with a request for segment K that is not stored (DESIGN §4), decided from epoch
  * math and what the pipelines have published, so the origin, the edge and the player agree:
  * - gone: K is older than the DVR window; or its nominal deadline (expected publish + D) has
- *   passed and every pipeline that is up has moved two segments past K without it (or none is
- *   up); or K is more than MAX_LATENESS past that deadline, whatever the pipelines do;
+ *   passed and every pipeline that is up (at least one) has moved two segments past K without
+ *   it; or K is more than MAX_LATENESS past that deadline, whatever the pipelines do;
  * - hold: K is due within one D, or overdue while a working pipeline may still deliver it: wait
  *   for its PUT (re-checking this verdict) until `untilMs`;
  * - early: K is further in the future: 404 whose TTL runs out just before K is due.
