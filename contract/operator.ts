@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PipelineId } from './ids.ts';
+import { EventId, PipelineId } from './ids.ts';
 
 /**
  * Request bodies of the operator controls (docs/operations.md, "Operator controls"). Strict: an
@@ -32,3 +32,11 @@ export interface Mask {
 /** POST /api/events/{event}/end: the last segment of the event; default: the newest stored. */
 export const EndRequest = z.object({ lastK: K.optional() }).strict();
 export type EndRequest = z.infer<typeof EndRequest>;
+
+/**
+ * PUT /api/events/{event}/next: from segment `atK` on, this event's manifests move viewers to
+ * `event` (DASH: a new Period; HLS: a discontinuity). Both events share the epoch clock, so `atK`
+ * is the same instant for both.
+ */
+export const NextRequest = z.object({ event: EventId, atK: K }).strict();
+export type NextRequest = z.infer<typeof NextRequest>;

@@ -51,4 +51,17 @@ export interface ManifestInput {
   gapsByTrack?: Record<string, number[]>;
   /** When the event ended: DASH becomes static, HLS gets ENDLIST. */
   ended?: boolean;
+  /**
+   * A back-to-back event scheduled to follow this one: from segment `atK` on, viewers of this
+   * event's manifests get the next event's media (DASH: a new Period; HLS: a discontinuity).
+   * `input` is the next event's own manifest input, when it exists yet.
+   */
+  next?: NextEvent;
+}
+
+export interface NextEvent {
+  eventId: string;
+  /** First segment number of the next event in this event's manifests (this event's last is atK − 1). */
+  atK: number;
+  input?: ManifestInput;
 }

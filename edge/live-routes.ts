@@ -79,6 +79,11 @@ async function operatorPick(c: Ctx): Promise<{ pipeline: string; region?: string
 async function manifest(c: Ctx, write: (input: ManifestInput) => string, contentType: string): Promise<Response> {
   const event = pathPart(EventId, c.req.param('event'), 'event');
   const { input, version, eventState } = unwrap(await originFor(c.env, event).manifestInput());
+  if (input.next) {
+    // The next event's own state, once it exists (only one hop: its own `next` is not followed).
+    const next = await originFor(c.env, input.next.eventId).manifestInput();
+    if (next.ok) input.next.input = { ...next.value.input, next: undefined };
+  }
   const body = write(input);
   return respond(c, body, etagFor(version, await sha256Hex(body)), { 'content-type': contentType, 'cache-control': MANIFEST_TTL, [EVENT_STATE_HEADER]: eventState });
 }

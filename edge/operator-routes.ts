@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AppError } from '../contract/errors.ts';
 import { EventConfigPatch } from '../contract/event-config.ts';
 import { EventId } from '../contract/ids.ts';
-import { EndRequest, MaskRequest } from '../contract/operator.ts';
+import { EndRequest, MaskRequest, NextRequest } from '../contract/operator.ts';
 import { unwrap } from '../origin/result.ts';
 import { requireBearer } from './bearer-auth.ts';
 import type { Env } from './env.ts';
@@ -64,3 +64,11 @@ operatorRoutes.post('/events/:event/end', async (c) => {
   const req = await readJson(c.req.raw, EndRequest);
   return c.json(unwrap(await origin(c).endEvent(req)), 200, NO_STORE);
 });
+
+/** Back-to-back events: from `atK` on, this event's manifests move viewers to `event`. */
+operatorRoutes.put('/events/:event/next', async (c) => {
+  const req = await readJson(c.req.raw, NextRequest);
+  return c.json(unwrap(await origin(c).scheduleNext(req)), 200, NO_STORE);
+});
+
+operatorRoutes.delete('/events/:event/next', async (c) => c.json(unwrap(await origin(c).cancelNext()), 200, NO_STORE));

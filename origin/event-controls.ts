@@ -20,6 +20,7 @@ export class EventControls {
   endedAt: number | null = null;
   endK: number | null = null;
   masks: Mask[] = [];
+  next: { eventId: string; atK: number } | null = null;
   readonly health = new Map<string, PipelineHealth>();
 
   constructor(sql: SqlStorage) {
@@ -30,6 +31,8 @@ export class EventControls {
       this.endedAt = state.ended_at;
       this.endK = state.end_k;
     }
+    const next = sql.exec<{ event_id: string; at_k: number }>('SELECT event_id, at_k FROM next_event WHERE id = 1').toArray()[0];
+    if (next) this.next = { eventId: next.event_id, atK: next.at_k };
     this.masks = sql
       .exec<{ id: number; pipeline: string; from_k: number; to_k: number | null; created_at: number }>('SELECT * FROM masks ORDER BY id')
       .toArray()
@@ -62,6 +65,18 @@ export class EventControls {
     this.endedAt = nowMs;
     this.endK = endK;
     this.saveState();
+  }
+
+  setNext(eventId: string, atK: number): void {
+    this.sql.exec('INSERT OR REPLACE INTO next_event (id, event_id, at_k) VALUES (1, ?, ?)', eventId, atK);
+    this.next = { eventId, atK };
+  }
+
+  clearNext(): boolean {
+    const had = this.next !== null;
+    this.sql.exec('DELETE FROM next_event');
+    this.next = null;
+    return had;
   }
 
   addMask(req: MaskRequest, nowMs: number): Mask {

@@ -82,6 +82,8 @@ export interface EventStateView {
   ended: boolean;
   endedAt: string | null;
   endK: number | null;
+  /** The back-to-back event scheduled after this one. */
+  next: { eventId: string; atK: number } | null;
   config: EventConfig;
   masks: Mask[];
   pipelines: { pipeline: string; status: string; lastK: number; latenessMs: number; lastReceivedAt: string; segments: number; defective: number; defects: Record<string, number> }[];
@@ -243,7 +245,9 @@ export class EventOrigin extends DurableObject<Env> {
     const nowMs = Date.now();
     const tracks = this.sql.exec<{ descriptor: string }>('SELECT descriptor FROM tracks ORDER BY created_at, track').toArray().map((r) => JSON.parse(r.descriptor) as TrackDescriptor);
     const start = windowStartK(nowMs, config);
-    const end = this.controls.endK ?? Number.MAX_SAFE_INTEGER;
+    // A scheduled next event takes over at atK: this event's manifests list its own K only before that.
+    const { next } = this.controls;
+    const end = Math.min(this.controls.endK ?? Number.MAX_SAFE_INTEGER, next ? next.atK - 1 : Number.MAX_SAFE_INTEGER);
     const { masks } = this.controls;
     // A K whose only candidates are masked is as good as missing: list it as a gap.
     const rows = this.sql
@@ -262,14 +266,25 @@ export class EventOrigin extends DurableObject<Env> {
     const lastSegmentByTrack: Record<string, number> = {};
     const gapsByTrack: Record<string, number[]> = {};
     for (const [track, ks] of byTrack) {
-      const last = ks[ks.length - 1];
-      lastSegmentByTrack[track] = last;
+      let last = ks[ks.length - 1];
       const have = new Set(ks);
       const gaps: number[] = [];
-      for (let k = firstSegment; k <= last; k++) if (!have.has(k)) gaps.push(k);
+      for (let k = firstSegment; k <= last; k++) {
+        if (have.has(k)) continue;
+        // A hole that is merely late (a pipeline published K+1 first) is not a gap yet: end the
+        // playlist before it, or hls.js would skip K for good although it arrives a moment later.
+        if (segmentTiming(k, nowMs, config, this.controls.pipelinesPast(track, k, nowMs, config)).kind !== 'gone') {
+          last = k - 1;
+          break;
+        }
+        gaps.push(k);
+      }
+      if (last < firstSegment) continue;
+      lastSegmentByTrack[track] = last;
       if (gaps.length) gapsByTrack[track] = gaps;
     }
     const input: ManifestInput = { eventId, config, tracks, nowMs, firstSegment, lastSegmentByTrack, gapsByTrack, ended: this.controls.ended };
+    if (next) input.next = { eventId: next.eventId, atK: next.atK };
     return ok({ input, ...this.stamp(config) });
   }
 
@@ -292,7 +307,7 @@ export class EventOrigin extends DurableObject<Env> {
       pipeline: h.pipeline, status, lastK: h.lastK, latenessMs: h.latenessMs, lastReceivedAt: new Date(h.lastReceivedAt).toISOString(), segments: h.segments, defective: h.defective, defects: h.defects,
     }));
     return ok({
-      event: eventId, version: c.version, ended: c.ended, endedAt: c.endedAt === null ? null : new Date(c.endedAt).toISOString(), endK: c.endK,
+      event: eventId, version: c.version, ended: c.ended, endedAt: c.endedAt === null ? null : new Date(c.endedAt).toISOString(), endK: c.endK, next: c.next,
       config, masks: c.masks, pipelines, segmentRequestsLastSecond: this.gauge.rate(now), header: c.header(now, config),
     });
   }
@@ -318,6 +333,21 @@ export class EventOrigin extends DurableObject<Env> {
   async removeMask(id: number): Promise<OriginResult<{ removed: number }>> {
     if (!this.loadConfig()) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)');
     return this.controls.removeMask(id) ? ok({ removed: id }) : fail('MASK_NOT_FOUND', `no mask ${id} in this event`);
+  }
+
+  /** Schedule (or replace) the back-to-back event that follows this one from `atK` on. */
+  async scheduleNext(req: { event: string; atK: number }): Promise<OriginResult<EventStateView>> {
+    const eventId = this.loadEventId();
+    if (!eventId || !this.loadConfig()) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)');
+    if (req.event === eventId) return fail('BAD_BODY', 'event: the next event must be another event');
+    this.controls.setNext(req.event, req.atK);
+    return this.eventState();
+  }
+
+  async cancelNext(): Promise<OriginResult<EventStateView>> {
+    if (!this.loadConfig()) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)');
+    this.controls.clearNext();
+    return this.eventState();
   }
 
   async bumpVersion(): Promise<OriginResult<{ version: number }>> {

@@ -67,4 +67,9 @@ export const SCHEMA = [
      segments INTEGER NOT NULL,
      defective INTEGER NOT NULL,
      defects TEXT NOT NULL)`,
+  // A back-to-back event scheduled after this one (at most one).
+  `CREATE TABLE IF NOT EXISTS next_event (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     event_id TEXT NOT NULL,
+     at_k INTEGER NOT NULL)`,
 ];

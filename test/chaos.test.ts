@@ -147,6 +147,13 @@ async function openPlayer(kind: 'dash' | 'hls'): Promise<{ page: Page; pageError
     let last = 0;
     video.addEventListener('timeupdate', () => (last = video.seeking ? last : video.currentTime));
     video.addEventListener('seeking', () => seeks.push({ at: Date.now(), from: last, to: video.currentTime }));
+    // Every 2 s: where the playhead is against the wall clock, and why it might not move.
+    const samples: string[] = ((window as any).__samples = []);
+    setInterval(() => {
+      const b = video.buffered;
+      const ahead = b.length ? (b.end(b.length - 1) - video.currentTime).toFixed(1) : '-';
+      samples.push(`${new Date().toISOString().slice(14, 19)} t=${video.currentTime.toFixed(1)} ahead=${ahead} rs=${video.readyState} rate=${video.playbackRate} ${video.paused ? 'paused' : ''}${video.seeking ? 'seeking' : ''} ranges=${b.length}`);
+    }, 2000);
   });
   return { page, pageErrors };
 }
@@ -160,6 +167,7 @@ const snapshot = (page: Page) =>
       warnings: [...(p?.warnings ?? [])] as { at: number; code: string; message: string }[],
       seeks: [...((window as any).__seeks ?? [])] as { at: number; from: number; to: number }[],
       latency: p?.latency?.() as number | null,
+      samples: [...((window as any).__samples ?? [])] as string[],
       stalls: [...(p?.stalls ?? [])] as { start: number; end: number | null }[],
     };
   });
@@ -280,6 +288,7 @@ describe('chaos: A killed and restarted, B truncating, mis-stamping and skipping
       const kind = i === 0 ? 'dash' : 'hls';
       const advanced = end[i].currentTime - start[i].currentTime;
       const stalls = end[i].stalls.filter((st) => (st.end ?? Date.now()) > startedAt).map((st) => ({ at: new Date(st.start).toISOString().slice(11, 23), ms: (st.end ?? Date.now()) - st.start }));
+      if (advanced < watched - 5) console.log(`${kind} samples:\n${end[i].samples.join('\n')}`);
       const seeks = end[i].seeks.map((x) => `${new Date(x.at).toISOString().slice(11, 19)} ${x.from.toFixed(1)}→${x.to.toFixed(1)}`);
       console.log(`${kind}: advanced ${advanced.toFixed(1)} s in ${watched.toFixed(1)} s; latency ${start[i].latency?.toFixed(1)} → ${end[i].latency?.toFixed(1)} s; seeks ${JSON.stringify(seeks)}; stalls ${JSON.stringify(stalls)}; warnings ${JSON.stringify(end[i].warnings.map((w) => `${new Date(w.at).toISOString().slice(11, 23)} ${w.code} ${w.message}`.slice(0, 160)))}`);
     });

@@ -251,3 +251,30 @@ describe('writeMpd with DRM', () => {
     expect(writeMpd(input())).not.toContain('ContentProtection');
   });
 });
+
+describe('writeMpd: back-to-back events', () => {
+  const atK = K0 + 310;
+  const nextInput = input({ eventId: 'next-ev', tracks: ladder.map((t) => ({ ...t, id: `n${t.id}` })), firstSegment: atK - 1, lastSegmentByTrack: { nv540: atK + 1 } });
+  const text = writeMpd(input({ next: { eventId: 'next-ev', atK, input: nextInput } }), { utcTimingUrl: 'https://edge.example/time' });
+  const mpd = mpdOf(text);
+
+  it('adds a Period at atK·D that addresses the next event with the same epoch numbering', () => {
+    const periods = child(mpd, 'Period');
+    expect(periods.map((p) => p.attributes.id)).toEqual(['p0', 'p1-next-ev']);
+    expect(seconds(periods[1].attributes.start)).toBe((atK * D) / 1000);
+    expect(child(periods[1], 'BaseURL')[0].childNodes[0].nodeValue).toBe('../next-ev/');
+    const tpl = all(periods[1], 'SegmentTemplate')[0].attributes;
+    expect(Number(tpl.startNumber)).toBe(atK);
+    expect(Number(tpl.presentationTimeOffset)).toBe((atK * D * Number(tpl.timescale)) / 1000);
+    expect(all(periods[1], 'Representation').map((r) => r.attributes.id)).toContain('nv540');
+  });
+
+  it('leaves the Period out while the next event has published nothing', () => {
+    const none = writeMpd(input({ next: { eventId: 'next-ev', atK, input: { ...nextInput, lastSegmentByTrack: {} } } }));
+    expect(child(mpdOf(none), 'Period')).toHaveLength(1);
+  });
+
+  it.skipIf(!haveValidator)(`two-Period MPD validates against DASH-MPD.xsd${skipNote}`, () => {
+    expect(validate('b2b', text)).toMatch(/validates/);
+  });
+});

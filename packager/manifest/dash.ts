@@ -56,21 +56,38 @@ export function writeMpd(input: ManifestInput, opts: MpdOptions = {}): string {
   mpdAttrs.maxSegmentDuration = duration(D + Math.max(0, ...av.map(longestFrameMs)));
   mpdAttrs.minBufferTime = duration(D);
 
+  const period = el('Period', { id: 'p0', start: duration(first * D) }, adaptationSets(av, ctx));
+  const body: string[] = [];
+  if (opts.baseUrl !== undefined) body.push(el('BaseURL', {}, [escapeXml(opts.baseUrl)]));
+  body.push(period);
+  const next = input.next;
+  if (!ended && next?.input && next.input.config.segmentDurationMs === D && Object.keys(next.input.lastSegmentByTrack).length > 0) {
+    // Back-to-back event: a Period that starts at atK·D and addresses the next event's media
+    // (`../{next}/` from this MPD's URL). Number K still starts at K·D in media time, so the
+    // template only moves its anchor: startNumber K, presentationTimeOffset K·D·timescale.
+    const nextAv = next.input.tracks.filter((t) => t.kind === 'video' || t.kind === 'audio');
+    if (nextAv.some((t) => t.drm)) Object.assign(mpdAttrs, DRM_NAMESPACES);
+    // A next event that started after atK takes over at its first segment (this event's own
+    // segments keep coming until then), so the new Period never addresses a K it never made.
+    const startK = Math.max(next.atK, next.input.firstSegment);
+    const nextCtx: TemplateContext = { D, startNumber: startK, query: opts.query };
+    body.push(el('Period', { id: `p1-${next.eventId}`, start: duration(startK * D) }, [el('BaseURL', {}, [escapeXml(`../${next.eventId}/`)]), ...adaptationSets(nextAv, nextCtx)]));
+  }
+  if (!ended && opts.utcTimingUrl !== undefined) {
+    body.push(el('UTCTiming', { schemeIdUri: 'urn:mpeg:dash:utc:http-iso:2014', value: opts.utcTimingUrl }));
+  }
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${el('MPD', mpdAttrs, body)}\n`;
+}
+
+/** One AdaptationSet for video (all rungs) and one per audio language. */
+function adaptationSets(av: TrackDescriptor[], ctx: TemplateContext): string[] {
   const sets: string[] = [];
   let setId = 0;
   const video = av.filter((t) => t.kind === 'video').sort((a, b) => a.bandwidth - b.bandwidth);
   if (video.length > 0) sets.push(videoSet(setId++, video, ctx));
   audioGroups(av.filter((t) => t.kind === 'audio')).forEach((group, i) => sets.push(audioSet(setId++, group, i === 0, ctx)));
   // Text tracks are left out until the packager produces stpp segments for them (docs/manifests.md).
-
-  const period = el('Period', { id: 'p0', start: duration(first * D) }, sets);
-  const body: string[] = [];
-  if (opts.baseUrl !== undefined) body.push(el('BaseURL', {}, [escapeXml(opts.baseUrl)]));
-  body.push(period);
-  if (!ended && opts.utcTimingUrl !== undefined) {
-    body.push(el('UTCTiming', { schemeIdUri: 'urn:mpeg:dash:utc:http-iso:2014', value: opts.utcTimingUrl }));
-  }
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${el('MPD', mpdAttrs, body)}\n`;
+  return sets;
 }
 
 interface TemplateContext {

@@ -171,3 +171,35 @@ describe('HLS DRM signalling', () => {
     expect(writeMediaPlaylist(protectedInput('cenc'), 'aen')).toContain('#EXT-X-KEY:METHOD=SAMPLE-AES-CTR,');
   });
 });
+
+describe('back-to-back events (HLS)', () => {
+  const atK = K0 + 9;
+  const nextInput = (over: Partial<ManifestInput> = {}) =>
+    input({
+      eventId: 'next-ev',
+      tracks: [{ id: 'h540', kind: 'video', codecs: 'avc1.640020', timescale: 60000, bandwidth: 2_000_000, width: 960, height: 540, frameRate: '60000/1001' }],
+      firstSegment: atK,
+      lastSegmentByTrack: { h540: atK + 2 },
+      ...over,
+    });
+
+  it('continues with the next event after a discontinuity, with its own init', () => {
+    const text = writeMediaPlaylist(input({ next: { eventId: 'next-ev', atK, input: nextInput() } }), 'v540');
+    const p = parse(text);
+    expect(p.segments.map((s) => s.uri)).toEqual([...Array.from({ length: 9 }, (_, i) => `${K0 + i}.m4s`), ...[0, 1, 2].map((i) => `../../next-ev/h540/${atK + i}.m4s`)]);
+    expect(p.segments[9].map?.uri).toBe('../../next-ev/h540/init.mp4');
+    expect((p.segments[9] as { discontinuity?: boolean }).discontinuity).toBe(true);
+    expect(p.segments[9].dateTimeString).toBe(new Date(atK * D).toISOString());
+  });
+
+  it('waits until this event reached atK − 1, and counts discontinuities that slid out', () => {
+    const early = input({ lastSegmentByTrack: { v540: K0 + 5 }, next: { eventId: 'next-ev', atK, input: nextInput() } });
+    expect(writeMediaPlaylist(early, 'v540')).not.toContain('next-ev');
+    // 60 s window = 30 segments: 35 of the next event push this event's segments out.
+    const later = writeMediaPlaylist(input({ next: { eventId: 'next-ev', atK, input: nextInput({ lastSegmentByTrack: { h540: atK + 34 } }) } }), 'v540');
+    expect(later).toContain('#EXT-X-DISCONTINUITY-SEQUENCE:1');
+    expect(later).not.toContain('#EXT-X-DISCONTINUITY\n');
+    expect(parse(later).segments).toHaveLength(30);
+    expect(parse(later).segments[0].uri).toBe(`../../next-ev/h540/${atK + 5}.m4s`);
+  });
+});

@@ -1,4 +1,4 @@
-import type { ManifestInput } from '../../contract/track.ts';
+import type { ManifestInput, TrackDescriptor } from '../../contract/track.ts';
 import { keyTags } from './hls-drm.ts';
 
 export interface PlaylistOptions {
@@ -61,34 +61,76 @@ export function writeMultivariantPlaylist(input: ManifestInput, opts: PlaylistOp
  */
 export function writeMediaPlaylist(input: ManifestInput, trackId: string, opts: PlaylistOptions = {}): string {
   const D = input.config.segmentDurationMs;
-  const last = input.lastSegmentByTrack[trackId];
-  const gaps = new Set(input.gapsByTrack?.[trackId] ?? []);
   const ended = input.ended === true;
+  const track = input.tracks.find((t) => t.id === trackId);
+  // Each listed segment, in order: this event's, then (back-to-back) the next event's.
+  const parts: Part[] = [{ prefix: '', drm: track?.drm, ks: listed(input.lastSegmentByTrack[trackId], input.firstSegment, input.gapsByTrack?.[trackId]) }];
+  const after = nextPart(input, track, parts[0].ks);
+  if (after) parts.push(after);
   // A live playlist lists at most the DVR window; an ended one lists all that is still kept.
   const windowSegments = Math.max(1, Math.floor((input.config.dvrWindowSeconds * 1000) / D));
-  const first = last === undefined ? input.firstSegment : ended ? input.firstSegment : Math.max(input.firstSegment, last - windowSegments + 1);
-
-  const lines = [
-    '#EXTM3U',
-    '#EXT-X-VERSION:7',
-    `#EXT-X-TARGETDURATION:${Math.ceil(D / 1000)}`,
-    `#EXT-X-MEDIA-SEQUENCE:${first}`,
-    '#EXT-X-INDEPENDENT-SEGMENTS',
-    ...keyTags(input.tracks.find((t) => t.id === trackId)?.drm, 'EXT-X-KEY'),
-    `#EXT-X-MAP:URI="${uri('init.mp4', opts.query)}"`,
-  ];
-  const extinf = `#EXTINF:${(D / 1000).toFixed(3)},`;
-  let needDate = true;
-  for (let k = first; last !== undefined && k <= last; k++) {
-    if (needDate) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(k * D).toISOString()}`);
-    // A gap keeps its place (and its EXTINF) so the timeline and the sequence numbers stay
-    // continuous; players skip it instead of requesting a segment that will answer 410.
-    if (gaps.has(k)) lines.push('#EXT-X-GAP');
-    needDate = gaps.has(k);
-    lines.push(extinf, uri(`${k}.m4s`, opts.query));
+  let drop = ended ? 0 : Math.max(0, parts.reduce((n, p) => n + p.ks.length, 0) - windowSegments);
+  let discontinuitySequence = 0;
+  while (drop > 0 && parts.length > 1 && parts[0].ks.length <= drop) {
+    drop -= parts[0].ks.length;
+    parts.shift();
+    discontinuitySequence++;
   }
+  parts[0].ks = parts[0].ks.slice(drop);
+  const first = parts[0].ks[0]?.k ?? input.firstSegment;
+
+  const lines = ['#EXTM3U', '#EXT-X-VERSION:7', `#EXT-X-TARGETDURATION:${Math.ceil(D / 1000)}`, `#EXT-X-MEDIA-SEQUENCE:${first}`];
+  if (discontinuitySequence > 0) lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${discontinuitySequence}`);
+  lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
+  const extinf = `#EXTINF:${(D / 1000).toFixed(3)},`;
+  parts.forEach((part, i) => {
+    // The next event is another encode: players must reset their decoder (RFC 8216 §4.3.2.3).
+    if (i > 0) lines.push('#EXT-X-DISCONTINUITY');
+    if (i > 0 && part.drm === undefined && parts[i - 1].drm !== undefined) lines.push('#EXT-X-KEY:METHOD=NONE');
+    lines.push(...keyTags(part.drm, 'EXT-X-KEY'), `#EXT-X-MAP:URI="${uri(`${part.prefix}init.mp4`, opts.query)}"`);
+    let needDate = true;
+    for (const { k, gap } of part.ks) {
+      if (needDate) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(k * D).toISOString()}`);
+      // A gap keeps its place (and its EXTINF) so the timeline and the sequence numbers stay
+      // continuous; players skip it instead of requesting a segment that will answer 410.
+      if (gap) lines.push('#EXT-X-GAP');
+      needDate = gap;
+      lines.push(extinf, uri(`${part.prefix}${k}.m4s`, opts.query));
+    }
+  });
   if (ended) lines.push('#EXT-X-ENDLIST');
   return `${lines.join('\n')}\n`;
+}
+
+interface Part {
+  /** URI prefix: '' for this event, `../../{next}/{track}/` for the next one. */
+  prefix: string;
+  drm: TrackDescriptor['drm'];
+  ks: { k: number; gap: boolean }[];
+}
+
+function listed(last: number | undefined, from: number, gapList: number[] | undefined): Part['ks'] {
+  const gaps = new Set(gapList ?? []);
+  const ks: Part['ks'] = [];
+  for (let k = from; last !== undefined && k <= last; k++) ks.push({ k, gap: gaps.has(k) });
+  return ks;
+}
+
+/**
+ * The next event's part of this track's playlist (back-to-back events), once this event's own
+ * segments reach atK − 1 so the timeline has no hole: the next event's track with the same id,
+ * else the one of the same kind closest in bandwidth. URIs are relative to this playlist
+ * (`/live/{event}/{track}/`), so `../../{next}/{track}/`.
+ */
+function nextPart(input: ManifestInput, track: TrackDescriptor | undefined, own: Part['ks']): Part | undefined {
+  const next = input.next;
+  if (!next?.input || !track || input.ended || next.input.config.segmentDurationMs !== input.config.segmentDurationMs) return undefined;
+  const candidates = next.input.tracks.filter((t) => t.kind === track.kind);
+  const target = candidates.find((t) => t.id === track.id) ?? candidates.sort((a, b) => Math.abs(a.bandwidth - track.bandwidth) - Math.abs(b.bandwidth - track.bandwidth))[0];
+  const last = target && next.input.lastSegmentByTrack[target.id];
+  const ownLast = own[own.length - 1]?.k;
+  if (!target || last === undefined || last < next.atK || (ownLast !== undefined && ownLast < next.atK - 1)) return undefined;
+  return { prefix: `../../${next.eventId}/${target.id}/`, drm: target.drm, ks: listed(last, Math.max(next.atK, next.input.firstSegment), next.input.gapsByTrack?.[target.id]) };
 }
 
 /** Quoted-string attribute values may not contain `"` or line breaks (RFC 8216 §4.2). */
