@@ -299,10 +299,10 @@ describe('chaos: A killed and restarted, B truncating, mis-stamping and skipping
       const now = Date.now();
       const longStalls = end[i].stalls.filter((st) => (st.end ?? now) > startedAt && (st.end ?? now) - st.start > 1000);
       expect(longStalls, `${kind} stalls longer than 1 s`).toEqual([]);
-      // Not `watched - 5`: in 2 of ~8 runs (both inside the full suite on a busy 2-core machine)
-      // hls.js fell 10-14 s further behind live without any `waiting` event, i.e. without a stall
-      // the page can see; the samples printed above are there to find out why. A frozen player
-      // still fails here.
+      // Not `watched - 5`: inside the full suite on a busy 2-core machine, Chromium's media clock
+      // under hls.js sometimes runs at 0.85-0.95× wall time while 10-16 s are buffered ahead
+      // (readyState 4, rate 1, no seek, no `waiting`; see the samples printed above): the origin
+      // delivered, the browser played slowly. A frozen or starved player still fails here.
       expect(end[i].currentTime - start[i].currentTime, `${kind} media time advanced`).toBeGreaterThan(watched * 0.6);
     });
   }, 150_000);
