@@ -1,4 +1,5 @@
 import { AppError } from '../contract/errors.ts';
+import { concat } from '../packager/bmff/box-writer.ts';
 
 /**
  * Read a request body of at most `maxBytes`. Content-Length is checked first so an honest client
@@ -24,11 +25,5 @@ export async function readBodyLimited(req: Request, maxBytes: number, what: stri
     }
     parts.push(value);
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.byteLength;
-  }
-  return out;
+  return concat(parts);
 }

@@ -4,7 +4,7 @@ export type Part = Uint8Array;
 
 const encoder = new TextEncoder();
 
-export function concat(parts: Part[]): Uint8Array {
+export function concat(parts: Part[]): Uint8Array<ArrayBuffer> {
   let length = 0;
   for (const p of parts) length += p.byteLength;
   const out = new Uint8Array(length);
