@@ -49,10 +49,11 @@ describe('operator candidate fetch', () => {
 
   it('answers 404 when that pipeline or region has no candidate', async () => {
     const { seg, event, k } = await twoPipelines();
-    for (const q of ['pipeline=C', 'pipeline=A&region=r2']) {
+    // Region r2's origin never received this event (published to r1 only); r9 is no region of ours.
+    for (const [q, status, expected] of [['pipeline=C', 404, 'CANDIDATE_NOT_FOUND'], ['pipeline=A&region=r2', 404, 'EVENT_NOT_FOUND'], ['pipeline=A&region=r9', 400, 'BAD_QUERY']] as const) {
       const res = await fetch(`${seg}?${q}`, { headers: operator });
-      expect(res.status, q).toBe(404);
-      expect(await code(res)).toBe('CANDIDATE_NOT_FOUND');
+      expect(res.status, q).toBe(status);
+      expect(await code(res)).toBe(expected);
     }
     expect((await fetch(`${url}/live/${event}/v1/${k + 1000}.m4s?pipeline=A`, { headers: operator })).status).toBe(404);
   });

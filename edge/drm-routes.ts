@@ -9,6 +9,7 @@ import { unwrap } from '../origin/result.ts';
 import { requireBearer } from './bearer-auth.ts';
 import { corsHeaders } from './cors.ts';
 import { keyProvider } from './drm-packaging.ts';
+import { applyEverywhere } from './every-region.ts';
 import type { Env } from './env.ts';
 import { pathPart } from './ingest-path.ts';
 import { readJson } from './json-body.ts';
@@ -28,7 +29,7 @@ drmOperatorRoutes.put('/events/:event/drm', async (c) => {
   await requireBearer(c.req.header('authorization'), c.env.OPERATOR_TOKEN, 'operator');
   const event = pathPart(EventId, c.req.param('event'), 'event');
   const { drm } = await readJson(c.req.raw, DrmConfigRequest);
-  return c.json(unwrap(await originFor(c.env, event).setDrm(drm)), 200, NO_STORE);
+  return c.json(await applyEverywhere(c, event, (o) => o.setDrm(drm)), 200, NO_STORE);
 });
 
 /**

@@ -8,6 +8,8 @@ export interface Env {
   ASSETS: Fetcher;
   /** Region this Worker ingests into and reads from (e.g. "r1"). */
   REGION?: string;
+  /** Every region of the deployment, comma separated (e.g. "r1,r2"): where controls apply and ingest may target. */
+  REGIONS?: string;
   /** Bearer token the encoder bridge sends with ingest PUTs. */
   INGEST_TOKEN: string;
   /** Bearer token for operator and control APIs. */
@@ -17,3 +19,4 @@ export interface Env {
 }
 
 export const DEFAULT_REGION = 'r1';
+export const DEFAULT_REGIONS = 'r1,r2';

@@ -8,21 +8,25 @@ import { requireBearer } from './bearer-auth.ts';
 import { encryptIngestSegment, protectIngestInit } from './drm-packaging.ts';
 import type { Env } from './env.ts';
 import { parseIngestPath } from './ingest-path.ts';
-import { originFor, regionOf } from './origin-stub.ts';
+import { originFor, regionOf, requireKnownRegion } from './origin-stub.ts';
 import { readBodyLimited } from './read-body.ts';
 
 /**
- * PUT /ingest/{event}/{pipeline}/{track}/init.mp4 | {K}.m4s (docs/api.md). Checks run cheapest
- * first — auth, path, media type, size, structure — and every one happens before the origin is
- * asked to store anything, so a rejected request changes nothing.
+ * PUT /ingest/{event}/{pipeline}/{track}/init.mp4 | {K}.m4s [?region=r2] (docs/api.md). Checks run
+ * cheapest first — auth, path, region, media type, size, structure — and every one happens before
+ * the origin is asked to store anything, so a rejected request changes nothing. `?region=` names the
+ * region whose origin stores it (default: this Worker's): packagers cross-publish every segment to
+ * every region with one PUT each, so one region's trouble never holds up the other.
  */
 export const ingestRoutes = new Hono<{ Bindings: Env }>();
 
 ingestRoutes.put('/*', async (c) => {
   await requireBearer(c.req.header('authorization'), c.env.INGEST_TOKEN, 'ingest');
   const target = parseIngestPath(new URL(c.req.url).pathname.replace(/^\/ingest\//, ''));
+  const regionParam = c.req.query('region');
+  const region = regionParam === undefined ? regionOf(c.env) : requireKnownRegion(c.env, regionParam);
   requireMediaType(c.req.header('content-type'));
-  const origin = originFor(c.env, target.event);
+  const origin = originFor(c.env, target.event, region);
 
   if (target.kind === 'init') {
     const meta = parseTrackMeta(c.req.header(TRACK_META_HEADER));
@@ -43,7 +47,7 @@ ingestRoutes.put('/*', async (c) => {
   // Without a stored init the origin answers 412 INIT_MISSING, so there is nothing to encrypt for.
   const stored = drm && init ? await encryptIngestSegment(target.event, drm, init, target.k, bytes) : bytes;
   const result = unwrap(
-    await origin.putSegment({ event: target.event, pipeline: target.pipeline, track: target.track, k: target.k, region: regionOf(c.env), bytes: stored, publisherDefects }),
+    await origin.putSegment({ event: target.event, pipeline: target.pipeline, track: target.track, k: target.k, region, bytes: stored, publisherDefects }),
   );
   return c.body(null, result.status, { [DEFECTS_HEADER]: result.defects.join(',') || 'none' });
 });

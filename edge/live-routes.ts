@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { AppError } from '../contract/errors.ts';
 import { EVENT_STATE_HEADER } from '../contract/event-state.ts';
-import { EventId, PipelineId, RegionId, SegmentNumber, TrackId } from '../contract/ids.ts';
+import { EventId, PipelineId, SegmentNumber, TrackId } from '../contract/ids.ts';
 import type { ManifestInput, TrackDescriptor } from '../contract/track.ts';
 import { writeMpd } from '../packager/manifest/dash.ts';
 import { writeMediaPlaylist, writeMultivariantPlaylist } from '../packager/manifest/hls.ts';
@@ -14,7 +14,7 @@ import type { Env } from './env.ts';
 import { etagFor, matchesIfNoneMatch, sha256Hex } from './etag.ts';
 import { rememberEventState } from './event-state-memory.ts';
 import { pathPart } from './ingest-path.ts';
-import { originFor, regionOf } from './origin-stub.ts';
+import { originFor, regionOf, requireKnownRegion } from './origin-stub.ts';
 
 /**
  * Player-facing routes (docs/api.md). Thin for now: each request goes straight to the event's
@@ -71,9 +71,7 @@ async function operatorPick(c: Ctx): Promise<{ pipeline: string; region?: string
   const p = PipelineId.safeParse(pipeline);
   if (!p.success) throw new AppError('BAD_QUERY', `pipeline "${pipeline}" is invalid: ${p.error.issues[0].message}`);
   if (region === undefined) return { pipeline: p.data };
-  const r = RegionId.safeParse(region);
-  if (!r.success) throw new AppError('BAD_QUERY', `region "${region}" is invalid: ${r.error.issues[0].message}`);
-  return { pipeline: p.data, region: r.data };
+  return { pipeline: p.data, region: requireKnownRegion(c.env, region) };
 }
 
 async function manifest(c: Ctx, write: (input: ManifestInput) => string, contentType: string): Promise<Response> {
@@ -108,8 +106,8 @@ liveRoutes.get('/:event/:track/init.mp4', async (c) => {
   const event = pathPart(EventId, c.req.param('event'), 'event');
   const track = pathPart(TrackId, c.req.param('track'), 'track');
   const pick = await operatorPick(c);
-  const init = unwrap(await originFor(c.env, event).getInit(track, pick?.pipeline));
-  // Inits are per pipeline, not per region: a region asked for is the one that answers.
+  // A region asked for is the one whose origin answers (every region stores its own copy).
+  const init = unwrap(await originFor(c.env, event, pick?.region).getInit(track, pick?.pipeline));
   const headers: Record<string, string> = { 'content-type': mediaType(init.kind), 'cache-control': pick ? OPERATOR_TTL : IMMUTABLE, [EVENT_STATE_HEADER]: init.eventState };
   if (pick) headers['x-candidate'] = candidateHeader({ pipeline: init.pipeline, region: pick.region ?? regionOf(c.env), defects: [] });
   return respond(c, init.bytes, etagFor(init.version, init.sha256), headers);
@@ -120,8 +118,9 @@ liveRoutes.get('/:event/:track/:file{[0-9]+\\.m4s}', async (c) => {
   const track = pathPart(TrackId, c.req.param('track'), 'track');
   const k = pathPart(SegmentNumber, c.req.param('file').replace(/\.m4s$/, ''), 'segment number');
   const pick = await operatorPick(c);
-  const origin = originFor(c.env, event);
-  const segment = unwrap(pick ? await origin.getCandidate(track, k, pick.pipeline, pick.region, regionOf(c.env)) : await origin.getSegment(track, k, regionOf(c.env)));
+  const region = pick?.region ?? regionOf(c.env);
+  const origin = originFor(c.env, event, region);
+  const segment = unwrap(pick ? await origin.getCandidate(track, k, pick.pipeline, region, region) : await origin.getSegment(track, k, region));
   const cacheControl = pick ? OPERATOR_TTL : segment.candidate.defects.length > 0 ? DEFECTIVE_TTL : IMMUTABLE;
   const headers: Record<string, string> = {
     'content-type': mediaType(segment.kind),

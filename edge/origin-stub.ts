@@ -1,14 +1,34 @@
+import { AppError } from '../contract/errors.ts';
+import { RegionId } from '../contract/ids.ts';
 import type { Env } from './env.ts';
-import { DEFAULT_REGION } from './env.ts';
+import { DEFAULT_REGION, DEFAULT_REGIONS } from './env.ts';
 
 /**
- * The origin object for one event in one region. A second region is only another name: the edge
- * can fail over by asking `${event}:r2`, and a packager cross-publishes by writing to both.
+ * The origin object for one event in one region. A region is a Durable Object name
+ * (`${event}:${region}`, placed near that region in production): the packagers cross-publish by
+ * writing to every region's object, and the edge can fail over by asking another one.
  */
-export function originFor(env: Env, event: string, region = env.REGION ?? DEFAULT_REGION) {
+export function originFor(env: Env, event: string, region = regionOf(env)) {
   return env.EVENT_ORIGIN.get(env.EVENT_ORIGIN.idFromName(`${event}:${region}`));
 }
 
+/** The region this Worker reads from: its home region. */
 export function regionOf(env: Env): string {
   return env.REGION ?? DEFAULT_REGION;
+}
+
+/** Every region of the deployment, home first (wrangler.toml `REGIONS`, comma separated). */
+export function regionsOf(env: Env): string[] {
+  const listed = (env.REGIONS ?? DEFAULT_REGIONS).split(',').map((r) => r.trim()).filter(Boolean);
+  const home = regionOf(env);
+  return [home, ...listed.filter((r) => r !== home)];
+}
+
+/** A region named by a client (`?region=`): well-formed and one of this deployment's, or a 400 saying which exist. */
+export function requireKnownRegion(env: Env, value: string): string {
+  const parsed = RegionId.safeParse(value);
+  if (!parsed.success) throw new AppError('BAD_QUERY', `region "${value}" is invalid: ${parsed.error.issues[0].message}`);
+  const known = regionsOf(env);
+  if (!known.includes(parsed.data)) throw new AppError('BAD_QUERY', `region "${value}" is not one of this deployment's regions: ${known.join(', ')}`);
+  return parsed.data;
 }

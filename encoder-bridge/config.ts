@@ -16,6 +16,16 @@ export const BridgeConfig = z.object({
   listenHost: z.string().default('127.0.0.1'),
   /** Base URL of the Worker's ingest route. */
   ingestUrl: z.url().default('http://127.0.0.1:8787'),
+  /**
+   * Cross-publishing: the origin regions every segment is PUT to, comma separated, each optionally
+   * with its own ingest URL (`r1,r2=http://other:8787`); a region without one uses ingestUrl.
+   * Each region has its own retries inside the segment budget. See docs/configuration.md.
+   */
+  publishTo: z
+    .string()
+    .regex(/^[a-z0-9-]{1,16}(=[^,\s]+)?(,[a-z0-9-]{1,16}(=[^,\s]+)?)*$/, 'comma-separated regions, each "r1" or "r1=http://host:port"')
+    .refine((v) => v.split(',').every((e) => !e.includes('=') || URL.canParse(e.slice(e.indexOf('=') + 1))), { message: 'each "region=URL" needs a valid URL' })
+    .default('r1,r2'),
   /** Local-dev default matches .dev.vars; production uses the Worker secret. */
   ingestToken: z.string().min(1).default('dev-ingest-token'),
   ladder: z.string().refine((name) => name in ladders, { message: `ladder must be one of: ${Object.keys(ladders).join(', ')}` }).default('local'),
@@ -40,6 +50,7 @@ const flags = {
   'listen-host': 'BRIDGE_LISTEN_HOST',
   'ingest-url': 'INGEST_URL',
   'ingest-token': 'INGEST_TOKEN',
+  'publish-to': 'PUBLISH_TO',
   ladder: 'BRIDGE_LADDER',
   'segment-duration-ms': 'SEGMENT_DURATION_MS',
   ffmpeg: 'FFMPEG_PATH',
@@ -68,4 +79,13 @@ export function loadBridgeConfig(argv: string[], env: NodeJS.ProcessEnv): Bridge
     throw new Error(`invalid bridge configuration:\n${parsed.error.issues.map((i) => `  --${String(i.path[0])}: ${i.message}`).join('\n')}`);
   }
   return parsed.data;
+}
+
+/** `publishTo` as publish targets: one per region, each with its ingest base URL. */
+export function publishTargets(config: Pick<BridgeConfig, 'publishTo' | 'ingestUrl'>): { region: string; url: string }[] {
+  return config.publishTo.split(',').map((entry) => {
+    const [region, url] = entry.split(/=(.*)/s);
+    const base = url ?? config.ingestUrl;
+    return { region, url: base.replace(/\/$/, '') };
+  });
 }

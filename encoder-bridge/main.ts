@@ -1,5 +1,5 @@
 import { ladders } from '../contract/ladder.ts';
-import { loadBridgeConfig } from './config.ts';
+import { loadBridgeConfig, publishTargets } from './config.ts';
 import { Pipeline } from './pipeline.ts';
 import { Publisher } from './publisher.ts';
 import { DualPathReceiver } from './rtp/dual-path-receiver.ts';
@@ -21,6 +21,7 @@ const log = (message: string) => console.log(`${new Date().toISOString()} ${tag}
 const ladder = ladders[config.ladder];
 const publisher = new Publisher({
   ingestUrl: config.ingestUrl,
+  targets: publishTargets(config),
   token: config.ingestToken,
   event: config.event,
   pipeline: config.pipeline,
@@ -84,7 +85,7 @@ const server = createBridgeServer({
 server.listen(config.listenPort, config.listenHost, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.listenPort;
-  log(`listening on http://${config.listenHost}:${port} (feed: PUT /feed), publishing to ${config.ingestUrl}`);
+  log(`listening on http://${config.listenHost}:${port} (feed: PUT /feed), publishing to ${publisher.describeTargets()}`);
 });
 
 // Progress line every 10 s so a person watching the terminal sees segments flow.
@@ -93,7 +94,8 @@ const progress = setInterval(() => {
   const c = publisher.counters;
   const r = rtp?.status();
   const rtpLine = r ? `, rtp merged lost ${r.merged.lost} (${Object.entries(r.paths).map(([p, v]) => `${p} lost ${v.lost}`).join(', ')})` : '';
-  log(`${s.state}: published ${c.published} (last K ${c.lastK ?? '-'}), retried ${c.retried}, failed ${c.failed}, feed lag ${s.feedLagMs ?? '-'} ms, ffmpeg restarts ${s.ffmpegRestarts}${rtpLine}`);
+  const regions = Object.entries(c.regions).map(([r, v]) => `${r} ${v.published}/${v.failed} failed`).join(', ');
+  log(`${s.state}: published ${c.published} (last K ${c.lastK ?? '-'}; ${regions}), retried ${c.retried}, failed ${c.failed}, feed lag ${s.feedLagMs ?? '-'} ms, ffmpeg restarts ${s.ffmpegRestarts}${rtpLine}`);
 }, 10_000);
 progress.unref();
 

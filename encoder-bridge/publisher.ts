@@ -1,8 +1,21 @@
 import { DEFECTS_HEADER, TRACK_META_HEADER, type TrackMeta } from '../contract/ingest.ts';
 
+/** One origin region the packager publishes into: `?region=` on the ingest URL names it. */
+export interface PublishTarget {
+  /** Region id (e.g. "r2"); undefined publishes to the ingest Worker's own region without naming one. */
+  region?: string;
+  /** Base URL of that region's ingest route, e.g. http://localhost:8787 */
+  url: string;
+}
+
 export interface PublisherOptions {
-  /** Base URL of the ingest route, e.g. http://localhost:8787 */
+  /** Base URL of the ingest route, used when `targets` is not given. */
   ingestUrl: string;
+  /**
+   * Cross-publishing: every init and segment goes to each of these regions with its own PUT,
+   * retries and budget, so trouble in one region never delays another. Default: `ingestUrl` only.
+   */
+  targets?: PublishTarget[];
   token: string;
   event: string;
   pipeline: string;
@@ -18,55 +31,80 @@ export interface PublishCounters {
   lastK: number | undefined;
 }
 
+/** Totals count a segment published when at least one region stored it; `regions` has each region's own counts. */
+export interface PublisherCounters extends PublishCounters {
+  regions: Record<string, PublishCounters>;
+}
+
 /** Answers that will not change on retry: 4xx other than 408/429. */
 function isFinal(status: number): boolean {
   return status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
+const newCounters = (): PublishCounters => ({ published: 0, retried: 0, failed: 0, lastK: undefined });
+const regionName = (t: PublishTarget) => t.region ?? 'default';
+
 /**
- * PUTs init and media segments to the ingest route. Inits are retried until they land (nothing
- * of the track can be stored before them); a segment is retried with backoff only within its
- * time budget, because after that a live player has moved on.
+ * PUTs init and media segments to the ingest route of every target region. Inits are retried
+ * until they land (nothing of the track can be stored before them); a segment is retried with
+ * backoff only within its time budget, because after that a live player has moved on.
  */
 export class Publisher {
-  readonly counters: PublishCounters = { published: 0, retried: 0, failed: 0, lastK: undefined };
+  readonly counters: PublisherCounters = { ...newCounters(), regions: {} };
   private readonly opts: PublisherOptions;
-  /** Per track: the init PUT that segments must wait for. */
+  private readonly targets: PublishTarget[];
+  /** Per track and region: the init PUT that segments to that region must wait for. */
   private readonly inits = new Map<string, Promise<boolean>>();
 
   constructor(opts: PublisherOptions) {
     this.opts = opts;
+    this.targets = opts.targets?.length ? opts.targets : [{ url: opts.ingestUrl }];
+    for (const t of this.targets) this.counters.regions[regionName(t)] = newCounters();
   }
 
-  private url(track: string, file: string): string {
-    return `${this.opts.ingestUrl}/ingest/${this.opts.event}/${this.opts.pipeline}/${track}/${file}`;
+  /** Where this publisher sends, for status pages and logs. */
+  describeTargets(): string {
+    return this.targets.map((t) => (t.region ? `${t.region}=${t.url}` : t.url)).join(', ');
   }
 
-  publishInit(track: string, kind: 'video' | 'audio', bytes: Uint8Array, meta: TrackMeta): Promise<boolean> {
-    const done = this.put(this.url(track, 'init.mp4'), bytes, kind, { [TRACK_META_HEADER]: JSON.stringify(meta) }, 30_000);
-    this.inits.set(track, done);
-    return done;
+  private url(target: PublishTarget, track: string, file: string): string {
+    const query = target.region ? `?region=${encodeURIComponent(target.region)}` : '';
+    return `${target.url}/ingest/${this.opts.event}/${this.opts.pipeline}/${track}/${file}${query}`;
   }
 
+  /** Resolves true when every region stored the init. */
+  async publishInit(track: string, kind: 'video' | 'audio', bytes: Uint8Array, meta: TrackMeta): Promise<boolean> {
+    const results = this.targets.map((t) => {
+      const done = this.put(t, this.url(t, track, 'init.mp4'), bytes, kind, { [TRACK_META_HEADER]: JSON.stringify(meta) }, 30_000);
+      this.inits.set(`${track}@${regionName(t)}`, done);
+      return done;
+    });
+    return (await Promise.all(results)).every(Boolean);
+  }
+
+  /** Resolves true when at least one region stored the segment (each region is counted on its own). */
   async publishSegment(track: string, kind: 'video' | 'audio', k: number, bytes: Uint8Array, defects: string[]): Promise<boolean> {
-    const initOk = await (this.inits.get(track) ?? Promise.resolve(false));
-    if (!initOk) {
-      this.counters.failed++;
-      this.opts.log(`segment ${track}/${k} dropped: its init was not accepted`);
-      return false;
-    }
     const headers: Record<string, string> = defects.length > 0 ? { [DEFECTS_HEADER]: defects.join(',') } : {};
-    const ok = await this.put(this.url(track, `${k}.m4s`), bytes, kind, headers, this.opts.segmentBudgetMs);
-    if (ok) {
-      this.counters.published++;
-      this.counters.lastK = Math.max(this.counters.lastK ?? k, k);
-    } else {
-      this.counters.failed++;
-    }
+    const results = await Promise.all(this.targets.map((t) => this.publishTo(t, track, kind, k, bytes, headers)));
+    const ok = results.some(Boolean);
+    count(this.counters, ok, k);
     return ok;
   }
 
-  private async put(url: string, body: Uint8Array, kind: 'video' | 'audio', extra: Record<string, string>, budgetMs: number): Promise<boolean> {
+  private async publishTo(target: PublishTarget, track: string, kind: 'video' | 'audio', k: number, bytes: Uint8Array, headers: Record<string, string>): Promise<boolean> {
+    const counters = this.counters.regions[regionName(target)];
+    const initOk = await (this.inits.get(`${track}@${regionName(target)}`) ?? Promise.resolve(false));
+    if (!initOk) {
+      this.opts.log(`segment ${track}/${k} not sent to ${regionName(target)}: its init was not accepted there`);
+      count(counters, false, k);
+      return false;
+    }
+    const ok = await this.put(target, this.url(target, track, `${k}.m4s`), bytes, kind, headers, this.opts.segmentBudgetMs);
+    count(counters, ok, k);
+    return ok;
+  }
+
+  private async put(target: PublishTarget, url: string, body: Uint8Array, kind: 'video' | 'audio', extra: Record<string, string>, budgetMs: number): Promise<boolean> {
     const deadline = Date.now() + budgetMs;
     let delay = 100;
     for (let attempt = 1; ; attempt++) {
@@ -94,8 +132,18 @@ export class Publisher {
         return false;
       }
       this.counters.retried++;
+      this.counters.regions[regionName(target)].retried++;
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 1000);
     }
+  }
+}
+
+function count(c: PublishCounters, ok: boolean, k: number): void {
+  if (ok) {
+    c.published++;
+    c.lastK = Math.max(c.lastK ?? k, k);
+  } else {
+    c.failed++;
   }
 }

@@ -55,8 +55,8 @@ export class EventControls {
     return this.endedAt !== null;
   }
 
-  bumpVersion(): number {
-    this.version++;
+  bumpVersion(atLeast = 0): number {
+    this.version = Math.max(this.version + 1, atLeast);
     this.saveState();
     return this.version;
   }
@@ -79,12 +79,12 @@ export class EventControls {
     return had;
   }
 
-  addMask(req: MaskRequest, nowMs: number): Mask {
+  addMask(req: MaskRequest, nowMs: number, id?: number): Mask {
     const row = this.sql
-      .exec<{ id: number }>('INSERT INTO masks (pipeline, from_k, to_k, created_at) VALUES (?, ?, ?, ?) RETURNING id', req.pipeline, req.fromK, req.toK ?? null, nowMs)
+      .exec<{ id: number }>('INSERT OR REPLACE INTO masks (id, pipeline, from_k, to_k, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id', id ?? null, req.pipeline, req.fromK, req.toK ?? null, nowMs)
       .one();
     const mask: Mask = { id: row.id, pipeline: req.pipeline, fromK: req.fromK, toK: req.toK ?? null, createdAt: nowMs };
-    this.masks.push(mask);
+    this.masks = [...this.masks.filter((m) => m.id !== mask.id), mask];
     return mask;
   }
 

@@ -325,9 +325,10 @@ export class EventOrigin extends DurableObject<Env> {
     return this.eventState();
   }
 
-  async addMask(req: MaskRequest): Promise<OriginResult<Mask>> {
+  /** `id`: the id the home region gave the same mask, so one id removes it in every region. */
+  async addMask(req: MaskRequest, id?: number): Promise<OriginResult<Mask>> {
     if (!this.loadConfig()) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)');
-    return ok(this.controls.addMask(req, Date.now()));
+    return ok(this.controls.addMask(req, Date.now(), id));
   }
 
   async removeMask(id: number): Promise<OriginResult<{ removed: number }>> {
@@ -350,9 +351,10 @@ export class EventOrigin extends DurableObject<Env> {
     return this.eventState();
   }
 
-  async bumpVersion(): Promise<OriginResult<{ version: number }>> {
+  /** `atLeast`: the home region's new version, so every region names the same version after a bump. */
+  async bumpVersion(atLeast?: number): Promise<OriginResult<{ version: number }>> {
     if (!this.loadConfig()) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)');
-    return ok({ version: this.controls.bumpVersion() });
+    return ok({ version: this.controls.bumpVersion(atLeast) });
   }
 
   /**

@@ -16,6 +16,14 @@ export interface FaultProxy {
   faults: Map<string, Fault>;
   /** Decide per segment PUT (it may wait); undefined passes it through unchanged. */
   decide: (track: string, k: number) => Fault | undefined | Promise<Fault | undefined>;
+  /**
+   * A region in trouble: every ingest PUT naming it (`?region=`) hangs until the client gives up
+   * ('hang') or is refused with 503 ('refuse'). Each hung or refused request is counted.
+   */
+  outage: { region: string; mode: 'hang' | 'refuse' } | undefined;
+  outageHits: number;
+  /** How long each hung request was held before its client gave up (ms). */
+  outageHeldMs: number[];
   close(): void;
 }
 
@@ -23,13 +31,21 @@ export interface FaultProxy {
 const TFDT_SHIFT = 12_345;
 
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
-  const proxy: FaultProxy = { url: '', faults: new Map(), decide: () => undefined, close: () => server.close() };
+  const proxy: FaultProxy = { url: '', faults: new Map(), decide: () => undefined, outage: undefined, outageHits: 0, outageHeldMs: [], close: () => (server.closeAllConnections(), server.close()) };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
       let body: Uint8Array = Buffer.concat(chunks);
-      const m = /^\/ingest\/[^/]+\/[A-Z]\/([^/]+)\/(\d+)\.m4s$/.exec(req.url ?? '');
+      const url = new URL(req.url ?? '/', 'http://proxy');
+      if (proxy.outage && url.searchParams.get('region') === proxy.outage.region) {
+        proxy.outageHits++;
+        if (proxy.outage.mode === 'refuse') res.writeHead(503).end('region unavailable (fault proxy)');
+        const start = Date.now();
+        res.on('close', () => proxy.outageHeldMs.push(Date.now() - start));
+        return; // 'hang': never answered; the publisher's timeout ends it
+      }
+      const m = /^\/ingest\/[^/]+\/[A-Z]\/([^/]+)\/(\d+)\.m4s$/.exec(url.pathname);
       const fault = m && req.method === 'PUT' ? await proxy.decide(m[1], Number(m[2])) : undefined;
       if (m && fault) proxy.faults.set(`${m[1]}/${m[2]}`, fault);
       if (fault === 'skip') {

@@ -19,7 +19,7 @@ export async function ingestPut(baseUrl: string, path: string, body: Uint8Array,
   if (token !== null) headers.set('authorization', `Bearer ${token}`);
   const contentType = o.contentType === undefined ? 'video/mp4' : o.contentType;
   if (contentType !== null) headers.set('content-type', contentType);
-  const meta = o.meta === undefined && path.endsWith('init.mp4') ? { bandwidth: 400_000, frameRate: '30' } : o.meta;
+  const meta = o.meta === undefined && path.split('?')[0].endsWith('init.mp4') ? { bandwidth: 400_000, frameRate: '30' } : o.meta;
   if (meta) headers.set('x-track-meta', typeof meta === 'string' ? meta : JSON.stringify(meta));
   if (o.defects !== undefined) headers.set('x-segment-defects', o.defects);
   // Fixture bytes always sit on plain ArrayBuffers; the DOM typing just cannot know it.

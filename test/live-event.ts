@@ -22,7 +22,7 @@ export interface LiveEvent {
 
 export interface BridgeStatus {
   pipeline: { state: string; ffmpegRestarts: number; run?: { firstSegment: number; tracks: Record<string, { segments: number; lastK?: number }> } };
-  publish: { published: number; failed: number; lastK?: number };
+  publish: { published: number; failed: number; lastK?: number; retried: number; regions: Record<string, { published: number; failed: number; retried: number; lastK?: number }> };
 }
 
 export async function startLiveEvent(opts: {
@@ -38,6 +38,8 @@ export async function startLiveEvent(opts: {
   ladder?: string;
   /** Extra flags for the bridges, e.g. a different ingest URL per pipeline. */
   ingestUrlFor?: (pipeline: string) => string;
+  /** The bridges' --publish-to (regions, each optionally with its own ingest URL); default the bridge's own (r1,r2). */
+  publishToFor?: (pipeline: string) => string;
 }): Promise<LiveEvent> {
   const pipelines = opts.pipelines ?? ['A'];
   let output = '';
@@ -51,7 +53,7 @@ export async function startLiveEvent(opts: {
 
   const startBridge = async (pipeline: string) => {
     const ingest = opts.ingestUrlFor?.(pipeline) ?? opts.workerUrl;
-    const child = spawn(process.execPath, ['encoder-bridge/main.ts', '--event', opts.event, '--pipeline', pipeline, '--listen-port', String(ports[pipeline]), '--ingest-url', ingest, ...(opts.ladder ? ['--ladder', opts.ladder] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['encoder-bridge/main.ts', '--event', opts.event, '--pipeline', pipeline, '--listen-port', String(ports[pipeline]), '--ingest-url', ingest, ...(opts.ladder ? ['--ladder', opts.ladder] : []), ...(opts.publishToFor ? ['--publish-to', opts.publishToFor(pipeline)] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
     collect(child);
     children.set(pipeline, child);
     await waitFor(async () => (await fetch(`${bridges[pipeline]}/status`)).ok, 15_000, `bridge ${pipeline} /status`);

@@ -1,0 +1,37 @@
+import type { Context } from 'hono';
+import { unwrap, type OriginResult } from '../origin/result.ts';
+import type { Env } from './env.ts';
+import { originFor, regionsOf } from './origin-stub.ts';
+
+type Origin = ReturnType<typeof originFor>;
+
+/** Header naming what each region answered to a control applied everywhere: `r1=ok, r2=EVENT_NOT_FOUND`. */
+export const REGIONS_APPLIED_HEADER = 'x-regions-applied';
+
+/**
+ * Apply one operator control in every region's origin of the event. The home region goes first and
+ * decides the answer (its error is the request's error, and then nothing else is asked); the other
+ * regions follow with the home region's value — e.g. a mask keeps the same id everywhere — and
+ * what each answered is reported in `x-regions-applied`, because a region can lag (an event
+ * exists in a region once its first init is stored there).
+ */
+export async function applyEverywhere<T>(
+  c: Context<{ Bindings: Env }>,
+  event: string,
+  call: (origin: Origin, home: T | undefined) => Promise<OriginResult<T>>,
+): Promise<T> {
+  const [home, ...others] = regionsOf(c.env);
+  const value = unwrap(await call(originFor(c.env, event, home), undefined));
+  const outcomes = await Promise.all(
+    others.map(async (region) => {
+      try {
+        const r = await call(originFor(c.env, event, region), value);
+        return `${region}=${r.ok ? 'ok' : r.code}`;
+      } catch {
+        return `${region}=UNREACHABLE`;
+      }
+    }),
+  );
+  c.header(REGIONS_APPLIED_HEADER, [`${home}=ok`, ...outcomes].join(', '));
+  return value;
+}
