@@ -61,6 +61,8 @@ const flags = {
   'srt-latency-ms': 'BRIDGE_SRT_LATENCY_MS',
 } as const;
 
+/** The command-line flag of a config key, for error messages (ffmpegPath is --ffmpeg). */
+const flagOf = (key: string) => Object.keys(flags).find((f) => camel(f) === key) ?? key;
 const camel = (flag: string) => (flag === 'ffmpeg' ? 'ffmpegPath' : flag.replace(/-(\w)/g, (_, c: string) => c.toUpperCase()));
 
 export function loadBridgeConfig(argv: string[], env: NodeJS.ProcessEnv): BridgeConfig {
@@ -76,7 +78,7 @@ export function loadBridgeConfig(argv: string[], env: NodeJS.ProcessEnv): Bridge
   }
   const parsed = BridgeConfig.safeParse(raw);
   if (!parsed.success) {
-    throw new Error(`invalid bridge configuration:\n${parsed.error.issues.map((i) => `  --${String(i.path[0])}: ${i.message}`).join('\n')}`);
+    throw new Error(`invalid bridge configuration:\n${parsed.error.issues.map((i) => `  --${flagOf(String(i.path[0]))}: ${i.message}`).join('\n')}`);
   }
   return parsed.data;
 }

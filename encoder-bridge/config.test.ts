@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { loadBridgeConfig, publishTargets } from './config.ts';
+
+describe('bridge configuration: publish targets', () => {
+  it('cross-publishes to r1 and r2 at the ingest URL by default', () => {
+    const config = loadBridgeConfig([], {});
+    expect(publishTargets(config)).toEqual([
+      { region: 'r1', url: 'http://127.0.0.1:8787' },
+      { region: 'r2', url: 'http://127.0.0.1:8787' },
+    ]);
+  });
+
+  it('takes a URL per region from --publish-to (flag over PUBLISH_TO)', () => {
+    const config = loadBridgeConfig(['--publish-to', 'r2=http://10.0.0.2:8787/,r1'], { PUBLISH_TO: 'r9', INGEST_URL: 'http://127.0.0.1:9999' });
+    expect(publishTargets(config)).toEqual([
+      { region: 'r2', url: 'http://10.0.0.2:8787' },
+      { region: 'r1', url: 'http://127.0.0.1:9999' },
+    ]);
+  });
+
+  it('names the flag and the rule when the value is wrong', () => {
+    expect(() => loadBridgeConfig(['--publish-to', 'r1,R2'], {})).toThrow(/--publish-to: comma-separated regions/);
+    expect(() => loadBridgeConfig(['--publish-to', 'r1=not a url'], {})).toThrow(/--publish-to/);
+    expect(() => loadBridgeConfig(['--publish-to', 'r1=http//x'], {})).toThrow(/valid URL/);
+  });
+});
