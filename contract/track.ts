@@ -12,7 +12,16 @@ export interface TrackDescriptor {
   /** RFC 6381 codecs string read from the bitstream. */
   codecs: string;
   timescale: number;
+  /**
+   * Peak bit/s a player needs for this track: measured from the stored segments (largest clean
+   * segment of the recent ones over D) once there are some; until then the publisher's declared
+   * rung bitrate.
+   */
   bandwidth: number;
+  /** Mean bit/s over the recent stored segments (HLS AVERAGE-BANDWIDTH); absent before the first segment. */
+  averageBandwidth?: number;
+  /** What the publisher declared (the ladder rung's target), kept beside the measurement. */
+  declaredBandwidth?: number;
   width?: number;
   height?: number;
   /** Rational string: "30", "30000/1001". */

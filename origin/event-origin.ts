@@ -18,7 +18,8 @@ import { fail, ok, type OriginResult } from './result.ts';
 import { SCHEMA } from './schema.ts';
 import { selectCandidate, type Candidate } from './select-candidate.ts';
 import { earlyCacheControl, isDvrRequest, newestDueK, segmentTiming, windowStartK } from './segment-timing.ts';
-import { describeTrack } from './track-descriptor.ts';
+import { describeTrack, withMeasuredBitrate } from './track-descriptor.ts';
+import { measuredBitrates } from './measured-bitrate.ts';
 
 /** Negative answers about things that may appear any moment (an event or track not yet ingested). */
 const SHORT_NEGATIVE_TTL = { 'cache-control': 'public, max-age=1' };
@@ -283,7 +284,10 @@ export class EventOrigin extends DurableObject<Env> {
       lastSegmentByTrack[track] = last;
       if (gaps.length) gapsByTrack[track] = gaps;
     }
-    const input: ManifestInput = { eventId, config, tracks, nowMs, firstSegment, lastSegmentByTrack, gapsByTrack, ended: this.controls.ended };
+    const newest = Math.max(firstSegment, ...Object.values(lastSegmentByTrack));
+    const measured = measuredBitrates(this.sql, newest, config.segmentDurationMs);
+    const withBitrates = tracks.map((t) => withMeasuredBitrate(t, measured.get(t.id)));
+    const input: ManifestInput = { eventId, config, tracks: withBitrates, nowMs, firstSegment, lastSegmentByTrack, gapsByTrack, ended: this.controls.ended };
     if (next) input.next = { eventId: next.eventId, atK: next.atK };
     return ok({ input, ...this.stamp(config) });
   }

@@ -3,6 +3,7 @@ import type { TrackDescriptor } from '../contract/track.ts';
 import { fromHex, kidToUuid } from '../packager/drm/keys.ts';
 import { psshFor } from '../packager/drm/pssh.ts';
 import type { InitInfo } from '../packager/init-info.ts';
+import type { MeasuredBitrate } from './measured-bitrate.ts';
 
 /** The manifest view of a track: what the init says about the bitstream plus what the publisher declared. */
 export function describeTrack(id: string, info: InitInfo, meta: TrackMeta): TrackDescriptor {
@@ -24,4 +25,10 @@ function describeDrm(p: NonNullable<InitInfo['protection']>): NonNullable<TrackD
   const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
   const pssh = (system: 'widevine' | 'playready' | 'clearkey') => b64(psshFor(system, { scheme: p.scheme, kids: [kid] }));
   return { scheme: p.scheme, defaultKid: kidToUuid(kid), pssh: { widevine: pssh('widevine'), playready: pssh('playready'), clearkey: pssh('clearkey') } };
+}
+
+/** The descriptor as manifests should signal it now: measured bitrates when segments exist, the declared one before. */
+export function withMeasuredBitrate(d: TrackDescriptor, m: MeasuredBitrate | undefined): TrackDescriptor {
+  if (!m) return d;
+  return { ...d, bandwidth: m.peak, averageBandwidth: m.average, declaredBandwidth: d.bandwidth };
 }

@@ -55,6 +55,16 @@ function input(overrides: Partial<ManifestInput> = {}): ManifestInput {
 }
 
 describe('writeMultivariantPlaylist', () => {
+  it('writes AVERAGE-BANDWIDTH from the measured means once every track has one', () => {
+    const base = input();
+    const measured = { ...base, tracks: base.tracks.map((t) => ({ ...t, averageBandwidth: Math.round(t.bandwidth * 0.8) })) };
+    const top = parse(writeMultivariantPlaylist(measured)).playlists![0].attributes;
+    expect(top.BANDWIDTH).toBe(1_800_000 + 128_000);
+    expect(Number(top['AVERAGE-BANDWIDTH'])).toBe(1_440_000 + 102_400);
+    const partial = { ...base, tracks: measured.tracks.map((t) => (t.kind === 'audio' ? { ...t, averageBandwidth: undefined } : t)) };
+    expect(writeMultivariantPlaylist(partial)).not.toContain('AVERAGE-BANDWIDTH');
+  });
+
   it('lists the audio group and every video rung, heaviest first', () => {
     const text = writeMultivariantPlaylist(input());
     const m = parse(text);
@@ -68,6 +78,8 @@ describe('writeMultivariantPlaylist', () => {
     expect(top['FRAME-RATE']).toBe(29.97);
     expect(top.AUDIO).toBe('aud');
     expect(text).toContain('FRAME-RATE=29.970,');
+    // No measurement yet: no AVERAGE-BANDWIDTH rather than a guess.
+    expect(text).not.toContain('AVERAGE-BANDWIDTH');
     const en = m.mediaGroups!.AUDIO.aud.English;
     expect(en).toMatchObject({ language: 'en', default: true, autoselect: true, uri: 'aen/index.m3u8' });
     expect(text).toContain('CHANNELS="2"');

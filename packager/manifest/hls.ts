@@ -34,12 +34,16 @@ export function writeMultivariantPlaylist(input: ManifestInput, opts: PlaylistOp
     lines.push(`#EXT-X-MEDIA:${attrs.filter(Boolean).join(',')}`);
   });
 
-  // BANDWIDTH is the peak a client needs for the whole variant: video plus the heaviest audio.
+  // BANDWIDTH is the peak a client needs for the whole variant: video plus the heaviest audio;
+  // AVERAGE-BANDWIDTH likewise from the measured means, once every track has one.
   const audioPeak = Math.max(0, ...audio.map((t) => t.bandwidth));
+  const audioAverage = Math.max(0, ...audio.map((t) => t.averageBandwidth ?? 0));
+  const averagesKnown = audio.every((t) => t.averageBandwidth !== undefined);
   const audioCodecs = [...new Set(audio.map((t) => t.codecs))];
   for (const v of video) {
     const attrs = [
       `BANDWIDTH=${v.bandwidth + audioPeak}`,
+      averagesKnown && v.averageBandwidth !== undefined ? `AVERAGE-BANDWIDTH=${v.averageBandwidth + audioAverage}` : undefined,
       `CODECS="${quoted([v.codecs, ...audioCodecs].join(','))}"`,
       v.width !== undefined && v.height !== undefined ? `RESOLUTION=${v.width}x${v.height}` : undefined,
       v.frameRate !== undefined ? `FRAME-RATE=${frameRate(v.frameRate).toFixed(3)}` : undefined,

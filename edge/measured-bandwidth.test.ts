@@ -1,0 +1,51 @@
+/**
+ * Manifests signal the bandwidth measured from stored segments, not the declared rung bitrate
+ * (real `wrangler dev`, segments cut from an ffmpeg encode).
+ */
+import { Parser } from 'm3u8-parser';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { encodeMedia, liveK, segmentFor, type Media } from '../test/fixtures.ts';
+import { ingestPut, randomEventId } from '../test/ingest-client.ts';
+
+const url = inject('workerUrl');
+const D = 2000;
+let video: Media;
+beforeAll(async () => {
+  video = await encodeMedia({ kind: 'video' });
+});
+
+const mpdBandwidth = async (event: string) => Number(/<Representation [^>]*bandwidth="(\d+)"/.exec(await (await fetch(`${url}/live/${event}/index.mpd`)).text())?.[1]);
+async function variant(event: string) {
+  const parser = new Parser();
+  parser.push(await (await fetch(`${url}/live/${event}/index.m3u8`)).text());
+  parser.end();
+  return parser.manifest.playlists![0].attributes as Record<string, number>;
+}
+
+describe('measured bandwidth in manifests', () => {
+  it('declared until segments exist; then peak and mean of the clean segments over D; a short copy does not count', async () => {
+    const event = randomEventId();
+    const declared = 400_000;
+    expect((await ingestPut(url, `${event}/A/v1/init.mp4`, video.init, { meta: { bandwidth: declared, frameRate: '30' } })).status).toBe(201);
+    expect(await mpdBandwidth(event)).toBe(declared);
+    expect((await variant(event)).BANDWIDTH).toBe(declared);
+
+    const k = liveK(D) - 4;
+    const clean = [k - 2, k - 1, k].map((kk) => segmentFor(video, kk, D));
+    for (const [i, seg] of clean.entries()) expect((await ingestPut(url, `${event}/A/v1/${k - 2 + i}.m4s`, seg)).status).toBe(201);
+    // B's copy of k+1 is short: stored, flagged, and left out of the measurement.
+    expect((await ingestPut(url, `${event}/A/v1/init.mp4`, video.init, { meta: { bandwidth: declared, frameRate: '30' } })).status).toBe(204);
+    expect((await ingestPut(url, `${event}/B/v1/init.mp4`, video.init, { meta: { bandwidth: declared, frameRate: '30' } })).status).toBe(201);
+    const short = segmentFor(video, k + 1, D, { keepSamples: 5 });
+    expect((await ingestPut(url, `${event}/B/v1/${k + 1}.m4s`, short)).headers.get('x-segment-defects')).toContain('short');
+
+    const sizes = clean.map((s) => s.byteLength);
+    const peak = Math.round((Math.max(...sizes) * 8000) / D);
+    const mean = Math.round((sizes.reduce((a, b) => a + b, 0) / sizes.length) * (8000 / D));
+    expect(peak).not.toBe(declared);
+    expect(await mpdBandwidth(event)).toBe(peak);
+    const top = await variant(event);
+    expect(top.BANDWIDTH).toBe(peak);
+    expect(Number(top['AVERAGE-BANDWIDTH'])).toBe(mean);
+  });
+});
