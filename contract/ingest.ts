@@ -22,6 +22,8 @@ export const INGEST_CONTENT_TYPES = ['video/mp4', 'audio/mp4', 'application/mp4'
  * Codecs, timescale and resolution are read from the init by the packager.
  */
 export const TRACK_META_HEADER = 'x-track-meta';
+/** Roles a track may declare (a subset of DASH's role scheme that players act on). */
+export const TRACK_ROLES = ['main', 'alternate', 'supplementary', 'commentary', 'dub', 'description'] as const;
 export const TrackMeta = z.object({
   /** Declared bandwidth in bit/s (the ladder rung's target). */
   bandwidth: z.number().int().positive().max(200_000_000),
@@ -31,6 +33,8 @@ export const TrackMeta = z.object({
   language: z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/).optional(),
   /** Human-readable label for track menus. */
   label: z.string().max(64).optional(),
+  /** DASH roles (urn:mpeg:dash:role:2011) of the track, e.g. ["main"] or ["description"]; HLS maps "description" to CHARACTERISTICS. */
+  roles: z.array(z.enum(TRACK_ROLES)).min(1).max(4).optional(),
 });
 export type TrackMeta = z.infer<typeof TrackMeta>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TRACK_ROLES } from './ingest.ts';
 
 /**
  * Adaptive ladders: what the encoder bridge makes from one contribution feed. Every field has a
@@ -47,6 +48,8 @@ export const AudioRendition = z
     codec: z.enum(['aac-lc', 'he-aac', 'he-aac-v2', 'eac3']).default('aac-lc'),
     channels: z.number().int().min(1).max(8).default(2),
     bitrateKbps: z.number().int().min(16).max(1024).default(128),
+    /** DASH roles of this rendition (e.g. ["description"] for audio description); default: none declared. */
+    roles: z.array(z.enum(TRACK_ROLES)).min(1).optional(),
     /** BCP-47 primary language (ISO 639-1 "en", or 639-2 "eng"). */
     language: z.string().regex(/^[a-z]{2,3}$/).default('en'),
     label: z.string().max(64).default('English'),

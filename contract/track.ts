@@ -1,4 +1,7 @@
 import type { EventConfig } from './event-config.ts';
+import type { TRACK_ROLES } from './ingest.ts';
+
+export type TrackRole = (typeof TRACK_ROLES)[number];
 
 /**
  * Everything a manifest needs about one track, gathered at ingest from the init segment (read by
@@ -30,6 +33,8 @@ export interface TrackDescriptor {
   channels?: number;
   language?: string;
   label?: string;
+  /** DASH roles declared by the publisher (TrackMeta.roles). */
+  roles?: TrackRole[];
   /** Present when the track is encrypted (docs/drm.md): what manifests signal. */
   drm?: TrackDrm;
 }

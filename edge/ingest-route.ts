@@ -3,6 +3,7 @@ import { AppError } from '../contract/errors.ts';
 import { DEFECTS_HEADER, INGEST_CONTENT_TYPES, MAX_INIT_BYTES, MAX_SEGMENT_BYTES, TRACK_META_HEADER, TrackMeta } from '../contract/ingest.ts';
 import { readBoxes } from '../packager/bmff/box-reader.ts';
 import { readInitInfo } from '../packager/init-info.ts';
+import { templateMetadata } from '../packager/template-metadata.ts';
 import { unwrap } from '../origin/result.ts';
 import { requireBearer } from './bearer-auth.ts';
 import { encryptIngestSegment, protectIngestInit } from './drm-packaging.ts';
@@ -36,7 +37,8 @@ ingestRoutes.put('/*', async (c) => {
     // DRM events store the protected header (docs/drm.md); the event must have its drm set before its first init.
     const { drm } = await origin.ingestDrm(target.track, target.pipeline);
     if (drm) ({ bytes: stored, info } = await protectIngestInit(target.event, drm, bytes, info));
-    const { status } = unwrap(await origin.putInit({ event: target.event, pipeline: target.pipeline, track: target.track, bytes: stored, info, meta }));
+    const descriptor = templateMetadata(target.track, info, meta);
+    const { status } = unwrap(await origin.putInit({ event: target.event, pipeline: target.pipeline, track: target.track, bytes: stored, info, descriptor }));
     return c.body(null, status);
   }
 

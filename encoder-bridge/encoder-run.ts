@@ -205,7 +205,7 @@ export class EncoderRun {
         ? { bandwidth: ladder.video.find((r) => r.id === out.trackId)!.bitrateKbps * 1000, frameRate: frameRateOf(info.timescale, firstSampleTicks) }
         : (() => {
             const a = ladder.audio.find((r) => r.id === out.trackId)!;
-            return { bandwidth: a.bitrateKbps * 1000, language: a.language, label: a.label };
+            return { bandwidth: a.bitrateKbps * 1000, language: a.language, label: a.label, ...(a.roles ? { roles: a.roles } : {}) };
           })();
     void this.opts.publisher.publishInit(out.trackId, out.kind, bytes, meta);
   }

@@ -2,7 +2,6 @@ import { DurableObject } from 'cloudflare:workers';
 import { segmentNumberAt } from '../contract/epoch.ts';
 import { defaultEventConfig, EventConfig, type EventConfigPatch } from '../contract/event-config.ts';
 import { EVENT_STATE_HEADER } from '../contract/event-state.ts';
-import type { TrackMeta } from '../contract/ingest.ts';
 import type { EndRequest, Mask, MaskRequest } from '../contract/operator.ts';
 import type { ManifestInput, TrackDescriptor } from '../contract/track.ts';
 import type { Env } from '../edge/env.ts';
@@ -18,8 +17,7 @@ import { fail, ok, type OriginResult } from './result.ts';
 import { SCHEMA } from './schema.ts';
 import { selectCandidate, type Candidate } from './select-candidate.ts';
 import { earlyCacheControl, isDvrRequest, newestDueK, segmentTiming, windowStartK } from './segment-timing.ts';
-import { describeTrack, withMeasuredBitrate } from './track-descriptor.ts';
-import { measuredBitrates } from './measured-bitrate.ts';
+import { measuredBitrates, withMeasuredBitrate } from './measured-bitrate.ts';
 
 /** Negative answers about things that may appear any moment (an event or track not yet ingested). */
 const SHORT_NEGATIVE_TTL = { 'cache-control': 'public, max-age=1' };
@@ -125,7 +123,7 @@ export class EventOrigin extends DurableObject<Env> {
   // ---- ingest -------------------------------------------------------------------------------
 
   /** Store the CMAF header of `track` from `pipeline`: 201 first time, 204 identical, 409 different. */
-  async putInit(req: { event: string; pipeline: string; track: string; bytes: Bytes; info: InitInfo; meta: TrackMeta }): Promise<OriginResult<{ status: 201 | 204 }>> {
+  async putInit(req: { event: string; pipeline: string; track: string; bytes: Bytes; info: InitInfo; descriptor: TrackDescriptor }): Promise<OriginResult<{ status: 201 | 204 }>> {
     const stored = this.sql.exec<{ bytes: ArrayBuffer }>('SELECT bytes FROM inits WHERE track = ? AND pipeline = ?', req.track, req.pipeline).toArray()[0];
     if (stored) {
       if (sameBytes(new Uint8Array(stored.bytes), req.bytes)) return ok({ status: 204 });
@@ -136,7 +134,7 @@ export class EventOrigin extends DurableObject<Env> {
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
       this.sql.exec('INSERT OR IGNORE INTO event (id, event_id, config, created_at) VALUES (1, ?, ?, ?)', req.event, JSON.stringify(drm ? { ...defaultEventConfig, drm } : defaultEventConfig), now);
-      this.sql.exec('INSERT OR IGNORE INTO tracks (track, descriptor, created_at) VALUES (?, ?, ?)', req.track, JSON.stringify(describeTrack(req.track, req.info, req.meta)), now);
+      this.sql.exec('INSERT OR IGNORE INTO tracks (track, descriptor, created_at) VALUES (?, ?, ?)', req.track, JSON.stringify(req.descriptor), now);
       this.sql.exec('INSERT INTO inits (track, pipeline, bytes, info, received_at) VALUES (?, ?, ?, ?, ?)', req.track, req.pipeline, req.bytes.slice().buffer, JSON.stringify(req.info), now);
     });
     return ok({ status: 201 });

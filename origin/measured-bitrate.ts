@@ -1,3 +1,5 @@
+import type { TrackDescriptor } from '../contract/track.ts';
+
 /** How many recent segments a track's measured bitrate looks at: long enough to include scene changes, short enough to follow the encoder. */
 export const BITRATE_WINDOW_SEGMENTS = 15;
 
@@ -26,4 +28,10 @@ export function measuredBitrates(sql: SqlStorage, newestK: number, segmentDurati
     .toArray();
   const perSecond = 8000 / segmentDurationMs;
   return new Map(rows.map((r) => [r.track, { peak: Math.round(r.peak * perSecond), average: Math.round((r.total / r.n) * perSecond), segments: r.n }]));
+}
+
+/** The descriptor as manifests should signal it now: measured bitrates when segments exist, the declared one before. */
+export function withMeasuredBitrate(d: TrackDescriptor, m: MeasuredBitrate | undefined): TrackDescriptor {
+  if (!m) return d;
+  return { ...d, bandwidth: m.peak, averageBandwidth: m.average, declaredBandwidth: d.bandwidth };
 }

@@ -195,6 +195,14 @@ describe('writeMpd: languages, escaping and tokens', () => {
     expect(child(audio[2], 'SegmentTemplate')[0].attributes).toMatchObject({ timescale: '44100', duration: '88200' });
   });
 
+  it('gives a declared audio-description track of the same language its own AdaptationSet with its Role', () => {
+    const withAd = mpdOf(writeMpd(input({ tracks: [...ladder, { ...ladder[3], id: 'aen-ad', label: 'English AD', roles: ['description'] }] })));
+    const audio = all(withAd, 'AdaptationSet').filter((s) => s.attributes.contentType === 'audio');
+    expect(audio.map((s) => s.attributes.lang)).toEqual(['en', 'en']);
+    expect(audio.map((s) => child(s, 'Role').map((r) => r.attributes.value))).toEqual([['main'], ['description']]);
+    expect(child(audio[1], 'Representation').map((r) => r.attributes.id)).toEqual(['aen-ad']);
+  });
+
   it('appends the token to every template, escaping the template $', () => {
     for (const tpl of all(mpd, 'SegmentTemplate')) {
       expect(tpl.attributes.media).toBe('$RepresentationID$/$Number$.m4s?token=a.b&x=$$1');

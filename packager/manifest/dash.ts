@@ -143,7 +143,9 @@ function audioSet(id: number, tracks: TrackDescriptor[], isMain: boolean, ctx: T
   // Schema order inside an AdaptationSet: Label (RepresentationBase) before Role.
   const head: string[] = contentProtection(tracks, el, escapeXml);
   if (tracks[0].label !== undefined) head.push(el('Label', {}, [escapeXml(tracks[0].label)]));
-  if (isMain) head.push(el('Role', { schemeIdUri: 'urn:mpeg:dash:role:2011', value: 'main' }));
+  // Declared roles win (e.g. an audio-description track); otherwise the first language is "main".
+  const roles = tracks[0].roles ?? (isMain ? ['main'] : []);
+  for (const value of roles) head.push(el('Role', { schemeIdUri: 'urn:mpeg:dash:role:2011', value }));
   const reps = (template: boolean) =>
     tracks.map((t) => {
       const children: string[] = [];
@@ -180,11 +182,11 @@ function segmentTemplate(trackTimescale: number, ctx: TemplateContext): string {
   });
 }
 
-/** Audio tracks grouped by language, in the order the languages first appear. */
+/** Audio tracks grouped by language and declared roles (a description track is its own set), in order of first appearance. */
 function audioGroups(tracks: TrackDescriptor[]): TrackDescriptor[][] {
   const groups = new Map<string, TrackDescriptor[]>();
   for (const t of tracks) {
-    const key = t.language ?? 'und';
+    const key = `${t.language ?? 'und'}|${t.roles?.join('+') ?? ''}`;
     groups.set(key, [...(groups.get(key) ?? []), t]);
   }
   return [...groups.values()].map((g) => g.sort((a, b) => a.bandwidth - b.bandwidth));

@@ -55,6 +55,14 @@ function input(overrides: Partial<ManifestInput> = {}): ManifestInput {
 }
 
 describe('writeMultivariantPlaylist', () => {
+  it('marks a declared audio-description track with its HLS characteristic', () => {
+    const base = input();
+    const aen = base.tracks.find((t) => t.id === 'aen')!;
+    const text = writeMultivariantPlaylist({ ...base, tracks: [...base.tracks, { ...aen, id: 'aen-ad', label: 'English AD', roles: ['description'] }] });
+    const media = text.split('\n').filter((l) => l.startsWith('#EXT-X-MEDIA:'));
+    expect(media.filter((l) => l.includes('CHARACTERISTICS="public.accessibility.describes-video"'))).toEqual([expect.stringContaining('NAME="English AD"')]);
+  });
+
   it('writes AVERAGE-BANDWIDTH from the measured means once every track has one', () => {
     const base = input();
     const measured = { ...base, tracks: base.tracks.map((t) => ({ ...t, averageBandwidth: Math.round(t.bandwidth * 0.8) })) };

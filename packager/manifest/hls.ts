@@ -29,6 +29,8 @@ export function writeMultivariantPlaylist(input: ManifestInput, opts: PlaylistOp
       `DEFAULT=${i === 0 ? 'YES' : 'NO'}`,
       'AUTOSELECT=YES',
       `CHANNELS="${t.channels ?? 2}"`,
+      // HLS names audio description by its Apple characteristic; other DASH roles have no HLS twin.
+      t.roles?.includes('description') ? 'CHARACTERISTICS="public.accessibility.describes-video"' : undefined,
       `URI="${uri(`${t.id}/index.m3u8`, opts.query)}"`,
     ];
     lines.push(`#EXT-X-MEDIA:${attrs.filter(Boolean).join(',')}`);

@@ -1,6 +1,7 @@
 /**
- * Manifests signal the bandwidth measured from stored segments, not the declared rung bitrate
- * (real `wrangler dev`, segments cut from an ffmpeg encode).
+ * Manifests are built from the packager's template metadata: roles declared at ingest reach the
+ * manifests, and bandwidth is measured from stored segments, not copied from the declared rung
+ * bitrate (real `wrangler dev`, media cut from an ffmpeg encode).
  */
 import { Parser } from 'm3u8-parser';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
@@ -10,8 +11,10 @@ import { ingestPut, randomEventId } from '../test/ingest-client.ts';
 const url = inject('workerUrl');
 const D = 2000;
 let video: Media;
+let audio: Media;
 beforeAll(async () => {
   video = await encodeMedia({ kind: 'video' });
+  audio = await encodeMedia({ kind: 'audio' });
 });
 
 const mpdBandwidth = async (event: string) => Number(/<Representation [^>]*bandwidth="(\d+)"/.exec(await (await fetch(`${url}/live/${event}/index.mpd`)).text())?.[1]);
@@ -47,5 +50,22 @@ describe('measured bandwidth in manifests', () => {
     const top = await variant(event);
     expect(top.BANDWIDTH).toBe(peak);
     expect(Number(top['AVERAGE-BANDWIDTH'])).toBe(mean);
+  });
+});
+
+describe('declared roles', () => {
+  it('an audio-description track reaches the MPD and the HLS playlist; an unknown role is a 400 that stores nothing', async () => {
+    const event = randomEventId();
+    expect((await ingestPut(url, `${event}/A/v1/init.mp4`, video.init)).status).toBe(201);
+    const bad = await ingestPut(url, `${event}/A/aad/init.mp4`, audio.init, { contentType: 'audio/mp4', meta: { bandwidth: 96_000, language: 'en', roles: ['narrator'] } as never });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'BAD_HEADER', message: expect.stringContaining('roles') });
+    expect(await (await fetch(`${url}/live/${event}/index.mpd`)).text()).not.toContain('aad');
+
+    expect((await ingestPut(url, `${event}/A/aad/init.mp4`, audio.init, { contentType: 'audio/mp4', meta: { bandwidth: 96_000, language: 'en', label: 'English AD', roles: ['description'] } })).status).toBe(201);
+    const mpd = await (await fetch(`${url}/live/${event}/index.mpd`)).text();
+    expect(mpd).toMatch(/<AdaptationSet[^>]*lang="en"[^>]*>(?:(?!<\/AdaptationSet>).)*value="description"(?:(?!<\/AdaptationSet>).)*id="aad"/s);
+    const m3u8 = await (await fetch(`${url}/live/${event}/index.m3u8`)).text();
+    expect(m3u8).toMatch(/#EXT-X-MEDIA:TYPE=AUDIO,[^\n]*NAME="English AD"[^\n]*CHARACTERISTICS="public.accessibility.describes-video"/);
   });
 });

@@ -1,12 +1,17 @@
 import type { TrackMeta } from '../contract/ingest.ts';
 import type { TrackDescriptor } from '../contract/track.ts';
-import { fromHex, kidToUuid } from '../packager/drm/keys.ts';
-import { psshFor } from '../packager/drm/pssh.ts';
-import type { InitInfo } from '../packager/init-info.ts';
-import type { MeasuredBitrate } from './measured-bitrate.ts';
+import { fromHex, kidToUuid } from './drm/keys.ts';
+import { psshFor } from './drm/pssh.ts';
+import type { InitInfo } from './init-info.ts';
 
-/** The manifest view of a track: what the init says about the bitstream plus what the publisher declared. */
-export function describeTrack(id: string, info: InitInfo, meta: TrackMeta): TrackDescriptor {
+/**
+ * The segment-template metadata of a track, produced by the packager when its init is ingested:
+ * what the init says about the bitstream (codecs, timescale, resolution, sample rate, channels,
+ * DRM) plus what the publisher declared (bandwidth, frame rate, language, label, roles). The
+ * origin stores it with the track and builds every manifest from it alone; segment duration D and
+ * the epoch anchor (startNumber 0 at 1970-01-01) are the event's, shared by every track by design.
+ */
+export function templateMetadata(id: string, info: InitInfo, meta: TrackMeta): TrackDescriptor {
   const d: TrackDescriptor = { id, kind: info.kind, codecs: info.codecs, timescale: info.timescale, bandwidth: meta.bandwidth };
   if (info.width !== undefined) d.width = info.width;
   if (info.height !== undefined) d.height = info.height;
@@ -15,6 +20,7 @@ export function describeTrack(id: string, info: InitInfo, meta: TrackMeta): Trac
   if (meta.frameRate !== undefined) d.frameRate = meta.frameRate;
   if (meta.language !== undefined) d.language = meta.language;
   if (meta.label !== undefined) d.label = meta.label;
+  if (meta.roles !== undefined) d.roles = meta.roles;
   if (info.protection) d.drm = describeDrm(info.protection);
   return d;
 }
@@ -27,8 +33,3 @@ function describeDrm(p: NonNullable<InitInfo['protection']>): NonNullable<TrackD
   return { scheme: p.scheme, defaultKid: kidToUuid(kid), pssh: { widevine: pssh('widevine'), playready: pssh('playready'), clearkey: pssh('clearkey') } };
 }
 
-/** The descriptor as manifests should signal it now: measured bitrates when segments exist, the declared one before. */
-export function withMeasuredBitrate(d: TrackDescriptor, m: MeasuredBitrate | undefined): TrackDescriptor {
-  if (!m) return d;
-  return { ...d, bandwidth: m.peak, averageBandwidth: m.average, declaredBandwidth: d.bandwidth };
-}
