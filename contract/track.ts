@@ -21,6 +21,8 @@ export interface TrackDescriptor {
   channels?: number;
   language?: string;
   label?: string;
+  /** Text tracks: selected without the viewer choosing (HLS DEFAULT=YES). */
+  default?: boolean;
   /** Present when the track is encrypted (docs/drm.md): what manifests signal. */
   drm?: TrackDrm;
 }

@@ -9,9 +9,6 @@ export interface Cue {
   text: string;
 }
 
-/** Longest cue text accepted from any source (a few subtitle lines, with room for CJK). */
-export const MAX_CUE_TEXT = 500;
-
 /**
  * The cues of segment K, clipped to [K·D, (K+1)·D) and ordered by start. Every segment is then
  * self-contained: a cue that spans a boundary is written in both segments, each half in its own

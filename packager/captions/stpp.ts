@@ -16,7 +16,7 @@ const TRACK_ID = 1;
  * minf(sthd, dinf, stbl(stsd(stpp), empty tables))), mvex(trex)). The language goes in mdhd
  * (ISO 639-2/T, 'und' when unknown) and in elng as the full BCP-47 tag.
  */
-export function writeStppInit(language: string): Uint8Array {
+export function writeStppInit(language: string): Uint8Array<ArrayBuffer> {
   const zero4 = u32(0);
   const matrix = concat([0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000].map(u32));
   const mvhd = fullBox('mvhd', 0, 0, zero4, zero4, u32(STPP_TIMESCALE), zero4, u32(0x00010000), Uint8Array.of(0x01, 0x00), new Uint8Array(10), matrix, new Uint8Array(24), u32(TRACK_ID + 1));
@@ -45,14 +45,15 @@ export function writeStppInit(language: string): Uint8Array {
  * data is the IMSC1 document of the cues in [K·D, (K+1)·D). Written with the same segment
  * writer as audio and video, so the layout is the project's one CMAF layout.
  */
-export function writeStppSegment(cues: readonly Cue[], k: number, durationMs: number, language: string): Uint8Array {
+export function writeStppSegment(cues: readonly Cue[], k: number, durationMs: number, language: string): Uint8Array<ArrayBuffer> {
   const data = new TextEncoder().encode(writeTtml(cues, k, durationMs, language));
+  // writeSegment builds its result with concat(), which owns a plain ArrayBuffer.
   return writeSegment({
     sequenceNumber: k,
     trackId: TRACK_ID,
     baseMediaDecodeTime: k * durationMs,
     samples: [{ dts: k * durationMs, duration: durationMs, flags: SYNC_SAMPLE_FLAGS, compositionOffset: 0, data }],
-  });
+  }) as Uint8Array<ArrayBuffer>;
 }
 
 function cstring(text: string): Part {

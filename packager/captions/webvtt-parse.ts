@@ -1,6 +1,7 @@
 import { AppError } from '../../contract/errors.ts';
 import { PTS_CLOCK_HZ, unwrapPts } from '../../contract/epoch.ts';
-import { MAX_CUE_TEXT, type Cue } from './cue.ts';
+import { MAX_CUE_TEXT } from '../../contract/captions.ts';
+import type { Cue } from './cue.ts';
 import { parseVttTimestamp } from './timestamp.ts';
 
 /** More cues than this in one ingest body is not a 2 s caption segment. */
