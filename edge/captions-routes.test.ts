@@ -130,7 +130,7 @@ describe('captions API', () => {
     expect(parseWithMp4box(init.bytes, seg.bytes)).toMatchObject({ timescale: 1000, baseMediaDecodeTime: k * D, sampleCount: 1, duration: D });
     const doc = stppDocument(init.bytes, seg.bytes);
     expect(doc.cts).toBe(k * D);
-    expect(doc.text).toContain('Hola &amp; &lt;adiós&gt;</p>');
+    expect(doc.text).toContain('Hola &amp; &lt;adiós&gt;</span></p>');
     expect(doc.text.match(/<p /g)).toHaveLength(2);
   });
 

@@ -257,7 +257,8 @@
     $('s-errors').textContent = String(state.errors.length);
     $('s-warnings').textContent = String(state.warnings.length);
     const cc = shownCaptions();
-    $('s-captions').textContent = cc ? `${cc.label || cc.language}${cc.cues.length ? ` · “${cc.cues.map((c) => c.text).join(' / ')}”` : ''}` : 'off';
+    // dash.js labels its text tracks by index: show the language then.
+    $('s-captions').textContent = cc ? `${cc.label && !/^\d+$/.test(cc.label) ? cc.label : cc.language}${cc.cues.length ? ` · “${cc.cues.map((c) => c.text).join(' / ')}”` : ''}` : 'off';
   }, 500);
 
   // ---- load the player library, then start ------------------------------------------------------

@@ -98,7 +98,7 @@ describe('IMSC1 TTML document', () => {
     const doc = writeTtml(cues, K, D, 'en');
     expect(doc).toContain('ttp:profile="http://www.w3.org/ns/ttml/profile/imsc1/text"');
     expect(doc).toContain('xml:lang="en"');
-    expect(doc).toContain('<p begin="490078:20:00.500" end="490078:20:01.500" region="bottom" style="caption">Fish &amp; &lt;chips&gt;<br/>second line</p>');
+    expect(doc).toContain('<p begin="490078:20:00.500" end="490078:20:01.500" region="bottom" style="paragraph"><span style="caption">Fish &amp; &lt;chips&gt;<br/>second line</span></p>');
     expect(doc).toContain('begin="490078:20:00.000" end="490078:20:00.300"');
     expect(T0).toBe(490078 * 3_600_000 + 20 * 60_000);
   });

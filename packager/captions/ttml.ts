@@ -13,14 +13,16 @@ import { clockTime } from './timestamp.ts';
  */
 export function writeTtml(cues: readonly Cue[], k: number, durationMs: number, language: string): string {
   const paragraphs = cuesInSegment(cues, k, durationMs).map(
-    (c) => `      <p begin="${clockTime(c.startMs)}" end="${clockTime(c.endMs)}" region="bottom" style="caption">${ttmlText(c.text)}</p>`,
+    (c) => `      <p begin="${clockTime(c.startMs)}" end="${clockTime(c.endMs)}" region="bottom" style="paragraph"><span style="caption">${ttmlText(c.text)}</span></p>`,
   );
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<tt xmlns="http://www.w3.org/ns/ttml" xmlns:ttp="http://www.w3.org/ns/ttml#parameter" xmlns:tts="http://www.w3.org/ns/ttml#styling" ttp:profile="http://www.w3.org/ns/ttml/profile/imsc1/text" ttp:timeBase="media" xml:lang="${escapeXml(language)}">`,
     '  <head>',
     '    <styling>',
-    '      <style xml:id="caption" tts:color="white" tts:backgroundColor="rgba(0,0,0,0.8)" tts:fontSize="100%" tts:textAlign="center"/>',
+    // Background on the span (inline), as broadcast captions look; alignment on the paragraph.
+    '      <style xml:id="paragraph" tts:textAlign="center" tts:fontFamily="proportionalSansSerif" tts:fontSize="100%"/>',
+    '      <style xml:id="caption" tts:color="white" tts:backgroundColor="#000000cc"/>',
     '    </styling>',
     '    <layout>',
     '      <region xml:id="bottom" tts:origin="10% 75%" tts:extent="80% 20%" tts:displayAlign="after"/>',
