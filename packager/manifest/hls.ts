@@ -146,7 +146,9 @@ function nextPart(input: ManifestInput, track: TrackDescriptor | undefined, own:
   const next = input.next;
   if (!next?.input || !track || input.ended || next.input.config.segmentDurationMs !== input.config.segmentDurationMs) return undefined;
   const candidates = next.input.tracks.filter((t) => t.kind === track.kind);
-  const target = candidates.find((t) => t.id === track.id) ?? candidates.sort((a, b) => Math.abs(a.bandwidth - track.bandwidth) - Math.abs(b.bandwidth - track.bandwidth))[0];
+  // A caption track continues only into the same language: another one would be the wrong words.
+  const closest = track.kind === 'text' ? undefined : candidates.sort((a, b) => Math.abs(a.bandwidth - track.bandwidth) - Math.abs(b.bandwidth - track.bandwidth))[0];
+  const target = candidates.find((t) => t.id === track.id) ?? closest;
   const last = target && next.input.lastSegmentByTrack[target.id];
   const ownLast = own[own.length - 1]?.k;
   if (!target || last === undefined || last < next.atK || (ownLast !== undefined && ownLast < next.atK - 1)) return undefined;
