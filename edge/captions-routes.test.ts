@@ -151,6 +151,24 @@ describe('captions API', () => {
   });
 });
 
+describe('DVR eviction', () => {
+  it('forgets cues that left the DVR window and keeps the rest', async () => {
+    const k = liveK(D) - 3;
+    const event = await newEvent(k);
+    const cue = (kk: number, text: string) => ({ start: iso(kk * D), end: iso(kk * D + 1000), text });
+    expect((await post(event, { language: 'en', cues: [cue(k - 30, 'a minute ago'), cue(k, 'just now')] })).status).toBe(201);
+    const storage = async () => ((await (await fetch(`${url}/api/events/${event}/storage`, { headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}` } })).json()) as { cues: number }).cues;
+    expect(await storage()).toBe(2);
+    // A 20 s window: the cue of a minute ago is outside, the one of K is inside. The origin evicts within about a second.
+    const res = await fetch(`${url}/api/events/${event}/config`, { method: 'PATCH', headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ dvrWindowSeconds: 20 }) });
+    expect(res.status).toBe(200);
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && (await storage()) !== 1) await new Promise((r) => setTimeout(r, 250));
+    expect(await storage()).toBe(1);
+    expect(await (await fetch(`${url}/live/${event}/text-en/${k}.vtt`)).text()).toContain('just now');
+  });
+});
+
 describe('{K}.vtt ingest PUT', () => {
   const put = (event: string, k: number, body: string, contentType = 'text/vtt', track = 'text-en') =>
     fetch(`${url}/ingest/${event}/A/${track}/${k}.vtt`, { method: 'PUT', headers: { authorization: `Bearer ${DEV_INGEST_TOKEN}`, 'content-type': contentType }, body });

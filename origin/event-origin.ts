@@ -384,10 +384,10 @@ export class EventOrigin extends DurableObject<Env> {
   }
 
   /** Storage footprint, for operators and for tests of eviction. */
-  async storageStats(): Promise<{ candidates: number; chunks: number; bytes: number; oldestK: number | null; newestK: number | null }> {
+  async storageStats(): Promise<{ candidates: number; chunks: number; bytes: number; oldestK: number | null; newestK: number | null; cues: number }> {
     const c = this.sql.exec<{ n: number; bytes: number | null; lo: number | null; hi: number | null }>('SELECT COUNT(*) AS n, SUM(size) AS bytes, MIN(k) AS lo, MAX(k) AS hi FROM candidates').one();
     const chunks = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM segment_chunks').one().n;
-    return { candidates: c.n, chunks, bytes: c.bytes ?? 0, oldestK: c.lo, newestK: c.hi };
+    return { candidates: c.n, chunks, bytes: c.bytes ?? 0, oldestK: c.lo, newestK: c.hi, cues: this.captions.count() };
   }
 
   // ---- operator controls (docs/operations.md) -------------------------------------------------
