@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CaptionTracks } from './captions.ts';
 import { DrmConfig } from './drm-config.ts';
 import { PipelineId } from './ids.ts';
 
@@ -34,6 +35,11 @@ export const EventConfig = z.object({
    * not delivered its copy yet, wait at most this long after the defective one arrived for it.
    */
   defectiveGraceMs: z.number().int().min(0).max(10_000).default(3000),
+  /**
+   * Caption languages (contract/captions.ts): manifests list a text track for each from the
+   * start, before any cue arrives. Cues for an undeclared language are refused.
+   */
+  captions: CaptionTracks.default([]),
   /** DRM (contract/drm-config.ts); absent: clear. Set with PUT /api/events/{event}/drm before the first init. */
   drm: DrmConfig.optional(),
 });
@@ -54,6 +60,7 @@ export const EventConfigPatch = z
     dvrShareOfRequests: unwrapDefault(EventConfig.shape.dvrShareOfRequests),
     liveEdgeSegments: unwrapDefault(EventConfig.shape.liveEdgeSegments),
     defectiveGraceMs: unwrapDefault(EventConfig.shape.defectiveGraceMs),
+    captions: CaptionTracks,
   })
   .partial()
   .strict()

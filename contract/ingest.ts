@@ -6,6 +6,7 @@ import { z } from 'zod';
  *
  *   PUT /ingest/{event}/{pipeline}/{track}/init.mp4   CMAF header
  *   PUT /ingest/{event}/{pipeline}/{track}/{K}.m4s    CMAF segment K
+ *   PUT /ingest/{event}/{pipeline}/{track}/{K}.vtt    caption cues of segment K (WebVTT, text/vtt)
  *   Authorization: Bearer $INGEST_TOKEN
  */
 export const INGEST_PATH_PREFIX = '/ingest';
@@ -13,6 +14,10 @@ export const INGEST_PATH_PREFIX = '/ingest';
 /** Largest accepted segment body: a 2 s UHD HEVC segment at 40 Mbit/s is about 10 MB. */
 export const MAX_SEGMENT_BYTES = 32 * 1024 * 1024;
 export const MAX_INIT_BYTES = 256 * 1024;
+
+/** A caption segment's WebVTT body: 2 s of captions is a few hundred bytes. */
+export const MAX_VTT_BYTES = 64 * 1024;
+export const VTT_CONTENT_TYPE = 'text/vtt';
 
 /** Media types accepted on ingest PUTs. */
 export const INGEST_CONTENT_TYPES = ['video/mp4', 'audio/mp4', 'application/mp4', 'application/octet-stream'] as const;

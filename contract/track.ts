@@ -35,6 +35,8 @@ export interface TrackDescriptor {
   label?: string;
   /** DASH roles declared by the publisher (TrackMeta.roles). */
   roles?: TrackRole[];
+  /** Text tracks: selected without the viewer choosing (HLS DEFAULT=YES). */
+  default?: boolean;
   /** Present when the track is encrypted (docs/drm.md): what manifests signal. */
   drm?: TrackDrm;
 }

@@ -4,9 +4,10 @@ import { EventId, PipelineId, SegmentNumber, TrackId } from '../contract/ids.ts'
 
 export type IngestTarget =
   | { event: string; pipeline: string; track: string; kind: 'init' }
-  | { event: string; pipeline: string; track: string; kind: 'segment'; k: number };
+  | { event: string; pipeline: string; track: string; kind: 'segment'; k: number }
+  | { event: string; pipeline: string; track: string; kind: 'captions'; k: number };
 
-const FILE_RULE = 'file name: "init.mp4" or "{K}.m4s" with K a non-negative integer segment number';
+const FILE_RULE = 'file name: "init.mp4", "{K}.m4s" or (caption tracks) "{K}.vtt" with K a non-negative integer segment number';
 
 /** Validate one path part with its contract schema; a failure names the part and its rule. */
 export function pathPart<T>(schema: z.ZodType<T>, value: string | undefined, part: string): T {
@@ -22,17 +23,17 @@ export function pathPart<T>(schema: z.ZodType<T>, value: string | undefined, par
 export function parseIngestPath(rest: string): IngestTarget {
   const parts = rest.split('/');
   if (parts.length !== 4) {
-    throw new AppError('BAD_PATH', `ingest path must be /ingest/{event}/{pipeline}/{track}/{init.mp4|K.m4s}; got ${parts.length} parts after /ingest/`);
+    throw new AppError('BAD_PATH', `ingest path must be /ingest/{event}/{pipeline}/{track}/{init.mp4|K.m4s|K.vtt}; got ${parts.length} parts after /ingest/`);
   }
   const [rawEvent, rawPipeline, rawTrack, file] = parts.map((p) => safeDecode(p));
   const event = pathPart(EventId, rawEvent, 'event');
   const pipeline = pathPart(PipelineId, rawPipeline, 'pipeline');
   const track = pathPart(TrackId, rawTrack, 'track');
   if (file === 'init.mp4') return { event, pipeline, track, kind: 'init' };
-  const segment = /^(\d{1,16})\.m4s$/.exec(file);
+  const segment = /^(\d{1,16})\.(m4s|vtt)$/.exec(file);
   if (!segment) throw new AppError('BAD_PATH', `file "${file}" is invalid: ${FILE_RULE}`);
   const k = pathPart(SegmentNumber, segment[1], 'segment number');
-  return { event, pipeline, track, kind: 'segment', k };
+  return { event, pipeline, track, kind: segment[2] === 'vtt' ? 'captions' : 'segment', k };
 }
 
 function safeDecode(part: string): string {

@@ -94,7 +94,7 @@ describe('ingest: every rejection, and nothing stored changes', () => {
       [`${event.toUpperCase()}/A/v1/${k}.m4s`, /event ".*" is invalid: event id: 1-63 chars/],
       [`${event}/a/v1/${k}.m4s`, /pipeline "a" is invalid: pipeline id: one capital letter/],
       [`${event}/A/V1/${k}.m4s`, /track "V1" is invalid: track id/],
-      [`${event}/A/v1/${k}.mp4`, /file ".*" is invalid: file name: "init.mp4" or "\{K\}.m4s"/],
+      [`${event}/A/v1/${k}.mp4`, /file ".*" is invalid: file name: "init.mp4", "\{K\}.m4s" or \(caption tracks\) "\{K\}.vtt"/],
       [`${event}/A/v1`, /got 3 parts/],
     ];
     for (const [path, message] of cases) {

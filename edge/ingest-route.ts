@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { AppError } from '../contract/errors.ts';
-import { DEFECTS_HEADER, INGEST_CONTENT_TYPES, MAX_INIT_BYTES, MAX_SEGMENT_BYTES, TRACK_META_HEADER, TrackMeta } from '../contract/ingest.ts';
+import { DEFECTS_HEADER, INGEST_CONTENT_TYPES, MAX_INIT_BYTES, MAX_SEGMENT_BYTES, MAX_VTT_BYTES, TRACK_META_HEADER, TrackMeta, VTT_CONTENT_TYPE } from '../contract/ingest.ts';
+import { parseWebVtt } from '../packager/captions/webvtt-parse.ts';
 import { readBoxes } from '../packager/bmff/box-reader.ts';
 import { readInitInfo } from '../packager/init-info.ts';
 import { templateMetadata } from '../packager/template-metadata.ts';
@@ -26,8 +27,18 @@ ingestRoutes.put('/*', async (c) => {
   const target = parseIngestPath(new URL(c.req.url).pathname.replace(/^\/ingest\//, ''));
   const regionParam = c.req.query('region');
   const region = regionParam === undefined ? regionOf(c.env) : requireKnownRegion(c.env, regionParam);
-  requireMediaType(c.req.header('content-type'));
   const origin = originFor(c.env, target.event, region);
+
+  if (target.kind === 'captions') {
+    // Cues of segment K (docs/captions.md): parsed and checked here and in the origin before any is stored.
+    requireMediaType(c.req.header('content-type'), [VTT_CONTENT_TYPE]);
+    const text = decodeUtf8(await readBodyLimited(c.req.raw, MAX_VTT_BYTES, `captions of segment ${target.k}`));
+    const cues = parseWebVtt(text, Date.now());
+    const { status } = unwrap(await origin.putCues({ event: target.event, track: target.track, cues, k: target.k }));
+    return c.body(null, status);
+  }
+
+  requireMediaType(c.req.header('content-type'), INGEST_CONTENT_TYPES);
 
   if (target.kind === 'init') {
     const meta = parseTrackMeta(c.req.header(TRACK_META_HEADER));
@@ -58,10 +69,18 @@ ingestRoutes.all('/*', (c) => {
   throw new AppError('METHOD_NOT_ALLOWED', `${c.req.method} is not supported on ingest paths; use PUT`, { allow: 'PUT' });
 });
 
-function requireMediaType(contentType: string | undefined): void {
+function requireMediaType(contentType: string | undefined, accepted: readonly string[]): void {
   const type = contentType?.split(';')[0].trim().toLowerCase();
-  if (!type || !(INGEST_CONTENT_TYPES as readonly string[]).includes(type)) {
-    throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${type ? `"${type}"` : '(missing)'} is not accepted; use one of ${INGEST_CONTENT_TYPES.join(', ')}`);
+  if (!type || !accepted.includes(type)) {
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${type ? `"${type}"` : '(missing)'} is not accepted; use ${accepted.join(', ')}`);
+  }
+}
+
+function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new AppError('BAD_BODY', 'the WebVTT body is not valid UTF-8');
   }
 }
 

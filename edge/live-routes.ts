@@ -113,6 +113,19 @@ liveRoutes.get('/:event/:track/init.mp4', async (c) => {
   return respond(c, init.bytes, etagFor(init.version, init.sha256), headers);
 });
 
+/**
+ * Caption segment K as WebVTT (HLS SUBTITLES; docs/captions.md). Written by the origin from the
+ * cues overlapping K; cached briefly while late cues may still change it, then for good.
+ */
+liveRoutes.get('/:event/:track/:file{[0-9]+\\.vtt}', async (c) => {
+  const event = pathPart(EventId, c.req.param('event'), 'event');
+  const track = pathPart(TrackId, c.req.param('track'), 'track');
+  const k = pathPart(SegmentNumber, c.req.param('file').replace(/\.vtt$/, ''), 'segment number');
+  const segment = unwrap(await originFor(c.env, event).getTextSegment(track, k, 'vtt', regionOf(c.env)));
+  const headers = { 'content-type': 'text/vtt; charset=utf-8', 'cache-control': segment.settled ? IMMUTABLE : DEFECTIVE_TTL, [EVENT_STATE_HEADER]: segment.eventState };
+  return respond(c, segment.body ?? '', etagFor(segment.version, segment.sha256), headers);
+});
+
 liveRoutes.get('/:event/:track/:file{[0-9]+\\.m4s}', async (c) => {
   const event = pathPart(EventId, c.req.param('event'), 'event');
   const track = pathPart(TrackId, c.req.param('track'), 'track');
@@ -121,7 +134,9 @@ liveRoutes.get('/:event/:track/:file{[0-9]+\\.m4s}', async (c) => {
   const region = pick?.region ?? regionOf(c.env);
   const origin = originFor(c.env, event, region);
   const segment = unwrap(pick ? await origin.getCandidate(track, k, pick.pipeline, region, region) : await origin.getSegment(track, k, region));
-  const cacheControl = pick ? OPERATOR_TTL : segment.candidate.defects.length > 0 ? DEFECTIVE_TTL : IMMUTABLE;
+  // Caption (stpp) segments are written from cues, which may still arrive for a K just due.
+  const unsettled = segment.settled === false;
+  const cacheControl = pick ? OPERATOR_TTL : segment.candidate.defects.length > 0 || unsettled ? DEFECTIVE_TTL : IMMUTABLE;
   const headers: Record<string, string> = {
     'content-type': mediaType(segment.kind),
     'cache-control': cacheControl,

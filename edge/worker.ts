@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { AppError } from '../contract/errors.ts';
 import { cors } from './cors.ts';
+import { captionsRoutes } from './captions-routes.ts';
 import { clearKeyRoutes, drmOperatorRoutes } from './drm-routes.ts';
 import type { Env } from './env.ts';
 import { errorResponse } from './http-errors.ts';
@@ -19,6 +20,8 @@ const app = new Hono<{ Bindings: Env }>();
 
 app.route('/ingest', ingestRoutes);
 app.route('/live', liveRoutes);
+// Before operatorRoutes, whose middleware wants the operator token for everything under /api.
+app.route('/api', captionsRoutes);
 app.route('/api', drmOperatorRoutes);
 app.route('/api', operatorRoutes);
 app.route('/drm', clearKeyRoutes);

@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import { segmentNumberAt } from '../contract/epoch.ts';
+import { expectedPublishMs, segmentNumberAt } from '../contract/epoch.ts';
 import { defaultEventConfig, EventConfig, type EventConfigPatch } from '../contract/event-config.ts';
 import { EVENT_STATE_HEADER } from '../contract/event-state.ts';
 import type { EndRequest, Mask, MaskRequest } from '../contract/operator.ts';
@@ -8,6 +8,11 @@ import type { Env } from '../edge/env.ts';
 import type { InitInfo } from '../packager/init-info.ts';
 import { inspectSegment } from '../packager/inspect.ts';
 import type { DrmConfig } from '../contract/drm-config.ts';
+import { captionTrackId, MAX_CUE_LEAD_MS, MAX_CUE_MS } from '../contract/captions.ts';
+import type { Cue } from '../packager/captions/cue.ts';
+import { writeStppInit, writeStppSegment } from '../packager/captions/stpp.ts';
+import { writeVttSegment } from '../packager/captions/webvtt-segment.ts';
+import { CaptionStore } from './caption-store.ts';
 import { join, split } from './chunks.ts';
 import { DrmSettings } from './drm-settings.ts';
 import { EventControls, isMasked } from './event-controls.ts';
@@ -18,6 +23,7 @@ import { SCHEMA } from './schema.ts';
 import { selectCandidate, type Candidate } from './select-candidate.ts';
 import { earlyCacheControl, isDvrRequest, newestDueK, segmentTiming, windowStartK } from './segment-timing.ts';
 import { measuredBitrates, withMeasuredBitrate } from './measured-bitrate.ts';
+import { describeCaptionTrack } from '../packager/template-metadata.ts';
 
 /** Negative answers about things that may appear any moment (an event or track not yet ingested). */
 const SHORT_NEGATIVE_TTL = { 'cache-control': 'public, max-age=1' };
@@ -31,6 +37,8 @@ const RECENTLY_GONE_TTL = { 'cache-control': 'no-store' };
 const OVERLOADED_HEADERS = { 'cache-control': 'public, max-age=5', 'retry-after': '5' };
 /** A held request re-checks whether its segment is still coming this often (besides being woken by its PUT). */
 const HOLD_RECHECK_MS = 500;
+/** A caption segment is cached briefly until this long after it is due (late cues still change it), then for good. */
+const CAPTION_SETTLE_MS = 10_000;
 /** How often the eviction alarm runs while the object holds segments. */
 const EVICTION_INTERVAL_MS = 30_000;
 
@@ -53,6 +61,8 @@ export interface StoredSegment extends Stamped {
   sha256: string;
   /** When this candidate was stored (ms since the epoch). */
   receivedAt: number;
+  /** Caption segments (written from cues): false while late cues may still change it. */
+  settled?: boolean;
 }
 
 export interface StoredInit extends Stamped {
@@ -109,6 +119,7 @@ export class EventOrigin extends DurableObject<Env> {
   private readonly controls: EventControls;
   private readonly drm: DrmSettings;
   private readonly gauge = new LoadGauge();
+  private readonly captions: CaptionStore;
   private config: EventConfig | undefined;
   private eventId: string | undefined;
 
@@ -118,6 +129,7 @@ export class EventOrigin extends DurableObject<Env> {
     for (const statement of SCHEMA) this.sql.exec(statement);
     this.controls = new EventControls(this.sql);
     this.drm = new DrmSettings(this.sql);
+    this.captions = new CaptionStore(this.sql);
   }
 
   // ---- ingest -------------------------------------------------------------------------------
@@ -182,6 +194,11 @@ export class EventOrigin extends DurableObject<Env> {
     const found = this.findTrack(track);
     if (!found.ok) return found;
     const { config, descriptor } = found.value;
+    if (descriptor.kind === 'text') {
+      // Written here, not ingested: the same bytes for every pipeline (docs/captions.md).
+      const bytes = writeStppInit(descriptor.language ?? 'und');
+      return ok({ bytes, kind: 'text', pipeline: pipeline ?? 'captions', sha256: await digestHex(bytes), ...this.stamp(config) });
+    }
     const rows = this.sql.exec<{ pipeline: string; bytes: ArrayBuffer }>('SELECT pipeline, bytes FROM inits WHERE track = ?', track).toArray();
     const order = config.pipelines;
     rows.sort((a, b) => rank(order, a.pipeline) - rank(order, b.pipeline) || a.pipeline.localeCompare(b.pipeline));
@@ -200,6 +217,7 @@ export class EventOrigin extends DurableObject<Env> {
     const found = this.findTrack(track);
     if (!found.ok) return found;
     const { config, descriptor } = found.value;
+    if (descriptor.kind === 'text') return this.getTextSegment(track, k, 'stpp', region);
     const now = Date.now();
     const timing = segmentTiming(k, now, config, this.controls.pipelinesPast(track, k, now, config));
     if (timing.kind === 'gone' && timing.reason.includes('DVR window')) return this.failStamped('SEGMENT_GONE', timing.reason, GONE_TTL);
@@ -234,6 +252,76 @@ export class EventOrigin extends DurableObject<Env> {
     const c = rows[0];
     if (!c) return this.failStamped('CANDIDATE_NOT_FOUND', `pipeline ${pipeline}${region ? ` in region ${region}` : ''} stored no segment ${k} of track ${track}`, { 'cache-control': 'no-store' });
     return ok({ bytes: this.readBytes(track, k, c), kind: descriptor.kind, candidate: { pipeline: c.pipeline, region: c.region, defects: c.defects }, sha256: c.sha256, receivedAt: c.receivedAt, ...this.stamp(config) });
+  }
+
+  // ---- captions (docs/captions.md) -------------------------------------------------------------
+
+  /**
+   * Store cues of a declared caption language. With `k` (the ingest PUT of {K}.vtt) every cue
+   * must overlap segment K. Cues must end inside the DVR window and start at most an hour ahead.
+   * Checked in full before anything is written: a rejected request stores nothing.
+   */
+  async putCues(req: { event: string; language?: string; track?: string; cues: Cue[]; k?: number }): Promise<OriginResult<{ status: 201 | 204; added: number; track: string }>> {
+    const config = this.loadConfig();
+    if (!config) return fail('EVENT_NOT_FOUND', `no event ${req.event} (it exists once its first init is stored)`);
+    const declared = config.captions.find((c) => (req.track !== undefined ? captionTrackId(c.language) === req.track : c.language.toLowerCase() === req.language?.toLowerCase()));
+    if (!declared) {
+      const what = req.track !== undefined ? `track ${req.track}` : `language ${req.language}`;
+      const have = config.captions.map((c) => `${c.language} (${captionTrackId(c.language)})`).join(', ') || 'none';
+      return fail(req.track !== undefined ? 'TRACK_NOT_FOUND' : 'BAD_BODY', `${what} is not a caption track of event ${req.event} (declared: ${have}); declare it with PATCH /api/events/${req.event}/config {"captions": [...]}`);
+    }
+    const now = Date.now();
+    const D = config.segmentDurationMs;
+    const windowStartMs = windowStartK(now, config) * D;
+    for (const [i, c] of req.cues.entries()) {
+      const at = `cue ${i + 1} (${new Date(c.startMs).toISOString()} → ${new Date(c.endMs).toISOString()})`;
+      if (c.endMs - c.startMs > MAX_CUE_MS) return fail('BAD_BODY', `${at} lasts more than ${MAX_CUE_MS / 1000} s`);
+      if (c.endMs <= windowStartMs) return fail('BAD_BODY', `${at} ended before the DVR window starts (${new Date(windowStartMs).toISOString()})`);
+      if (c.startMs > now + MAX_CUE_LEAD_MS) return fail('BAD_BODY', `${at} starts more than ${MAX_CUE_LEAD_MS / 60_000} min from now`);
+      if (req.k !== undefined && (c.endMs <= req.k * D || c.startMs >= (req.k + 1) * D)) return fail('BAD_BODY', `${at} is not inside segment ${req.k} [${new Date(req.k * D).toISOString()}, ${new Date((req.k + 1) * D).toISOString()})`);
+    }
+    const language = declared.language;
+    let added = 0;
+    this.ctx.storage.transactionSync(() => {
+      added = this.captions.add(language, req.cues, now);
+    });
+    return ok({ status: added > 0 ? 201 : 204, added, track: captionTrackId(language) });
+  }
+
+  /**
+   * Segment K of a caption track, written from the cues that overlap it: WebVTT for HLS, stpp
+   * for DASH. Live-edge semantics as for media (DESIGN §4): 404 while K is not due (TTL until
+   * it is), 410 outside the DVR window or after the event's end. A K that is due within one D is
+   * held until it is due, so cues posted in real time for it are in; after that it is answered
+   * at once, empty or not: a K without cues is an empty segment, never a 404.
+   */
+  async getTextSegment(track: string, k: number, format: 'vtt' | 'stpp', region: string): Promise<OriginResult<StoredSegment & { body: string | null }>> {
+    const found = this.findTrack(track);
+    if (!found.ok) return found;
+    const { config, descriptor } = found.value;
+    if (descriptor.kind !== 'text') return this.failStamped('TRACK_NOT_FOUND', `track ${track} is not a caption track: its segments are {K}.m4s`, SHORT_NEGATIVE_TTL);
+    const now = Date.now();
+    const timing = segmentTiming(k, now, config, true);
+    if (timing.kind === 'gone' && timing.reason.includes('DVR window')) return this.failStamped('SEGMENT_GONE', timing.reason, GONE_TTL);
+    const { endK } = this.controls;
+    if (endK !== null && k > endK) return this.failStamped('SEGMENT_GONE', `the event ended with segment ${endK}`, GONE_TTL);
+    if (!this.gauge.admit(now, isDvrRequest(k, now, config) ? 'dvr' : 'live', config)) return this.failStamped('OVERLOADED', 'origin is shedding load; retry in 5 s', OVERLOADED_HEADERS);
+    if (timing.kind === 'early') {
+      return this.failStamped('SEGMENT_NOT_YET_AVAILABLE', `segment ${k} is due at ${new Date(timing.dueMs).toISOString()}`, { 'cache-control': earlyCacheControl(timing.maxAgeSeconds) });
+    }
+    const D = config.segmentDurationMs;
+    const dueMs = expectedPublishMs(k, D, config.pipelineDelayMs);
+    if (dueMs > now) await new Promise((r) => setTimeout(r, dueMs - now));
+    const language = descriptor.language ?? 'und';
+    const cues = this.captions.overlapping(language, k * D, (k + 1) * D);
+    const body = format === 'vtt' ? writeVttSegment(cues, k, D) : null;
+    const bytes = body !== null ? new TextEncoder().encode(body) : writeStppSegment(cues, k, D, language);
+    return ok({
+      bytes, body, kind: 'text', candidate: { pipeline: 'captions', region, defects: [] }, sha256: await digestHex(bytes), receivedAt: Date.now(),
+      // Cues may still be posted a little late for a K just due: cache it briefly until then.
+      settled: Date.now() - dueMs > CAPTION_SETTLE_MS,
+      ...this.stamp(config),
+    });
   }
 
   /** Everything the DASH/HLS writers need, from segment-template metadata only. */
@@ -282,19 +370,27 @@ export class EventOrigin extends DurableObject<Env> {
       lastSegmentByTrack[track] = last;
       if (gaps.length) gapsByTrack[track] = gaps;
     }
-    const newest = Math.max(firstSegment, ...Object.values(lastSegmentByTrack));
+    // Caption tracks are declared, not ingested: they exist for every K the media has (an empty
+    // segment where there are no cues), so they end where the furthest audio/video track ends.
+    const mediaLast = Math.max(...Object.values(lastSegmentByTrack));
+    const newest = Math.max(firstSegment, mediaLast);
     const measured = measuredBitrates(this.sql, newest, config.segmentDurationMs);
     const withBitrates = tracks.map((t) => withMeasuredBitrate(t, measured.get(t.id)));
+    for (const caption of config.captions) {
+      const descriptor = describeCaptionTrack(caption);
+      withBitrates.push(descriptor);
+      if (Number.isFinite(mediaLast)) lastSegmentByTrack[descriptor.id] = mediaLast;
+    }
     const input: ManifestInput = { eventId, config, tracks: withBitrates, nowMs, firstSegment, lastSegmentByTrack, gapsByTrack, ended: this.controls.ended };
     if (next) input.next = { eventId: next.eventId, atK: next.atK };
     return ok({ input, ...this.stamp(config) });
   }
 
   /** Storage footprint, for operators and for tests of eviction. */
-  async storageStats(): Promise<{ candidates: number; chunks: number; bytes: number; oldestK: number | null; newestK: number | null }> {
+  async storageStats(): Promise<{ candidates: number; chunks: number; bytes: number; oldestK: number | null; newestK: number | null; cues: number }> {
     const c = this.sql.exec<{ n: number; bytes: number | null; lo: number | null; hi: number | null }>('SELECT COUNT(*) AS n, SUM(size) AS bytes, MIN(k) AS lo, MAX(k) AS hi FROM candidates').one();
     const chunks = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM segment_chunks').one().n;
-    return { candidates: c.n, chunks, bytes: c.bytes ?? 0, oldestK: c.lo, newestK: c.hi };
+    return { candidates: c.n, chunks, bytes: c.bytes ?? 0, oldestK: c.lo, newestK: c.hi, cues: this.captions.count() };
   }
 
   // ---- operator controls (docs/operations.md) -------------------------------------------------
@@ -403,6 +499,7 @@ export class EventOrigin extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => {
       this.sql.exec('DELETE FROM segment_chunks WHERE k < ?', start);
       this.sql.exec('DELETE FROM candidates WHERE k < ?', start);
+      this.captions.evict(start * config.segmentDurationMs);
     });
     const left = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM candidates').one().n;
     if (left > 0) await this.ctx.storage.setAlarm(Date.now() + EVICTION_INTERVAL_MS);
@@ -442,7 +539,11 @@ export class EventOrigin extends DurableObject<Env> {
     const config = this.loadConfig();
     if (!config) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)', SHORT_NEGATIVE_TTL);
     const row = this.sql.exec<{ descriptor: string }>('SELECT descriptor FROM tracks WHERE track = ?', track).toArray()[0];
-    if (!row) return this.failStamped('TRACK_NOT_FOUND', `no track ${track} in this event`, SHORT_NEGATIVE_TTL);
+    if (!row) {
+      const caption = config.captions.find((c) => captionTrackId(c.language) === track);
+      if (caption) return ok({ config, descriptor: describeCaptionTrack(caption) });
+      return this.failStamped('TRACK_NOT_FOUND', `no track ${track} in this event`, SHORT_NEGATIVE_TTL);
+    }
     return ok({ config, descriptor: JSON.parse(row.descriptor) as TrackDescriptor });
   }
 

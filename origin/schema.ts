@@ -72,4 +72,14 @@ export const SCHEMA = [
      id INTEGER PRIMARY KEY CHECK (id = 1),
      event_id TEXT NOT NULL,
      at_k INTEGER NOT NULL)`,
+  // Caption cues per language on the epoch media timeline (ms); identical cues from several
+  // sources (pipelines A and B, a retried POST) are one row.
+  `CREATE TABLE IF NOT EXISTS cues (
+     language TEXT NOT NULL,
+     start_ms INTEGER NOT NULL,
+     end_ms INTEGER NOT NULL,
+     text TEXT NOT NULL,
+     received_at INTEGER NOT NULL,
+     PRIMARY KEY (language, start_ms, end_ms, text))`,
+  `CREATE INDEX IF NOT EXISTS cues_by_end ON cues (language, end_ms)`,
 ];

@@ -1,8 +1,10 @@
+import { captionTrackId, type CaptionTrack } from '../contract/captions.ts';
 import type { TrackMeta } from '../contract/ingest.ts';
 import type { TrackDescriptor } from '../contract/track.ts';
 import { fromHex, kidToUuid } from './drm/keys.ts';
 import { psshFor } from './drm/pssh.ts';
 import type { InitInfo } from './init-info.ts';
+import { STPP_CODECS, STPP_TIMESCALE } from './captions/stpp.ts';
 
 /**
  * The segment-template metadata of a track, produced by the packager when its init is ingested:
@@ -33,3 +35,13 @@ function describeDrm(p: NonNullable<InitInfo['protection']>): NonNullable<TrackD
   return { scheme: p.scheme, defaultKid: kidToUuid(kid), pssh: { widevine: pssh('widevine'), playready: pssh('playready'), clearkey: pssh('clearkey') } };
 }
 
+/**
+ * The manifest view of a declared caption language (contract/captions.ts). Its codecs are the
+ * DASH (stpp) ones; HLS lists the same track as WebVTT and needs no codecs for it. The bandwidth
+ * is a nominal few kbit/s: a 2 s IMSC1 document is well under a kilobyte.
+ */
+export function describeCaptionTrack(c: CaptionTrack): TrackDescriptor {
+  return { id: captionTrackId(c.language), kind: 'text', codecs: STPP_CODECS, timescale: STPP_TIMESCALE, bandwidth: CAPTION_BANDWIDTH, language: c.language, label: c.label, default: c.default };
+}
+
+const CAPTION_BANDWIDTH = 4000;

@@ -3,7 +3,8 @@
 // errors. Plain browser JS with no build step; players are local copies in /vendor (see
 // scripts/vendor-players.ts) because test browsers have no internet access.
 //
-// Query: ?event=demo&player=dash|hls&token=…
+// Query: ?event=demo&player=dash|hls&token=…&captions=en|es|off (default: the track the
+//        manifest marks default, else the first caption language)
 //        &alternate=A,B&operator=<OPERATOR_TOKEN>  (diagnostics: fetch every media segment K from
 //        pipeline alternate[K mod n] through the operator candidate fetch, to prove the pipelines'
 //        segments are interchangeable at any boundary)
@@ -17,6 +18,8 @@
 //               before the first frame is startup, not a stall, and is kept in `startup`.
 //   latency()   seconds from capture to display (see utcOfPlayheadMs), or null
 //   rendition() { id, height, bitrateKbps } of the video being played, or null
+//   captions()  { language, label, cues: [{ text, start, end }] } of the caption track shown
+//               (its active cues, times in seconds of video.currentTime), or null
 'use strict';
 
 (function main() {
@@ -26,6 +29,7 @@
   const token = params.get('token');
   const alternate = (params.get('alternate') || '').split(',').filter(Boolean);
   const operatorToken = params.get('operator');
+  const captionsWanted = params.get('captions');
   const manifestUrl = `/live/${encodeURIComponent(event)}/index.${kind === 'dash' ? 'mpd' : 'm3u8'}` + (token ? `?token=${encodeURIComponent(token)}` : '');
 
   const video = /** @type {HTMLVideoElement} */ (document.getElementById('video'));
@@ -40,6 +44,7 @@
     startup: { start: Date.now(), end: null },
     latency: () => latencySeconds(),
     rendition: () => currentRendition(),
+    captions: () => shownCaptions(),
     /** The player object itself (dashjs MediaPlayer or Hls), for tests that need more. */
     instance: null,
   };
@@ -54,6 +59,13 @@
     const a = $(`link-${k}`);
     a.setAttribute('href', `?${q}`);
     if (k === kind) a.setAttribute('aria-current', 'page');
+  }
+  for (const c of ['en', 'es', 'off']) {
+    const q = new URLSearchParams(params);
+    q.set('captions', c);
+    const a = $(`link-captions-${c}`);
+    a.setAttribute('href', `?${q}`);
+    if (c === captionsWanted) a.setAttribute('aria-current', 'page');
   }
   $('retry').addEventListener('click', () => location.reload());
 
@@ -101,6 +113,9 @@
         // 3·D, and liveDelayFragmentCount says the same if a personalised MPD leaves it out.
         delay: { liveDelayFragmentCount: 3, useSuggestedPresentationDelay: true },
         liveCatchup: { enabled: true },
+        // Captions on from the start (docs/captions.md): dash.js renders stpp/IMSC1 cues on the
+        // video element's text track.
+        text: { defaultEnabled: captionsWanted !== 'off' },
       },
     });
     if (alternate.length > 0) {
@@ -123,7 +138,12 @@
       const err = e.error || {};
       record(state.errors, { code: `dash ${err.code ?? '?'}`, message: err.message || String(err) });
     });
-    player.initialize(video, manifestUrl, true);
+    // The caption language must be chosen after initialize() and before the source is attached.
+    player.initialize(video, null, true);
+    // dash.js shows TTML (our stpp captions) only in an overlay it renders into.
+    player.attachTTMLRenderingDiv($('ttml-captions'));
+    if (captionsWanted && captionsWanted !== 'off') player.setInitialMediaSettingsFor('text', { lang: captionsWanted });
+    player.attachSource(manifestUrl);
     // With availabilityStartTime 1970, Period@start 0 and presentationTimeOffset 0, dash.js puts
     // media time straight on the video element, and media time IS UTC (tfdt = K·D since the
     // epoch): currentTime is the capture time of the frame on screen, in seconds.
@@ -142,6 +162,8 @@
     }
     const hls = new Hls({
       liveSyncDurationCount: 3,
+      // Show the SUBTITLES rendition hls.js selects (DEFAULT=YES, or the one asked for below).
+      subtitleDisplay: captionsWanted !== 'off',
       xhrSetup: alternate.length === 0 ? undefined : (xhr, url) => {
         const pick = pipelineFor(url);
         if (!pick) return;
@@ -159,6 +181,13 @@
       record(data.fatal ? state.errors : state.warnings, entry);
       // The standard hls.js recovery for a decode error; anything else fatal stays shown.
       if (data.fatal && data.type === Hls.ErrorTypes.MEDIA_ERROR && mediaRecoveries++ < 2) hls.recoverMediaError();
+    });
+    hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, (_name, data) => {
+      if (captionsWanted === 'off') hls.subtitleTrack = -1;
+      else if (captionsWanted) {
+        const i = data.subtitleTracks.findIndex((t) => t.lang === captionsWanted);
+        if (i >= 0 && hls.subtitleTrack !== i) hls.subtitleTrack = i;
+      } else if (hls.subtitleTrack < 0 && data.subtitleTracks.length > 0) hls.subtitleTrack = 0;
     });
     hls.loadSource(manifestUrl);
     hls.attachMedia(video);
@@ -193,6 +222,21 @@
     return utc === null ? null : (Date.now() - utc) / 1000;
   }
 
+  /** The caption track on screen (mode "showing") and its active cues. */
+  function shownCaptions() {
+    const track = Array.from(video.textTracks).find((t) => t.mode === 'showing' && (t.kind === 'subtitles' || t.kind === 'captions'));
+    if (!track) return null;
+    // dash.js renders TTML cues as HTML: cue.text is empty and the overlay holds what is on
+    // screen, one element per active cue whose id is the cue's cueID ("cue_TTML_<n>").
+    const cueText = (c) => {
+      if (c.text) return c.text;
+      const shown = c.cueID ? document.getElementById(c.cueID) : null;
+      return shown ? shown.textContent : '';
+    };
+    const cues = Array.from(track.activeCues || []).map((c) => ({ text: cueText(c).trim(), start: c.startTime, end: c.endTime }));
+    return { language: track.language, label: track.label, cues };
+  }
+
   function bufferSeconds() {
     const b = video.buffered;
     for (let i = 0; i < b.length; i++) {
@@ -212,6 +256,9 @@
     $('s-stalls').textContent = String(state.stalls.length);
     $('s-errors').textContent = String(state.errors.length);
     $('s-warnings').textContent = String(state.warnings.length);
+    const cc = shownCaptions();
+    // dash.js labels its text tracks by index: show the language then.
+    $('s-captions').textContent = cc ? `${cc.label && !/^\d+$/.test(cc.label) ? cc.label : cc.language}${cc.cues.length ? ` · “${cc.cues.map((c) => c.text).join(' / ')}”` : ''}` : 'off';
   }, 500);
 
   // ---- load the player library, then start ------------------------------------------------------

@@ -6,7 +6,7 @@ import { startWranglerDev, type WranglerDev } from '../test/wrangler-dev.ts';
  * `npm start`: the whole local pipeline with a synthetic live event.
  * wrangler dev (edge Worker + origin Durable Objects) on http://localhost:8787, two redundant
  * encoder bridges (pipelines A and B, started a few seconds apart, never talking to each other)
- * for event "demo", and the synthetic venue source feeding both.
+ * for event "demo", the synthetic venue source feeding both, and a synthetic live captioner.
  * Ctrl-C stops everything this started.
  */
 const PORT = Number(process.env.PORT ?? 8787);
@@ -94,7 +94,11 @@ for (const [i, pipeline] of PIPELINES.entries()) {
   log(`bridge ${pipeline} status: http://127.0.0.1:${BRIDGE_PORT + i}/status`);
 }
 
+// A live captioner: declares English and Spanish captions once the event exists, then posts a
+// cue every 2 s naming the UTC time (the clock burnt into the picture) through the captions API.
+supervise('synthetic captioner', ['encoder-bridge/synthetic-captions.ts', '--url', worker.url, '--event', EVENT]);
+
 log(`DASH manifest:  http://localhost:${PORT}/live/${EVENT}/index.mpd`);
 log(`HLS playlist:   http://localhost:${PORT}/live/${EVENT}/index.m3u8`);
-log(`▶ player:       http://localhost:${PORT}/?event=${EVENT}  (dash.js; add &player=hls for hls.js) — first segments appear after about 6 s`);
+log(`▶ player:       http://localhost:${PORT}/?event=${EVENT}  (dash.js; add &player=hls for hls.js, &captions=es|off for captions) — first segments appear after about 6 s`);
 log('press Ctrl-C to stop');

@@ -286,3 +286,29 @@ describe('writeMpd: back-to-back events', () => {
     expect(validate('b2b', text)).toMatch(/validates/);
   });
 });
+
+describe('writeMpd: captions (stpp)', () => {
+  const captions: TrackDescriptor[] = [
+    { id: 'text-en', kind: 'text', codecs: 'stpp.ttml.im1t', timescale: 1000, bandwidth: 4000, language: 'en', label: 'English', default: true },
+    { id: 'text-es', kind: 'text', codecs: 'stpp.ttml.im1t', timescale: 1000, bandwidth: 4000, language: 'es', label: 'Español' },
+  ];
+  const text = writeMpd(input({ tracks: [...ladder, ...captions], lastSegmentByTrack: { v540: K0 + 298, v360: K0 + 298, v234: K0 + 298, aen: K0 + 298, 'text-en': K0 + 298, 'text-es': K0 + 298 } }), { utcTimingUrl: '/time' });
+  const sets = getElementsByName(parseXml(text), 'AdaptationSet');
+
+  it(`still validates against the MPD schema${skipNote}`, (ctx) => {
+    if (!haveValidator) return ctx.skip();
+    expect(validate('captions', text)).toMatch(/validates/);
+    expect(validate('captions-ended', writeMpd(input({ tracks: [...ladder, ...captions], ended: true })))).toMatch(/validates/);
+  });
+
+  it('writes one text AdaptationSet per language: application/mp4, stpp.ttml.im1t, lang, Label, subtitle Role, the epoch template at 1 kHz', () => {
+    const textSets = sets.filter((s: XmlNode) => s.attributes?.contentType === 'text');
+    expect(textSets.map((s: XmlNode) => s.attributes?.lang)).toEqual(['en', 'es']);
+    const en = textSets[0];
+    expect(en.attributes).toMatchObject({ mimeType: 'application/mp4' });
+    expect(getElementsByName(en, 'Label')[0].childNodes?.[0]?.nodeValue).toBe('English');
+    expect(getElementsByName(en, 'Role')[0].attributes).toMatchObject({ schemeIdUri: 'urn:mpeg:dash:role:2011', value: 'subtitle' });
+    expect(getElementsByName(en, 'SegmentTemplate')[0].attributes).toMatchObject({ timescale: '1000', duration: '2000', startNumber: '0', media: '$RepresentationID$/$Number$.m4s' });
+    expect(getElementsByName(en, 'Representation')[0].attributes).toMatchObject({ id: 'text-en', codecs: 'stpp.ttml.im1t', bandwidth: '4000' });
+  });
+});

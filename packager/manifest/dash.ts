@@ -28,6 +28,7 @@ const PROFILES = 'urn:mpeg:dash:profile:isoff-live:2011,urn:mpeg:dash:profile:cm
 export function writeMpd(input: ManifestInput, opts: MpdOptions = {}): string {
   const D = input.config.segmentDurationMs;
   const av = input.tracks.filter((t) => t.kind === 'video' || t.kind === 'audio');
+  const text = input.tracks.filter((t) => t.kind === 'text');
   const ended = input.ended === true;
   const first = ended ? Math.max(0, input.firstSegment) : 0;
   const ctx: TemplateContext = { D, startNumber: first, query: opts.query };
@@ -56,7 +57,7 @@ export function writeMpd(input: ManifestInput, opts: MpdOptions = {}): string {
   mpdAttrs.maxSegmentDuration = duration(D + Math.max(0, ...av.map(longestFrameMs)));
   mpdAttrs.minBufferTime = duration(D);
 
-  const period = el('Period', { id: 'p0', start: duration(first * D) }, adaptationSets(av, ctx));
+  const period = el('Period', { id: 'p0', start: duration(first * D) }, adaptationSets([...av, ...text], ctx));
   const body: string[] = [];
   if (opts.baseUrl !== undefined) body.push(el('BaseURL', {}, [escapeXml(opts.baseUrl)]));
   body.push(period);
@@ -65,7 +66,7 @@ export function writeMpd(input: ManifestInput, opts: MpdOptions = {}): string {
     // Back-to-back event: a Period that starts at atK·D and addresses the next event's media
     // (`../{next}/` from this MPD's URL). Number K still starts at K·D in media time, so the
     // template only moves its anchor: startNumber K, presentationTimeOffset K·D·timescale.
-    const nextAv = next.input.tracks.filter((t) => t.kind === 'video' || t.kind === 'audio');
+    const nextAv = next.input.tracks.filter((t) => t.kind === 'video' || t.kind === 'audio' || t.kind === 'text');
     if (nextAv.some((t) => t.drm)) Object.assign(mpdAttrs, DRM_NAMESPACES);
     // A next event that started after atK takes over at its first segment (this event's own
     // segments keep coming until then), so the new Period never addresses a K it never made.
@@ -79,14 +80,14 @@ export function writeMpd(input: ManifestInput, opts: MpdOptions = {}): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n${el('MPD', mpdAttrs, body)}\n`;
 }
 
-/** One AdaptationSet for video (all rungs) and one per audio language. */
+/** One AdaptationSet for video (all rungs), one per audio language and one per caption language. */
 function adaptationSets(av: TrackDescriptor[], ctx: TemplateContext): string[] {
   const sets: string[] = [];
   let setId = 0;
   const video = av.filter((t) => t.kind === 'video').sort((a, b) => a.bandwidth - b.bandwidth);
   if (video.length > 0) sets.push(videoSet(setId++, video, ctx));
   audioGroups(av.filter((t) => t.kind === 'audio')).forEach((group, i) => sets.push(audioSet(setId++, group, i === 0, ctx)));
-  // Text tracks are left out until the packager produces stpp segments for them (docs/manifests.md).
+  for (const t of av.filter((x) => x.kind === 'text')) sets.push(textSet(setId++, t, ctx));
   return sets;
 }
 
@@ -156,6 +157,25 @@ function audioSet(id: number, tracks: TrackDescriptor[], isMain: boolean, ctx: T
       return el('Representation', { id: t.id, bandwidth: String(t.bandwidth), codecs: t.codecs, audioSamplingRate: num(t.sampleRate) }, children);
     });
   return withTemplate('AdaptationSet', attrs, head, tracks, ctx, reps);
+}
+
+/**
+ * A caption language: IMSC1 text profile in fMP4 (stpp.ttml.im1t), one sample per segment, on
+ * the same $Number$ = K template as the media (docs/captions.md).
+ */
+function textSet(id: number, t: TrackDescriptor, ctx: TemplateContext): string {
+  const attrs: Attrs = {
+    id: String(id),
+    contentType: 'text',
+    lang: t.language !== undefined && LANGUAGE.test(t.language) ? t.language : undefined,
+    mimeType: 'application/mp4',
+    segmentAlignment: 'true',
+    startWithSAP: '1',
+  };
+  const head: string[] = [];
+  if (t.label !== undefined) head.push(el('Label', {}, [escapeXml(t.label)]));
+  head.push(el('Role', { schemeIdUri: 'urn:mpeg:dash:role:2011', value: 'subtitle' }));
+  return el('AdaptationSet', attrs, [...head, segmentTemplate(t.timescale, ctx), el('Representation', { id: t.id, bandwidth: String(t.bandwidth), codecs: t.codecs })]);
 }
 
 /** One SegmentTemplate on the AdaptationSet when all its tracks share a timescale, else one per Representation. */

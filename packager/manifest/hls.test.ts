@@ -223,3 +223,41 @@ describe('back-to-back events (HLS)', () => {
     expect(parse(later).segments[0].uri).toBe(`../../next-ev/h540/${atK + 5}.m4s`);
   });
 });
+
+describe('captions (WebVTT)', () => {
+  const withCaptions = () => {
+    const base = input();
+    return input({
+      tracks: [
+        ...base.tracks,
+        { id: 'text-en', kind: 'text', codecs: 'stpp.ttml.im1t', timescale: 1000, bandwidth: 4000, language: 'en', label: 'English', default: true },
+        { id: 'text-es', kind: 'text', codecs: 'stpp.ttml.im1t', timescale: 1000, bandwidth: 4000, language: 'es', label: 'Español' },
+      ],
+      lastSegmentByTrack: { ...base.lastSegmentByTrack, 'text-en': K0 + 8, 'text-es': K0 + 8 },
+    });
+  };
+
+  it('puts every caption language in one SUBTITLES group that each variant names, without text codecs in CODECS', () => {
+    const parser = new Parser();
+    parser.push(writeMultivariantPlaylist(withCaptions()));
+    parser.end();
+    const subs = parser.manifest.mediaGroups.SUBTITLES.subs;
+    expect(subs.English).toMatchObject({ language: 'en', default: true, autoselect: true, uri: 'text-en/index.m3u8' });
+    expect(subs['Español']).toMatchObject({ language: 'es', default: false, autoselect: true, uri: 'text-es/index.m3u8' });
+    for (const v of parser.manifest.playlists) {
+      expect(v.attributes.SUBTITLES).toBe('subs');
+      expect(v.attributes.CODECS).not.toContain('stpp');
+    }
+  });
+
+  it('lists {K}.vtt in a text media playlist, with no EXT-X-MAP, on the same K and dates as the media', () => {
+    const text = writeMediaPlaylist(withCaptions(), 'text-en');
+    const parser = new Parser();
+    parser.push(text);
+    parser.end();
+    expect(text).not.toContain('EXT-X-MAP');
+    expect(parser.manifest.mediaSequence).toBe(K0);
+    expect(parser.manifest.segments.map((s: { uri: string }) => s.uri)).toEqual(Array.from({ length: 9 }, (_, i) => `${K0 + i}.vtt`));
+    expect(parser.manifest.segments[0].dateTimeString).toBe(new Date(K0 * D).toISOString());
+  });
+});

@@ -7,6 +7,7 @@ export interface PlaylistOptions {
 }
 
 const AUDIO_GROUP = 'aud';
+const SUBTITLES_GROUP = 'subs';
 
 /**
  * The HLS multivariant playlist: one EXT-X-MEDIA per audio track (all in one group) and one
@@ -36,6 +37,21 @@ export function writeMultivariantPlaylist(input: ManifestInput, opts: PlaylistOp
     lines.push(`#EXT-X-MEDIA:${attrs.filter(Boolean).join(',')}`);
   });
 
+  // Caption languages: WebVTT media playlists ({K}.vtt) in one SUBTITLES group (docs/captions.md).
+  const text = input.tracks.filter((t) => t.kind === 'text');
+  for (const t of text) {
+    const attrs = [
+      'TYPE=SUBTITLES',
+      `GROUP-ID="${SUBTITLES_GROUP}"`,
+      t.language !== undefined ? `LANGUAGE="${quoted(t.language)}"` : undefined,
+      `NAME="${quoted(t.label ?? t.language ?? t.id)}"`,
+      `DEFAULT=${t.default ? 'YES' : 'NO'}`,
+      'AUTOSELECT=YES',
+      `URI="${uri(`${t.id}/index.m3u8`, opts.query)}"`,
+    ];
+    lines.push(`#EXT-X-MEDIA:${attrs.filter(Boolean).join(',')}`);
+  }
+
   // BANDWIDTH is the peak a client needs for the whole variant: video plus the heaviest audio;
   // AVERAGE-BANDWIDTH likewise from the measured means, once every track has one.
   const audioPeak = Math.max(0, ...audio.map((t) => t.bandwidth));
@@ -50,6 +66,7 @@ export function writeMultivariantPlaylist(input: ManifestInput, opts: PlaylistOp
       v.width !== undefined && v.height !== undefined ? `RESOLUTION=${v.width}x${v.height}` : undefined,
       v.frameRate !== undefined ? `FRAME-RATE=${frameRate(v.frameRate).toFixed(3)}` : undefined,
       audio.length > 0 ? `AUDIO="${AUDIO_GROUP}"` : undefined,
+      text.length > 0 ? `SUBTITLES="${SUBTITLES_GROUP}"` : undefined,
     ];
     lines.push(`#EXT-X-STREAM-INF:${attrs.filter(Boolean).join(',')}`, uri(`${v.id}/index.m3u8`, opts.query));
   }
@@ -69,6 +86,7 @@ export function writeMediaPlaylist(input: ManifestInput, trackId: string, opts: 
   const D = input.config.segmentDurationMs;
   const ended = input.ended === true;
   const track = input.tracks.find((t) => t.id === trackId);
+  const isText = track?.kind === 'text';
   // Each listed segment, in order: this event's, then (back-to-back) the next event's.
   const parts: Part[] = [{ prefix: '', drm: track?.drm, ks: listed(input.lastSegmentByTrack[trackId], input.firstSegment, input.gapsByTrack?.[trackId]) }];
   const after = nextPart(input, track, parts[0].ks);
@@ -93,7 +111,9 @@ export function writeMediaPlaylist(input: ManifestInput, trackId: string, opts: 
     // The next event is another encode: players must reset their decoder (RFC 8216 §4.3.2.3).
     if (i > 0) lines.push('#EXT-X-DISCONTINUITY');
     if (i > 0 && part.drm === undefined && parts[i - 1].drm !== undefined) lines.push('#EXT-X-KEY:METHOD=NONE');
-    lines.push(...keyTags(part.drm, 'EXT-X-KEY'), `#EXT-X-MAP:URI="${uri(`${part.prefix}init.mp4`, opts.query)}"`);
+    lines.push(...keyTags(part.drm, 'EXT-X-KEY'));
+    // WebVTT segments stand alone: no initialization section.
+    if (!isText) lines.push(`#EXT-X-MAP:URI="${uri(`${part.prefix}init.mp4`, opts.query)}"`);
     let needDate = true;
     for (const { k, gap } of part.ks) {
       if (needDate) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(k * D).toISOString()}`);
@@ -101,7 +121,7 @@ export function writeMediaPlaylist(input: ManifestInput, trackId: string, opts: 
       // continuous; players skip it instead of requesting a segment that will answer 410.
       if (gap) lines.push('#EXT-X-GAP');
       needDate = gap;
-      lines.push(extinf, uri(`${part.prefix}${k}.m4s`, opts.query));
+      lines.push(extinf, uri(`${part.prefix}${k}.${isText ? 'vtt' : 'm4s'}`, opts.query));
     }
   });
   if (ended) lines.push('#EXT-X-ENDLIST');
@@ -132,7 +152,9 @@ function nextPart(input: ManifestInput, track: TrackDescriptor | undefined, own:
   const next = input.next;
   if (!next?.input || !track || input.ended || next.input.config.segmentDurationMs !== input.config.segmentDurationMs) return undefined;
   const candidates = next.input.tracks.filter((t) => t.kind === track.kind);
-  const target = candidates.find((t) => t.id === track.id) ?? candidates.sort((a, b) => Math.abs(a.bandwidth - track.bandwidth) - Math.abs(b.bandwidth - track.bandwidth))[0];
+  // A caption track continues only into the same language: another one would be the wrong words.
+  const closest = track.kind === 'text' ? undefined : candidates.sort((a, b) => Math.abs(a.bandwidth - track.bandwidth) - Math.abs(b.bandwidth - track.bandwidth))[0];
+  const target = candidates.find((t) => t.id === track.id) ?? closest;
   const last = target && next.input.lastSegmentByTrack[target.id];
   const ownLast = own[own.length - 1]?.k;
   if (!target || last === undefined || last < next.atK || (ownLast !== undefined && ownLast < next.atK - 1)) return undefined;
