@@ -75,10 +75,24 @@ async function encryptGathered(alg: AesCtrParams | AesCbcParams, key: CryptoKey,
   }
   if (total === 0) return;
   const single = groups.length === 1 && groups[0].length === 1 && !blockAlign;
-  const input = single ? buf.subarray(groups[0][0][0], groups[0][0][0] + groups[0][0][1]) : new Uint8Array(total);
+  const input = single ? buf.subarray(groups[0][0][0], groups[0][0][0] + groups[0][0][1]) : gatherBuffer(total);
   if (!single) walk(groups, align, (at, p, len) => input.set(buf.subarray(at, at + len), p));
-  const out = new Uint8Array(await crypto.subtle.encrypt(alg, key, input as BufferSource), 0, input.byteLength);
+  // encrypt() copies its input before it returns (WebCrypto §14.3.1 step 2, "getting a copy of
+  // the bytes"; Node and workerd both do), so the shared gather buffer is free again as soon as
+  // the call is made, even while concurrent calls of one segment are in flight.
+  const pending = crypto.subtle.encrypt(alg, key, input as BufferSource);
+  const out = new Uint8Array(await pending, 0, input.byteLength);
   walk(groups, align, (at, p, len) => buf.set(out.subarray(p, p + len), at));
+}
+
+/**
+ * One gather buffer for the isolate, grown as needed. A fresh multi-megabyte ArrayBuffer per
+ * segment (zero-filled, then collected) costs about as much as the AES itself in workerd.
+ */
+let scratch = new Uint8Array(0);
+function gatherBuffer(size: number): Uint8Array {
+  if (scratch.byteLength < size) scratch = new Uint8Array(Math.max(size, scratch.byteLength * 2));
+  return scratch.subarray(0, size);
 }
 
 /** Visit every range with its place `p` in the gathered buffer. */
