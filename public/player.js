@@ -185,7 +185,7 @@
     playerLatency = () => (player.isLive() ? player.getStats().liveLatency : null);
     currentRendition = () => {
       const t = player.getVariantTracks().find((v) => v.active);
-      return t ? { id: String(t.videoId ?? t.id), height: t.height, bitrateKbps: Math.round((t.videoBandwidth || t.bandwidth) / 1000) } : null;
+      return t ? { id: String(t.originalVideoId ?? t.videoId ?? t.id), height: t.height, bitrateKbps: Math.round((t.videoBandwidth || t.bandwidth) / 1000) } : null;
     };
     await player.attach(video);
     try {
