@@ -10,7 +10,8 @@ import { cpus } from 'node:os';
 
 const sections = [
   { name: 'encoder bridge', script: 'bench/bridge.ts' },
-  { name: 'packager encryption', script: 'packager/drm/bench.ts' },
+  { name: 'packager encryption (Node)', script: 'packager/drm/bench.ts' },
+  { name: 'packager encryption (workerd)', script: 'bench/drm-workerd.ts' },
   { name: 'origin publish and GET', script: 'bench/origin.ts' },
 ];
 const only = process.argv.slice(2);

@@ -34,6 +34,10 @@ export const errorCodes = {
   // 4xxx: DRM
   DRM_LOCKED: { id: 4001, status: 409 },
   KEY_NOT_FOUND: { id: 4002, status: 404 },
+  /** The event's key service did not answer, or answered an HTTP error (nothing is stored). */
+  KEY_SERVICE_UNAVAILABLE: { id: 4003, status: 502 },
+  /** The event's key service answered something that is not a usable CPIX document. */
+  KEY_SERVICE_BAD_ANSWER: { id: 4004, status: 502 },
   // 9xxx: bugs (never expected; logged with details, answered without them)
   INTERNAL: { id: 9000, status: 500 },
 } as const satisfies Record<string, { id: number; status: number }>;

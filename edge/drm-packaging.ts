@@ -1,6 +1,7 @@
 import type { DrmConfig } from '../contract/drm-config.ts';
 import { protectInit } from '../packager/drm/cenc-init.ts';
 import { encryptSegment } from '../packager/drm/encrypt-segment.ts';
+import { CpixKeyProvider } from '../packager/drm/cpix-key-provider.ts';
 import { keyPeriod, LocalKeyStore, toHex, type ContentKey, type KeyProvider } from '../packager/drm/keys.ts';
 import { readTrackProtection } from '../packager/drm/track-protection.ts';
 import { readInitInfo, type InitInfo } from '../packager/init-info.ts';
@@ -11,18 +12,31 @@ import { readInitInfo, type InitInfo } from '../packager/init-info.ts';
  * pipelines protect the same clear init to the same bytes (the 409 INIT_CONFLICT check keeps its
  * meaning) and a retried segment PUT encrypts to the same bytes (still 204).
  *
- * Keys come from the development LocalKeyStore (public seed); a production key service would be
- * another KeyProvider here.
+ * Keys come from the event's key source (`drm.keys`): the development LocalKeyStore (public
+ * seed) by default, or a CPIX key service. A key that cannot be had fails the publish with a 502
+ * before anything is stored.
  */
-export const keyProvider: KeyProvider = new LocalKeyStore();
+const localKeys: KeyProvider = new LocalKeyStore();
+/** One CPIX client per key service and settings, kept for the isolate's life: its cache is what saves a request per segment. */
+const cpixProviders = new Map<string, CpixKeyProvider>();
+
+export function keyProviderFor(drm: DrmConfig): KeyProvider {
+  const source = drm.keys ?? { provider: 'local' };
+  if (source.provider === 'local') return localKeys;
+  const rotating = (drm.rotateEverySegments ?? 0) > 0;
+  const id = JSON.stringify([source.url, drm.scheme, rotating, source.timeoutMs]);
+  let provider = cpixProviders.get(id);
+  if (!provider) cpixProviders.set(id, (provider = new CpixKeyProvider({ url: source.url, scheme: drm.scheme, rotating, timeoutMs: source.timeoutMs })));
+  return provider;
+}
 
 type Bytes = Uint8Array<ArrayBuffer>;
 
 /** Protect a clear init (already validated by readInitInfo) under the period-0 key; text tracks stay clear. */
 export async function protectIngestInit(event: string, drm: DrmConfig, clear: Bytes, info: InitInfo): Promise<{ bytes: Bytes; info: InitInfo }> {
   if (info.kind === 'text' || info.protection) return { bytes: clear, info };
-  const key = await keyProvider.getKey(event, info.kind, 0);
-  const { init } = protectInit(clear, { scheme: drm.scheme, key, constantIv: drm.scheme === 'cbcs' ? await constantIvFor(key) : undefined });
+  const key = await keyProviderFor(drm).getKey(event, info.kind, 0);
+  const { init } = protectInit(clear, { scheme: drm.scheme, key, cencIvSize: drm.cencIvSize, constantIv: drm.scheme === 'cbcs' ? await constantIvFor(key) : undefined });
   const bytes = init as Bytes;
   return { bytes, info: readInitInfo(bytes) };
 }
@@ -35,7 +49,7 @@ export async function encryptIngestSegment(event: string, drm: DrmConfig, init: 
   const protection = readTrackProtection(init);
   if (!protection) return clear;
   const period = keyPeriod(k, drm);
-  const key = await keyProvider.getKey(event, protection.kind, period);
+  const key = await keyProviderFor(drm).getKey(event, protection.kind, period);
   const iv = protection.scheme === 'cenc' ? await segmentIv(clear) : undefined;
   const out = await encryptSegment(clear, protection, key, { iv, defaults: readInitInfo(init), keyPeriod: period });
   return out as Bytes;

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { concat } from '../packager/bmff/box-writer.ts';
 import { kidToUuid, toBase64Url } from '../packager/drm/keys.ts';
+import { readTrackProtection } from '../packager/drm/track-protection.ts';
 import { readInitInfo } from '../packager/init-info.ts';
 import { encodeMedia, FFMPEG, liveK, segmentFor, type Media } from '../test/fixtures.ts';
 import { DEV_OPERATOR_TOKEN, getBytes, ingestPut, randomEventId } from '../test/ingest-client.ts';
@@ -66,6 +67,8 @@ describe.each(['cenc', 'cbcs'] as const)('DRM %s at ingest', (scheme) => {
     const info = readInitInfo(init);
     expect(info.protection).toEqual({ scheme, defaultKid: dev('kid', event, 'video').toString('hex') });
     expect(info.codecs).toBe(video.info.codecs);
+    // cenc defaults to 16-byte IVs (one WebCrypto call per segment); cbcs has a constant IV.
+    expect(readTrackProtection(init)?.perSampleIvSize).toBe(scheme === 'cenc' ? 16 : 0);
 
     const clear = segmentFor(video, k, D);
     const put = await ingestPut(url, `${event}/A/v1/${k}.m4s`, clear);

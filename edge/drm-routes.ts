@@ -8,7 +8,7 @@ import { fromBase64Url, keyPeriod, toBase64Url, toHex, type ContentKey } from '.
 import { unwrap } from '../origin/result.ts';
 import { requireBearer } from './bearer-auth.ts';
 import { corsHeaders } from './cors.ts';
-import { keyProvider } from './drm-packaging.ts';
+import { keyProviderFor } from './drm-packaging.ts';
 import { applyEverywhere } from './every-region.ts';
 import type { Env } from './env.ts';
 import { pathPart } from './ingest-path.ts';
@@ -34,8 +34,8 @@ drmOperatorRoutes.put('/events/:event/drm', async (c) => {
 
 /**
  * POST /drm/clearkey/{event}: a W3C ClearKey license server for local playback. No auth here (the
- * keys are development keys from a public seed); in production this sits behind player tokens and
- * a real key service.
+ * keys are development keys from a public seed, or a development CPIX key server's); in
+ * production this sits behind player tokens, and licenses come from the DRM vendor's server.
  */
 export const clearKeyRoutes = new Hono<{ Bindings: Env }>();
 
@@ -89,6 +89,7 @@ async function candidateKeys(c: Ctx, event: string, drm: DrmConfig): Promise<Map
     for (const p of [current - 1, current, current + 1]) if (p >= 0) periods.add(p);
   }
   const out = new Map<string, ContentKey>();
+  const keyProvider = keyProviderFor(drm);
   for (const period of periods) {
     for (const kind of ['video', 'audio'] as const) {
       const key = await keyProvider.getKey(event, kind, period);

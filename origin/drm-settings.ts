@@ -32,5 +32,7 @@ export class DrmSettings {
 }
 
 function normalise(drm: DrmConfig | null): DrmConfig | null {
-  return drm ? { scheme: drm.scheme, rotateEverySegments: drm.rotateEverySegments ?? 0 } : null;
+  return drm
+    ? { scheme: drm.scheme, rotateEverySegments: drm.rotateEverySegments ?? 0, cencIvSize: drm.scheme === 'cenc' ? (drm.cencIvSize ?? 16) : undefined, keys: drm.keys ?? { provider: 'local' } }
+    : null;
 }

@@ -1,19 +1,21 @@
-// Player page: plays /live/{event}/index.mpd with dash.js or /live/{event}/index.m3u8 with hls.js
-// and reports what a viewer (or a browser test) cares about: latency, rendition, buffer, stalls,
+// Player page: plays /live/{event}/index.mpd with dash.js or shaka-player, or
+// /live/{event}/index.m3u8 with hls.js, and reports what a viewer (or a browser test) cares about: latency, rendition, buffer, stalls,
 // errors. Plain browser JS with no build step; players are local copies in /vendor (see
 // scripts/vendor-players.ts) because test browsers have no internet access.
 //
-// Query: ?event=demo&player=dash|hls&token=…&captions=en|es|off (default: the track the
+// Query: ?event=demo&player=dash|shaka|hls&token=…&captions=en|es|off (default: the track the
 //        manifest marks default, else the first caption language)
 //        &alternate=A,B&operator=<OPERATOR_TOKEN>  (diagnostics: fetch every media segment K from
 //        pipeline alternate[K mod n] through the operator candidate fetch, to prove the pipelines'
 //        segments are interchangeable at any boundary)
 //
 // Tests read window.__player:
-//   kind        'dash' | 'hls'
+//   kind        'dash' | 'shaka' | 'hls'
 //   errors      fatal player errors [{ at, code, message }]   (every dash.js `error` event;
-//                                                             hls.js ERROR events with fatal: true)
-//   warnings    non-fatal hls.js errors, same shape
+//                                                             shaka `error` events of CRITICAL
+//                                                             severity; hls.js ERROR events with
+//                                                             fatal: true)
+//   warnings    non-fatal hls.js and shaka errors, same shape
 //   stalls      [{ start, end }] in ms since the epoch; end is null while still stalled. The wait
 //               before the first frame is startup, not a stall, and is kept in `startup`.
 //   latency()   seconds from capture to display (see utcOfPlayheadMs), or null
@@ -25,12 +27,17 @@
 (function main() {
   const params = new URLSearchParams(location.search);
   const event = params.get('event') || 'demo';
-  const kind = params.get('player') === 'hls' ? 'hls' : 'dash';
+  const KINDS = ['dash', 'shaka', 'hls'];
+  const kind = KINDS.includes(params.get('player')) ? params.get('player') : 'dash';
   const token = params.get('token');
   const alternate = (params.get('alternate') || '').split(',').filter(Boolean);
   const operatorToken = params.get('operator');
   const captionsWanted = params.get('captions');
-  const manifestUrl = `/live/${encodeURIComponent(event)}/index.${kind === 'dash' ? 'mpd' : 'm3u8'}` + (token ? `?token=${encodeURIComponent(token)}` : '');
+  const manifestUrl = `/live/${encodeURIComponent(event)}/index.${kind === 'hls' ? 'm3u8' : 'mpd'}` + (token ? `?token=${encodeURIComponent(token)}` : '');
+
+  // Encrypted events (docs/drm.md): the Worker's ClearKey license endpoint, which the MPD also
+  // signals in clearkey:Laurl.
+  const licenseUrl = new URL(`/drm/clearkey/${encodeURIComponent(event)}`, location.href).href;
 
   const video = /** @type {HTMLVideoElement} */ (document.getElementById('video'));
   const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -45,7 +52,7 @@
     latency: () => latencySeconds(),
     rendition: () => currentRendition(),
     captions: () => shownCaptions(),
-    /** The player object itself (dashjs MediaPlayer or Hls), for tests that need more. */
+    /** The player object itself (dashjs MediaPlayer, shaka.Player or Hls), for tests that need more. */
     instance: null,
   };
   window.__player = state;
@@ -53,7 +60,7 @@
   // Header: which event, and links that switch player while keeping event and token.
   $('event-name').textContent = event;
   $('manifest-url').textContent = manifestUrl;
-  for (const k of ['dash', 'hls']) {
+  for (const k of KINDS) {
     const q = new URLSearchParams(params);
     q.set('player', k);
     const a = $(`link-${k}`);
@@ -133,7 +140,7 @@
     // Encrypted events (docs/drm.md): the MPD signals ClearKey with clearkey:Laurl, which dash.js
     // reads itself; naming the Worker's license endpoint here as well covers players that do not.
     // Clear streams never ask for a license, so this changes nothing for them.
-    player.setProtectionData({ 'org.w3.clearkey': { serverURL: new URL(`/drm/clearkey/${encodeURIComponent(event)}`, location.href).href } });
+    player.setProtectionData({ 'org.w3.clearkey': { serverURL: licenseUrl } });
     player.on(dashjs.MediaPlayer.events.ERROR, (e) => {
       const err = e.error || {};
       record(state.errors, { code: `dash ${err.code ?? '?'}`, message: err.message || String(err) });
@@ -153,6 +160,67 @@
       const r = player.isReady() ? player.getCurrentRepresentationForType('video') : null;
       return r ? { id: r.id, height: r.height, bitrateKbps: Math.round(r.bandwidth / 1000) } : null;
     };
+  }
+
+  async function startShaka() {
+    shaka.polyfill.installAll();
+    if (!shaka.Player.isBrowserSupported()) {
+      record(state.errors, { code: 'shaka unsupported', message: 'this browser lacks what shaka-player needs (MSE/EME)' });
+      return;
+    }
+    const player = new shaka.Player();
+    state.instance = player;
+    player.configure({
+      // The same ClearKey license endpoint the MPD signals in clearkey:Laurl. Shaka maps the
+      // DASH-IF ClearKey ContentProtection to org.w3.clearkey but takes the server from here.
+      // Clear streams never ask for a license, so this changes nothing for them.
+      drm: { servers: { 'org.w3.clearkey': licenseUrl } },
+      // Three segments behind the live edge, like dash.js (the MPD's suggestedPresentationDelay
+      // is 3·D, which shaka honours by default).
+      streaming: { liveSync: { enabled: true } },
+      // Captions (docs/captions.md): the asked-for language, else the first the manifest lists.
+      preferredTextLanguage: captionsWanted && captionsWanted !== 'off' ? captionsWanted : '',
+    });
+    player.addEventListener('error', (e) => {
+      const err = e.detail || {};
+      const entry = { code: `shaka ${err.category ?? '?'}/${err.code ?? '?'}`, message: err.message || `shaka error ${err.code} (data: ${JSON.stringify(err.data ?? []).slice(0, 300)})` };
+      record(err.severity === shaka.util.Error.Severity.CRITICAL ? state.errors : state.warnings, entry);
+    });
+    if (alternate.length > 0) {
+      player.getNetworkingEngine().registerRequestFilter((_type, request) => {
+        const pick = pipelineFor(request.uris[0]);
+        if (!pick) return;
+        request.uris = request.uris.map((u) => {
+          const url = new URL(u, location.href);
+          url.searchParams.set('pipeline', pick);
+          return url.toString();
+        });
+        request.headers.authorization = `Bearer ${operatorToken}`;
+      });
+    }
+    // shaka maps the playhead to wall-clock time itself (availabilityStartTime + period time),
+    // which here is the capture time of the frame on screen.
+    utcOfPlayheadMs = () => {
+      const d = player.isLive() ? player.getPlayheadTimeAsDate() : null;
+      return d && video.currentTime > 0 ? d.getTime() : null;
+    };
+    playerLatency = () => (player.isLive() ? player.getStats().liveLatency : null);
+    currentRendition = () => {
+      const t = player.getVariantTracks().find((v) => v.active);
+      return t ? { id: String(t.originalVideoId ?? t.videoId ?? t.id), height: t.height, bitrateKbps: Math.round((t.videoBandwidth || t.bandwidth) / 1000) } : null;
+    };
+    await player.attach(video);
+    try {
+      await player.load(manifestUrl);
+      const text = player.getTextTracks();
+      if (captionsWanted !== 'off' && text.length > 0) {
+        if (!text.some((t) => t.active)) player.selectTextTrack(text[0]);
+        await player.setTextTrackVisibility(true);
+      }
+    } catch (err) {
+      // load() rejects with the same error the 'error' event reports; record it once.
+      if (!state.errors.length) record(state.errors, { code: `shaka ${err.category ?? '?'}/${err.code ?? '?'}`, message: err.message || String(err) });
+    }
   }
 
   function startHls() {
@@ -262,12 +330,13 @@
   }, 500);
 
   // ---- load the player library, then start ------------------------------------------------------
-  const lib = kind === 'dash' ? '/vendor/dash.all.min.js' : '/vendor/hls.min.js';
+  const lib = { dash: '/vendor/dash.all.min.js', shaka: '/vendor/shaka-player.compiled.js', hls: '/vendor/hls.min.js' }[kind];
   const script = document.createElement('script');
   script.src = lib;
   script.onload = () => {
     try {
       if (kind === 'dash') startDash();
+      else if (kind === 'shaka') startShaka().catch((err) => record(state.errors, { code: 'page', message: err instanceof Error ? err.message : String(err) }));
       else startHls();
     } catch (err) {
       record(state.errors, { code: 'page', message: err instanceof Error ? err.message : String(err) });

@@ -24,7 +24,7 @@ const players: Player[] = [
   // dash.js 5 ships "modern" (ES2020+, what Chromium runs) and "legacy" builds.
   { name: 'dash.js', from: 'node_modules/dashjs/dist/modern/umd/dash.all.min.js', to: 'dash.all.min.js' },
   { name: 'hls.js', from: 'node_modules/hls.js/dist/hls.min.js', to: 'hls.min.js' },
-  { name: 'shaka-player', from: 'node_modules/shaka-player/dist/shaka-player.compiled.js', to: 'shaka-player.compiled.js', optional: true },
+  { name: 'shaka-player', from: 'node_modules/shaka-player/dist/shaka-player.compiled.js', to: 'shaka-player.compiled.js' },
 ];
 
 mkdirSync(vendor, { recursive: true });

@@ -1,6 +1,6 @@
 /**
- * Real Chromium plays the live event through the Worker's player page with dash.js and with
- * hls.js: currentTime advances for at least 20 s, no player error, no stall longer than 1 s.
+ * Real Chromium plays the live event through the Worker's player page with dash.js, shaka-player
+ * and hls.js: currentTime advances for at least 20 s, no player error, no stall longer than 1 s.
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -27,7 +27,7 @@ afterAll(async () => {
   await browser?.close();
 });
 
-describe.each(['dash', 'hls'])('playback with %s', (player) => {
+describe.each(['dash', 'shaka', 'hls'])('playback with %s', (player) => {
   it(`plays the live event for ${WATCH_MS / 1000} s without error or stall`, async () => {
     const page = await browser.newPage();
     const pageErrors: string[] = [];

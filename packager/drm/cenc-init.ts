@@ -17,8 +17,9 @@ export interface ProtectInitOptions {
   /** The key of the track's first period; only its KID is written. */
   key: Pick<ContentKey, 'kid'>;
   /**
-   * cenc: per-sample IV size. 8 (default) is what every device accepts; 16 lets encryptSegment
-   * encrypt a whole segment in one WebCrypto call (several times faster, docs/drm.md).
+   * cenc: per-sample IV size. 16 (default) lets encryptSegment chain every sample's IV onto the
+   * previous sample's counter, so a whole segment is one WebCrypto call (docs/drm.md). 8 is for
+   * the few old devices (some PlayReady SL2000 TVs) that refuse 16-byte IVs: one call per sample.
    */
   cencIvSize?: 8 | 16;
   /** cbcs: the constant IV (16 bytes). Defaults to 16 random bytes. */
@@ -53,7 +54,7 @@ export function protectInit(init: Uint8Array, o: ProtectInitOptions): ProtectedI
 
   const protection: TrackProtection =
     o.scheme === 'cenc'
-      ? { scheme: 'cenc', kind: info.kind, defaultKid: o.key.kid, perSampleIvSize: o.cencIvSize ?? 8, cryptByteBlock: 0, skipByteBlock: 0 }
+      ? { scheme: 'cenc', kind: info.kind, defaultKid: o.key.kid, perSampleIvSize: o.cencIvSize ?? 16, cryptByteBlock: 0, skipByteBlock: 0 }
       : {
           scheme: 'cbcs',
           kind: info.kind,

@@ -228,3 +228,68 @@ describe('key rotation', () => {
     });
   }
 });
+
+describe('cenc default: 16-byte IVs chained, one WebCrypto call per segment', () => {
+  /** Counts crypto.subtle.encrypt calls made while fn runs. */
+  async function countEncryptCalls(fn: () => Promise<unknown>): Promise<number> {
+    const subtle = crypto.subtle;
+    const original = subtle.encrypt;
+    let calls = 0;
+    subtle.encrypt = function (...args: Parameters<SubtleCrypto['encrypt']>) {
+      calls++;
+      return original.apply(subtle, args);
+    };
+    try {
+      await fn();
+    } finally {
+      subtle.encrypt = original;
+    }
+    return calls;
+  }
+
+  for (const kind of ['video', 'audio'] as const) {
+    it(`${kind}: protectInit defaults to 16-byte IVs, each sample's IV continues the previous sample's counter, and the segment takes one call`, async () => {
+      const m = media[kind];
+      const key = await keys.getKey('drm-test', kind, 0);
+      const { protection } = protectInit(m.init, { scheme: 'cenc', key });
+      expect(protection.perSampleIvSize).toBe(16);
+      const clear = segmentFor(m, K, D);
+      const samples = readFragments(clear)[0].samples;
+      let enc: Uint8Array = new Uint8Array(0);
+      const calls = await countEncryptCalls(async () => (enc = await encryptSegment(clear, protection, key, { iv: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) })));
+      expect(calls).toBe(1);
+      expect(samples.length).toBeGreaterThan(50);
+      // Read the IVs back from senc: IV_{i+1} = IV_i + ceil(protected bytes of sample i / 16).
+      const moof = readBoxes(enc).find((b) => b.type === 'moof')!;
+      const traf = children(enc, moof).find((b) => b.type === 'traf')!;
+      const senc = children(enc, traf).find((b) => b.type === 'senc')!;
+      const dv = view(enc);
+      const flags = dv.getUint32(senc.payload) & 0xffffff;
+      let at = senc.payload + 8;
+      let expected = 0n;
+      for (const s of samples) {
+        expect(toHex(enc.subarray(at, at + 8))).toBe('0102030405060708');
+        expect(dv.getBigUint64(at + 8)).toBe(expected);
+        at += 16;
+        let protectedBytes = s.data.byteLength;
+        if (flags & 2) {
+          const n = dv.getUint16(at);
+          protectedBytes = 0;
+          for (let j = 0; j < n; j++) protectedBytes += dv.getUint32(at + 2 + 6 * j + 2);
+          at += 2 + 6 * n;
+        }
+        expected += BigInt(Math.ceil(protectedBytes / 16));
+      }
+      expect(at).toBe(senc.end);
+    });
+  }
+
+  it('8-byte IVs (the old-device option) still take one call per sample', async () => {
+    const m = media.audio;
+    const key = await keys.getKey('drm-test', 'audio', 0);
+    const { protection } = protectInit(m.init, { scheme: 'cenc', key, cencIvSize: 8 });
+    const clear = segmentFor(m, K, D);
+    const calls = await countEncryptCalls(() => encryptSegment(clear, protection, key));
+    expect(calls).toBe(readFragments(clear)[0].samples.length);
+  });
+});

@@ -22,10 +22,12 @@ import { videoSubsamples, type Subsample } from './subsamples.ts';
 export interface EncryptOptions {
   /**
    * cenc, 8 random bytes by default, so counters never repeat under one key across segments or
-   * pipelines (a repeated CTR counter would leak plaintext). 8-byte IVs: sample i uses iv + i.
-   * 16-byte IVs: sample i uses iv ‖ (16-byte blocks of protected data before sample i), i.e. the
-   * segment's protected bytes, each sample padded to a block, form one continuous key stream.
-   * Pass it only to make output reproducible (tests).
+   * pipelines (a repeated CTR counter would leak plaintext). 16-byte IVs (the default layout):
+   * sample i uses iv ‖ (16-byte blocks of protected data before sample i), i.e. each sample's IV
+   * continues the previous sample's counter and the segment's protected bytes, each sample padded
+   * to a block, form one key stream (one WebCrypto call). 8-byte IVs: sample i uses iv + i, and
+   * each sample is its own key stream (one call per sample). Pass it only to make output
+   * reproducible (tests, and ingest, which derives it from the clear bytes).
    */
   iv?: Uint8Array;
   /** trex defaults of the clear init, for segments whose trun omits sample sizes. */
