@@ -214,8 +214,8 @@
       await player.load(manifestUrl);
       const text = player.getTextTracks();
       if (captionsWanted !== 'off' && text.length > 0) {
+        // shaka 5 shows the selected text track (visibility follows selection).
         if (!text.some((t) => t.active)) player.selectTextTrack(text[0]);
-        await player.setTextTrackVisibility(true);
       }
     } catch (err) {
       // load() rejects with the same error the 'error' event reports; record it once.
@@ -297,7 +297,8 @@
     // dash.js renders TTML cues as HTML: cue.text is empty and the overlay holds what is on
     // screen, one element per active cue whose id is the cue's cueID ("cue_TTML_<n>").
     const cueText = (c) => {
-      if (c.text) return c.text;
+      // WebVTT cue text may carry markup (shaka writes TTML styles as <c.white.bg_black>): show the words.
+      if (c.text) return c.text.replace(/<[^>]*>/g, '');
       const shown = c.cueID ? document.getElementById(c.cueID) : null;
       return shown ? shown.textContent : '';
     };

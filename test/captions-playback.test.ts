@@ -45,6 +45,7 @@ describe.each([
   ['hls', 'en'],
   ['dash', 'es'],
   ['dash', 'en'],
+  ['shaka', 'es'],
 ])('captions with %s (%s)', (player, language) => {
   it('shows the posted cues at the media time they name', async () => {
     const page = await browser.newPage();
@@ -57,8 +58,8 @@ describe.each([
       const snap = await page.evaluate(() => {
         const p = (window as any).__player;
         const video = document.querySelector('video')!;
-        // UTC of the playhead: dash.js puts media time (= UTC) on the element; hls.js maps it through PROGRAM-DATE-TIME.
-        const playheadUtcMs = p.kind === 'dash' ? video.currentTime * 1000 : (p.instance?.playingDate?.getTime() ?? null);
+        // UTC of the playhead: dash.js and shaka put media time (= UTC) on the element; hls.js maps it through PROGRAM-DATE-TIME.
+        const playheadUtcMs = p.kind !== 'hls' ? video.currentTime * 1000 : (p.instance?.playingDate?.getTime() ?? null);
         return { captions: p.captions?.() ?? null, currentTime: video.currentTime, playheadUtcMs, errors: p.errors };
       });
       expect(snap.errors, 'player errors').toEqual([]);
