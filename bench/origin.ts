@@ -11,6 +11,10 @@
  *   held answer's arrival (the Worker only: a bucket has no hold).
  * - publishes/s: 2 s segments of about 0.5 MB, 16 concurrent publishers for 5 s, failures counted.
  * - GET throughput: 16 concurrent clients fetching the same 2 MB segment for 5 s.
+ * - round-trip floors: requests that do none of the origin's work (bare Worker GET, trivial
+ *   Durable Object RPC, empty PUT, a 2 MB upload the Worker never reads, first byte of a stored
+ *   segment), round-robin with a full 2 MB publish, so what `wrangler dev` itself costs on this
+ *   machine stands beside what the origin adds (docs/operations.md, "Origin performance").
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -207,6 +211,7 @@ try {
     '| --- | --- | --- | --- | --- | --- |',
   );
   let k = liveK(D) - 3000;
+  let twoMbP99 = Number.NaN;
   for (const label of Object.keys(SIZES)) {
     const track = `v${label.replace(/\D/g, '')}`;
     const n = ROUNDS[label];
@@ -215,6 +220,7 @@ try {
     const w = await publishToReadable(worker, track, segments, k);
     const b = await publishToReadable(bucket, track, segments, k);
     k += n;
+    if (label === '2 MB') twoMbP99 = pct(w, 99);
     lines.push(`| ${label} (${size} MB) | ${n} | ${ms(pct(w, 50))} | ${ms(pct(w, 99))} | ${ms(pct(b, 50))} | ${ms(pct(b, 99))} |`);
     console.error(`origin bench: ${label} done`);
   }
@@ -289,6 +295,15 @@ try {
   const gaps = await holdOpenGaps(dev.url, holdEvent, small);
   lines.push('', `Load average (1 min) at the end: ${loadavg()[0].toFixed(2)}.`);
   lines.push('', '### Hold-open (Worker only)', '', `A GET for the live-edge segment issued before its PUT: answer arrival minus the PUT's 201, ${gaps.length} runs: p50 ${ms(pct(gaps, 50))}, max ${ms(Math.max(...gaps))}.`, '');
+  const verdict = (met: boolean) => (met ? 'met' : '**not met**');
+  lines.push(
+    '### Goals (Worker)',
+    '',
+    `- publish → readable p99 ≤ 50 ms for 2 MB: ${verdict(twoMbP99 <= 50)} (${ms(twoMbP99)}; the \`wrangler dev\` floor above is ${ms(floors.unreadPut[0].p50 + floors.get2[0].p50)} at p50).`,
+    `- hold-open answers within 50 ms of publish: ${verdict(gaps.length > 0 && Math.max(...gaps) <= 50)} (max ${ms(Math.max(...gaps))}).`,
+    `- more than 100 publishes/s per event without a failure: ${verdict(wr.perSecond > 100 && wr.failures === 0)} (${wr.perSecond.toFixed(0)}/s, ${wr.failures} failures).`,
+    '',
+  );
 } finally {
   await nginx.stop();
   await dev.stop();
