@@ -11,10 +11,14 @@
  *   held answer's arrival (the Worker only: a bucket has no hold).
  * - publishes/s: 2 s segments of about 0.5 MB, 16 concurrent publishers for 5 s, failures counted.
  * - GET throughput: 16 concurrent clients fetching the same 2 MB segment for 5 s.
+ * - round-trip floors: requests that do none of the origin's work (bare Worker GET, trivial
+ *   Durable Object RPC, empty PUT, a 2 MB upload the Worker never reads, first byte of a stored
+ *   segment), round-robin with a full 2 MB publish, so what `wrangler dev` itself costs on this
+ *   machine stands beside what the origin adds (docs/operations.md, "Origin performance").
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultEventConfig } from '../contract/event-config.ts';
 import { encodeMedia, liveK, segmentFor } from '../test/fixtures.ts';
@@ -56,27 +60,12 @@ async function publishToReadable(t: Target, prefix: string, segments: Uint8Array
   return out;
 }
 
-async function publishRate(t: Target, prefix: string, segment: (k: number) => Uint8Array, firstK: number): Promise<{ perSecond: number; failures: number; total: number }> {
-  let next = firstK;
-  let ok = 0;
-  let failures = 0;
-  const until = performance.now() + 5000;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (performance.now() < until) {
-        const k = next++;
-        const res = await t.put(`${prefix}/${k}.m4s`, segment(k)).catch(() => undefined);
-        if (res && (res.status === 201 || res.status === 204)) ok++;
-        else failures++;
-        await res?.arrayBuffer().catch(() => undefined);
-      }
-    }),
-  );
-  return { perSecond: ok / ((performance.now() - started) / 1000), failures, total: ok + failures };
-}
-
-async function getThroughput(url: string): Promise<{ perSecond: number; mbPerSecond: number; failures: number }> {
+/**
+ * 16 concurrent clients repeating `step` for 5 s: the one load loop behind both the publish rate
+ * and the GET throughput, for any target. A step resolves to the bytes it moved, or undefined
+ * when it failed.
+ */
+async function sustained(step: () => Promise<number | undefined>): Promise<{ perSecond: number; mbPerSecond: number; failures: number; total: number }> {
   let ok = 0;
   let bytes = 0;
   let failures = 0;
@@ -85,17 +74,55 @@ async function getThroughput(url: string): Promise<{ perSecond: number; mbPerSec
   await Promise.all(
     Array.from({ length: 16 }, async () => {
       while (performance.now() < until) {
-        const res = await fetch(url).catch(() => undefined);
-        if (res?.status === 200) {
-          bytes += (await res.arrayBuffer()).byteLength;
+        const moved = await step().catch(() => undefined);
+        if (moved === undefined) failures++;
+        else {
           ok++;
-        } else failures++;
+          bytes += moved;
+        }
       }
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  return { perSecond: ok / seconds, mbPerSecond: bytes / seconds / 1e6, failures };
+  return { perSecond: ok / seconds, mbPerSecond: bytes / seconds / 1e6, failures, total: ok + failures };
 }
+
+/** Publishes/s of fresh segments from `firstK` on (each K once). */
+function publishRate(t: Target, prefix: string, segment: (k: number) => Uint8Array, firstK: number) {
+  let next = firstK;
+  return sustained(async () => {
+    const k = next++;
+    const body = segment(k);
+    const res = await t.put(`${prefix}/${k}.m4s`, body);
+    await res.arrayBuffer();
+    return res.status === 201 || res.status === 204 ? body.byteLength : undefined;
+  });
+}
+
+/** GETs/s of one published segment. */
+function getThroughput(url: string) {
+  return sustained(async () => {
+    const res = await fetch(url);
+    const bytes = (await res.arrayBuffer()).byteLength;
+    return res.status === 200 ? bytes : undefined;
+  });
+}
+
+/** Median and p99 of `n` sequential runs of `f` (ms). */
+async function roundTrips(n: number, f: () => Promise<unknown>): Promise<{ p50: number; p99: number }> {
+  const t: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const start = performance.now();
+    await f();
+    t.push(performance.now() - start);
+  }
+  return { p50: pct(t, 50), p99: pct(t, 99) };
+}
+
+const drained = async (res: Response) => {
+  await res.arrayBuffer();
+  return res;
+};
 
 async function startNginx(): Promise<{ url: string; stop(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-nginx-'));
@@ -176,7 +203,7 @@ try {
   };
 
   lines.push(
-    `Machine load matters: run on an otherwise idle machine. Worker = \`wrangler dev\` (workerd, Durable Object SQLite on local disk); nginx 1 worker, WebDAV PUT to local disk. Every Worker PUT is inspected (boxes, tfdt, samples) before it is stored.`,
+    `Load average (1 min) at the start: ${loadavg()[0].toFixed(2)}. Machine load matters: run on an otherwise idle machine. Worker = \`wrangler dev\` (workerd, Durable Object SQLite on local disk); nginx 1 worker, WebDAV PUT to local disk. Every Worker PUT is inspected (boxes, tfdt, samples) before it is stored.`,
     '',
     '### Publish → readable (PUT start until the first byte of a GET of it)',
     '',
@@ -184,6 +211,7 @@ try {
     '| --- | --- | --- | --- | --- | --- |',
   );
   let k = liveK(D) - 3000;
+  let twoMbP99 = Number.NaN;
   for (const label of Object.keys(SIZES)) {
     const track = `v${label.replace(/\D/g, '')}`;
     const n = ROUNDS[label];
@@ -192,6 +220,7 @@ try {
     const w = await publishToReadable(worker, track, segments, k);
     const b = await publishToReadable(bucket, track, segments, k);
     k += n;
+    if (label === '2 MB') twoMbP99 = pct(w, 99);
     lines.push(`| ${label} (${size} MB) | ${n} | ${ms(pct(w, 50))} | ${ms(pct(w, 99))} | ${ms(pct(b, 50))} | ${ms(pct(b, 99))} |`);
     console.error(`origin bench: ${label} done`);
   }
@@ -211,10 +240,70 @@ try {
   lines.push('', `### Segment GET throughput (${(two.byteLength / 1e6).toFixed(2)} MB segment, 16 concurrent clients, 5 s)`, '', '| target | GETs/s | MB/s | failures |', '| --- | --- | --- | --- |');
   lines.push(`| Worker (origin object, no edge cache) | ${wg.perSecond.toFixed(0)} | ${wg.mbPerSecond.toFixed(0)} | ${wg.failures} |`, `| nginx | ${bg.perSecond.toFixed(0)} | ${bg.mbPerSecond.toFixed(0)} | ${bg.failures} |`);
 
+  // Floors: what the same machine charges for round trips that do none of the origin's work,
+  // measured round-robin with a full 2 MB publish → readable so that all of them see the same load.
+  const n = Number(process.env.BENCH_FLOOR ?? 40);
+  const firstByte = async (url: string) => {
+    const res = await fetch(url);
+    await res.body!.getReader().cancel();
+  };
+  const fresh = Array.from({ length: n }, (_, i) => segmentFor(media['2 MB'], k + 2 + i, D));
+  const probes = {
+    emptyGet: [() => fetch(`${dev.url}/time`).then(drained), () => fetch(`${nginx.url}/${event}/missing`).then(drained)],
+    doRpc: [() => fetch(`${dev.url}/live/${event}-missing/v1/1.m4s`).then(drained)],
+    emptyPut: [() => worker.put(`v2/${k + 1}.m4s`, new Uint8Array(0)).then(drained), () => bucket.put('empty.m4s', new Uint8Array(0)).then(drained)],
+    unreadPut: [() => ingestPut(dev.url, `${event}/A/v2/${k + 1}.m4s`, two, { contentType: 'text/plain' }).then(drained)],
+    get2: [() => firstByte(worker.readUrl(`v2/${k}.m4s`)), () => firstByte(bucket.readUrl(`v2/${k}.m4s`))],
+    publish2: [(i: number) => publishToReadable(worker, 'v2', [fresh[i]], k + 2 + i), (i: number) => publishToReadable(bucket, 'v2', [fresh[i]], k + 2 + i)],
+  };
+  const timings = Object.fromEntries(Object.entries(probes).map(([name, fs]) => [name, fs.map(() => [] as number[])])) as Record<keyof typeof probes, number[][]>;
+  for (let i = 0; i < n; i++) {
+    for (const [name, fs] of Object.entries(probes) as [keyof typeof probes, ((i: number) => Promise<unknown>)[]][]) {
+      for (let j = 0; j < fs.length; j++) {
+        const start = performance.now();
+        await fs[j](i);
+        timings[name][j].push(performance.now() - start);
+      }
+    }
+  }
+  k += n + 10;
+  const floors = Object.fromEntries(Object.entries(timings).map(([name, ts]) => [name, ts.map((t) => ({ p50: pct(t, 50), p99: pct(t, 99) }))])) as Record<keyof typeof probes, { p50: number; p99: number }[]>;
+  const mb = (two.byteLength / 1e6).toFixed(2);
+  const row = (what: string, w: { p50: number; p99: number }, b?: { p50: number; p99: number }) => `| ${what} | ${ms(w.p50)} | ${ms(w.p99)} | ${b ? ms(b.p50) : '—'} | ${b ? ms(b.p99) : '—'} |`;
+  lines.push(
+    '',
+    `### Round-trip floors (${n} rounds, every probe once per round)`,
+    '',
+    'What the same machine charges for round trips that do none of the origin\'s work — a Worker request with no Durable Object, one trivial Durable Object RPC, an empty PUT, a 2 MB PUT whose body the Worker never reads (415 before reading: the upload through `wrangler dev` alone), the first byte of an already published 2 MB segment — beside a full publish → readable, all in one round-robin loop so they share the machine\'s load.',
+    '',
+    '| round trip | Worker p50 | Worker p99 | nginx p50 | nginx p99 |',
+    '| --- | --- | --- | --- | --- |',
+    ...([
+      ['empty GET (Worker: /time; nginx: 404)', floors.emptyGet],
+      ['trivial Durable Object RPC (segment of an unknown event, 404)', floors.doRpc],
+      ['empty PUT (Worker: 0-byte segment, 400 before the origin; nginx: 0-byte file)', floors.emptyPut],
+      [`${mb} MB PUT, body not read by the Worker (415)`, floors.unreadPut],
+      [`GET first byte of a published ${mb} MB segment`, floors.get2],
+      [`publish → readable, ${mb} MB (as above, in this loop)`, floors.publish2],
+    ] as [string, { p50: number; p99: number }[]][]).map(([what, [w, b]]) => row(what, w, b)),
+    '',
+    `Worker floor for publish → readable of ${mb} MB (unread upload + first byte of a GET, p50): ${ms(floors.unreadPut[0].p50 + floors.get2[0].p50)}, against ${ms(floors.publish2[0].p50)} measured in the same loop.`,
+  );
+
   const holdEvent = `bench-hold-${Date.now().toString(36)}`;
   await ingestPut(dev.url, `${holdEvent}/A/v1/init.mp4`, media['0.5 MB'].init);
   const gaps = await holdOpenGaps(dev.url, holdEvent, small);
+  lines.push('', `Load average (1 min) at the end: ${loadavg()[0].toFixed(2)}.`);
   lines.push('', '### Hold-open (Worker only)', '', `A GET for the live-edge segment issued before its PUT: answer arrival minus the PUT's 201, ${gaps.length} runs: p50 ${ms(pct(gaps, 50))}, max ${ms(Math.max(...gaps))}.`, '');
+  const verdict = (met: boolean) => (met ? 'met' : '**not met**');
+  lines.push(
+    '### Goals (Worker)',
+    '',
+    `- publish → readable p99 ≤ 50 ms for 2 MB: ${verdict(twoMbP99 <= 50)} (${ms(twoMbP99)}; the \`wrangler dev\` floor above is ${ms(floors.unreadPut[0].p50 + floors.get2[0].p50)} at p50).`,
+    `- hold-open answers within 50 ms of publish: ${verdict(gaps.length > 0 && Math.max(...gaps) <= 50)} (max ${ms(Math.max(...gaps))}).`,
+    `- more than 100 publishes/s per event without a failure: ${verdict(wr.perSecond > 100 && wr.failures === 0)} (${wr.perSecond.toFixed(0)}/s, ${wr.failures} failures).`,
+    '',
+  );
 } finally {
   await nginx.stop();
   await dev.stop();

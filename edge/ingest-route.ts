@@ -8,6 +8,7 @@ import { templateMetadata } from '../packager/template-metadata.ts';
 import { unwrap } from '../origin/result.ts';
 import { requireBearer } from './bearer-auth.ts';
 import { encryptIngestSegment, protectIngestInit } from './drm-packaging.ts';
+import { ingestDrmFor } from './ingest-drm-memory.ts';
 import type { Env } from './env.ts';
 import { parseIngestPath } from './ingest-path.ts';
 import { originFor, regionOf, requireKnownRegion } from './origin-stub.ts';
@@ -56,7 +57,8 @@ ingestRoutes.put('/*', async (c) => {
   const publisherDefects = parseDefects(c.req.header(DEFECTS_HEADER));
   const bytes = await readBodyLimited(c.req.raw, MAX_SEGMENT_BYTES, `segment ${target.k}`);
   requireSegmentShape(bytes);
-  const { drm, init } = await origin.ingestDrm(target.track, target.pipeline);
+  // Settled per (event, region, track, pipeline) after its init: no origin round trip per segment.
+  const { drm, init } = await ingestDrmFor(`${target.event}:${region}/${target.track}/${target.pipeline}`, () => origin.ingestDrm(target.track, target.pipeline));
   // Without a stored init the origin answers 412 INIT_MISSING, so there is nothing to encrypt for.
   const stored = drm && init ? await encryptIngestSegment(target.event, drm, init, target.k, bytes) : bytes;
   const result = unwrap(

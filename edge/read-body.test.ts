@@ -23,4 +23,13 @@ describe('readBodyLimited', () => {
     const body = new ReadableStream({ start(c) { c.enqueue(new Uint8Array(8)); c.enqueue(new Uint8Array(8)); c.close(); } });
     expect(await failure(readBodyLimited(put(body), 10, 'init segment'))).toBe('PAYLOAD_TOO_LARGE: init segment is larger than the limit of 10 bytes');
   });
+
+  it('reads a declared-length body in one piece', async () => {
+    const bytes = new Uint8Array(300_000).map((_, i) => i & 0xff);
+    expect(await readBodyLimited(put(bytes, { 'content-length': String(bytes.byteLength) }), bytes.byteLength, 'x')).toEqual(bytes);
+  });
+
+  it('still counts the bytes when Content-Length understates the body', async () => {
+    expect(await failure(readBodyLimited(put(new Uint8Array(16), { 'content-length': '3' }), 10, 'segment 7'))).toBe('PAYLOAD_TOO_LARGE: segment 7 is larger than the limit of 10 bytes');
+  });
 });

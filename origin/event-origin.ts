@@ -16,6 +16,7 @@ import { CaptionStore } from './caption-store.ts';
 import { join, split } from './chunks.ts';
 import { DrmSettings } from './drm-settings.ts';
 import { EventControls, isMasked } from './event-controls.ts';
+import { HotSegments } from './hot-segments.ts';
 import { LoadGauge } from './load-gauge.ts';
 import type { PipelineHealth } from './pipeline-health.ts';
 import { fail, ok, type OriginResult } from './result.ts';
@@ -101,6 +102,13 @@ export interface EventStateView {
   header: string;
 }
 
+/** The ingest route's packaging inputs for one (track, pipeline): see EventOrigin.ingestDrm. */
+export interface IngestDrm {
+  drm: DrmConfig | null;
+  init: Bytes | null;
+  initStored: boolean;
+}
+
 interface CandidateRow extends Candidate {
   sha256: string;
   receivedAt: number;
@@ -120,6 +128,10 @@ export class EventOrigin extends DurableObject<Env> {
   private readonly drm: DrmSettings;
   private readonly gauge = new LoadGauge();
   private readonly captions: CaptionStore;
+  /** The newest segment bytes, so GETs right after a publish skip the SQLite read (origin/hot-segments.ts). */
+  private readonly hot = new HotSegments();
+  /** Track descriptors never change once stored (INSERT OR IGNORE): parsed once per object. */
+  private readonly descriptors = new Map<string, TrackDescriptor>();
   private config: EventConfig | undefined;
   private eventId: string | undefined;
 
@@ -182,6 +194,8 @@ export class EventOrigin extends DurableObject<Env> {
       split(req.bytes).forEach((piece, seq) => this.sql.exec('INSERT INTO segment_chunks (track, k, pipeline, region, seq, bytes) VALUES (?, ?, ?, ?, ?, ?)', ...key, seq, piece));
       this.controls.recordSegment(req.pipeline, req.k, defects, now, config);
     });
+    // The RPC gave this object its own copy of the bytes; nothing changes them from here on.
+    this.hot.put(key.join('/'), req.k, sha256, req.bytes);
     this.wake(`${req.track}/${req.k}`);
     await this.scheduleEviction(windowStartK(Date.now(), config) > req.k ? 1000 : EVICTION_INTERVAL_MS);
     return ok({ status: 201, defects });
@@ -481,12 +495,16 @@ export class EventOrigin extends DurableObject<Env> {
     return this.drm.set(drm);
   }
 
-  /** What the ingest route needs to package a PUT: the event's DRM and, with DRM, the stored (protected) init of `pipeline`. */
-  async ingestDrm(track: string, pipeline: string): Promise<{ drm: DrmConfig | null; init: Bytes | null }> {
+  /**
+   * What the ingest route needs to package a PUT: the event's DRM and, with DRM, the stored
+   * (protected) init of `pipeline`. `initStored`: this pipeline's init of `track` is stored, so
+   * the answer can never change (the DRM is locked once any init exists, an init never changes)
+   * and the edge may keep it (edge/ingest-drm-memory.ts).
+   */
+  async ingestDrm(track: string, pipeline: string): Promise<IngestDrm> {
     const drm = this.drm.get();
-    if (!drm) return { drm, init: null };
     const row = this.sql.exec<{ bytes: ArrayBuffer }>('SELECT bytes FROM inits WHERE track = ? AND pipeline = ?', track, pipeline).toArray()[0];
-    return { drm, init: row ? new Uint8Array(row.bytes) : null };
+    return { drm, init: drm && row ? new Uint8Array(row.bytes) : null, initStored: row !== undefined };
   }
 
   // ---- DVR eviction -------------------------------------------------------------------------
@@ -501,6 +519,7 @@ export class EventOrigin extends DurableObject<Env> {
       this.sql.exec('DELETE FROM candidates WHERE k < ?', start);
       this.captions.evict(start * config.segmentDurationMs);
     });
+    this.hot.evictBefore(start);
     const left = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM candidates').one().n;
     if (left > 0) await this.ctx.storage.setAlarm(Date.now() + EVICTION_INTERVAL_MS);
   }
@@ -538,13 +557,19 @@ export class EventOrigin extends DurableObject<Env> {
   private findTrack(track: string): OriginResult<{ config: EventConfig; descriptor: TrackDescriptor }> {
     const config = this.loadConfig();
     if (!config) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)', SHORT_NEGATIVE_TTL);
-    const row = this.sql.exec<{ descriptor: string }>('SELECT descriptor FROM tracks WHERE track = ?', track).toArray()[0];
-    if (!row) {
-      const caption = config.captions.find((c) => captionTrackId(c.language) === track);
-      if (caption) return ok({ config, descriptor: describeCaptionTrack(caption) });
-      return this.failStamped('TRACK_NOT_FOUND', `no track ${track} in this event`, SHORT_NEGATIVE_TTL);
+    let descriptor = this.descriptors.get(track);
+    if (!descriptor) {
+      const row = this.sql.exec<{ descriptor: string }>('SELECT descriptor FROM tracks WHERE track = ?', track).toArray()[0];
+      if (!row) {
+        // Caption tracks are declared in the config (which can change), so they are not cached here.
+        const caption = config.captions.find((c) => captionTrackId(c.language) === track);
+        if (caption) return ok({ config, descriptor: describeCaptionTrack(caption) });
+        return this.failStamped('TRACK_NOT_FOUND', `no track ${track} in this event`, SHORT_NEGATIVE_TTL);
+      }
+      descriptor = JSON.parse(row.descriptor) as TrackDescriptor;
+      this.descriptors.set(track, descriptor);
     }
-    return ok({ config, descriptor: JSON.parse(row.descriptor) as TrackDescriptor });
+    return ok({ config, descriptor });
   }
 
   private candidateRows(track: string, k: number): CandidateRow[] {
@@ -591,7 +616,9 @@ export class EventOrigin extends DurableObject<Env> {
     return this.controls.alivePipelines(Date.now(), config).some((h) => !have.has(h.pipeline) && !isMasked(masks, h.pipeline, k));
   }
 
-  private readBytes(track: string, k: number, c: Candidate): Bytes {
+  private readBytes(track: string, k: number, c: CandidateRow): Bytes {
+    const hot = this.hot.get([track, k, c.pipeline, c.region].join('/'), c.sha256);
+    if (hot) return hot;
     const pieces = this.sql
       .exec<{ bytes: ArrayBuffer }>('SELECT bytes FROM segment_chunks WHERE track = ? AND k = ? AND pipeline = ? AND region = ? ORDER BY seq', track, k, c.pipeline, c.region)
       .toArray()
