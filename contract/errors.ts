@@ -31,6 +31,8 @@ export const errorCodes = {
   EVENT_ENDED: { id: 3006, status: 409 },
   CANDIDATE_NOT_FOUND: { id: 3007, status: 404 },
   MASK_NOT_FOUND: { id: 3008, status: 404 },
+  /** A control that must hold in every region (DRM) was not accepted by all of them. */
+  REGION_NOT_APPLIED: { id: 3009, status: 502 },
   // 4xxx: DRM
   DRM_LOCKED: { id: 4001, status: 409 },
   KEY_NOT_FOUND: { id: 4002, status: 404 },

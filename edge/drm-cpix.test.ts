@@ -84,9 +84,13 @@ describe('DRM keys from a CPIX key service', () => {
       expect(await packetHashes(aInit, aServed, keyOf('AUDIO', period).key)).toEqual(await packetHashes(audio.init, segmentFor(audio, k, D)));
     }
 
-    // The ClearKey license endpoint hands out the same keys.
+    // The ClearKey license endpoint hands out the same keys, but key-service keys only with credentials.
     const v0 = keyOf('VIDEO', 0);
-    const lic = await fetch(`${url}/drm/clearkey/${event}`, { method: 'POST', body: JSON.stringify({ kids: [toBase64Url(fromHex(v0.kid))], type: 'temporary' }) });
+    const licenseBody = JSON.stringify({ kids: [toBase64Url(fromHex(v0.kid))], type: 'temporary' });
+    const anonymous = await fetch(`${url}/drm/clearkey/${event}`, { method: 'POST', body: licenseBody });
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.text()).not.toContain(toBase64Url(fromHex(v0.key)));
+    const lic = await fetch(`${url}/drm/clearkey/${event}`, { method: 'POST', body: licenseBody, headers: { authorization: 'Bearer dev-operator-token' } });
     expect(lic.status).toBe(200);
     expect(((await lic.json()) as { keys: { k: string }[] }).keys[0].k).toBe(toBase64Url(fromHex(v0.key)));
   });

@@ -29,7 +29,7 @@ drmOperatorRoutes.put('/events/:event/drm', async (c) => {
   await requireBearer(c.req.header('authorization'), c.env.OPERATOR_TOKEN, 'operator');
   const event = pathPart(EventId, c.req.param('event'), 'event');
   const { drm } = await readJson(c.req.raw, DrmConfigRequest);
-  return c.json(await applyEverywhere(c, event, (o) => o.setDrm(drm)), 200, NO_STORE);
+  return c.json(await applyEverywhere(c, event, (o) => o.setDrm(drm), { all: true }), 200, NO_STORE);
 });
 
 /**
@@ -58,6 +58,9 @@ clearKeyRoutes.post('/clearkey/:event', async (c) => {
   const req = await parseLicenseRequest(c);
   const { drm } = await originFor(c.env, event).ingestDrm('', '');
   if (!drm) throw new AppError('KEY_NOT_FOUND', `event ${event} is not protected (no DRM set)`);
+  // Keys from a key service are real keys: never handed out without credentials. Until player
+  // tokens exist, only an operator may fetch them here (to check a key service end to end).
+  if (drm.keys?.provider === 'cpix') await requireBearer(c.req.header('authorization'), c.env.OPERATOR_TOKEN, 'clearkey');
   const keys = await candidateKeys(c, event, drm);
   const answer = req.kids.map((kid) => {
     const key = keys.get(toHex(fromBase64Url(kid)));

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { AppError } from '../contract/errors.ts';
 import { unwrap, type OriginResult } from '../origin/result.ts';
 import type { Env } from './env.ts';
 import { originFor, regionsOf } from './origin-stub.ts';
@@ -19,6 +20,8 @@ export async function applyEverywhere<T>(
   c: Context<{ Bindings: Env }>,
   event: string,
   call: (origin: Origin, home: T | undefined) => Promise<OriginResult<T>>,
+  /** `all`: every region must accept (DRM: a region left clear would store clear media), else 502 REGION_NOT_APPLIED. */
+  opts: { all?: boolean } = {},
 ): Promise<T> {
   const [home, ...others] = regionsOf(c.env);
   const value = unwrap(await call(originFor(c.env, event, home), undefined));
@@ -32,6 +35,10 @@ export async function applyEverywhere<T>(
       }
     }),
   );
-  c.header(REGIONS_APPLIED_HEADER, [`${home}=ok`, ...outcomes].join(', '));
+  const applied = [`${home}=ok`, ...outcomes].join(', ');
+  c.header(REGIONS_APPLIED_HEADER, applied);
+  if (opts.all && outcomes.some((o) => !o.endsWith('=ok'))) {
+    throw new AppError('REGION_NOT_APPLIED', `not every region accepted it (${applied}); the same request can be sent again`, { [REGIONS_APPLIED_HEADER]: applied });
+  }
   return value;
 }
