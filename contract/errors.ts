@@ -33,6 +33,8 @@ export const errorCodes = {
   MASK_NOT_FOUND: { id: 3008, status: 404 },
   /** A control that must hold in every region (DRM) was not accepted by all of them. */
   REGION_NOT_APPLIED: { id: 3009, status: 502 },
+  /** A mask id that another region already uses for a different mask. */
+  MASK_CONFLICT: { id: 3010, status: 409 },
   // 4xxx: DRM
   DRM_LOCKED: { id: 4001, status: 409 },
   KEY_NOT_FOUND: { id: 4002, status: 404 },

@@ -59,7 +59,9 @@ ingestRoutes.put('/*', async (c) => {
   requireSegmentShape(bytes);
   // Settled per (event, region, track, pipeline) after its init: no origin round trip per segment.
   const { drm, init } = await ingestDrmFor(`${target.event}:${region}/${target.track}/${target.pipeline}`, () => origin.ingestDrm(target.track, target.pipeline));
-  // Without a stored init the origin answers 412 INIT_MISSING, so there is nothing to encrypt for.
+  // A DRM event never stores clear media: without this pipeline's (protected) init there is nothing
+  // to encrypt for, and the origin must not be asked (the init could land in between).
+  if (drm && !init) throw new AppError('INIT_MISSING', `no init.mp4 stored for event ${target.event}, pipeline ${target.pipeline}, track ${target.track}: PUT it before segments`);
   const stored = drm && init ? await encryptIngestSegment(target.event, drm, init, target.k, bytes) : bytes;
   const result = unwrap(
     await origin.putSegment({ event: target.event, pipeline: target.pipeline, track: target.track, k: target.k, region, bytes: stored, publisherDefects }),

@@ -25,11 +25,15 @@ import { originFor, regionOf, requireKnownRegion } from './origin-stub.ts';
 export const liveRoutes = new Hono<{ Bindings: Env }>();
 liveRoutes.use('*', cors);
 
-/** Keep the newest x-event-state per event, whatever the answer (errors carry it too). */
+/**
+ * Keep the newest x-event-state per event, whatever the answer (errors carry it too) — from the
+ * home region only: an operator fetch with `?region=` reads another region's origin.
+ */
 liveRoutes.use('*', async (c, next) => {
   await next();
-  const event = new URL(c.req.url).pathname.split('/')[2];
-  if (event) rememberEventState(event, c.res.headers.get(EVENT_STATE_HEADER));
+  const url = new URL(c.req.url);
+  const event = url.pathname.split('/')[2];
+  if (event && !url.searchParams.has('region')) rememberEventState(event, c.res.headers.get(EVENT_STATE_HEADER));
 });
 
 /** Segments and inits never change once published: cache them for a day. */

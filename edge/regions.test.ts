@@ -98,13 +98,14 @@ describe('operator controls reach every region', () => {
     for (const region of ['r1', 'r2']) expect(await state(event, region)).toMatchObject({ ended: true, endK: k });
   });
 
-  it('a control the home region refuses changes nothing in any region', async () => {
+  it('a control the home region refuses is asked of no other region', async () => {
     const event = randomEventId();
     const k = liveK(D) - 3;
-    await publish(event, ['r1', 'r2'], k);
-    const res = await api(event, 'masks/99', { method: 'DELETE' });
+    // Only r2 knows the event: the home region (r1) refuses, and r2 — which would accept — is not asked.
+    await publish(event, ['r2'], k);
+    const res = await api(event, 'masks', { method: 'POST', body: { pipeline: 'B', fromK: k, toK: k } });
     expect(res.status).toBe(404);
     expect(res.headers.get('x-regions-applied')).toBeNull();
-    for (const region of ['r1', 'r2']) expect((await state(event, region)).version).toBe(1);
+    expect((await state(event, 'r2')).masks).toEqual([]);
   });
 });

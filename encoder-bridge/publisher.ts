@@ -21,6 +21,8 @@ export interface PublisherOptions {
   pipeline: string;
   /** A segment retried longer than this is useless to a live player: give up and count it. */
   segmentBudgetMs: number;
+  /** How long an init is retried when first sent (default 30 s); a region that missed it gets it again with its next segment. */
+  initBudgetMs?: number;
   log: (message: string) => void;
 }
 
@@ -55,6 +57,8 @@ export class Publisher {
   private readonly targets: PublishTarget[];
   /** Per track and region: the init PUT that segments to that region must wait for. */
   private readonly inits = new Map<string, Promise<boolean>>();
+  /** Per track: the init itself, to send again to a region that was down when it was first sent. */
+  private readonly initBodies = new Map<string, { kind: 'video' | 'audio'; bytes: Uint8Array; meta: TrackMeta }>();
 
   constructor(opts: PublisherOptions) {
     this.opts = opts;
@@ -74,12 +78,16 @@ export class Publisher {
 
   /** Resolves true when every region stored the init. */
   async publishInit(track: string, kind: 'video' | 'audio', bytes: Uint8Array, meta: TrackMeta): Promise<boolean> {
-    const results = this.targets.map((t) => {
-      const done = this.put(t, this.url(t, track, 'init.mp4'), bytes, kind, { [TRACK_META_HEADER]: JSON.stringify(meta) }, 30_000);
-      this.inits.set(`${track}@${regionName(t)}`, done);
-      return done;
-    });
+    this.initBodies.set(track, { kind, bytes, meta });
+    const results = this.targets.map((t) => this.sendInit(t, track, this.opts.initBudgetMs ?? 30_000));
     return (await Promise.all(results)).every(Boolean);
+  }
+
+  private sendInit(target: PublishTarget, track: string, budgetMs: number): Promise<boolean> {
+    const { kind, bytes, meta } = this.initBodies.get(track)!;
+    const done = this.put(target, this.url(target, track, 'init.mp4'), bytes, kind, { [TRACK_META_HEADER]: JSON.stringify(meta) }, budgetMs);
+    this.inits.set(`${track}@${regionName(target)}`, done);
+    return done;
   }
 
   /** Resolves true when at least one region stored the segment (each region is counted on its own). */
@@ -93,16 +101,34 @@ export class Publisher {
 
   private async publishTo(target: PublishTarget, track: string, kind: 'video' | 'audio', k: number, bytes: Uint8Array, headers: Record<string, string>): Promise<boolean> {
     const counters = this.counters.regions[regionName(target)];
-    const initOk = await (this.inits.get(`${track}@${regionName(target)}`) ?? Promise.resolve(false));
+    const startedAt = Date.now();
+    let initOk = await (this.inits.get(`${track}@${regionName(target)}`) ?? Promise.resolve(false));
+    // A region that was down when the init went out gets it again, inside this segment's budget,
+    // so it rejoins as soon as it answers instead of missing the rest of the event.
+    if (!initOk && this.initBodies.has(track)) initOk = await this.resendInit(target, track);
     if (!initOk) {
       this.opts.log(`segment ${track}/${k} not sent to ${regionName(target)}: its init was not accepted there`);
       count(counters, false, k);
       return false;
     }
-    const ok = await this.put(target, this.url(target, track, `${k}.m4s`), bytes, kind, headers, this.opts.segmentBudgetMs);
+    // Whatever an init re-send took comes out of the segment's own budget.
+    const budget = Math.max(250, this.opts.segmentBudgetMs - (Date.now() - startedAt));
+    const ok = await this.put(target, this.url(target, track, `${k}.m4s`), bytes, kind, headers, budget);
     count(counters, ok, k);
     return ok;
   }
+
+  /** One re-send at a time per track and region; segments arriving meanwhile wait for it. */
+  private resendInit(target: PublishTarget, track: string): Promise<boolean> {
+    const key = `${track}@${regionName(target)}`;
+    const pending = this.resending.get(key);
+    if (pending) return pending;
+    const done = this.sendInit(target, track, this.opts.segmentBudgetMs).finally(() => this.resending.delete(key));
+    this.resending.set(key, done);
+    return done;
+  }
+
+  private readonly resending = new Map<string, Promise<boolean>>();
 
   private async put(target: PublishTarget, url: string, body: Uint8Array, kind: 'video' | 'audio', extra: Record<string, string>, budgetMs: number): Promise<boolean> {
     const deadline = Date.now() + budgetMs;

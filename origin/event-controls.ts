@@ -81,10 +81,10 @@ export class EventControls {
 
   addMask(req: MaskRequest, nowMs: number, id?: number): Mask {
     const row = this.sql
-      .exec<{ id: number }>('INSERT OR REPLACE INTO masks (id, pipeline, from_k, to_k, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id', id ?? null, req.pipeline, req.fromK, req.toK ?? null, nowMs)
+      .exec<{ id: number }>('INSERT INTO masks (id, pipeline, from_k, to_k, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id', id ?? null, req.pipeline, req.fromK, req.toK ?? null, nowMs)
       .one();
     const mask: Mask = { id: row.id, pipeline: req.pipeline, fromK: req.fromK, toK: req.toK ?? null, createdAt: nowMs };
-    this.masks = [...this.masks.filter((m) => m.id !== mask.id), mask];
+    this.masks.push(mask);
     return mask;
   }
 

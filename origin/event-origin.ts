@@ -292,6 +292,10 @@ export class EventOrigin extends DurableObject<Env> {
       if (c.endMs - c.startMs > MAX_CUE_MS) return fail('BAD_BODY', `${at} lasts more than ${MAX_CUE_MS / 1000} s`);
       if (c.endMs <= windowStartMs) return fail('BAD_BODY', `${at} ended before the DVR window starts (${new Date(windowStartMs).toISOString()})`);
       if (c.startMs > now + MAX_CUE_LEAD_MS) return fail('BAD_BODY', `${at} starts more than ${MAX_CUE_LEAD_MS / 60_000} min from now`);
+      // Segments are cached for good CAPTION_SETTLE_MS after they are due: a cue reaching one of
+      // those would be stored but never seen by players that already have the segment.
+      const settledUntilMs = expectedPublishMs(Math.floor(c.startMs / D), D, config.pipelineDelayMs) + CAPTION_SETTLE_MS;
+      if (settledUntilMs < now) return fail('BAD_BODY', `${at} is too late: its segment was final at ${new Date(settledUntilMs).toISOString()} (cues are accepted until ${CAPTION_SETTLE_MS / 1000} s after their segment is due)`);
       if (req.k !== undefined && (c.endMs <= req.k * D || c.startMs >= (req.k + 1) * D)) return fail('BAD_BODY', `${at} is not inside segment ${req.k} [${new Date(req.k * D).toISOString()}, ${new Date((req.k + 1) * D).toISOString()})`);
     }
     const language = declared.language;
@@ -440,6 +444,12 @@ export class EventOrigin extends DurableObject<Env> {
   /** `id`: the id the home region gave the same mask, so one id removes it in every region. */
   async addMask(req: MaskRequest, id?: number): Promise<OriginResult<Mask>> {
     if (!this.loadConfig()) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)');
+    const existing = id === undefined ? undefined : this.controls.masks.find((m) => m.id === id);
+    if (existing) {
+      // Another region's id must never overwrite a different mask stored here.
+      const same = existing.pipeline === req.pipeline && existing.fromK === req.fromK && existing.toK === (req.toK ?? null);
+      return same ? ok(existing) : fail('MASK_CONFLICT', `mask ${id} here is a different mask (${existing.pipeline} ${existing.fromK}..${existing.toK ?? '∞'})`);
+    }
     return ok(this.controls.addMask(req, Date.now(), id));
   }
 

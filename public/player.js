@@ -275,6 +275,8 @@
    * byte-identical across pipelines).
    */
   function pipelineFor(url) {
+    // Caption tracks are written from cues, not published by pipelines: nothing to alternate.
+    if (/\/text-[^/]+\//.test(url)) return null;
     const m = /\/(\d+)\.m4s(\?|$)/.exec(url);
     if (m) return alternate[Number(m[1]) % alternate.length];
     return /\/init\.mp4(\?|$)/.test(url) ? alternate[0] : null;

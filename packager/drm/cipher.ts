@@ -90,8 +90,11 @@ async function encryptGathered(alg: AesCtrParams | AesCbcParams, key: CryptoKey,
  * segment (zero-filled, then collected) costs about as much as the AES itself in workerd.
  */
 let scratch = new Uint8Array(0);
+/** Larger gathers (UHD segments) get a buffer of their own, so the isolate never keeps one: its memory is 128 MB. */
+const SCRATCH_MAX_BYTES = 8 * 1024 * 1024;
 function gatherBuffer(size: number): Uint8Array {
-  if (scratch.byteLength < size) scratch = new Uint8Array(Math.max(size, scratch.byteLength * 2));
+  if (size > SCRATCH_MAX_BYTES) return new Uint8Array(size);
+  if (scratch.byteLength < size) scratch = new Uint8Array(Math.min(SCRATCH_MAX_BYTES, Math.max(size, scratch.byteLength * 2)));
   return scratch.subarray(0, size);
 }
 

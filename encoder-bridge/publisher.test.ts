@@ -1,0 +1,45 @@
+import http from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Publisher } from './publisher.ts';
+
+/** A tiny ingest stand-in per region: records what it stored, refuses everything while down. */
+async function region() {
+  const r = { down: false, stored: [] as string[], url: '', server: http.createServer() };
+  r.server.on('request', (req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (r.down) return void res.writeHead(503).end('down');
+      r.stored.push(new URL(req.url!, 'http://x').pathname.split('/').slice(-2).join('/'));
+      res.writeHead(201).end();
+    });
+  });
+  await new Promise<void>((ok) => r.server.listen(0, '127.0.0.1', ok));
+  r.url = `http://127.0.0.1:${(r.server.address() as { port: number }).port}`;
+  return r;
+}
+
+let servers: http.Server[] = [];
+afterEach(() => {
+  for (const s of servers) s.close();
+  servers = [];
+});
+
+describe('Publisher: cross-publishing', () => {
+  it('a region that was down when the init went out gets it again with its next segment, and rejoins', async () => {
+    const [r1, r2] = [await region(), await region()];
+    servers = [r1.server, r2.server];
+    const log: string[] = [];
+    const p = new Publisher({ ingestUrl: r1.url, targets: [{ region: 'r1', url: r1.url }, { region: 'r2', url: r2.url }], token: 't', event: 'e', pipeline: 'A', segmentBudgetMs: 1500, initBudgetMs: 300, log: (m) => log.push(m) });
+    r2.down = true;
+    expect(await p.publishInit('v1', 'video', new Uint8Array(8), { bandwidth: 1000 })).toBe(false);
+    expect(await p.publishSegment('v1', 'video', 10, new Uint8Array(8), [])).toBe(true);
+    expect(r1.stored).toEqual(['v1/init.mp4', 'v1/10.m4s']);
+    expect(p.counters.regions.r2).toMatchObject({ published: 0, failed: 1 });
+
+    r2.down = false;
+    expect(await p.publishSegment('v1', 'video', 11, new Uint8Array(8), [])).toBe(true);
+    expect(r2.stored).toEqual(['v1/init.mp4', 'v1/11.m4s']);
+    expect(p.counters.regions.r2).toMatchObject({ published: 1, failed: 1, lastK: 11 });
+    expect(p.counters).toMatchObject({ published: 2, failed: 0, lastK: 11 });
+  });
+});
