@@ -156,16 +156,29 @@ describe('DVR eviction', () => {
     const k = liveK(D) - 3;
     const event = await newEvent(k);
     const cue = (kk: number, text: string) => ({ start: iso(kk * D), end: iso(kk * D + 1000), text });
-    expect((await post(event, { language: 'en', cues: [cue(k - 30, 'a minute ago'), cue(k, 'just now')] })).status).toBe(201);
+    // Cues are accepted only while their segment can still change, so an old cue is made by time:
+    // one for K now, one 6 segments later; then a 10 s window lets the first one fall out.
+    expect((await post(event, { language: 'en', cues: [cue(k, 'soon gone'), cue(k + 6, 'still here')] })).status).toBe(201);
     const storage = async () => ((await (await fetch(`${url}/api/events/${event}/storage`, { headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}` } })).json()) as { cues: number }).cues;
     expect(await storage()).toBe(2);
-    // A 20 s window: the cue of a minute ago is outside, the one of K is inside. The origin evicts within about a second.
-    const res = await fetch(`${url}/api/events/${event}/config`, { method: 'PATCH', headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ dvrWindowSeconds: 20 }) });
+    // Shrink the window once K's cue is older than 10 s (a shrink evicts about a second later).
+    await new Promise((r) => setTimeout(r, Math.max(0, k * D + 1000 + 10_000 + 2 * D - Date.now())));
+    const res = await fetch(`${url}/api/events/${event}/config`, { method: 'PATCH', headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ dvrWindowSeconds: 10 }) });
     expect(res.status).toBe(200);
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 25_000;
     while (Date.now() < deadline && (await storage()) !== 1) await new Promise((r) => setTimeout(r, 250));
     expect(await storage()).toBe(1);
-    expect(await (await fetch(`${url}/live/${event}/text-en/${k}.vtt`)).text()).toContain('just now');
+    expect((await fetch(`${url}/live/${event}/text-en/${k}.vtt`)).status).toBe(410);
+  }, 40_000);
+
+  it('refuses a cue whose segment is already final (cached for good), storing none of the request', async () => {
+    const k = liveK(D) - 3;
+    const event = await newEvent(k);
+    const cue = (kk: number, text: string) => ({ start: iso(kk * D), end: iso(kk * D + 1000), text });
+    const res = await post(event, { language: 'en', cues: [cue(k, 'on time'), cue(k - 10, 'twenty seconds late')] });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/cue 2 .* too late/);
+    expect(await (await fetch(`${url}/live/${event}/text-en/${k}.vtt`)).text()).not.toContain('on time');
   });
 });
 
