@@ -38,14 +38,16 @@ async function main(): Promise<void> {
   const operatorToken = process.env.OPERATOR_TOKEN ?? 'dev-operator-token';
   const log = (m: string) => console.log(`${new Date().toISOString()} [captions] ${m}`);
 
-  // The event exists once its first init is stored: keep asking until then.
+  // The event exists in a region once its first init is stored there: keep asking until every
+  // region says ok (x-regions-applied), so cues can be stored in all of them.
   for (;;) {
     const res = await fetch(`${base}/api/events/${event}/config`, {
       method: 'PATCH',
       headers: { authorization: `Bearer ${operatorToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ captions: DEMO_CAPTIONS }),
     }).catch(() => null);
-    if (res?.ok) break;
+    const applied = res?.headers.get('x-regions-applied') ?? '';
+    if (res?.ok && applied.split(',').every((r) => r.trim().endsWith('=ok'))) break;
     await new Promise((r) => setTimeout(r, 1000));
   }
   log(`declared ${DEMO_CAPTIONS.map((c) => c.language).join(', ')} captions on event ${event}; posting a cue every ${intervalMs} ms`);
