@@ -23,8 +23,6 @@ export interface TrackDescriptor {
   bandwidth: number;
   /** Mean bit/s over the recent stored segments (HLS AVERAGE-BANDWIDTH); absent before the first segment. */
   averageBandwidth?: number;
-  /** What the publisher declared (the ladder rung's target), kept beside the measurement. */
-  declaredBandwidth?: number;
   width?: number;
   height?: number;
   /** Rational string: "30", "30000/1001". */

@@ -137,7 +137,7 @@ liveRoutes.get('/:event/:track/:file{[0-9]+\\.m4s}', async (c) => {
   const pick = await operatorPick(c);
   const region = pick?.region ?? regionOf(c.env);
   const origin = originFor(c.env, event, region);
-  const segment = unwrap(pick ? await origin.getCandidate(track, k, pick.pipeline, region, region) : await origin.getSegment(track, k, region));
+  const segment = unwrap(pick ? await origin.getCandidate(track, k, pick.pipeline) : await origin.getSegment(track, k, region));
   // Caption (stpp) segments are written from cues, which may still arrive for a K just due.
   const unsettled = segment.settled === false;
   const cacheControl = pick ? OPERATOR_TTL : segment.candidate.defects.length > 0 || unsettled ? DEFECTIVE_TTL : IMMUTABLE;

@@ -256,15 +256,13 @@ export class EventOrigin extends DurableObject<Env> {
     return ok({ bytes, kind: descriptor.kind, candidate: { pipeline: chosen.pipeline, region: chosen.region, defects: chosen.defects }, sha256: chosen.sha256, receivedAt: chosen.receivedAt, ...this.stamp(config) });
   }
 
-  /** Exactly the stored candidate of `pipeline` (and `region`, default: local first), for operators. No masks, no selection. */
-  async getCandidate(track: string, k: number, pipeline: string, region: string | undefined, localRegion: string): Promise<OriginResult<StoredSegment>> {
+  /** Exactly the stored candidate of `pipeline` in this region's object, for operators. No masks, no selection. */
+  async getCandidate(track: string, k: number, pipeline: string): Promise<OriginResult<StoredSegment>> {
     const found = this.findTrack(track);
     if (!found.ok) return found;
     const { config, descriptor } = found.value;
-    const rows = this.candidateRows(track, k).filter((c) => c.pipeline === pipeline && (region === undefined || c.region === region));
-    rows.sort((a, b) => (a.region === localRegion ? 0 : 1) - (b.region === localRegion ? 0 : 1) || a.region.localeCompare(b.region));
-    const c = rows[0];
-    if (!c) return this.failStamped('CANDIDATE_NOT_FOUND', `pipeline ${pipeline}${region ? ` in region ${region}` : ''} stored no segment ${k} of track ${track}`, { 'cache-control': 'no-store' });
+    const c = this.candidateRows(track, k).find((r) => r.pipeline === pipeline);
+    if (!c) return this.failStamped('CANDIDATE_NOT_FOUND', `pipeline ${pipeline} stored no segment ${k} of track ${track} in this region`, { 'cache-control': 'no-store' });
     return ok({ bytes: this.readBytes(track, k, c), kind: descriptor.kind, candidate: { pipeline: c.pipeline, region: c.region, defects: c.defects }, sha256: c.sha256, receivedAt: c.receivedAt, ...this.stamp(config) });
   }
 

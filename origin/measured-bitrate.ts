@@ -33,5 +33,5 @@ export function measuredBitrates(sql: SqlStorage, newestK: number, segmentDurati
 /** The descriptor as manifests should signal it now: measured bitrates when segments exist, the declared one before. */
 export function withMeasuredBitrate(d: TrackDescriptor, m: MeasuredBitrate | undefined): TrackDescriptor {
   if (!m) return d;
-  return { ...d, bandwidth: m.peak, averageBandwidth: m.average, declaredBandwidth: d.bandwidth };
+  return { ...d, bandwidth: m.peak, averageBandwidth: m.average };
 }

@@ -1,5 +1,6 @@
 import { cuesInSegment, type Cue } from './cue.ts';
 import { clockTime } from './timestamp.ts';
+import { escapeXml } from '../xml/escape-xml.ts';
 
 /**
  * The IMSC1 text-profile TTML document carried as the one sample of stpp segment K.
@@ -44,6 +45,3 @@ function ttmlText(text: string): string {
     .join('<br/>');
 }
 
-function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string);
-}

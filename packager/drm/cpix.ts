@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { AppError } from '../../contract/errors.ts';
 import { fromHex, kidToUuid, type TrackKind } from './keys.ts';
 import type { ProtectionScheme } from './pssh.ts';
+import { escapeXml } from '../xml/escape-xml.ts';
 
 export const CPIX_NS = 'urn:dashif:org:cpix';
 export const PSKC_NS = 'urn:ietf:params:xml:ns:keyprov:pskc';
@@ -37,7 +38,7 @@ export function cpixRequest(r: CpixRequest): string {
   const periodId = r.period === undefined ? undefined : `keyPeriod_${r.period}`;
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<cpix:CPIX xmlns:cpix="${CPIX_NS}" xmlns:pskc="${PSKC_NS}" contentId="${escapeAttr(r.contentId)}" version="2.3">`,
+    `<cpix:CPIX xmlns:cpix="${CPIX_NS}" xmlns:pskc="${PSKC_NS}" contentId="${escapeXml(r.contentId)}" version="2.3">`,
     '  <cpix:ContentKeyList>',
     ...r.keys.map((k) => `    <cpix:ContentKey kid="${kidToUuid(k.kid)}" commonEncryptionScheme="${r.scheme}"/>`),
     '  </cpix:ContentKeyList>',
@@ -111,7 +112,7 @@ export function parseCpix(text: string, err: (message: string) => AppError): Cpi
 export function cpixAnswer(contentId: string, keys: { kid: Uint8Array; key: Uint8Array }[]): string {
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<cpix:CPIX xmlns:cpix="${CPIX_NS}" xmlns:pskc="${PSKC_NS}" contentId="${escapeAttr(contentId)}" version="2.3">`,
+    `<cpix:CPIX xmlns:cpix="${CPIX_NS}" xmlns:pskc="${PSKC_NS}" contentId="${escapeXml(contentId)}" version="2.3">`,
     '  <cpix:ContentKeyList>',
     ...keys.map((k) => `    <cpix:ContentKey kid="${kidToUuid(k.kid)}"><cpix:Data><pskc:Secret><pskc:PlainValue>${btoa(String.fromCharCode(...k.key))}</pskc:PlainValue></pskc:Secret></cpix:Data></cpix:ContentKey>`),
     '  </cpix:ContentKeyList>',
@@ -141,6 +142,3 @@ function textOf(node: XmlNode): string {
   return (node.childNodes ?? []).map((c) => (c.nodeName === '#text' ? (c.nodeValue ?? '') : textOf(c))).join('');
 }
 
-function escapeAttr(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
-}

@@ -5,6 +5,7 @@
  */
 import { concat, fullBox, u32, u8, type Part } from '../bmff/box-writer.ts';
 import { fromHex } from './keys.ts';
+import { escapeXml } from '../xml/escape-xml.ts';
 
 export type ProtectionScheme = 'cenc' | 'cbcs';
 
@@ -100,6 +101,3 @@ export function guidBytes(kid: Uint8Array): Uint8Array {
   return Uint8Array.from([kid[3], kid[2], kid[1], kid[0], kid[5], kid[4], kid[7], kid[6], ...kid.subarray(8)]);
 }
 
-function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}

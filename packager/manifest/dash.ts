@@ -1,5 +1,6 @@
 import type { ManifestInput, TrackDescriptor } from '../../contract/track.ts';
 import { contentProtection, DRM_NAMESPACES } from './dash-drm.ts';
+import { escapeXml } from '../xml/escape-xml.ts';
 
 export interface MpdOptions {
   /** Absolute or page-relative URL of the clock endpoint (the Worker serves `/time`). */
@@ -247,9 +248,6 @@ function indent(block: string): string {
     .join('\n');
 }
 
-export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string);
-}
 
 /** xs:duration in seconds with at most millisecond precision: PT2S, PT1.5S, PT1763000000S. */
 function duration(ms: number): string {
