@@ -62,7 +62,8 @@ async function startSink(): Promise<{ url: string; count: () => number; close: (
   const server = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      if (req.url?.endsWith('.m4s')) n++;
+      // The bridge names the region in the query (?region=r1): count by path.
+      if (new URL(req.url ?? '/', 'http://sink').pathname.endsWith('.m4s')) n++;
       res.writeHead(201).end();
     });
   });

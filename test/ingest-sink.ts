@@ -20,7 +20,7 @@ export async function startIngestSink(): Promise<IngestSink> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const m = /^\/ingest\/[^/]+\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(req.url ?? '');
+      const m = /^\/ingest\/[^/]+\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(new URL(req.url ?? '/', 'http://sink').pathname);
       if (req.method !== 'PUT' || !m) return void res.writeHead(400).end();
       puts.push({ pipeline: m[1], track: m[2], file: m[3], defects: req.headers[DEFECTS_HEADER] as string | undefined, body: Buffer.concat(chunks) });
       lastPutAt = Date.now();
