@@ -5,24 +5,18 @@
  * issued; the Worker asks once per key period, not per segment; and a key service that is down or
  * answers garbage fails the publish with a 502 while nothing is stored.
  */
-import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startKeyServer, type KeyServer } from '../scripts/cpix-key-server.ts';
-import { concat } from '../packager/bmff/box-writer.ts';
 import { fromHex, toBase64Url } from '../packager/drm/keys.ts';
 import { readInitInfo } from '../packager/init-info.ts';
-import { encodeMedia, FFMPEG, liveK, segmentFor, type Media } from '../test/fixtures.ts';
+import { packetHashes } from '../test/packet-hashes.ts';
+import { encodeMedia, liveK, segmentFor, type Media } from '../test/fixtures.ts';
 import { DEV_OPERATOR_TOKEN, getBytes, ingestPut, randomEventId } from '../test/ingest-client.ts';
 import { freePort } from '../test/wrangler-dev.ts';
 
 const url = inject('workerUrl');
 const D = 2000;
-const run = promisify(execFile);
 let video: Media;
 let audio: Media;
 let keyServer: KeyServer;
@@ -36,18 +30,6 @@ afterAll(async () => {
 
 function setDrm(event: string, drm: unknown) {
   return fetch(`${url}/api/events/${event}/drm`, { method: 'PUT', headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ drm }) });
-}
-
-async function packetHashes(init: Uint8Array, segment: Uint8Array, keyHex?: string): Promise<string[]> {
-  const dir = await mkdtemp(join(tmpdir(), 'drm-cpix-'));
-  try {
-    const file = join(dir, 'in.mp4');
-    await writeFile(file, concat([init, segment]));
-    const { stdout } = await run(FFMPEG, ['-v', 'error', ...(keyHex ? ['-decryption_key', keyHex] : []), '-i', file, '-map', '0', '-c', 'copy', '-f', 'framemd5', '-'], { maxBuffer: 64 << 20 });
-    return stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',')[5].trim());
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 describe('DRM keys from a CPIX key service', () => {

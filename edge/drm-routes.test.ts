@@ -3,23 +3,17 @@
  * encrypted segments, its manifests signal them, and the ClearKey license endpoint hands out the
  * documented development keys; ffmpeg decrypts what is served back to the clear samples.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { concat } from '../packager/bmff/box-writer.ts';
 import { kidToUuid, toBase64Url } from '../packager/drm/keys.ts';
 import { readTrackProtection } from '../packager/drm/track-protection.ts';
 import { readInitInfo } from '../packager/init-info.ts';
-import { encodeMedia, FFMPEG, liveK, segmentFor, type Media } from '../test/fixtures.ts';
+import { packetHashes } from '../test/packet-hashes.ts';
+import { encodeMedia, liveK, segmentFor, type Media } from '../test/fixtures.ts';
 import { DEV_OPERATOR_TOKEN, getBytes, ingestPut, randomEventId } from '../test/ingest-client.ts';
 
 const url = inject('workerUrl');
 const D = 2000;
-const run = promisify(execFile);
 let video: Media;
 let audio: Media;
 
@@ -37,19 +31,6 @@ function setDrm(event: string, body: unknown, token = DEV_OPERATOR_TOKEN) {
 
 function license(event: string, body: unknown) {
   return fetch(`${url}/drm/clearkey/${event}`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
-}
-
-/** ffmpeg's per-packet MD5s (stream-copied, decrypted when a key is given): only the hash column. */
-async function packetHashes(init: Uint8Array, segment: Uint8Array, keyHex?: string): Promise<string[]> {
-  const dir = await mkdtemp(join(tmpdir(), 'drm-e2e-'));
-  try {
-    const file = join(dir, 'in.mp4');
-    await writeFile(file, concat([init, segment]));
-    const { stdout } = await run(FFMPEG, ['-v', 'error', ...(keyHex ? ['-decryption_key', keyHex] : []), '-i', file, '-map', '0', '-c', 'copy', '-f', 'framemd5', '-'], { maxBuffer: 64 << 20 });
-    return stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',')[5].trim());
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 describe.each(['cenc', 'cbcs'] as const)('DRM %s at ingest', (scheme) => {
