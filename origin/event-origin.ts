@@ -22,7 +22,7 @@ import type { PipelineHealth } from './pipeline-health.ts';
 import { fail, ok, type OriginResult } from './result.ts';
 import { SCHEMA } from './schema.ts';
 import { selectCandidate, type Candidate } from './select-candidate.ts';
-import { earlyCacheControl, isDvrRequest, newestDueK, segmentTiming, windowStartK } from './segment-timing.ts';
+import { earlyCacheControl, isDvrRequest, isOutsideWindow, newestDueK, segmentTiming, windowStartK } from './segment-timing.ts';
 import { measuredBitrates, withMeasuredBitrate } from './measured-bitrate.ts';
 import { describeCaptionTrack } from '../packager/template-metadata.ts';
 
@@ -234,7 +234,8 @@ export class EventOrigin extends DurableObject<Env> {
     if (descriptor.kind === 'text') return this.getTextSegment(track, k, 'stpp', region);
     const now = Date.now();
     const timing = segmentTiming(k, now, config, this.controls.pipelinesPast(track, k, now, config));
-    if (timing.kind === 'gone' && timing.reason.includes('DVR window')) return this.failStamped('SEGMENT_GONE', timing.reason, GONE_TTL);
+    // Only the window makes a caption segment gone: it never waits for a pipeline.
+    if (isOutsideWindow(k, now, config)) return this.failStamped('SEGMENT_GONE', `segment ${k} is outside the ${config.dvrWindowSeconds} s DVR window`, GONE_TTL);
     const { endK } = this.controls;
     if (endK !== null && k > endK) return this.failStamped('SEGMENT_GONE', `the event ended with segment ${endK}`, GONE_TTL);
     const kind = isDvrRequest(k, now, config) ? 'dvr' : 'live';
@@ -318,7 +319,8 @@ export class EventOrigin extends DurableObject<Env> {
     if (descriptor.kind !== 'text') return this.failStamped('TRACK_NOT_FOUND', `track ${track} is not a caption track: its segments are {K}.m4s`, SHORT_NEGATIVE_TTL);
     const now = Date.now();
     const timing = segmentTiming(k, now, config, true);
-    if (timing.kind === 'gone' && timing.reason.includes('DVR window')) return this.failStamped('SEGMENT_GONE', timing.reason, GONE_TTL);
+    // Only the window makes a caption segment gone: it never waits for a pipeline.
+    if (isOutsideWindow(k, now, config)) return this.failStamped('SEGMENT_GONE', `segment ${k} is outside the ${config.dvrWindowSeconds} s DVR window`, GONE_TTL);
     const { endK } = this.controls;
     if (endK !== null && k > endK) return this.failStamped('SEGMENT_GONE', `the event ended with segment ${endK}`, GONE_TTL);
     if (!this.gauge.admit(now, isDvrRequest(k, now, config) ? 'dvr' : 'live', config)) return this.failStamped('OVERLOADED', 'origin is shedding load; retry in 5 s', OVERLOADED_HEADERS);

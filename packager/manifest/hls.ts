@@ -22,35 +22,15 @@ export function writeMultivariantPlaylist(input: ManifestInput, opts: PlaylistOp
   lines.push(...new Set(input.tracks.flatMap((t) => keyTags(t.drm, 'EXT-X-SESSION-KEY'))));
 
   audio.forEach((t, i) => {
-    const attrs = [
-      'TYPE=AUDIO',
-      `GROUP-ID="${AUDIO_GROUP}"`,
-      t.language !== undefined ? `LANGUAGE="${quoted(t.language)}"` : undefined,
-      `NAME="${quoted(t.label ?? t.language ?? t.id)}"`,
-      `DEFAULT=${i === 0 ? 'YES' : 'NO'}`,
-      'AUTOSELECT=YES',
+    lines.push(mediaTag(t, 'AUDIO', AUDIO_GROUP, i === 0, opts, [
       `CHANNELS="${t.channels ?? 2}"`,
       // HLS names audio description by its Apple characteristic; other DASH roles have no HLS twin.
       t.roles?.includes('description') ? 'CHARACTERISTICS="public.accessibility.describes-video"' : undefined,
-      `URI="${uri(`${t.id}/index.m3u8`, opts.query)}"`,
-    ];
-    lines.push(`#EXT-X-MEDIA:${attrs.filter(Boolean).join(',')}`);
+    ]));
   });
-
   // Caption languages: WebVTT media playlists ({K}.vtt) in one SUBTITLES group (docs/captions.md).
   const text = input.tracks.filter((t) => t.kind === 'text');
-  for (const t of text) {
-    const attrs = [
-      'TYPE=SUBTITLES',
-      `GROUP-ID="${SUBTITLES_GROUP}"`,
-      t.language !== undefined ? `LANGUAGE="${quoted(t.language)}"` : undefined,
-      `NAME="${quoted(t.label ?? t.language ?? t.id)}"`,
-      `DEFAULT=${t.default ? 'YES' : 'NO'}`,
-      'AUTOSELECT=YES',
-      `URI="${uri(`${t.id}/index.m3u8`, opts.query)}"`,
-    ];
-    lines.push(`#EXT-X-MEDIA:${attrs.filter(Boolean).join(',')}`);
-  }
+  for (const t of text) lines.push(mediaTag(t, 'SUBTITLES', SUBTITLES_GROUP, t.default === true, opts, []));
 
   // BANDWIDTH is the peak a client needs for the whole variant: video plus the heaviest audio;
   // AVERAGE-BANDWIDTH likewise from the measured means, once every track has one.
@@ -71,6 +51,21 @@ export function writeMultivariantPlaylist(input: ManifestInput, opts: PlaylistOp
     lines.push(`#EXT-X-STREAM-INF:${attrs.filter(Boolean).join(',')}`, uri(`${v.id}/index.m3u8`, opts.query));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** One EXT-X-MEDIA rendition: language, name, default flag, type-specific attributes, then its playlist URI. */
+function mediaTag(t: TrackDescriptor, type: 'AUDIO' | 'SUBTITLES', group: string, isDefault: boolean, opts: PlaylistOptions, extra: (string | undefined)[]): string {
+  const attrs = [
+    `TYPE=${type}`,
+    `GROUP-ID="${group}"`,
+    t.language !== undefined ? `LANGUAGE="${quoted(t.language)}"` : undefined,
+    `NAME="${quoted(t.label ?? t.language ?? t.id)}"`,
+    `DEFAULT=${isDefault ? 'YES' : 'NO'}`,
+    'AUTOSELECT=YES',
+    ...extra,
+    `URI="${uri(`${t.id}/index.m3u8`, opts.query)}"`,
+  ];
+  return `#EXT-X-MEDIA:${attrs.filter(Boolean).join(',')}`;
 }
 
 /**
