@@ -59,6 +59,8 @@ export class Publisher {
   private readonly inits = new Map<string, Promise<boolean>>();
   /** Per track: the init itself, to send again to a region that was down when it was first sent. */
   private readonly initBodies = new Map<string, { kind: 'video' | 'audio'; bytes: Uint8Array; meta: TrackMeta }>();
+  /** Init re-sends in flight, per track and region. */
+  private readonly resending = new Map<string, Promise<boolean>>();
 
   constructor(opts: PublisherOptions) {
     this.opts = opts;
@@ -127,8 +129,6 @@ export class Publisher {
     this.resending.set(key, done);
     return done;
   }
-
-  private readonly resending = new Map<string, Promise<boolean>>();
 
   private async put(target: PublishTarget, url: string, body: Uint8Array, kind: 'video' | 'audio', extra: Record<string, string>, budgetMs: number): Promise<boolean> {
     const deadline = Date.now() + budgetMs;
