@@ -35,6 +35,8 @@ export interface EncodeOptions {
   gop?: number;
   /** Video: encode lossless (big segments, e.g. to exceed the 2 MB storage row cap). */
   lossless?: boolean;
+  /** Video: slices per picture (several VCL NAL units per sample). */
+  slices?: number;
 }
 
 const cache = new Map<string, Promise<Media>>();
@@ -59,7 +61,7 @@ async function encode(o: EncodeOptions): Promise<Media> {
   const args =
     o.kind === 'video'
       ? ['-f', 'lavfi', '-i', `testsrc2=size=${o.size ?? '320x180'}:rate=${fps}`, '-t', seconds, '-c:v', 'libx264', '-preset', 'ultrafast',
-         ...(o.lossless ? ['-qp', '0'] : ['-b:v', '400k']), '-pix_fmt', 'yuv420p', '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0',
+         ...(o.lossless ? ['-qp', '0'] : ['-b:v', '400k']), '-pix_fmt', 'yuv420p', ...(o.slices ? ['-x264-params', `slices=${o.slices}`] : []), '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0',
          '-f', 'mp4', '-movflags', '+empty_moov+frag_keyframe+default_base_moof']
       : ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', seconds, '-c:a', 'aac', '-b:a', '96k', '-ac', '2',
          '-f', 'mp4', '-movflags', '+empty_moov+default_base_moof', '-frag_duration', '2000000'];

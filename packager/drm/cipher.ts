@@ -22,14 +22,24 @@ export function ctrInPlace(key: CryptoKey, iv8: Uint8Array, buf: Uint8Array, ran
 }
 
 /**
- * cenc with 16-byte IVs: sample i's IV is hi8 ‖ B_i where B_i counts the 16-byte blocks of
- * protected data (each sample rounded up to a block) before it, so the segment is one key stream
- * starting at hi8 ‖ 0: each sample's protected bytes are gathered at a block boundary and the
- * whole segment is one call. The low 64 bits never wrap (a segment is far below 2^64 blocks), so a
- * decryptor that increments 64 or 128 bits agrees.
+ * cenc with 16-byte IVs, audio (whole samples, which do not start on block boundaries): sample i's
+ * IV is hi8 ‖ B_i where B_i counts the 16-byte blocks of protected data (each sample rounded up to
+ * a block) before it, so the segment is one key stream starting at hi8 ‖ 0: each sample's
+ * protected bytes are gathered at a block boundary and the whole segment is one call. The low 64
+ * bits never wrap (a segment is far below 2^64 blocks), so a decryptor that increments 64 or 128
+ * bits agrees.
  */
 export function ctrSegmentInPlace(key: CryptoKey, hi8: Uint8Array, buf: Uint8Array, samples: Range[][]): Promise<void> {
   return encryptGathered({ name: 'AES-CTR', counter: counterBlock(hi8) as BufferSource, length: 64 }, key, buf, samples, true);
+}
+
+/**
+ * cenc with 16-byte IVs, video: the key stream of one call over `bytes` (the segment's sample
+ * data, boxes between fragments included) starting at hi8 ‖ 0. No gather and no scatter: the
+ * caller lays out protected runs on this stream's block boundaries and puts the clear bytes back.
+ */
+export async function ctrStream(key: CryptoKey, hi8: Uint8Array, bytes: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CTR', counter: counterBlock(hi8) as BufferSource, length: 64 }, key, bytes as BufferSource));
 }
 
 /**
@@ -75,7 +85,7 @@ async function encryptGathered(alg: AesCtrParams | AesCbcParams, key: CryptoKey,
   }
   if (total === 0) return;
   const single = groups.length === 1 && groups[0].length === 1 && !blockAlign;
-  const input = single ? buf.subarray(groups[0][0][0], groups[0][0][0] + groups[0][0][1]) : gatherBuffer(total);
+  const input = single ? buf.subarray(groups[0][0][0], groups[0][0][0] + groups[0][0][1]) : scratchBuffer(total);
   if (!single) walk(groups, align, (at, p, len) => input.set(buf.subarray(at, at + len), p));
   // encrypt() copies its input before it returns (WebCrypto §14.3.1 step 2, "getting a copy of
   // the bytes"; Node and workerd both do), so the shared gather buffer is free again as soon as
@@ -92,7 +102,7 @@ async function encryptGathered(alg: AesCtrParams | AesCbcParams, key: CryptoKey,
 let scratch = new Uint8Array(0);
 /** Larger gathers (UHD segments) get a buffer of their own, so the isolate never keeps one: its memory is 128 MB. */
 const SCRATCH_MAX_BYTES = 8 * 1024 * 1024;
-function gatherBuffer(size: number): Uint8Array {
+export function scratchBuffer(size: number): Uint8Array {
   if (size > SCRATCH_MAX_BYTES) return new Uint8Array(size);
   if (scratch.byteLength < size) scratch = new Uint8Array(Math.min(SCRATCH_MAX_BYTES, Math.max(size, scratch.byteLength * 2)));
   return scratch.subarray(0, size);

@@ -13,17 +13,22 @@ import { protectInit } from './cenc-init.ts';
 import { encryptSegment } from './encrypt-segment.ts';
 import { LocalKeyStore, toHex } from './keys.ts';
 import { SYSTEM_IDS } from './pssh.ts';
-import { videoSubsamples } from './subsamples.ts';
+import { SLICE_HEADER_CLEAR, videoSubsamples } from './subsamples.ts';
 
 const D = 2000;
 const K = 885_000_123;
 const keys = new LocalKeyStore();
-let media: Record<'video' | 'audio', Media>;
+let media: Record<'video' | 'audio' | 'sliced', Media>;
 
 beforeAll(async () => {
   // 640x360 H.264 (GOP = D) and AAC from ffmpeg, re-cut onto the epoch grid like the bridge does.
-  const [video, audio] = await Promise.all([encodeMedia({ kind: 'video', size: '640x360', seconds: 4.5 }), encodeMedia({ kind: 'audio', seconds: 4.5 })]);
-  media = { video, audio };
+  const [video, audio, sliced] = await Promise.all([
+    encodeMedia({ kind: 'video', size: '640x360', seconds: 4.5 }),
+    encodeMedia({ kind: 'audio', seconds: 4.5 }),
+    // Four slices per picture: a sample's protected runs are several (encrypt-segment.ts re-encrypts those samples as one key stream).
+    encodeMedia({ kind: 'video', size: '640x360', seconds: 4.5, slices: 4 }),
+  ]);
+  media = { video, audio, sliced };
 });
 
 // ffmpeg (an independent CENC implementation) decrypts and hashes packets.
@@ -86,11 +91,12 @@ const variants = [
 for (const variant of variants) {
   const scheme = variant.scheme;
   const ivSize = 'cencIvSize' in variant ? variant.cencIvSize : 0;
-  for (const kind of ['video', 'audio'] as const) {
+  for (const kind of ['video', 'audio', 'sliced'] as const) {
+    if (kind === 'sliced' && ivSize === 8) continue;
     describe(`${scheme}${ivSize ? ` (${ivSize}-byte IVs)` : ''} ${kind}`, () => {
       it('ffmpeg decrypts each of two segments to exactly the clear samples, and not without the key', async () => {
         const m = media[kind];
-        const key = await keys.getKey('drm-test', kind, 0);
+        const key = await keys.getKey('drm-test', kind === 'audio' ? 'audio' : 'video', 0);
         const { init, protection } = protectInit(m.init, { ...variant, key });
         // ffmpeg 5.1 finds a packet's encryption info through the last moof it parsed, not the
         // packet's own, so several encrypted fragments in one file fail there (fixed in later
@@ -99,11 +105,11 @@ for (const variant of variants) {
           const clear = segmentFor(m, k, D);
           const encrypted = await encryptSegment(clear, protection, key);
           const expected = await packetMd5(m.init, [clear]);
-          expect(expected.length).toBe(kind === 'video' ? 60 : 94);
+          expect(expected.length).toBe(kind === 'audio' ? 94 : 60);
           expect(stripSideData(await packetMd5(init, [encrypted], toHex(key.key)))).toEqual(expected);
           const wrongKey = stripSideData(await packetMd5(init, [encrypted], '00112233445566778899aabbccddeeff'));
           expect(wrongKey.filter((l, i) => l !== expected[i]).length).toBe(expected.length);
-          if (kind === 'video' && k === K) {
+          if (kind !== 'audio' && k === K) {
             // The decrypted bitstream also decodes to the same pictures.
             expect(await frameMd5(init, [encrypted], toHex(key.key))).toEqual(await frameMd5(m.init, [clear]));
           }
@@ -112,14 +118,14 @@ for (const variant of variants) {
 
       it('mp4box reads sinf/tenc, pssh, senc/saiz/saio, and saio points at the first senc entry', async () => {
         const m = media[kind];
-        const key = await keys.getKey('drm-test', kind, 0);
+        const key = await keys.getKey('drm-test', kind === 'audio' ? 'audio' : 'video', 0);
         const { init, protection } = protectInit(m.init, { ...variant, key });
         const segment = await encryptSegment(segmentFor(m, K, D), protection, key);
         const file = parseMp4box(concat([init, segment]));
         const entry = file.moov.traks[0].mdia.minf.stbl.stsd.entries[0];
-        expect(entry.type).toBe(kind === 'video' ? 'encv' : 'enca');
+        expect(entry.type).toBe(kind !== 'audio' ? 'encv' : 'enca');
         const sinf = entry.sinf ?? entry.boxes.find((b: any) => b.type === 'sinf');
-        expect(sinf.frma.data_format).toBe(kind === 'video' ? 'avc1' : 'mp4a');
+        expect(sinf.frma.data_format).toBe(kind !== 'audio' ? 'avc1' : 'mp4a');
         expect([sinf.schm.scheme_type, sinf.schm.scheme_version]).toEqual([scheme, 0x00010000]);
         const tenc = sinf.schi.tenc;
         expect(tenc.default_KID).toBe(toHex(key.kid));
@@ -129,11 +135,11 @@ for (const variant of variants) {
         } else {
           expect(tenc.default_Per_Sample_IV_Size).toBe(0);
           expect(tenc.default_constant_IV_size).toBe(16);
-          expect([tenc.default_crypt_byte_block, tenc.default_skip_byte_block]).toEqual(kind === 'video' ? [1, 9] : [0, 0]);
+          expect([tenc.default_crypt_byte_block, tenc.default_skip_byte_block]).toEqual(kind !== 'audio' ? [1, 9] : [0, 0]);
         }
         expect(file.moov.psshs.map((p: any) => p.system_id)).toEqual([SYSTEM_IDS.widevine, SYSTEM_IDS.playready, SYSTEM_IDS.clearkey].map((s) => s.replace(/-/g, '')));
         expect(file.moov.psshs.every((p: any) => p.kid?.length === 1)).toBe(true);
-        expect(file.getInfo().tracks[0].codec).toMatch(kind === 'video' ? /^encv/ : /^enca/);
+        expect(file.getInfo().tracks[0].codec).toMatch(kind !== 'audio' ? /^encv/ : /^enca/);
 
         const traf = file.moofs[0].trafs[0];
         const types = traf.boxes.map((b: any) => b.type);
@@ -158,25 +164,74 @@ for (const variant of variants) {
   }
 }
 
-describe('what is left clear', () => {
-  it('cenc video: clear runs are byte-identical and each protected run is whole 16-byte blocks', async () => {
-    const m = media.video;
-    const key = await keys.getKey('drm-test', 'video', 0);
-    const { protection } = protectInit(m.init, { scheme: 'cenc', key });
-    const clear = segmentFor(m, K, D);
-    const enc = await encryptSegment(clear, protection, key, { iv: new Uint8Array(8) });
-    const before = readFragments(clear)[0].samples;
-    const after = readFragments(enc)[0].samples;
-    for (let i = 0; i < before.length; i++) {
-      let p = 0;
-      for (const s of videoSubsamples(before[i].data, protection.nal!)) {
-        expect(after[i].data.subarray(p, p + s.clear)).toEqual(before[i].data.subarray(p, p + s.clear));
-        expect(s.protected % 16).toBe(0);
-        p += s.clear + s.protected;
-      }
-      expect(p).toBe(before[i].data.byteLength);
+/**
+ * The most an AVC sample may leave clear: its non-VCL NAL units, and per slice its length,
+ * header, the slice-header allowance and under 16 alignment bytes on each side of the protected run.
+ */
+function maxClearBytes(sample: Uint8Array): number {
+  let n = 0;
+  for (let p = 0; p < sample.byteLength; ) {
+    const len = view(sample).getUint32(p);
+    const type = sample[p + 4] & 0x1f;
+    n += type >= 1 && type <= 5 ? Math.min(4 + len, 4 + 1 + SLICE_HEADER_CLEAR + 15 + 15) : 4 + len;
+    p += 4 + len;
+  }
+  return n;
+}
+
+/** senc of the first traf, per sample: the IV and the subsample map (16-byte IVs, cenc). */
+function readSenc(enc: Uint8Array): { iv: Uint8Array; subsamples?: { clear: number; protected: number }[] }[] {
+  const moof = readBoxes(enc).find((b) => b.type === 'moof')!;
+  const traf = children(enc, moof).find((b) => b.type === 'traf')!;
+  const senc = children(enc, traf).find((b) => b.type === 'senc')!;
+  const dv = view(enc);
+  const withSubsamples = (dv.getUint32(senc.payload) & 2) !== 0;
+  const out: ReturnType<typeof readSenc> = [];
+  let at = senc.payload + 8;
+  for (let i = 0; i < dv.getUint32(senc.payload + 4); i++) {
+    const entry: ReturnType<typeof readSenc>[number] = { iv: enc.subarray(at, at + 16) };
+    at += 16;
+    if (withSubsamples) {
+      entry.subsamples = [];
+      for (let j = 0, n = dv.getUint16(at); j < n; j++) entry.subsamples.push({ clear: dv.getUint16(at + 2 + 6 * j), protected: dv.getUint32(at + 4 + 6 * j) });
+      at += 2 + 6 * entry.subsamples.length;
     }
-  });
+    out.push(entry);
+  }
+  expect(at).toBe(senc.end);
+  return out;
+}
+
+describe('what is left clear', () => {
+  for (const kind of ['video', 'sliced'] as const) {
+    it(`cenc ${kind}: clear runs are byte-identical, each protected run is whole 16-byte blocks and covers the slice data`, async () => {
+      const m = media[kind];
+      const key = await keys.getKey('drm-test', 'video', 0);
+      const { protection } = protectInit(m.init, { scheme: 'cenc', key });
+      const clear = segmentFor(m, K, D);
+      const enc = await encryptSegment(clear, protection, key, { iv: new Uint8Array(8) });
+      const before = readFragments(clear)[0].samples;
+      const after = readFragments(enc)[0].samples;
+      const senc = readSenc(enc);
+      let protectedTotal = 0;
+      let runs = 0;
+      for (let i = 0; i < before.length; i++) {
+        let p = 0;
+        for (const s of senc[i].subsamples!) {
+          expect(after[i].data.subarray(p, p + s.clear)).toEqual(before[i].data.subarray(p, p + s.clear));
+          expect(s.protected % 16).toBe(0);
+          if (s.protected > 0) runs++;
+          protectedTotal += s.protected;
+          p += s.clear + s.protected;
+        }
+        expect(p).toBe(before[i].data.byteLength);
+        expect(before[i].data.byteLength - senc[i].subsamples!.reduce((n, s) => n + s.protected, 0)).toBeLessThanOrEqual(maxClearBytes(before[i].data));
+      }
+      expect(runs).toBeGreaterThanOrEqual(kind === 'sliced' ? 3 * before.length : before.length);
+      // Small test slices (≈ 400 bytes at 400 kb/s in four slices) leave relatively more clear.
+      expect(protectedTotal / before.reduce((n, s) => n + s.data.byteLength, 0)).toBeGreaterThan(kind === 'sliced' ? 0.8 : 0.9);
+    });
+  }
 
   it('cbcs video: exactly the first block of every ten in a protected run is encrypted', async () => {
     const m = media.video;
@@ -229,7 +284,7 @@ describe('key rotation', () => {
   }
 });
 
-describe('cenc default: 16-byte IVs chained, one WebCrypto call per segment', () => {
+describe('cenc default: 16-byte IVs, one WebCrypto call per segment', () => {
   /** Counts crypto.subtle.encrypt calls made while fn runs. */
   async function countEncryptCalls(fn: () => Promise<unknown>): Promise<number> {
     const subtle = crypto.subtle;
@@ -247,10 +302,10 @@ describe('cenc default: 16-byte IVs chained, one WebCrypto call per segment', ()
     return calls;
   }
 
-  for (const kind of ['video', 'audio'] as const) {
-    it(`${kind}: protectInit defaults to 16-byte IVs, each sample's IV continues the previous sample's counter, and the segment takes one call`, async () => {
+  for (const kind of ['video', 'sliced'] as const) {
+    it(`${kind}: protectInit defaults to 16-byte IVs; each sample's IV is the output's key-stream counter at its first protected byte, and the segment takes one call`, async () => {
       const m = media[kind];
-      const key = await keys.getKey('drm-test', kind, 0);
+      const key = await keys.getKey('drm-test', 'video', 0);
       const { protection } = protectInit(m.init, { scheme: 'cenc', key });
       expect(protection.perSampleIvSize).toBe(16);
       const clear = segmentFor(m, K, D);
@@ -259,30 +314,41 @@ describe('cenc default: 16-byte IVs chained, one WebCrypto call per segment', ()
       const calls = await countEncryptCalls(async () => (enc = await encryptSegment(clear, protection, key, { iv: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) })));
       expect(calls).toBe(1);
       expect(samples.length).toBeGreaterThan(50);
-      // Read the IVs back from senc: IV_{i+1} = IV_i + ceil(protected bytes of sample i / 16).
-      const moof = readBoxes(enc).find((b) => b.type === 'moof')!;
-      const traf = children(enc, moof).find((b) => b.type === 'traf')!;
-      const senc = children(enc, traf).find((b) => b.type === 'senc')!;
-      const dv = view(enc);
-      const flags = dv.getUint32(senc.payload) & 0xffffff;
-      let at = senc.payload + 8;
-      let expected = 0n;
-      for (const s of samples) {
-        expect(toHex(enc.subarray(at, at + 8))).toBe('0102030405060708');
-        expect(dv.getBigUint64(at + 8)).toBe(expected);
-        at += 16;
-        let protectedBytes = s.data.byteLength;
-        if (flags & 2) {
-          const n = dv.getUint16(at);
-          protectedBytes = 0;
-          for (let j = 0; j < n; j++) protectedBytes += dv.getUint32(at + 2 + 6 * j + 2);
-          at += 2 + 6 * n;
-        }
-        expected += BigInt(Math.ceil(protectedBytes / 16));
-      }
-      expect(at).toBe(senc.end);
+      // The key stream runs over the output itself, started `pad` bytes before it so that the
+      // first sample starts on a block: a sample's counter is where its first protected byte is.
+      const encSamples = readFragments(enc)[0].samples;
+      const offset = (i: number) => encSamples[i].data.byteOffset - enc.byteOffset;
+      const pad = (16 - (offset(0) % 16)) % 16;
+      let nextFree = 0n;
+      readSenc(enc).forEach((entry, i) => {
+        expect(toHex(entry.iv.subarray(0, 8))).toBe('0102030405060708');
+        const counter = view(entry.iv).getBigUint64(8);
+        const lead = entry.subsamples![0].clear;
+        const protectedBytes = entry.subsamples!.reduce((n, s) => n + s.protected, 0);
+        expect((pad + offset(i) + lead) % 16).toBe(0);
+        expect(counter).toBe(BigInt((pad + offset(i) + lead) / 16));
+        // Counter blocks never overlap between samples.
+        expect(counter).toBeGreaterThanOrEqual(nextFree);
+        nextFree = counter + BigInt(protectedBytes / 16);
+      });
     });
   }
+
+  it("audio: each sample's IV continues the previous sample's counter, and the segment takes one call", async () => {
+    const m = media.audio;
+    const key = await keys.getKey('drm-test', 'audio', 0);
+    const { protection } = protectInit(m.init, { scheme: 'cenc', key });
+    const clear = segmentFor(m, K, D);
+    const samples = readFragments(clear)[0].samples;
+    let enc: Uint8Array = new Uint8Array(0);
+    expect(await countEncryptCalls(async () => (enc = await encryptSegment(clear, protection, key, { iv: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) })))).toBe(1);
+    let expected = 0n;
+    readSenc(enc).forEach((entry, i) => {
+      expect(toHex(entry.iv.subarray(0, 8))).toBe('0102030405060708');
+      expect(view(entry.iv).getBigUint64(8)).toBe(expected);
+      expected += BigInt(Math.ceil(samples[i].data.byteLength / 16));
+    });
+  });
 
   it('8-byte IVs (the old-device option) still take one call per sample', async () => {
     const m = media.audio;

@@ -10,9 +10,9 @@
  */
 import { AppError } from '../../contract/errors.ts';
 import { children, readBoxes, view } from '../bmff/box-reader.ts';
-import { concat, fullBox, str, u32, u8, type Part } from '../bmff/box-writer.ts';
+import { concat, fullBox, str, u32, u8 } from '../bmff/box-writer.ts';
 import { readFragments, type TrackDefaults } from '../fragment-reader.ts';
-import { cbcPatternInPlace, ctrInPlace, ctrSegmentInPlace, importContentKey, type Range } from './cipher.ts';
+import { cbcPatternInPlace, ctrInPlace, ctrSegmentInPlace, ctrStream, importContentKey, scratchBuffer, type Range } from './cipher.ts';
 import type { ContentKey } from './keys.ts';
 import type { TrackProtection } from './protection.ts';
 import { ALL_SYSTEMS, psshFor, type DrmSystem } from './pssh.ts';
@@ -44,7 +44,12 @@ interface SampleJob {
   size: number;
   /** Video only. */
   subsamples?: Subsample[];
+  /** cenc 8-byte IVs. */
   iv?: Uint8Array;
+  /** cenc 16-byte IVs: the low 64 bits (the IV is the segment's 8 random bytes ‖ this). */
+  ivLow?: number;
+  /** cenc 16-byte IVs, video: the sample's first protected block, counted from the first sample. */
+  block?: number;
 }
 
 const TFHD_BASE_DATA_OFFSET = 0x000001;
@@ -65,6 +70,11 @@ export async function encryptSegment(segment: Uint8Array, p: TrackProtection, ke
   const ivBase = p.scheme === 'cenc' ? (o.iv ?? crypto.getRandomValues(new Uint8Array(8))) : undefined;
   if (ivBase && ivBase.byteLength !== 8) throw new AppError('INTERNAL', 'the cenc IV is 8 bytes');
 
+  // cenc 16-byte IVs, video, one fragment (every segment the bridge makes): one AES-CTR call over
+  // the output as laid out (encryptLaidOut); every other layout gathers protected bytes (cipher.ts).
+  const streamVideo = p.scheme === 'cenc' && p.perSampleIvSize === 16 && p.nal !== undefined && moofs.length === 1;
+  const stream = sampleSpan(segment, fragments);
+  let rebuildExtra = (): void => {};
   const insertions: Insertion[] = [];
   const jobs: SampleJob[] = [];
   /** trun data_offset fields (input offsets) and the moof growth to add to each. */
@@ -82,10 +92,16 @@ export async function encryptSegment(segment: Uint8Array, p: TrackProtection, ke
     }
     const fragJobs = fragments[f].samples.map((s): SampleJob => {
       const job: SampleJob = { offset: s.data.byteOffset - segment.byteOffset, size: s.data.byteLength };
-      if (p.nal) job.subsamples = videoSubsamples(s.data, p.nal);
+      if (p.nal) job.subsamples = videoSubsamples(s.data, p.nal, streamVideo ? (job.offset - stream.start) % 16 : undefined);
       if (ivBase && p.perSampleIvSize === 8) job.iv = addToIv(ivBase, sampleIndex);
-      if (ivBase && p.perSampleIvSize === 16) {
-        job.iv = concat([ivBase, u64be(blockOffset)]);
+      if (ivBase && streamVideo) {
+        // Blocks from the first sample to this one's first protected byte (a block boundary); the
+        // IV adds where the samples start in the key stream (set below, once the layout is known).
+        const first = protectedRanges(job, job.offset)[0]?.[0] ?? job.offset;
+        job.block = Math.floor((first - stream.start) / 16);
+        job.ivLow = job.block;
+      } else if (ivBase && p.perSampleIvSize === 16) {
+        job.ivLow = blockOffset;
         blockOffset += Math.ceil(protectedBytes(job) / 16);
       }
       sampleIndex++;
@@ -97,9 +113,11 @@ export async function encryptSegment(segment: Uint8Array, p: TrackProtection, ke
     // pssh goes before the traf, the new traf children after its last child.
     const trafStartInMoof = traf.start - moof.start + pssh.byteLength;
     const trafEndInMoof = trafStartInMoof + (traf.end - traf.start);
-    const extra = trafExtras(p, key, fragJobs, rotated, trafEndInMoof);
+    const extra = trafExtras(p, key, fragJobs, rotated, trafEndInMoof, ivBase);
     if (pssh.byteLength) insertions.push({ at: traf.start, bytes: pssh, ancestors: [moof] });
-    if (extra.byteLength) insertions.push({ at: traf.end, bytes: extra, ancestors: [moof, traf] });
+    const extraInsertion: Insertion = { at: traf.end, bytes: extra, ancestors: [moof, traf] };
+    if (extra.byteLength) insertions.push(extraInsertion);
+    rebuildExtra = () => (extraInsertion.bytes = trafExtras(p, key, fragJobs, rotated, trafEndInMoof, ivBase));
     const growth = pssh.byteLength + extra.byteLength;
     for (const trun of trafKids.filter((b) => b.type === 'trun')) {
       if (!(view(segment).getUint32(trun.payload) & TRUN_DATA_OFFSET)) throw new AppError('MEDIA_MALFORMED', 'trun without data_offset');
@@ -107,21 +125,110 @@ export async function encryptSegment(segment: Uint8Array, p: TrackProtection, ke
     }
   });
 
-  const out = splice(segment, insertions);
-  const shift = (offset: number) => insertions.reduce((n, i) => (i.at <= offset ? n + i.bytes.byteLength : n), 0);
-  const dv = view(out);
-  for (const patch of dataOffsetPatches) {
-    const at = patch.at + shift(patch.at);
-    dv.setInt32(at, dv.getInt32(at) + patch.delta);
-  }
-
   const cryptoKey = await importCached(key.key, p);
+  if (streamVideo && stream.end > stream.start) {
+    // The output's samples start `head` bytes in; `pad` bytes before the output put them on a
+    // key-stream block boundary, `startBlock` blocks from the stream's start.
+    const head = stream.start + insertions.reduce((n, i) => n + i.bytes.byteLength, 0);
+    const pad = (16 - (head % 16)) % 16;
+    const startBlock = (pad + head) / 16;
+    for (const job of jobs) job.ivLow = startBlock + job.block!;
+    rebuildExtra(); // same size: only IV values changed
+    return encryptLaidOut(cryptoKey, ivBase!, segment, { ...stream, head, pad }, jobs, (into) => patchDataOffsets(splice(segment, insertions, into), insertions, dataOffsetPatches));
+  }
+  const out = patchDataOffsets(splice(segment, insertions), insertions, dataOffsetPatches);
+  const shift = (offset: number) => insertions.reduce((n, i) => (i.at <= offset ? n + i.bytes.byteLength : n), 0);
   if (p.perSampleIvSize === 16) {
     await ctrSegmentInPlace(cryptoKey, ivBase!, out, jobs.map((job) => protectedRanges(job, job.offset + shift(job.offset))));
   } else {
     await Promise.all(jobs.map((job) => encryptSample(out, job, job.offset + shift(job.offset), p, cryptoKey)));
   }
   return out;
+}
+
+/** Add the moof growth to each trun data_offset, at its place in the spliced output. */
+function patchDataOffsets(out: Uint8Array, insertions: Insertion[], patches: { at: number; delta: number }[]): Uint8Array {
+  const dv = view(out);
+  for (const patch of patches) {
+    const at = patch.at + insertions.reduce((n, i) => (i.at <= patch.at ? n + i.bytes.byteLength : n), 0);
+    dv.setInt32(at, dv.getInt32(at) + patch.delta);
+  }
+  return out;
+}
+
+/** From the first sample's first byte to the last sample's end: the bytes ctrStream encrypts. */
+function sampleSpan(segment: Uint8Array, fragments: ReturnType<typeof readFragments>): { start: number; end: number } {
+  let start = Infinity;
+  let end = 0;
+  for (const f of fragments) {
+    for (const s of f.samples) {
+      if (s.data.byteLength === 0) continue;
+      const at = s.data.byteOffset - segment.byteOffset;
+      start = Math.min(start, at);
+      end = Math.max(end, at + s.data.byteLength);
+    }
+  }
+  return start === Infinity ? { start: 0, end: 0 } : { start, end };
+}
+
+/**
+ * cenc 16-byte IVs, video, one fragment: one AES-CTR call, whose output is the segment. The clear
+ * output (styp, moof with senc, mdat header, samples) is laid out in the isolate's scratch buffer
+ * `pad` bytes in, so that the samples start on a key-stream block boundary; each sample's
+ * protected runs start on block boundaries from there (videoSubsamples with `phase`) and its IV
+ * is the counter at its first run. The whole buffer is encrypted from counter hi8 ‖ 0, then every
+ * byte outside a protected run (boxes, NAL and slice headers, alignment bytes, non-VCL NALs) is
+ * put back from the clear layout. Why this shape: in workerd a fresh multi-megabyte buffer costs
+ * about as much as the AES (allocation and first touch), and WebCrypto always returns a fresh
+ * one, so its result must be the output: no other large buffer is made.
+ * A sample with several protected runs (several slices) is one key stream over its runs only, so
+ * its runs are moved together to start at its first run before the call and back after it. No
+ * key-stream block is used twice: each sample's stream lies within its own bytes.
+ */
+async function encryptLaidOut(
+  key: CryptoKey,
+  hi8: Uint8Array,
+  segment: Uint8Array,
+  at: { start: number; end: number; head: number; pad: number },
+  jobs: SampleJob[],
+  layOut: (into: Uint8Array) => Uint8Array,
+): Promise<Uint8Array> {
+  const total = segment.byteLength + at.head - at.start;
+  const input = scratchBuffer(at.pad + total);
+  const clearOut = layOut(input.subarray(at.pad));
+  const first = at.pad + at.head; // where the samples start in the encrypted buffer
+  const runs = jobs.map((job) => protectedRanges(job, first + job.offset - at.start));
+  const sliced = runs.filter((r) => r.length > 1);
+  for (const r of sliced) {
+    let q = r[0][0];
+    for (const [from, len] of r) {
+      input.copyWithin(q, from, from + len);
+      q += len;
+    }
+  }
+  const out = await ctrStream(key, hi8, input);
+  for (const r of sliced) {
+    // Back to place, last run first: a run only moves up, past where earlier runs still are.
+    let q = r.reduce((n, [, len]) => n + len, r[0][0]);
+    for (let j = r.length - 1; j >= 0; j--) {
+      q -= r[j][1];
+      out.copyWithin(r[j][0], q, q + r[j][1]);
+    }
+  }
+  // Clear bytes: the boxes before the samples from the layout, the rest from the input (the
+  // layout's sliced samples were moved; past `first`, output and input differ by a fixed offset).
+  const restore = (from: number, to: number) => {
+    if (from < first) out.set(clearOut.subarray(from - at.pad, Math.min(to, first) - at.pad), from);
+    const a = Math.max(from, first);
+    if (to > a) out.set(segment.subarray(a - first + at.start, to - first + at.start), a);
+  };
+  let p = at.pad;
+  for (const [from, len] of runs.flat().sort((x, y) => x[0] - y[0])) {
+    if (from > p) restore(p, from);
+    p = from + len;
+  }
+  if (p < out.byteLength) restore(p, out.byteLength);
+  return out.subarray(at.pad);
 }
 
 /** Where a sample's protected bytes are, given that the sample starts at `at`. */
@@ -139,14 +246,6 @@ function protectedRanges(job: SampleJob, at: number): Range[] {
 
 function protectedBytes(job: SampleJob): number {
   return job.subsamples ? job.subsamples.reduce((n, s) => n + s.protected, 0) : job.size;
-}
-
-function u64be(n: number): Uint8Array {
-  const out = new Uint8Array(8);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, Math.floor(n / 2 ** 32));
-  dv.setUint32(4, n >>> 0);
-  return out;
 }
 
 function encryptSample(out: Uint8Array, job: SampleJob, at: number, p: TrackProtection, key: CryptoKey): Promise<void> {
@@ -170,21 +269,21 @@ function encryptSample(out: Uint8Array, job: SampleJob, at: number, p: TrackProt
  * saiz, saio, senc (and the seig group when rotated), laid out so that saio can point at senc's
  * first entry: `trafEndInMoof` is where these boxes start, relative to the moof.
  */
-function trafExtras(p: TrackProtection, key: ContentKey, jobs: SampleJob[], rotated: boolean, trafEndInMoof: number): Uint8Array {
+function trafExtras(p: TrackProtection, key: ContentKey, jobs: SampleJob[], rotated: boolean, trafEndInMoof: number, hi8: Uint8Array | undefined): Uint8Array {
   const parts: Uint8Array[] = [];
   const hasAuxInfo = p.perSampleIvSize > 0 || jobs.some((j) => j.subsamples);
   // cbcs audio: constant IV and whole-sample encryption leave nothing per sample, so no senc
   // (tenc alone describes every sample; Shaka packager and Apple do the same).
   if (hasAuxInfo) {
-    const entries = jobs.map((j) => senCEntry(j, p));
-    const sizes = entries.map((e) => e.byteLength);
+    const sizes = jobs.map((j) => (p.perSampleIvSize > 0 ? p.perSampleIvSize : 0) + (j.subsamples ? 2 + 6 * j.subsamples.length : 0));
+    const entries = sencEntries(jobs, p, sizes, hi8);
     if (sizes.some((s) => s > 255)) throw new AppError('MEDIA_UNSUPPORTED_CODEC', 'a sample has too many subsamples for saiz (more than 42 slices?)');
     const uniform = sizes.every((s) => s === sizes[0]);
     const saiz = fullBox('saiz', 0, 0, u8(uniform ? sizes[0] : 0), u32(jobs.length), ...(uniform ? [] : [Uint8Array.from(sizes)]));
     const saioSize = 8 + 4 + 4 + 4;
     const sencFirstEntry = trafEndInMoof + saiz.byteLength + saioSize + 16;
     const saio = fullBox('saio', 0, 0, u32(1), u32(sencFirstEntry));
-    const senc = fullBox('senc', 0, jobs.some((j) => j.subsamples) ? SENC_USE_SUBSAMPLES : 0, u32(jobs.length), ...entries);
+    const senc = fullBox('senc', 0, jobs.some((j) => j.subsamples) ? SENC_USE_SUBSAMPLES : 0, u32(jobs.length), entries);
     parts.push(saiz, saio, senc);
   }
   if (rotated) {
@@ -200,14 +299,30 @@ function trafExtras(p: TrackProtection, key: ContentKey, jobs: SampleJob[], rota
   return concat(parts);
 }
 
-function senCEntry(job: SampleJob, p: TrackProtection): Uint8Array {
-  const parts: Part[] = [];
-  if (p.perSampleIvSize > 0) parts.push(job.iv!);
-  if (job.subsamples) {
-    parts.push(u16(job.subsamples.length));
-    for (const s of job.subsamples) parts.push(u16(s.clear), u32(s.protected));
+/** senc's entries, written into one buffer (a box part per field costs more than the AES for small samples). */
+function sencEntries(jobs: SampleJob[], p: TrackProtection, sizes: number[], hi8: Uint8Array | undefined): Uint8Array {
+  const out = new Uint8Array(sizes.reduce((n, x) => n + x, 0));
+  const dv = view(out);
+  let at = 0;
+  for (const job of jobs) {
+    if (p.perSampleIvSize === 8) out.set(job.iv!, at);
+    if (p.perSampleIvSize === 16) {
+      out.set(hi8!, at);
+      dv.setUint32(at + 8, Math.floor(job.ivLow! / 2 ** 32));
+      dv.setUint32(at + 12, job.ivLow! >>> 0);
+    }
+    at += p.perSampleIvSize;
+    if (job.subsamples) {
+      dv.setUint16(at, job.subsamples.length);
+      at += 2;
+      for (const s of job.subsamples) {
+        dv.setUint16(at, s.clear);
+        dv.setUint32(at + 2, s.protected);
+        at += 6;
+      }
+    }
   }
-  return concat(parts);
+  return out;
 }
 
 function addToIv(base: Uint8Array, n: number): Uint8Array {

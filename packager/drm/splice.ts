@@ -14,10 +14,12 @@ export interface Insertion {
   ancestors: Box[];
 }
 
-export function splice(bytes: Uint8Array, insertions: Insertion[]): Uint8Array {
+/** `into`: the buffer to write the output to (its length must be the output's), instead of a new one. */
+export function splice(bytes: Uint8Array, insertions: Insertion[], into?: Uint8Array): Uint8Array {
   const sorted = [...insertions].sort((a, b) => a.at - b.at);
   const total = sorted.reduce((n, i) => n + i.bytes.byteLength, bytes.byteLength);
-  const out = new Uint8Array(total);
+  if (into && into.byteLength !== total) throw new AppError('INTERNAL', `splice output is ${total} bytes, not ${into.byteLength}`);
+  const out = into ?? new Uint8Array(total);
   const grow = new Map<number, number>();
   for (const ins of sorted) {
     for (const a of ins.ancestors) {

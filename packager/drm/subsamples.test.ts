@@ -26,6 +26,27 @@ describe('videoSubsamples (AVC)', () => {
     expect(subs.reduce((n, s) => n + s.clear + s.protected, 0)).toBe(sample.byteLength);
   });
 
+  it('with a key-stream phase, starts every protected run on a stream block boundary and leaves the partial tail clear', () => {
+    const sample = concat([nal(0x09, 2), nal(0x65, 1000), nal(0x41, 333), nal(0x41, 20)]);
+    for (const phase of [0, 5, 15]) {
+      const subs = videoSubsamples(sample, avc, phase);
+      expect(subs.filter((s) => s.protected > 0)).toHaveLength(2);
+      let p = 0;
+      const nalEnds = [6, 1010, 1347, 1371];
+      for (const s of subs) {
+        p += s.clear;
+        if (s.protected === 0) continue;
+        expect((phase + p) % 16).toBe(0);
+        expect(s.protected % 16).toBe(0);
+        // The run ends within 16 bytes of its NAL's end.
+        const end = nalEnds.find((e) => e >= p + s.protected)!;
+        expect(end - (p + s.protected)).toBeLessThan(16);
+        p += s.protected;
+      }
+      expect(subs.reduce((n, s) => n + s.clear + s.protected, 0)).toBe(sample.byteLength);
+    }
+  });
+
   it('splits clear runs longer than 16 bits', () => {
     const sample = concat([nal(0x06, 70_000), nal(0x65, 100)]);
     const subs = videoSubsamples(sample, avc);

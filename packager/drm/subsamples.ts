@@ -24,7 +24,16 @@ export const SLICE_HEADER_CLEAR = 32;
 /** senc stores BytesOfClearData in 16 bits. */
 const MAX_CLEAR = 0xffff;
 
-export function videoSubsamples(data: Uint8Array, nal: NonNullable<TrackProtection['nal']>): Subsample[] {
+/**
+ * `phase` (cenc with 16-byte IVs): where the sample's first byte sits in the segment's key stream,
+ * modulo 16. Each protected run then starts on a key-stream block boundary (a few more bytes of
+ * slice data clear at its start, fewer than 16) and is cut to whole blocks at its end (the rest
+ * of the NAL, fewer than 16 bytes, is clear, as cbcs leaves a partial block): the sample's
+ * protected bytes are then, byte for byte, the key stream of one call over the whole mdat, and
+ * its IV is that stream's counter at its first protected byte (encrypt-segment.ts). Without
+ * `phase`, a protected run ends at its NAL's end.
+ */
+export function videoSubsamples(data: Uint8Array, nal: NonNullable<TrackProtection['nal']>, phase?: number): Subsample[] {
   const out: Subsample[] = [];
   const headerSize = nal.codec === 'avc' ? 1 : 2;
   let pendingClear = 0;
@@ -34,18 +43,28 @@ export function videoSubsamples(data: Uint8Array, nal: NonNullable<TrackProtecti
     let len = 0;
     for (let i = 0; i < nal.lengthSize; i++) len = len * 256 + data[p + i];
     const start = p + nal.lengthSize;
-    if (start + len > data.byteLength) throw new AppError('MEDIA_MALFORMED', `NAL unit at byte ${p} declares ${len} bytes but the sample has ${data.byteLength - start} left`);
+    const end = start + len;
+    if (end > data.byteLength) throw new AppError('MEDIA_MALFORMED', `NAL unit at byte ${p} declares ${len} bytes but the sample has ${data.byteLength - start} left`);
     const lead = headerSize + SLICE_HEADER_CLEAR;
-    const protectedBytes = isVcl(data[start], nal.codec) && len > lead ? Math.floor((len - lead) / 16) * 16 : 0;
-    pendingClear += nal.lengthSize + len - protectedBytes;
-    if (protectedBytes > 0) {
-      pushClear(out, pendingClear, protectedBytes);
-      pendingClear = 0;
+    let from = end;
+    let protectedBytes = 0;
+    if (isVcl(data[start], nal.codec) && len > lead) {
+      from = phase === undefined ? end - Math.floor((len - lead) / 16) * 16 : alignUp(start + lead, phase);
+      protectedBytes = phase === undefined ? end - from : Math.max(0, Math.floor((end - from) / 16) * 16);
     }
-    p = start + len;
+    if (protectedBytes > 0) {
+      pushClear(out, pendingClear + (from - p), protectedBytes);
+      pendingClear = end - from - protectedBytes;
+    } else pendingClear += end - p;
+    p = end;
   }
   if (pendingClear > 0) pushClear(out, pendingClear, 0);
   return out;
+}
+
+/** The first offset at or after `at` whose key-stream position (phase + offset) is a block boundary. */
+function alignUp(at: number, phase: number): number {
+  return at + ((16 - ((phase + at) % 16)) % 16);
 }
 
 /** A clear run longer than 16 bits becomes extra subsamples with nothing protected. */
