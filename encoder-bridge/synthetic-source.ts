@@ -41,6 +41,8 @@ const parseFlags = () =>
       seed: { type: 'string', default: '1' },
       /** tone: one untagged stereo 1 kHz tone (light, the default). full: English 5.1 + Spanish stereo (sourceAudioArgs). */
       audio: { type: 'string', default: 'tone' },
+      /** on: CEA-608 captions on CC1 ("It is HH:MM:SS UTC" every 2 s) as A/53 SEI in the video (cea608/cc608-source.ts). */
+      cc608: { type: 'string', default: 'off' },
     },
   }).values;
 
@@ -130,6 +132,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.error(`invalid source flags:\n  --audio: must be tone or full, got "${values.audio}"`);
     process.exit(2);
   }
+  if (values.cc608 !== 'on' && values.cc608 !== 'off') {
+    console.error(`invalid source flags:\n  --cc608: must be on or off, got "${values.cc608}"`);
+    process.exit(2);
+  }
   const rtp = values.rtp === undefined ? undefined : rtpSenderFromFlags(values);
   const t0 = Math.ceil(Date.now() / 1000) + 1;
   await new Promise((r) => setTimeout(r, t0 * 1000 - Date.now()));
@@ -137,9 +143,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   // bridge with reconnects, so one pipeline restarting never interrupts the others).
   // With --srt, ffmpeg's libsrt is the caller and sends itself.
   const srt = values.srt === undefined ? undefined : `${values.srt}${values.srt.includes('?') ? '&' : '?'}mode=caller&transtype=live`;
-  const args = sourceArgs({ t0, fps: values.fps!, size: values.size!, push: [srt ?? 'pipe:1'], durationSeconds: Number(values.duration), audio: values.audio });
-  const child = spawn(values.ffmpeg!, args, { stdio: ['ignore', srt ? 'inherit' : 'pipe', 'inherit'] });
-  console.log(`${new Date().toISOString()} [source] test pattern ${values.size}@${values.fps} fps from UTC ${t0} → ${rtp ? `RTP ${values.rtp}` : srt ? `SRT ${values.srt}` : values.push}`);
+  const opts: SourceOptions = { t0, fps: values.fps!, size: values.size!, push: [srt ?? 'pipe:1'], durationSeconds: Number(values.duration), audio: values.audio };
+  // Loaded only when asked for: the default source stays one ffmpeg.
+  const child = values.cc608 === 'on'
+    ? (await import('./cea608/cc608-source.ts')).spawnCc608Source(values.ffmpeg!, opts, { muxOut: srt ? 'inherit' : 'pipe' }).mux
+    : spawn(values.ffmpeg!, sourceArgs(opts), { stdio: ['ignore', srt ? 'inherit' : 'pipe', 'inherit'] });
+  console.log(`${new Date().toISOString()} [source] test pattern ${values.size}@${values.fps} fps${values.cc608 === 'on' ? ' with CEA-608 CC1' : ''} from UTC ${t0} → ${rtp ? `RTP ${values.rtp}` : srt ? `SRT ${values.srt}` : values.push}`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill('SIGTERM'));
   const log = (message: string) => console.log(`${new Date().toISOString()} [source] ${message}`);
   const sent = srt ? Promise.resolve() : rtp ? rtp.pipeFrom(child.stdout!) : new HttpPushFanout(values.push!.split(','), { log }).pipeFrom(child.stdout!);
