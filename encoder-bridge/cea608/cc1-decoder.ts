@@ -25,8 +25,9 @@ const screenText = (rows: string[][]) =>
  * A CEA-608 decoder for CC1 (field 1, data channel 1) that turns what is on screen into cues.
  *
  * - Pop-on: a cue from each EOC (the loaded caption appears) to the next EOC or EDM.
- * - Roll-up: the window (2-4 rows) becomes a cue at each carriage return and stays until the
- *   next one, so a line shows once it is complete; that is a line later than on a TV.
+ * - Roll-up: at each carriage return the window (2-4 rows, the completed line at the bottom)
+ *   becomes a cue until the next one: a line shows once it is complete, not letter by letter,
+ *   and a line erased (EDM) before its carriage return is not shown at all.
  * - Paint-on: what was painted becomes a cue at the next RDC, EDM or EOC.
  *
  * A cue is emitted only when its whole life was seen: a decoder that joins the feed mid-caption
@@ -151,8 +152,9 @@ export class Cc1Decoder {
         return;
       case 0x2d: // CR: roll the window up one row
         if (this.mode !== 'roll-up') return;
-        this.rollUp();
+        // The window as the line completes: it stays the cue until the next line completes.
         this.commit(timeMs);
+        this.rollUp();
         return;
       case 0x2e: // ENM
         this.loading = { rows: blank(), trusted: true };
