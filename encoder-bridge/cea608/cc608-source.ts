@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { demoCueText } from '../synthetic-captions.ts';
-import { cc608SourceArgs, type SourceOptions } from '../synthetic-source.ts';
+import { cc608SourceArgs, type SourceOptions } from '../source-args.ts';
 import { a53CcSeiNal } from './a53-sei.ts';
 import { AnnexBSeiInserter } from './annexb-sei-inserter.ts';
 import { captionSchedule } from './caption-schedule.ts';
