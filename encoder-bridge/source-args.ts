@@ -73,7 +73,7 @@ export function cc608SourceArgs(opts: SourceOptions): { video: string[]; mux: st
     video: ['-hide_banner', '-loglevel', 'warning', '-nostdin', ...video.input, ...durationArgs(opts), ...video.encode, '-f', 'h264', 'pipe:1'],
     mux: [
       '-hide_banner', '-loglevel', 'error', '-nostdin',
-      '-fflags', '+genpts', '-thread_queue_size', '256', '-framerate', opts.fps, '-f', 'h264', '-i', 'pipe:0',
+      '-fflags', '+genpts', '-probesize', '32', '-analyzeduration', '0', '-thread_queue_size', '256', '-framerate', opts.fps, '-f', 'h264', '-i', 'pipe:0',
       ...audioInputs, ...durationArgs(opts), '-c:v', 'copy', ...audio.output, ...tsOutputs(opts),
     ],
   };
