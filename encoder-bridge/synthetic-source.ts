@@ -21,6 +21,9 @@ export { sourceArgs, type SourceOptions } from './source-args.ts';
  * Why not SEI: ffmpeg 5.1's CLI cannot write a per-frame changing SEI value, and the PTS is
  * carried on every frame, survives any TS remux, and the bridge unwraps it unambiguously while
  * the two clocks agree within ±13 h. See docs/architecture.md "Carrying UTC".
+ *
+ * `--cc608 on` adds CEA-608 captions of that clock to the video (cea608/cc608-source.ts); the
+ * PTS scheme stays exactly the same.
  */
 // Parsed only when run as a program, so tests can import sourceArgs without their argv being read.
 const parseFlags = () =>

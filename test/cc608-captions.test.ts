@@ -36,7 +36,7 @@ beforeAll(async () => {
   } catch (err) {
     throw new Error(`${(err as Error).message}\n--- bridge and source output ---\n${live.output()}`);
   }
-}, 60_000);
+}, 90_000);
 
 afterAll(async () => {
   await live?.stop();
@@ -78,5 +78,5 @@ describe('CEA-608 captions from the contribution feed', () => {
     // Both bridges posted the same cues, and some posts added nothing: the other bridge's
     // identical cue was already stored (the single cue per segment above is the visible proof).
     expect(a.added + b.added).toBeLessThan(a.posted + b.posted);
-  });
+  }, 90_000);
 });
