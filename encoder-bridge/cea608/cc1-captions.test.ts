@@ -3,8 +3,9 @@
  * reader and decoder must give back exactly the captioner's cues on UTC, [t, t + 2 s) "It is t",
  * however the bytes are chunked, and a bridge that joins mid-caption must post no fragment.
  */
+import { execFileSync } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoCueText } from '../synthetic-captions.ts';
 import { TsPacketAligner, TS_PACKET_SIZE, videoPtsValues } from '../ts-timestamps.ts';
@@ -57,6 +58,17 @@ describe('CC1 extraction from the feed', () => {
   it('unwraps the 33-bit PTS with the local clock, hours away from the feed', () => {
     const t0Ms = feed.t0 * 1000;
     expect(extract(feed.bytes, Date.now() + 10 * 3_600_000).cues).toEqual(demoCues(t0Ms + 1, t0Ms + 10_999));
+  });
+
+  it('reads captions in presentation order from a feed with B-frames', () => {
+    // libx264 writes the A/53 data of each input frame (ffmpeg's a53cc) into its SEI, in decode
+    // order; with B-frames that is not the order the pairs must be decoded in.
+    const bframes = join(dirname(feed.file), 'bframes.ts');
+    execFileSync('ffmpeg', ['-v', 'error', '-i', feed.file, '-map', '0', '-c:v', 'libx264', '-preset', 'veryfast', '-bf', '3', '-g', '30', '-enc_time_base', '1/90000', '-c:a', 'copy', '-copyts', '-muxdelay', '0', '-muxpreload', '0', '-f', 'mpegts', bframes]);
+    const types = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'frame=pict_type', '-of', 'csv=p=0', bframes], { encoding: 'utf8' });
+    expect(types).toMatch(/B/);
+    const t0Ms = feed.t0 * 1000;
+    return readFile(bframes).then((bytes) => expect(extract(new Uint8Array(bytes), Date.now()).cues).toEqual(demoCues(t0Ms + 1, t0Ms + 10_999)));
   });
 
   it('joining mid-caption posts no fragment: only cues seen whole', () => {
