@@ -27,11 +27,11 @@ function play(pairs: CcPair[], opts: { splitMs?: number; atMs?: number; tailPict
 describe('CC1 decoder', () => {
   it('pop-on: each caption from its EOC to the next EOC or EDM, two lines kept', () => {
     const a = popOnCaption('Hello');
-    const b = popOnCaption('Two\nlines');
+    const b = popOnCaption('Dos\nlíneas, año');
     const pairs = [...a.pairs, ...b.pairs, ...clearScreen()];
     expect(play(pairs)).toEqual([
       { startMs: a.eocIndex * 100, endMs: (a.pairs.length + b.eocIndex) * 100, text: 'Hello' },
-      { startMs: (a.pairs.length + b.eocIndex) * 100, endMs: (a.pairs.length + b.pairs.length) * 100, text: 'Two\nlines' },
+      { startMs: (a.pairs.length + b.eocIndex) * 100, endMs: (a.pairs.length + b.pairs.length) * 100, text: 'Dos\nlíneas, año' },
     ]);
   });
 
@@ -59,6 +59,11 @@ describe('CC1 decoder', () => {
     const damaged: CcPair = [0x41, 0x42]; // 'A' 'B' with even parity
     const pairs = [ctl(0x14, 0x20), ctl(0x14, 0x20), ctl(0x14, 0x2e), ctl(0x14, 0x70), note, ...chars(' la'), damaged, ...cc2, ctl(0x14, 0x2f), ctl(0x14, 0x2f), ...clearScreen()];
     expect(play(pairs).map((c) => c.text)).toEqual(['♪ la']);
+  });
+
+  it('refuses text the basic character set cannot carry, and lines over 32 characters', () => {
+    expect(() => popOnCaption('5 €')).toThrow(/"€" is not in the basic character set/);
+    expect(() => popOnCaption('x'.repeat(33))).toThrow(/more than 32 characters/);
   });
 
   it('a decoder that joins after RCL posts nothing for that caption', () => {
