@@ -28,7 +28,7 @@ const screenText = (rows: string[][]) =>
  * - Roll-up: at each carriage return the window (2-4 rows, the completed line at the bottom)
  *   becomes a cue until the next one: a line shows once it is complete, not letter by letter,
  *   and a line erased (EDM) before its carriage return is not shown at all.
- * - Paint-on: what was painted becomes a cue at the next RDC, EDM or EOC.
+ * - Paint-on: what was painted becomes a cue at the next RDC (one caption late; rare live).
  *
  * A cue is emitted only when its whole life was seen: a decoder that joins the feed mid-caption
  * (a bridge restarting) does not know what was loaded before it came, so until it sees a caption
