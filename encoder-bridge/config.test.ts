@@ -24,3 +24,12 @@ describe('bridge configuration: publish targets', () => {
     expect(() => loadBridgeConfig(['--publish-to', 'r1=http//x'], {})).toThrow(/valid URL/);
   });
 });
+
+describe('bridge configuration: CC1 captions', () => {
+  it('is off unless a language is given, by flag or BRIDGE_CC1_LANGUAGE', () => {
+    expect(loadBridgeConfig([], {}).cc1Language).toBeUndefined();
+    expect(loadBridgeConfig(['--cc1-language', 'pt-BR'], {}).cc1Language).toBe('pt-BR');
+    expect(loadBridgeConfig([], { BRIDGE_CC1_LANGUAGE: 'en' }).cc1Language).toBe('en');
+    expect(() => loadBridgeConfig(['--cc1-language', 'english!'], {})).toThrow(/--cc1-language: language: a BCP-47 tag/);
+  });
+});

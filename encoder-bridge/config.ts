@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { CaptionLanguage } from '../contract/captions.ts';
 import { EventId, PipelineId } from '../contract/ids.ts';
 import { ladders } from '../contract/ladder.ts';
 import { RtpPortPair } from './rtp/rtp-options.ts';
@@ -40,6 +41,11 @@ export const BridgeConfig = z.object({
   srtPort: z.coerce.number().int().min(1).max(65535).optional(),
   /** SRT receive latency: the time SRT may spend recovering lost packets. */
   srtLatencyMs: z.coerce.number().int().min(20).max(8000).default(200),
+  /**
+   * CEA-608 CC1 in the feed's video (A/53 SEI) becomes cues of this caption language, posted to
+   * the captions API; the language must be declared on the event. Unset: the feed's 608 is ignored.
+   */
+  cc1Language: CaptionLanguage.optional(),
 });
 export type BridgeConfig = z.infer<typeof BridgeConfig>;
 
@@ -59,6 +65,7 @@ const flags = {
   'rtp-skew-ms': 'BRIDGE_RTP_SKEW_MS',
   'srt-port': 'BRIDGE_SRT_PORT',
   'srt-latency-ms': 'BRIDGE_SRT_LATENCY_MS',
+  'cc1-language': 'BRIDGE_CC1_LANGUAGE',
 } as const;
 
 /** The command-line flag of a config key, for error messages (ffmpegPath is --ffmpeg). */

@@ -1,5 +1,7 @@
 import { ladders } from '../contract/ladder.ts';
 import { loadBridgeConfig, publishTargets } from './config.ts';
+import { Cc1Captions } from './cea608/cc1-captions.ts';
+import { CaptionPoster } from './cea608/caption-poster.ts';
 import { Pipeline } from './pipeline.ts';
 import { Publisher } from './publisher.ts';
 import { DualPathReceiver } from './rtp/dual-path-receiver.ts';
@@ -28,9 +30,14 @@ const publisher = new Publisher({
   segmentBudgetMs: config.segmentDurationMs,
   log,
 });
+// CC1 captions of the feed (--cc1-language): every pipeline posts them; identical cues are stored once.
+const captionPoster = config.cc1Language
+  ? new CaptionPoster({ url: config.ingestUrl, token: config.ingestToken, event: config.event, language: config.cc1Language, log })
+  : undefined;
+const cc1 = captionPoster ? new Cc1Captions({ segmentDurationMs: config.segmentDurationMs, onCue: (cue) => captionPoster.post(cue) }) : undefined;
 const pipeline = (() => {
   try {
-    return new Pipeline({ ladder, segmentDurationMs: config.segmentDurationMs, publisher, ffmpegPath: config.ffmpegPath, restartDelayMs: config.restartDelayMs, log });
+    return new Pipeline({ ladder, segmentDurationMs: config.segmentDurationMs, publisher, ffmpegPath: config.ffmpegPath, restartDelayMs: config.restartDelayMs, log, feedTap: cc1 });
   } catch (err) {
     // e.g. a ladder asking for HE-AAC from an ffmpeg without libfdk_aac: say why and stop
     console.error(`${tag} cannot run ladder '${ladder.name}': ${(err as Error).message}`);
@@ -79,6 +86,7 @@ const server = createBridgeServer({
     ladder: ladder.name,
     segmentDurationMs: config.segmentDurationMs,
     contribution: { httpPush: '/feed', rtp: rtp?.status() ?? null, srt: srt ? { url: srt.url, ...srt.counters } : null },
+    cc1Captions: cc1 && captionPoster ? { language: config.cc1Language, ...cc1.counters, ...captionPoster.counters } : null,
   }),
 });
 
@@ -95,7 +103,8 @@ const progress = setInterval(() => {
   const r = rtp?.status();
   const rtpLine = r ? `, rtp merged lost ${r.merged.lost} (${Object.entries(r.paths).map(([p, v]) => `${p} lost ${v.lost}`).join(', ')})` : '';
   const regions = Object.entries(c.regions).map(([r, v]) => `${r} ${v.published}/${v.failed} failed`).join(', ');
-  log(`${s.state}: published ${c.published} (last K ${c.lastK ?? '-'}; ${regions}), retried ${c.retried}, failed ${c.failed}, feed lag ${s.feedLagMs ?? '-'} ms, ffmpeg restarts ${s.ffmpegRestarts}${rtpLine}`);
+  const ccLine = cc1 && captionPoster ? `, CC1 cues extracted ${cc1.counters.extracted}/posted ${captionPoster.counters.posted}/failed ${captionPoster.counters.failed}` : '';
+  log(`${s.state}: published ${c.published} (last K ${c.lastK ?? '-'}; ${regions}), retried ${c.retried}, failed ${c.failed}, feed lag ${s.feedLagMs ?? '-'} ms, ffmpeg restarts ${s.ffmpegRestarts}${rtpLine}${ccLine}`);
 }, 10_000);
 progress.unref();
 

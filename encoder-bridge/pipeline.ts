@@ -18,6 +18,8 @@ export interface PipelineOptions {
   /** Wait at least this long before starting ffmpeg again after it died. */
   restartDelayMs: number;
   log: (message: string) => void;
+  /** Also sees every whole TS packet of the feed, encoder running or not (CC1 captions). */
+  feedTap?: { push(packets: Uint8Array): void; endOfFeed(): void };
 }
 
 export interface PipelineStatus {
@@ -59,6 +61,7 @@ export class Pipeline {
     const packets = this.aligner.push(chunk);
     if (packets.length === 0) return true;
     this.trackLag(packets);
+    this.opts.feedTap?.push(packets);
     if (!this.run) return this.maybeStart(packets);
     return this.run.write(packets);
   }
@@ -71,6 +74,7 @@ export class Pipeline {
   /** The feed connection ended: flush the encoder; a new connection starts a new run. */
   endOfFeed(): void {
     this.aligner = new TsPacketAligner();
+    this.opts.feedTap?.endOfFeed();
     this.run?.endInput();
   }
 

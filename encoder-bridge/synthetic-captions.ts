@@ -29,8 +29,15 @@ async function main(): Promise<void> {
       url: { type: 'string', default: 'http://localhost:8787' },
       event: { type: 'string', default: 'demo' },
       interval: { type: 'string', default: '2000' },
+      /** Languages to post cues for, comma separated (default: all declared). `npm start` posts es: en comes from CC1. */
+      post: { type: 'string', default: DEMO_CAPTIONS.map((c) => c.language).join(',') },
     },
   });
+  const posting = DEMO_CAPTIONS.filter((c) => values.post.split(',').includes(c.language));
+  if (posting.length === 0) {
+    console.error(`invalid captioner flags:\n  --post: languages among ${DEMO_CAPTIONS.map((c) => c.language).join(', ')}, got "${values.post}"`);
+    process.exit(2);
+  }
   const base = values.url;
   const event = values.event;
   const intervalMs = Number(values.interval);
@@ -50,12 +57,12 @@ async function main(): Promise<void> {
     if (res?.ok && applied.split(',').every((r) => r.trim().endsWith('=ok'))) break;
     await new Promise((r) => setTimeout(r, 1000));
   }
-  log(`declared ${DEMO_CAPTIONS.map((c) => c.language).join(', ')} captions on event ${event}; posting a cue every ${intervalMs} ms`);
+  log(`declared ${DEMO_CAPTIONS.map((c) => c.language).join(', ')} captions on event ${event}; posting a ${posting.map((c) => c.language).join(', ')} cue every ${intervalMs} ms`);
 
   for (;;) {
     const now = Date.now();
     const startMs = Math.floor(now / intervalMs) * intervalMs;
-    for (const { language } of DEMO_CAPTIONS) {
+    for (const { language } of posting) {
       const res = await fetch(`${base}/api/events/${event}/captions`, {
         method: 'POST',
         headers: { authorization: `Bearer ${ingestToken}`, 'content-type': 'application/json' },

@@ -1,9 +1,14 @@
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { spawnCc608Source } from './cea608/cc608-source.ts';
 import { HttpPushFanout } from './http-push-fanout.ts';
 import { DualPathSender } from './rtp/dual-path-sender.ts';
 import { DropProbability, OutageSeconds, RtpDestinations } from './rtp/rtp-options.ts';
+import { sourceArgs, type SourceOptions } from './source-args.ts';
+
+// Tests and the bench build the same ffmpeg command lines.
+export { sourceArgs, type SourceOptions } from './source-args.ts';
 
 /**
  * The synthetic venue: an ffmpeg test pattern with a burnt-in UTC clock and a 1 kHz tone, pushed
@@ -16,6 +21,9 @@ import { DropProbability, OutageSeconds, RtpDestinations } from './rtp/rtp-optio
  * Why not SEI: ffmpeg 5.1's CLI cannot write a per-frame changing SEI value, and the PTS is
  * carried on every frame, survives any TS remux, and the bridge unwraps it unambiguously while
  * the two clocks agree within ±13 h. See docs/architecture.md "Carrying UTC".
+ *
+ * `--cc608 on` adds CEA-608 captions of that clock to the video (cea608/cc608-source.ts); the
+ * PTS scheme stays exactly the same.
  */
 // Parsed only when run as a program, so tests can import sourceArgs without their argv being read.
 const parseFlags = () =>
@@ -41,56 +49,20 @@ const parseFlags = () =>
       seed: { type: 'string', default: '1' },
       /** tone: one untagged stereo 1 kHz tone (light, the default). full: English 5.1 + Spanish stereo (sourceAudioArgs). */
       audio: { type: 'string', default: 'tone' },
+      /** on: CEA-608 captions on CC1 ("It is HH:MM:SS UTC" every 2 s) as A/53 SEI in the video (cea608/cc608-source.ts). */
+      cc608: { type: 'string', default: 'off' },
     },
   }).values;
-
-/**
- * `full` audio: stream 0 English 5.1 (a distinct sine per channel, so a wrong down-mix or channel
- * order is audible and measurable), stream 1 Spanish stereo; the language goes into the PMT's
- * ISO 639 descriptor, which is how the bridge maps renditions to streams.
- */
-const sines = (hz: number[]) => hz.map((f) => `0.25*sin(2*PI*${f}*t)`).join('|');
-function sourceAudioArgs(audio: 'tone' | 'full'): { inputs: string[]; output: string[] } {
-  if (audio === 'tone') return { inputs: ['-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000'], output: ['-c:a', 'aac', '-b:a', '128k', '-ac', '2'] };
-  return {
-    inputs: [
-      '-f', 'lavfi', '-i', `aevalsrc=${sines([440, 550, 660, 60, 770, 880])}:s=48000:c=5.1`,
-      '-f', 'lavfi', '-i', `aevalsrc=${sines([500, 600])}:s=48000:c=stereo`,
-    ],
-    output: [
-      '-map', '0:v', '-map', '1:a', '-map', '2:a',
-      '-metadata:s:a:0', 'language=eng', '-metadata:s:a:1', 'language=spa',
-      '-c:a', 'aac', '-b:a:0', '384k', '-b:a:1', '128k',
-    ],
-  };
-}
-
-/** `realtime: false` drops `-re` (tests: the bridge does not need real time, only PTS near the clock). */
-export function sourceArgs(opts: { t0: number; fps: string; size: string; push: string[]; durationSeconds: number; audio?: 'tone' | 'full'; realtime?: boolean }): string[] {
-  const audio = sourceAudioArgs(opts.audio ?? 'tone');
-  const clock = `drawtext=text='UTC %{pts\\:gmtime\\:${opts.t0}\\:%H\\\\\\:%M\\\\\\:%S}  frame %{n}':fontsize=40:fontcolor=white:box=1:boxcolor=black@0.7:x=24:y=24`;
-  const [num, den = '1'] = opts.fps.split('/');
-  // A keyframe every half second, like contribution encoders tuned for fast join: a bridge that
-  // (re)starts mid-event can decode within 0.5 s.
-  const gop = Math.max(1, Math.round(Number(num) / Number(den) / 2));
-  return [
-    '-hide_banner', '-loglevel', 'warning', '-nostdin', ...(opts.realtime === false ? [] : ['-re']),
-    '-f', 'lavfi', '-i', `testsrc2=size=${opts.size}:rate=${opts.fps}`,
-    ...audio.inputs,
-    ...(opts.durationSeconds > 0 ? ['-t', String(opts.durationSeconds)] : []),
-    '-vf', clock,
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(gop), '-b:v', '4000k',
-    ...audio.output,
-    '-output_ts_offset', String(opts.t0),
-    ...opts.push.flatMap((url) => ['-f', 'mpegts', '-muxdelay', '0', '-muxpreload', '0', ...(url.startsWith('http') ? ['-method', 'PUT'] : []), url]),
-  ];
-}
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   // Start on a whole second so that, at integer frame rates, frames sit on the epoch grid.
   const values = parseFlags();
   if (values.audio !== 'tone' && values.audio !== 'full') {
     console.error(`invalid source flags:\n  --audio: must be tone or full, got "${values.audio}"`);
+    process.exit(2);
+  }
+  if (values.cc608 !== 'on' && values.cc608 !== 'off') {
+    console.error(`invalid source flags:\n  --cc608: must be on or off, got "${values.cc608}"`);
     process.exit(2);
   }
   const rtp = values.rtp === undefined ? undefined : rtpSenderFromFlags(values);
@@ -100,9 +72,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   // bridge with reconnects, so one pipeline restarting never interrupts the others).
   // With --srt, ffmpeg's libsrt is the caller and sends itself.
   const srt = values.srt === undefined ? undefined : `${values.srt}${values.srt.includes('?') ? '&' : '?'}mode=caller&transtype=live`;
-  const args = sourceArgs({ t0, fps: values.fps!, size: values.size!, push: [srt ?? 'pipe:1'], durationSeconds: Number(values.duration), audio: values.audio });
-  const child = spawn(values.ffmpeg!, args, { stdio: ['ignore', srt ? 'inherit' : 'pipe', 'inherit'] });
-  console.log(`${new Date().toISOString()} [source] test pattern ${values.size}@${values.fps} fps from UTC ${t0} → ${rtp ? `RTP ${values.rtp}` : srt ? `SRT ${values.srt}` : values.push}`);
+  const opts: SourceOptions = { t0, fps: values.fps!, size: values.size!, push: [srt ?? 'pipe:1'], durationSeconds: Number(values.duration), audio: values.audio };
+  // With captions, two ffmpegs and Node in between; without, one ffmpeg (the light default).
+  const child = values.cc608 === 'on'
+    ? spawnCc608Source(values.ffmpeg!, opts, { muxOut: srt ? 'inherit' : 'pipe' }).mux
+    : spawn(values.ffmpeg!, sourceArgs(opts), { stdio: ['ignore', srt ? 'inherit' : 'pipe', 'inherit'] });
+  console.log(`${new Date().toISOString()} [source] test pattern ${values.size}@${values.fps} fps${values.cc608 === 'on' ? ' with CEA-608 CC1' : ''} from UTC ${t0} → ${rtp ? `RTP ${values.rtp}` : srt ? `SRT ${values.srt}` : values.push}`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill('SIGTERM'));
   const log = (message: string) => console.log(`${new Date().toISOString()} [source] ${message}`);
   const sent = srt ? Promise.resolve() : rtp ? rtp.pipeFrom(child.stdout!) : new HttpPushFanout(values.push!.split(','), { log }).pipeFrom(child.stdout!);

@@ -6,7 +6,8 @@ import { startWranglerDev, type WranglerDev } from '../test/wrangler-dev.ts';
  * `npm start`: the whole local pipeline with a synthetic live event.
  * wrangler dev (edge Worker + origin Durable Objects) on http://localhost:8787, two redundant
  * encoder bridges (pipelines A and B, started a few seconds apart, never talking to each other)
- * for event "demo", the synthetic venue source feeding both, and a synthetic live captioner.
+ * for event "demo", the synthetic venue source feeding both (with English CEA-608 captions in its
+ * video), and a synthetic live captioner (Spanish).
  * Ctrl-C stops everything this started.
  */
 const PORT = Number(process.env.PORT ?? 8787);
@@ -85,18 +86,21 @@ if (DEMO_DRM) {
 }
 
 const feeds = PIPELINES.map((_, i) => `http://127.0.0.1:${BRIDGE_PORT + i}/feed`);
-supervise('synthetic source', ['encoder-bridge/synthetic-source.ts', '--push', feeds.join(',')]);
+// The source carries English as CEA-608 on CC1 in its video; every bridge extracts it and posts
+// the cues (docs/captions.md "CEA-608 from the contribution feed").
+supervise('synthetic source', ['encoder-bridge/synthetic-source.ts', '--push', feeds.join(','), '--cc608', 'on']);
 for (const [i, pipeline] of PIPELINES.entries()) {
   // Later pipelines start a few seconds late on purpose: epoch locking makes them join with the
   // same segment numbers and timestamps anyway.
   if (i > 0) await new Promise((r) => setTimeout(r, 3000));
-  supervise(`encoder bridge ${pipeline}`, ['encoder-bridge/main.ts', '--event', EVENT, '--pipeline', pipeline, '--listen-port', String(BRIDGE_PORT + i), '--ingest-url', worker.url]);
+  supervise(`encoder bridge ${pipeline}`, ['encoder-bridge/main.ts', '--event', EVENT, '--pipeline', pipeline, '--listen-port', String(BRIDGE_PORT + i), '--ingest-url', worker.url, '--cc1-language', 'en']);
   log(`bridge ${pipeline} status: http://127.0.0.1:${BRIDGE_PORT + i}/status`);
 }
 
 // A live captioner: declares English and Spanish captions once the event exists, then posts a
-// cue every 2 s naming the UTC time (the clock burnt into the picture) through the captions API.
-supervise('synthetic captioner', ['encoder-bridge/synthetic-captions.ts', '--url', worker.url, '--event', EVENT]);
+// Spanish cue every 2 s naming the UTC time (the clock burnt into the picture) through the
+// captions API. English comes from the video's CC1.
+supervise('synthetic captioner', ['encoder-bridge/synthetic-captions.ts', '--url', worker.url, '--event', EVENT, '--post', 'es']);
 
 log(`DASH manifest:  http://localhost:${PORT}/live/${EVENT}/index.mpd`);
 log(`HLS playlist:   http://localhost:${PORT}/live/${EVENT}/index.m3u8`);

@@ -40,6 +40,9 @@ export async function startLiveEvent(opts: {
   ingestUrlFor?: (pipeline: string) => string;
   /** The bridges' --publish-to (regions, each optionally with its own ingest URL); default the bridge's own (r1,r2). */
   publishToFor?: (pipeline: string) => string;
+  /** More flags for every bridge (e.g. --cc1-language en) and for the source (e.g. --cc608 on). */
+  bridgeFlags?: string[];
+  sourceFlags?: string[];
 }): Promise<LiveEvent> {
   const pipelines = opts.pipelines ?? ['A'];
   let output = '';
@@ -53,14 +56,14 @@ export async function startLiveEvent(opts: {
 
   const startBridge = async (pipeline: string) => {
     const ingest = opts.ingestUrlFor?.(pipeline) ?? opts.workerUrl;
-    const child = spawn(process.execPath, ['encoder-bridge/main.ts', '--event', opts.event, '--pipeline', pipeline, '--listen-port', String(ports[pipeline]), '--ingest-url', ingest, ...(opts.ladder ? ['--ladder', opts.ladder] : []), ...(opts.publishToFor ? ['--publish-to', opts.publishToFor(pipeline)] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['encoder-bridge/main.ts', '--event', opts.event, '--pipeline', pipeline, '--listen-port', String(ports[pipeline]), '--ingest-url', ingest, ...(opts.ladder ? ['--ladder', opts.ladder] : []), ...(opts.publishToFor ? ['--publish-to', opts.publishToFor(pipeline)] : []), ...(opts.bridgeFlags ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
     collect(child);
     children.set(pipeline, child);
     await waitFor(async () => (await fetch(`${bridges[pipeline]}/status`)).ok, 15_000, `bridge ${pipeline} /status`);
   };
 
   await startBridge(pipelines[0]);
-  const source = spawn(process.execPath, ['encoder-bridge/synthetic-source.ts', '--push', pipelines.map((p) => `${bridges[p]}/feed`).join(','), '--fps', opts.fps ?? '30', ...(opts.size ? ['--size', opts.size] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const source = spawn(process.execPath, ['encoder-bridge/synthetic-source.ts', '--push', pipelines.map((p) => `${bridges[p]}/feed`).join(','), '--fps', opts.fps ?? '30', ...(opts.size ? ['--size', opts.size] : []), ...(opts.sourceFlags ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
   collect(source);
   for (const p of pipelines.slice(1)) {
     await new Promise((r) => setTimeout(r, opts.staggerMs ?? 0));
