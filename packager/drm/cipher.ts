@@ -96,8 +96,9 @@ async function encryptGathered(alg: AesCtrParams | AesCbcParams, key: CryptoKey,
 }
 
 /**
- * One gather buffer for the isolate, grown as needed. A fresh multi-megabyte ArrayBuffer per
- * segment (zero-filled, then collected) costs about as much as the AES itself in workerd.
+ * One scratch buffer for the isolate, grown as needed. A fresh multi-megabyte ArrayBuffer per
+ * segment (zero-filled, then collected) costs about as much as the AES itself in workerd. Its
+ * contents are only good until the next await: concurrent segments in the isolate share it.
  */
 let scratch = new Uint8Array(0);
 /** Larger gathers (UHD segments) get a buffer of their own, so the isolate never keeps one: its memory is 128 MB. */

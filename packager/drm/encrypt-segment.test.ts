@@ -350,6 +350,21 @@ describe('cenc default: 16-byte IVs, one WebCrypto call per segment', () => {
     });
   });
 
+  it('segments encrypted concurrently in one isolate come out as when encrypted alone', async () => {
+    const [vKey, aKey] = await Promise.all([keys.getKey('drm-test', 'video', 0), keys.getKey('drm-test', 'audio', 0)]);
+    const jobs = [
+      { m: media.video, key: vKey, k: K },
+      { m: media.sliced, key: vKey, k: K },
+      { m: media.audio, key: aKey, k: K },
+      { m: media.video, key: vKey, k: K + 1 },
+    ].map(({ m, key, k }) => ({ clear: segmentFor(m, k, D), key, protection: protectInit(m.init, { scheme: 'cenc', key }).protection }));
+    const iv = Uint8Array.of(9, 8, 7, 6, 5, 4, 3, 2);
+    const alone: Uint8Array[] = [];
+    for (const j of jobs) alone.push(await encryptSegment(j.clear, j.protection, j.key, { iv }));
+    const together = await Promise.all(jobs.map((j) => encryptSegment(j.clear, j.protection, j.key, { iv })));
+    together.forEach((out, i) => expect(toHex(out) === toHex(alone[i])).toBe(true));
+  });
+
   it('8-byte IVs (the old-device option) still take one call per sample', async () => {
     const m = media.audio;
     const key = await keys.getKey('drm-test', 'audio', 0);

@@ -7,6 +7,7 @@
  *   sbgp + sgpd  ('seig' sample group, only when the key is not the init's default KID: in-band
  *                 key rotation), with pssh boxes for the new KID in the moof.
  * trun data_offset and every enclosing box size are fixed up; all other bytes stay as they were.
+ * The result may be a view that does not start at its buffer's first byte (use byteOffset).
  */
 import { AppError } from '../../contract/errors.ts';
 import { children, readBoxes, view } from '../bmff/box-reader.ts';
@@ -127,6 +128,9 @@ export async function encryptSegment(segment: Uint8Array, p: TrackProtection, ke
 
   const cryptoKey = await importCached(key.key, p);
   if (streamVideo && stream.end > stream.start) {
+    // The layout maps output to input by a fixed offset from the first sample on, which holds
+    // when the samples follow the moof (the mdat after it), as in every CMAF fragment.
+    if (insertions.some((i) => i.at > stream.start)) throw new AppError('MEDIA_MALFORMED', 'trun data_offset points into the moof: sample data must follow it');
     // The output's samples start `head` bytes in; `pad` bytes before the output put them on a
     // key-stream block boundary, `startBlock` blocks from the stream's start.
     const head = stream.start + insertions.reduce((n, i) => n + i.bytes.byteLength, 0);
@@ -195,7 +199,9 @@ async function encryptLaidOut(
 ): Promise<Uint8Array> {
   const total = segment.byteLength + at.head - at.start;
   const input = scratchBuffer(at.pad + total);
-  const clearOut = layOut(input.subarray(at.pad));
+  // The boxes before the samples, kept aside: the scratch buffer is the isolate's, and another
+  // segment's encryption may lay itself out there while this call awaits its result.
+  const head = layOut(input.subarray(at.pad)).slice(0, at.head);
   const first = at.pad + at.head; // where the samples start in the encrypted buffer
   const runs = jobs.map((job) => protectedRanges(job, first + job.offset - at.start));
   const sliced = runs.filter((r) => r.length > 1);
@@ -218,7 +224,7 @@ async function encryptLaidOut(
   // Clear bytes: the boxes before the samples from the layout, the rest from the input (the
   // layout's sliced samples were moved; past `first`, output and input differ by a fixed offset).
   const restore = (from: number, to: number) => {
-    if (from < first) out.set(clearOut.subarray(from - at.pad, Math.min(to, first) - at.pad), from);
+    if (from < first) out.set(head.subarray(from - at.pad, Math.min(to, first) - at.pad), from);
     const a = Math.max(from, first);
     if (to > a) out.set(segment.subarray(a - first + at.start, to - first + at.start), a);
   };
