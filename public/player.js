@@ -177,13 +177,17 @@
       drm: { servers: { 'org.w3.clearkey': licenseUrl } },
       // Three segments behind the live edge, like dash.js (the MPD's suggestedPresentationDelay
       // is 3·D, which shaka honours by default).
-      streaming: { liveSync: { enabled: true } },
+      // Segment retries as a live deployment would set them: a segment the origin answers 404
+      // (not published yet, DESIGN.md §4) is asked again for about 3.5 s before shaka gives up
+      // (its default, 2 attempts, fails after 1 s: a late pipeline became a critical error).
+      streaming: { liveSync: { enabled: true }, retryParameters: { maxAttempts: 4, baseDelay: 500, backoffFactor: 2, fuzzFactor: 0.5, timeout: 30000, stallTimeout: 5000, connectionTimeout: 10000 } },
       // Captions (docs/captions.md): the asked-for language, else the first the manifest lists.
       preferredTextLanguage: captionsWanted && captionsWanted !== 'off' ? captionsWanted : '',
     });
     player.addEventListener('error', (e) => {
       const err = e.detail || {};
-      const entry = { code: `shaka ${err.category ?? '?'}/${err.code ?? '?'}`, message: err.message || `shaka error ${err.code} (data: ${JSON.stringify(err.data ?? []).slice(0, 300)})` };
+      // err.data names the request (URI, HTTP status) for network errors: what a tester needs.
+      const entry = { code: `shaka ${err.category ?? '?'}/${err.code ?? '?'}`, message: `${err.message || `shaka error ${err.code}`} (data: ${JSON.stringify(err.data ?? []).slice(0, 300)})` };
       record(err.severity === shaka.util.Error.Severity.CRITICAL ? state.errors : state.warnings, entry);
     });
     if (alternate.length > 0) {
