@@ -17,6 +17,8 @@ interface FakeOrigin {
   /** Cue starts (ms) of each request, in order. */
   requests: number[][];
   stored: Set<string>;
+  /** Every request, answered or refused. */
+  hits: () => number;
   server: Server;
 }
 
@@ -30,8 +32,10 @@ afterEach(async () => {
 
 /** The origin's captions API, as far as the poster sees it. `pipelineDelayMs` is the event's. */
 async function fakeOrigin(opts: { segmentDurationMs: number; pipelineDelayMs: number; answer?: (n: number) => 'origin' | 'non-json' | 503 | 'hang' }): Promise<FakeOrigin> {
-  const origin: Omit<FakeOrigin, 'url' | 'server'> = { requests: [], stored: new Set() };
+  let hits = 0;
+  const origin: Omit<FakeOrigin, 'url' | 'server'> = { requests: [], stored: new Set(), hits: () => hits };
   const server = createServer((req, res) => {
+    hits++;
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
@@ -67,9 +71,9 @@ async function fakeOrigin(opts: { segmentDurationMs: number; pipelineDelayMs: nu
   return { ...origin, server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-function poster(url: string, opts: { segmentDurationMs?: number; pipelineDelayMs?: number } = {}) {
+function poster(url: string, opts: { segmentDurationMs?: number; pipelineDelayMs?: number; token?: string } = {}) {
   const log: string[] = [];
-  const p = new CaptionPoster({ url, token: 't', event: 'demo', language: 'en', segmentDurationMs: opts.segmentDurationMs ?? 2000, pipelineDelayMs: opts.pipelineDelayMs ?? 1500, log: (m) => log.push(m) });
+  const p = new CaptionPoster({ url, token: opts.token ?? 't', event: 'demo', language: 'en', segmentDurationMs: opts.segmentDurationMs ?? 2000, pipelineDelayMs: opts.pipelineDelayMs ?? 1500, log: (m) => log.push(m) });
   return { p, log };
 }
 
@@ -113,6 +117,18 @@ describe('CC1 caption poster', () => {
     expect([...origin.stored].sort()).toEqual([first, ...good].map((c) => `${c.startMs}|${c.endMs}|${c.text}`).sort());
     // The first cue twice (503, then stored); the batch, refused; then each cue on its own.
     expect(origin.requests).toEqual([[first.startMs], [first.startMs], [refused.startMs, ...good.map((c) => c.startMs)], [refused.startMs], ...good.map((c) => [c.startMs])]);
+  });
+
+  it('a refusal of the request itself (401) is not retried cue by cue', async () => {
+    const origin = await fakeOrigin({ segmentDurationMs: 2000, pipelineDelayMs: 1500 });
+    const { p, log } = poster(origin.url, { token: 'wrong' });
+    for (const c of fresh(4)) p.post(c);
+    await p.idle();
+    expect(p.counters).toMatchObject({ posted: 0, failed: 4, late: 0 });
+    expect(p.counters.lastError).toMatch(/^401 /);
+    // The first cue alone, then the three that waited behind it as one batch: no cue-by-cue retry.
+    expect(origin.hits()).toBe(2);
+    expect(log).toHaveLength(1); // one line per 10 s at most
   });
 
   it('a 2xx whose body is not JSON is a success, not a retry', async () => {

@@ -45,7 +45,7 @@ const PostAnswer = z.object({ added: z.number().int().min(0) });
 export const CAPTION_SETTLE_MS = 10_000;
 
 type Waiting = { cue: DecodedCue; deadline: number };
-type Answer = { ok: true; added: number } | { ok: false; final: boolean; error: string };
+type Answer = { ok: true; added: number } | { ok: false; final: boolean; status?: number; error: string };
 
 /**
  * Posts decoded cues to the captions API (contract/captions.ts) one request at a time, in order,
@@ -53,7 +53,7 @@ type Answer = { ok: true; added: number } | { ok: false; final: boolean; error: 
  * final at the origin (due + CAPTION_SETTLE_MS), after which the origin refuses it. A cue past its
  * deadline is not sent (counted late); network errors and 5xx are retried with backoff while cues
  * of the batch are still before theirs. One refused cue makes the origin refuse the whole request,
- * so after a 4xx the cues of that batch are posted one by one: the good ones land, only the
+ * so after a 400 the cues of that batch are posted one by one: the good ones land, only the
  * refused one is counted failed. Both pipelines post the same cues: the origin stores identical
  * cues once.
  */
@@ -126,8 +126,9 @@ export class CaptionPoster {
       const answer = await this.send(batch.map((b) => b.cue));
       if (answer.ok) return this.landed(batch.length, answer.added);
       if (answer.final) {
-        // One bad cue (most often one whose segment just became final) refuses the whole request.
-        if (batch.length > 1) {
+        // One bad cue (most often one whose segment just became final) refuses the whole request
+        // with 400; other refusals (401, 404, 413 …) are about the request, not one of its cues.
+        if (answer.status === 400 && batch.length > 1) {
           for (const one of batch) await this.deliver([one]);
           return;
         }
@@ -184,7 +185,7 @@ export class CaptionPoster {
       });
       const text = await res.text();
       if (res.ok) return { ok: true, added: addedOf(text) };
-      return { ok: false, final: isFinalStatus(res.status), error: `${res.status} ${text.slice(0, 300)}` };
+      return { ok: false, final: isFinalStatus(res.status), status: res.status, error: `${res.status} ${text.slice(0, 300)}` };
     } catch (err) {
       return { ok: false, final: false, error: (err as Error).message };
     }
