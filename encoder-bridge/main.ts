@@ -137,7 +137,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         }
         const dropped = await captionPoster.close(CAPTION_DRAIN_MS);
         const c = captionPoster.counters;
-        log(`CC1 captions at shutdown: posted ${c.posted}, failed ${c.failed} (late ${c.late}), dropped ${dropped} still waiting after ${CAPTION_DRAIN_MS} ms, ${cc1.counters.unfinished} unfinished on screen`);
+        log(`CC1 captions at shutdown: posted ${c.posted}, failed ${c.failed} (late ${c.late}), dropped ${dropped} (still waiting after a ${CAPTION_DRAIN_MS} ms drain), ${cc1.counters.unfinished} unfinished on screen (never posted)`);
       }
       process.exit(0);
     })();
