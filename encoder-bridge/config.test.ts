@@ -32,4 +32,11 @@ describe('bridge configuration: CC1 captions', () => {
     expect(loadBridgeConfig([], { BRIDGE_CC1_LANGUAGE: 'en' }).cc1Language).toBe('en');
     expect(() => loadBridgeConfig(['--cc1-language', 'english!'], {})).toThrow(/--cc1-language: language: a BCP-47 tag/);
   });
+
+  it("takes the event's pipelineDelayMs (for the cues' deadlines), 1500 by default like the event", () => {
+    expect(loadBridgeConfig([], {}).pipelineDelayMs).toBe(1500);
+    expect(loadBridgeConfig(['--pipeline-delay-ms', '3000'], {}).pipelineDelayMs).toBe(3000);
+    expect(loadBridgeConfig([], { BRIDGE_PIPELINE_DELAY_MS: '0' }).pipelineDelayMs).toBe(0);
+    expect(() => loadBridgeConfig(['--pipeline-delay-ms', '-1'], {})).toThrow(/--pipeline-delay-ms/);
+  });
 });

@@ -46,6 +46,11 @@ export const BridgeConfig = z.object({
    * the captions API; the language must be declared on the event. Unset: the feed's 608 is ignored.
    */
   cc1Language: CaptionLanguage.optional(),
+  /**
+   * The event's pipelineDelayMs (contract/event-config.ts). The bridge uses it only to tell when a
+   * CC1 cue's segment is final at the origin, so that cues the origin would refuse are not sent.
+   */
+  pipelineDelayMs: z.coerce.number().int().min(0).max(30_000).default(1500),
 });
 export type BridgeConfig = z.infer<typeof BridgeConfig>;
 
@@ -66,6 +71,7 @@ const flags = {
   'srt-port': 'BRIDGE_SRT_PORT',
   'srt-latency-ms': 'BRIDGE_SRT_LATENCY_MS',
   'cc1-language': 'BRIDGE_CC1_LANGUAGE',
+  'pipeline-delay-ms': 'BRIDGE_PIPELINE_DELAY_MS',
 } as const;
 
 /** The command-line flag of a config key, for error messages (ffmpegPath is --ffmpeg). */

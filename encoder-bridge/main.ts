@@ -32,7 +32,15 @@ const publisher = new Publisher({
 });
 // CC1 captions of the feed (--cc1-language): every pipeline posts them; identical cues are stored once.
 const captionPoster = config.cc1Language
-  ? new CaptionPoster({ url: config.ingestUrl, token: config.ingestToken, event: config.event, language: config.cc1Language, log })
+  ? new CaptionPoster({
+      url: config.ingestUrl,
+      token: config.ingestToken,
+      event: config.event,
+      language: config.cc1Language,
+      segmentDurationMs: config.segmentDurationMs,
+      pipelineDelayMs: config.pipelineDelayMs,
+      log,
+    })
   : undefined;
 const cc1 = captionPoster ? new Cc1Captions({ segmentDurationMs: config.segmentDurationMs, onCue: (cue) => captionPoster.post(cue) }) : undefined;
 const pipeline = (() => {
@@ -103,17 +111,35 @@ const progress = setInterval(() => {
   const r = rtp?.status();
   const rtpLine = r ? `, rtp merged lost ${r.merged.lost} (${Object.entries(r.paths).map(([p, v]) => `${p} lost ${v.lost}`).join(', ')})` : '';
   const regions = Object.entries(c.regions).map(([r, v]) => `${r} ${v.published}/${v.failed} failed`).join(', ');
-  const ccLine = cc1 && captionPoster ? `, CC1 cues extracted ${cc1.counters.extracted}/posted ${captionPoster.counters.posted}/failed ${captionPoster.counters.failed}` : '';
+  const ccLine = cc1 && captionPoster ? `, CC1 cues extracted ${cc1.counters.extracted}/posted ${captionPoster.counters.posted}/failed ${captionPoster.counters.failed} (late ${captionPoster.counters.late})` : '';
   log(`${s.state}: published ${c.published} (last K ${c.lastK ?? '-'}; ${regions}), retried ${c.retried}, failed ${c.failed}, feed lag ${s.feedLagMs ?? '-'} ms, ffmpeg restarts ${s.ffmpegRestarts}${rtpLine}${ccLine}`);
 }, 10_000);
 progress.unref();
 
+/** How long shutdown waits for CC1 cues still being posted. */
+const CAPTION_DRAIN_MS = 2000;
+let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
     pipeline.stop();
     void rtp?.stop();
     srt?.stop();
     server.close();
-    process.exit(0);
+    void (async () => {
+      if (cc1 && captionPoster) {
+        try {
+          // The pictures still held for reordering give their cues; the one on screen is counted unfinished.
+          cc1.endOfFeed();
+        } catch (err) {
+          log(`CC1 captions: error at shutdown: ${(err as Error).message}`);
+        }
+        const dropped = await captionPoster.close(CAPTION_DRAIN_MS);
+        const c = captionPoster.counters;
+        log(`CC1 captions at shutdown: posted ${c.posted}, failed ${c.failed} (late ${c.late}), dropped ${dropped} (still waiting after a ${CAPTION_DRAIN_MS} ms drain), ${cc1.counters.unfinished} unfinished on screen (never posted)`);
+      }
+      process.exit(0);
+    })();
   });
 }

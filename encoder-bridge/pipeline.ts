@@ -28,6 +28,8 @@ export interface PipelineStatus {
   /** How far the feed's UTC stamps are behind our clock (ms), from the latest PTS seen. */
   feedLagMs: number | undefined;
   ffmpegRestarts: number;
+  /** Exceptions thrown by the feed tap (CC1 captions), caught so that segments keep flowing. */
+  feedTapErrors: number;
   run?: { pid?: number; firstSegment: number; startedAt: string; tracks: Record<string, TrackProgress> };
   lastExit?: string;
 }
@@ -48,6 +50,8 @@ export class Pipeline {
   private restarts = 0;
   private lastExit: string | undefined;
   private drainWaiters: (() => void)[] = [];
+  private feedTapErrors = 0;
+  private lastTapErrorLogged = 0;
 
   /** Throws when this ffmpeg cannot encode the ladder (a missing encoder, HE-AAC without libfdk_aac). */
   constructor(opts: PipelineOptions) {
@@ -61,7 +65,7 @@ export class Pipeline {
     const packets = this.aligner.push(chunk);
     if (packets.length === 0) return true;
     this.trackLag(packets);
-    this.opts.feedTap?.push(packets);
+    if (this.opts.feedTap) this.tap(() => this.opts.feedTap!.push(packets));
     if (!this.run) return this.maybeStart(packets);
     return this.run.write(packets);
   }
@@ -74,7 +78,7 @@ export class Pipeline {
   /** The feed connection ended: flush the encoder; a new connection starts a new run. */
   endOfFeed(): void {
     this.aligner = new TsPacketAligner();
-    this.opts.feedTap?.endOfFeed();
+    if (this.opts.feedTap) this.tap(() => this.opts.feedTap!.endOfFeed());
     this.run?.endInput();
   }
 
@@ -90,11 +94,25 @@ export class Pipeline {
       feedBytes: this.feedBytes,
       feedLagMs: this.feedLagMs,
       ffmpegRestarts: this.restarts,
+      feedTapErrors: this.feedTapErrors,
       lastExit: this.lastExit,
       run: run && this.plan
         ? { pid: run.pid, firstSegment: this.plan.firstSegment, startedAt: new Date(run.startedAt).toISOString(), tracks: Object.fromEntries(run.tracks) }
         : undefined,
     };
+  }
+
+  /** Runs the feed tap: whatever it throws is counted and logged (once per 10 s), never passed on to the video path. */
+  private tap(call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      this.feedTapErrors++;
+      if (Date.now() - this.lastTapErrorLogged >= 10_000) {
+        this.lastTapErrorLogged = Date.now();
+        this.opts.log(`feed tap (CC1 captions) failed, segments unaffected (${this.feedTapErrors} error(s) so far): ${(err as Error)?.stack ?? err}`);
+      }
+    }
   }
 
   private trackLag(packets: Uint8Array): void {

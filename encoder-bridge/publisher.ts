@@ -1,4 +1,5 @@
 import { DEFECTS_HEADER, TRACK_META_HEADER, type TrackMeta } from '../contract/ingest.ts';
+import { isFinalStatus } from './http-retry.ts';
 
 /** One origin region the packager publishes into: `?region=` on the ingest URL names it. */
 export interface PublishTarget {
@@ -38,10 +39,6 @@ export interface PublisherCounters extends PublishCounters {
   regions: Record<string, PublishCounters>;
 }
 
-/** Answers that will not change on retry: 4xx other than 408/429. */
-function isFinal(status: number): boolean {
-  return status >= 400 && status < 500 && status !== 408 && status !== 429;
-}
 
 const newCounters = (): PublishCounters => ({ published: 0, retried: 0, failed: 0, lastK: undefined });
 const regionName = (t: PublishTarget) => t.region ?? 'default';
@@ -146,7 +143,7 @@ export class Publisher {
         await res.body?.cancel().catch(() => {});
         if (res.ok) return true;
         reason = `${res.status} ${text.slice(0, 300)}`;
-        if (isFinal(res.status)) {
+        if (isFinalStatus(res.status)) {
           this.opts.log(`PUT ${url} rejected: ${reason}`);
           return false;
         }

@@ -21,16 +21,26 @@ export function pesTimestamp(packet: Uint8Array): { pts: number; streamId: numbe
   if (adaptation === 2) return undefined; // adaptation field only, no payload
   if (adaptation === 3) p += 1 + packet[4];
   if (p + 14 > TS_PACKET_SIZE) return undefined;
-  // PES start code 00 00 01 and a stream id for audio (0xC0–0xDF) or video (0xE0–0xEF).
-  if (packet[p] !== 0 || packet[p + 1] !== 0 || packet[p + 2] !== 1) return undefined;
-  const streamId = packet[p + 3];
-  if (streamId < 0xc0 || streamId > 0xef) return undefined;
-  const ptsDtsFlags = packet[p + 7] >> 6;
-  if (ptsDtsFlags < 2) return undefined;
-  const b = packet.subarray(p + 9, p + 14);
+  const header = pesHeader(packet.subarray(p, TS_PACKET_SIZE));
+  // A stream id for audio (0xC0–0xDF) or video (0xE0–0xEF), with a PTS.
+  if (!header || header.streamId < 0xc0 || header.streamId > 0xef || header.pts === undefined) return undefined;
+  return { pts: header.pts, streamId: header.streamId };
+}
+
+/**
+ * The header of a PES packet at the start of `pes`: its stream id, its PTS (33-bit, 90 kHz) when
+ * it has one, and where its payload starts. Undefined without the 00 00 01 start code.
+ */
+export function pesHeader(pes: Uint8Array): { streamId: number; pts: number | undefined; payloadOffset: number } | undefined {
+  if (pes.length < 9 || pes[0] !== 0 || pes[1] !== 0 || pes[2] !== 1) return undefined;
+  const streamId = pes[3];
+  const payloadOffset = 9 + pes[8];
+  const ptsDtsFlags = pes[7] >> 6;
+  if (ptsDtsFlags < 2 || pes.length < 14) return { streamId, pts: undefined, payloadOffset };
+  const b = pes.subarray(9, 14);
   // 33 bits spread over 5 bytes with marker bits; multiply instead of shifting past 32 bits.
   const pts = ((b[0] >> 1) & 0x07) * 2 ** 30 + ((b[1] << 7) | (b[2] >> 1)) * 2 ** 15 + ((b[3] << 7) | (b[4] >> 1));
-  return { pts, streamId };
+  return { streamId, pts, payloadOffset };
 }
 
 /** Video PTS values found in a run of whole packets (decode order). */

@@ -1,3 +1,5 @@
+import { concat } from '../../packager/bmff/box-writer.ts';
+
 /**
  * Adds an SEI NAL unit to every access unit of an H.264 Annex B byte stream, in flight. An access
  * unit starts at the first slice of a picture (a VCL NAL, type 1 or 5, with first_mb_in_slice 0:
@@ -24,7 +26,7 @@ export class AnnexBSeiInserter {
 
   /** Bytes that can be sent on. A start code cut by the chunk boundary waits for the next chunk. */
   push(chunk: Uint8Array): Uint8Array {
-    const data = this.pending.length ? concatBytes([this.pending, chunk]) : chunk;
+    const data = this.pending.length ? concat([this.pending, chunk]) : chunk;
     const parts: Uint8Array[] = [];
     let from = 0;
     // Need 5 bytes after i: 00 00 01, the NAL header and the first slice-header byte.
@@ -48,7 +50,7 @@ export class AnnexBSeiInserter {
     const keep = i - 1 >= from && data[i - 1] === 0 ? i - 1 : Math.max(from, i);
     parts.push(data.subarray(from, keep));
     this.pending = data.slice(keep);
-    return concatBytes(parts);
+    return concat(parts);
   }
 
   /** End of stream: the last bytes (no start code can begin in them any more). */
@@ -60,13 +62,3 @@ export class AnnexBSeiInserter {
 }
 
 const START_CODE = Uint8Array.of(0, 0, 0, 1);
-
-function concatBytes(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}

@@ -7,6 +7,13 @@ export interface Cc1Counters {
   picturesWithCc: number;
   /** Cues decoded from CC1. */
   extracted: number;
+  /**
+   * Cues on screen when the feed ended or its video stream changed: not posted, because their end
+   * was not seen (a bridge whose feed went on posts them whole).
+   */
+  unfinished: number;
+  /** The video PID was followed to another one (TsCcReader). */
+  videoPidChanges: number;
   lastCue?: DecodedCue;
 }
 
@@ -21,7 +28,7 @@ export interface Cc1Counters {
  * the captions as side data of decoded frames). Reading SEI needs no decoding at all.
  */
 export class Cc1Captions {
-  readonly counters: Cc1Counters = { picturesWithCc: 0, extracted: 0 };
+  readonly counters: Cc1Counters = { picturesWithCc: 0, extracted: 0, unfinished: 0, videoPidChanges: 0 };
   private readonly reader: TsCcReader;
   private readonly decoder: Cc1Decoder;
 
@@ -40,6 +47,11 @@ export class Cc1Captions {
         if (pairs.length > 0) this.counters.picturesWithCc++;
         this.decoder.picture(Math.round(unwrapPts(pts, now()).ticks / 90), pairs);
       },
+      // Another video stream: what was on screen in the old one is not known to carry on.
+      onStreamChange: () => {
+        this.counters.videoPidChanges++;
+        this.resetDecoder();
+      },
     });
   }
 
@@ -51,6 +63,10 @@ export class Cc1Captions {
   /** The feed connection ended: what comes next is a new stream, and the screen is unknown. */
   endOfFeed(): void {
     this.reader.flush();
-    this.decoder.reset();
+    this.resetDecoder();
+  }
+
+  private resetDecoder(): void {
+    if (this.decoder.reset()) this.counters.unfinished++;
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The CC1 decoder on hand-written 608 byte pairs, for what the synthetic source does not send:
  * roll-up, CC2 on the same field, damaged bytes, special characters, and long captions cut on
- * the segment grid so they can be posted in time.
+ * the segment grid so they can be posted in time (well before their segment is final).
  */
 import { describe, expect, it } from 'vitest';
 import { Cc1Decoder, type DecodedCue } from './cc1-decoder.ts';
@@ -78,12 +78,47 @@ describe('CC1 decoder', () => {
     const cues = play([...a.pairs, ...new Array<CcPair>(70).fill([0x80, 0x80]), ...clearScreen()], { splitMs: 2000, atMs: 1000 });
     const start = 1000 + a.eocIndex * 100;
     const end = 1000 + (a.pairs.length + 70) * 100;
-    // Each piece is cut once the caption has outlasted its boundary by a whole segment.
+    // Each piece is cut once the caption has outlasted its boundary by min(D, 2 s) = a whole segment here.
     expect(cues).toEqual([
       { startMs: start, endMs: 2000, text: 'Long' },
       { startMs: 2000, endMs: 4000, text: 'Long' },
       { startMs: 4000, endMs: 6000, text: 'Long' },
       { startMs: 6000, endMs: end, text: 'Long' },
     ]);
+  });
+
+  it('with long segments, cuts a piece 2 s after its boundary, not a whole segment later', () => {
+    const D = 10_000;
+    const a = popOnCaption('Long');
+    const pairs = [...a.pairs, ...new Array<CcPair>(250).fill([0x80, 0x80]), ...clearScreen()];
+    const emitted: { cue: DecodedCue; atMs: number }[] = [];
+    let now = 0;
+    const decoder = new Cc1Decoder({ onCue: (cue) => emitted.push({ cue, atMs: now }), splitMs: D });
+    const at = 3000;
+    pairs.forEach((pair, i) => decoder.picture((now = at + i * 100), [pair]));
+    const start = at + a.eocIndex * 100;
+    const end = at + (a.pairs.length + 250) * 100;
+    expect(emitted.map((e) => e.cue)).toEqual([
+      { startMs: start, endMs: 10_000, text: 'Long' },
+      { startMs: 10_000, endMs: 20_000, text: 'Long' },
+      { startMs: 20_000, endMs: end, text: 'Long' },
+    ]);
+    // The pieces do not overlap, and each is out within 2 s (one 100 ms picture) of its
+    // segment's end: the origin takes cues until pipelineDelay + 10 s after that.
+    for (const [i, { cue, atMs }] of emitted.entries()) {
+      if (i > 0) expect(cue.startMs).toBe(emitted[i - 1].cue.endMs);
+      const segmentEnd = (Math.floor(cue.startMs / D) + 1) * D;
+      expect(atMs).toBeLessThanOrEqual(Math.max(cue.endMs, segmentEnd + 2000));
+    }
+  });
+
+  it('reset at the end of the feed drops the cue on screen and says so', () => {
+    const a = popOnCaption('On screen');
+    const cues: DecodedCue[] = [];
+    const decoder = new Cc1Decoder({ onCue: (c) => cues.push(c) });
+    a.pairs.forEach((pair, i) => decoder.picture(i * 100, [pair]));
+    expect(decoder.reset()).toBe(true);
+    expect(cues).toEqual([]);
+    expect(decoder.reset()).toBe(false);
   });
 });

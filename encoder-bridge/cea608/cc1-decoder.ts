@@ -13,6 +13,8 @@ type Mode = 'pop-on' | 'roll-up' | 'paint-on' | undefined;
 type Memory = { rows: string[][]; trusted: boolean };
 
 const ROWS = 15;
+/** A piece of a long caption is cut this long after its boundary at most (less with shorter segments). */
+const SPLIT_AFTER_MS = 2000;
 const COLS = 32;
 /** Row (1-15) of a PAC by its first byte (channel 1) and bit 5 of the second byte. */
 const PAC_ROW: Record<number, [number, number]> = { 0x11: [1, 2], 0x12: [3, 4], 0x15: [5, 6], 0x16: [7, 8], 0x17: [9, 10], 0x10: [11, 11], 0x13: [12, 13], 0x14: [14, 15] };
@@ -39,6 +41,10 @@ const screenText = (rows: string[][]) =>
  * duration) and posted piece by piece, while its segments can still take it (the origin refuses
  * cues for a segment that is final). The cut points are on the UTC grid, so both bridges cut
  * identically, and players see no difference: text segments clip cues at those boundaries anyway.
+ * A piece is cut once the caption has outlasted its boundary by min(splitMs, 2 s): a caption that
+ * ends sooner is posted whole (no slivers), and a piece is never posted later than 2 s after its
+ * segment ends, well inside the origin's settle window (docs/captions.md) whatever the segment
+ * duration.
  */
 export class Cc1Decoder {
   private readonly onCue: (cue: DecodedCue) => void;
@@ -61,14 +67,20 @@ export class Cc1Decoder {
     this.splitMs = opts.splitMs ?? 0;
   }
 
-  /** The feed was interrupted: what is on screen is no longer known. */
-  reset(): void {
+  /**
+   * The feed was interrupted: what is on screen is no longer known. The cue on screen is dropped,
+   * not posted cut short: its end was not seen, and a bridge whose feed went on posts it whole, so
+   * a shortened copy would show the text twice. Returns whether one was dropped, for the counters.
+   */
+  reset(): boolean {
+    const dropped = this.open !== undefined;
     this.mode = undefined;
     this.displayed = { rows: blank(), trusted: false };
     this.loading = { rows: blank(), trusted: false };
     this.open = undefined;
     this.lastControl = undefined;
     this.channel = 1;
+    return dropped;
   }
 
   /** One picture's field-1 pairs, pictures in presentation order, at the picture's UTC time. */
@@ -79,10 +91,10 @@ export class Cc1Decoder {
 
   private split(timeMs: number): void {
     if (!this.splitMs || !this.open) return;
-    // Cut at the first boundary after the start once the cue outlasts it by a whole segment: a
-    // cue ending sooner is posted whole (no slivers), a longer one in time for its segments.
+    // Cut at the first boundary after the start once the cue outlasts it by min(D, 2 s): a cue
+    // ending sooner is posted whole (no slivers), a longer one in time for its segments.
     const cut = (Math.floor(this.open.startMs / this.splitMs) + 1) * this.splitMs;
-    if (timeMs < cut + this.splitMs) return;
+    if (timeMs < cut + Math.min(this.splitMs, SPLIT_AFTER_MS)) return;
     this.onCue({ startMs: this.open.startMs, endMs: cut, text: this.open.text });
     this.open = { startMs: cut, text: this.open.text };
     this.split(timeMs);

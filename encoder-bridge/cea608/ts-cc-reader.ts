@@ -1,4 +1,6 @@
-import { TS_PACKET_SIZE } from '../ts-timestamps.ts';
+import { PTS_WRAP } from '../../contract/epoch.ts';
+import { concat } from '../../packager/bmff/box-writer.ts';
+import { pesHeader, TS_PACKET_SIZE } from '../ts-timestamps.ts';
 import { field1PairsOfSei } from './a53-sei.ts';
 import type { CcPair } from './pop-on-encoder.ts';
 
@@ -15,18 +17,36 @@ export interface PictureCc {
  *
  * Captions are in decode order in the stream; with B-frames that is not the order they are
  * shown, so pictures wait in a small buffer sorted by PTS (`reorderDepth`, more than any GOP's
- * reordering delay) before they are handed out.
+ * reordering delay: 16 covers a B-pyramid) before they are handed out.
+ *
+ * The video PID is followed when it changes (a new PMT, an encoder restarted with other PIDs):
+ * once another PID has carried video PES spanning `switchAfterMs` of its own PTS while the
+ * locked PID carried none, the reader hands out what it holds, calls `onStreamChange` and reads
+ * the other PID from then on. Measured in the other stream's PTS, not the wall clock, so it works
+ * however fast the feed arrives, and a second program on another clock never takes over while the
+ * locked video keeps flowing.
  */
 export class TsCcReader {
   private videoPid: number | undefined;
   private pes: Uint8Array[] = [];
   private readonly waiting: PictureCc[] = [];
   private readonly reorderDepth: number;
+  private readonly switchAfterTicks: number;
   private readonly onPicture: (picture: PictureCc) => void;
+  private readonly onStreamChange: ((pid: number) => void) | undefined;
+  /** Another PID carrying video since the locked PID's last PES: its first PTS since then. */
+  private rival: { pid: number; firstPts: number } | undefined;
 
-  constructor(opts: { onPicture: (picture: PictureCc) => void; reorderDepth?: number }) {
+  constructor(opts: { onPicture: (picture: PictureCc) => void; onStreamChange?: (pid: number) => void; reorderDepth?: number; switchAfterMs?: number }) {
     this.onPicture = opts.onPicture;
-    this.reorderDepth = opts.reorderDepth ?? 4;
+    this.onStreamChange = opts.onStreamChange;
+    this.reorderDepth = opts.reorderDepth ?? 16;
+    this.switchAfterTicks = (opts.switchAfterMs ?? 2000) * 90;
+  }
+
+  /** The PID read now (undefined before the first video PES). */
+  get pid(): number | undefined {
+    return this.videoPid;
   }
 
   /** Whole, aligned TS packets. */
@@ -36,10 +56,15 @@ export class TsCcReader {
 
   /** End of feed: hand out everything, forget the partial PES. */
   flush(): void {
-    this.endPes();
-    this.waiting.sort((a, b) => a.pts - b.pts);
-    for (const picture of this.waiting.splice(0)) this.onPicture(picture);
+    this.handOutAll();
     this.videoPid = undefined;
+  }
+
+  private handOutAll(): void {
+    this.endPes();
+    this.waiting.sort((a, b) => comparePts33(a.pts, b.pts));
+    for (const picture of this.waiting.splice(0)) this.onPicture(picture);
+    this.rival = undefined;
   }
 
   private packet(packet: Uint8Array): void {
@@ -49,35 +74,57 @@ export class TsCcReader {
     const adaptation = (packet[3] >> 4) & 0x3;
     if (adaptation === 0 || adaptation === 2) return;
     const payload = packet.subarray(adaptation === 3 ? 5 + packet[4] : 4);
-    if (this.videoPid === undefined) {
-      // 00 00 01 and a video stream id (0xE0-0xEF) at a payload unit start.
-      if (!start || payload[0] !== 0 || payload[1] !== 0 || payload[2] !== 1 || (payload[3] & 0xf0) !== 0xe0) return;
+    if (pid !== this.videoPid) {
+      // A video PES (00 00 01, stream id 0xE0-0xEF) starting on a PID not read now.
+      if (!start) return;
+      const header = pesHeader(payload);
+      if (!header || (header.streamId & 0xf0) !== 0xe0) return;
+      if (this.videoPid !== undefined && !this.takesOver(pid, header.pts)) return;
+      const changed = this.videoPid !== undefined;
+      if (changed) this.handOutAll();
       this.videoPid = pid;
+      if (changed) this.onStreamChange?.(pid);
+    } else if (start) {
+      this.rival = undefined;
     }
-    if (pid !== this.videoPid) return;
     if (start) this.endPes();
     if (start || this.pes.length > 0) this.pes.push(payload);
+  }
+
+  /** Whether `pid` has now carried video for switchAfterMs of its PTS while the locked PID carried none. */
+  private takesOver(pid: number, pts: number | undefined): boolean {
+    if (pts === undefined) return false;
+    if (!this.rival) {
+      this.rival = { pid, firstPts: pts };
+      return false;
+    }
+    if (this.rival.pid !== pid) return false;
+    const span = (pts - this.rival.firstPts + PTS_WRAP) % PTS_WRAP;
+    return span < PTS_WRAP / 2 && span >= this.switchAfterTicks;
   }
 
   private endPes(): void {
     if (this.pes.length === 0) return;
     const pes = concat(this.pes);
     this.pes = [];
-    if (pes.length < 9 || (pes[7] & 0x80) === 0) return; // no PTS: cannot be placed in time
-    const b = pes.subarray(9, 14);
-    const pts = ((b[0] >> 1) & 0x07) * 2 ** 30 + ((b[1] << 7) | (b[2] >> 1)) * 2 ** 15 + ((b[3] << 7) | (b[4] >> 1));
-    const pairs = seiNals(pes.subarray(9 + pes[8])).flatMap(field1PairsOfSei);
-    this.waiting.push({ pts, pairs });
+    const header = pesHeader(pes);
+    if (header?.pts === undefined) return; // not a PES, or no PTS: cannot be placed in time
+    const pairs = seiNals(pes.subarray(header.payloadOffset)).flatMap(field1PairsOfSei);
+    this.waiting.push({ pts: header.pts, pairs });
     if (this.waiting.length > this.reorderDepth) {
       // The smallest PTS, compared across the 33-bit wrap (pictures are seconds apart at most).
       let min = 0;
-      for (let i = 1; i < this.waiting.length; i++) if (wrappedLess(this.waiting[i].pts, this.waiting[min].pts)) min = i;
+      for (let i = 1; i < this.waiting.length; i++) if (comparePts33(this.waiting[i].pts, this.waiting[min].pts) < 0) min = i;
       this.onPicture(this.waiting.splice(min, 1)[0]);
     }
   }
 }
 
-const wrappedLess = (a: number, b: number) => ((a - b + 2 ** 33) % 2 ** 33) > 2 ** 32;
+/** Orders two 33-bit PTS across the wrap: the one less than half a wrap behind the other is earlier. */
+export function comparePts33(a: number, b: number): number {
+  const d = (a - b + PTS_WRAP) % PTS_WRAP;
+  return d === 0 ? 0 : d > PTS_WRAP / 2 ? -1 : 1;
+}
 
 /** SEI NAL units (type 6) in an H.264 Annex B elementary stream, each from its header byte. */
 function seiNals(es: Uint8Array): Uint8Array[] {
@@ -99,14 +146,4 @@ function seiNals(es: Uint8Array): Uint8Array[] {
     nals.push(es.subarray(s, end));
   }
   return nals;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
