@@ -67,7 +67,11 @@ clearKeyRoutes.post('/clearkey/:event', async (c) => {
     if (!key) throw new AppError('KEY_NOT_FOUND', `KID ${kid} (hex ${toHex(fromBase64Url(kid))}) is not a current key of event ${event}`);
     return { kty: 'oct', kid, k: toBase64Url(key.key) };
   });
-  return c.json({ keys: answer, type: req.type }, 200, NO_STORE);
+  // The event's other current keys come along (after the ones asked for): a player that opens one
+  // session for the whole presentation (hls.js does) then has the audio key with the video one.
+  const asked = new Set(req.kids.map((kid) => toHex(fromBase64Url(kid))));
+  const others = [...keys].filter(([hex]) => !asked.has(hex)).map(([, key]) => ({ kty: 'oct', kid: toBase64Url(key.kid), k: toBase64Url(key.key) }));
+  return c.json({ keys: [...answer, ...others], type: req.type }, 200, NO_STORE);
 });
 
 async function parseLicenseRequest(c: Ctx): Promise<ClearKeyRequest> {

@@ -234,6 +234,10 @@
     }
     const hls = new Hls({
       liveSyncDurationCount: 3,
+      // Encrypted events (docs/drm.md): ClearKey through EME, license from the same endpoint the
+      // MPD signals. Clear streams never start EME, so this changes nothing for them.
+      emeEnabled: true,
+      drmSystems: { 'org.w3.clearkey': { licenseUrl } },
       // Show the SUBTITLES rendition hls.js selects (DEFAULT=YES, or the one asked for below).
       subtitleDisplay: captionsWanted !== 'off',
       xhrSetup: alternate.length === 0 ? undefined : (xhr, url) => {

@@ -1,6 +1,6 @@
 /**
  * Encrypted live events end to end: for cenc and for cbcs, an event of its own fed by its own
- * bridge, played by real Chromium with dash.js and with shaka-player through ClearKey EME and the
+ * bridge, played by real Chromium with dash.js, shaka-player and hls.js through ClearKey EME and the
  * Worker's license endpoint; and a served segment decrypted by ffmpeg with the documented
  * development key. The schemes run one after the other (one bridge at a time on 2 cores).
  */
@@ -101,7 +101,7 @@ describe.each(['cenc', 'cbcs'] as const)('encrypted live event (%s, ClearKey)', 
     }
   });
 
-  it.each(['dash', 'shaka'])(`plays in Chromium with %s and ClearKey for ${WATCH_MS / 1000} s without error or stall`, async (player) => {
+  it.each(['dash', 'shaka', 'hls'])(`plays in Chromium with %s and ClearKey for ${WATCH_MS / 1000} s without error or stall`, async (player) => {
     const page = await browser.newPage();
     const pageErrors: string[] = [];
     const licenseRequests: string[] = [];

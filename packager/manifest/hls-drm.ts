@@ -17,7 +17,14 @@ export function keyTags(drm: TrackDescriptor['drm'], tag: 'EXT-X-KEY' | 'EXT-X-S
     [SYSTEM_IDS.playready, drm.pssh.playready],
     [SYSTEM_IDS.clearkey, drm.pssh.clearkey],
   ];
-  return systems
+  const tags = systems
     .filter((s): s is [string, string] => s[1] !== undefined)
     .map(([id, pssh]) => `#${tag}:METHOD=${method},URI="data:text/plain;base64,${pssh}",KEYID=${keyId},KEYFORMAT="urn:uuid:${id}",KEYFORMATVERSIONS="1"`);
+  // hls.js knows ClearKey only as KEYFORMAT "org.w3.clearkey", and reads the KID from the URI's
+  // data (its first 16 bytes), not from a pssh; the license server comes from the player's config.
+  if (drm.pssh.clearkey !== undefined) {
+    const kid = btoa(String.fromCharCode(...(drm.defaultKid.replace(/-/g, '').match(/../g) ?? []).map((h) => parseInt(h, 16))));
+    tags.push(`#${tag}:METHOD=${method},URI="data:text/plain;base64,${kid}",KEYID=${keyId},KEYFORMAT="org.w3.clearkey",KEYFORMATVERSIONS="1"`);
+  }
+  return tags;
 }
