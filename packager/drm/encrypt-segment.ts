@@ -24,9 +24,10 @@ export interface EncryptOptions {
   /**
    * cenc, 8 random bytes by default, so counters never repeat under one key across segments or
    * pipelines (a repeated CTR counter would leak plaintext). 16-byte IVs (the default layout):
-   * sample i uses iv ‖ (16-byte blocks of protected data before sample i), i.e. each sample's IV
-   * continues the previous sample's counter and the segment's protected bytes, each sample padded
-   * to a block, form one key stream (one WebCrypto call). 8-byte IVs: sample i uses iv + i, and
+   * sample i uses iv ‖ C_i, one key stream and one WebCrypto call per segment; for video C_i is the
+   * block of the sample's first protected byte in the laid-out output (encryptLaidOut), for audio
+   * the 16-byte blocks of protected data before it (each sample padded to a block, gathered).
+   * 8-byte IVs: sample i uses iv + i, and
    * each sample is its own key stream (one call per sample). Pass it only to make output
    * reproducible (tests, and ingest, which derives it from the clear bytes).
    */
