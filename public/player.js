@@ -227,17 +227,18 @@
     }
   }
 
-  function startHls() {
+  async function startHls() {
     if (!Hls.isSupported()) {
       record(state.errors, { code: 'hls unsupported', message: 'this browser has no Media Source Extensions' });
       return;
     }
+    // Encrypted events (docs/drm.md) announce their keys in the multivariant playlist; only then is
+    // hls.js given EME (ClearKey, license from the endpoint the MPD signals), so clear streams run
+    // exactly as without DRM support.
+    const encrypted = await fetch(manifestUrl).then((r) => r.text()).then((t) => t.includes('#EXT-X-SESSION-KEY'), () => false);
     const hls = new Hls({
       liveSyncDurationCount: 3,
-      // Encrypted events (docs/drm.md): ClearKey through EME, license from the same endpoint the
-      // MPD signals. Clear streams never start EME, so this changes nothing for them.
-      emeEnabled: true,
-      drmSystems: { 'org.w3.clearkey': { licenseUrl } },
+      ...(encrypted ? { emeEnabled: true, drmSystems: { 'org.w3.clearkey': { licenseUrl } } } : {}),
       // Show the SUBTITLES rendition hls.js selects (DEFAULT=YES, or the one asked for below).
       subtitleDisplay: captionsWanted !== 'off',
       xhrSetup: alternate.length === 0 ? undefined : (xhr, url) => {
@@ -348,7 +349,7 @@
     try {
       if (kind === 'dash') startDash();
       else if (kind === 'shaka') startShaka().catch((err) => record(state.errors, { code: 'page', message: err instanceof Error ? err.message : String(err) }));
-      else startHls();
+      else startHls().catch((err) => record(state.errors, { code: 'page', message: err instanceof Error ? err.message : String(err) }));
     } catch (err) {
       record(state.errors, { code: 'page', message: err instanceof Error ? err.message : String(err) });
     }

@@ -4,10 +4,13 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadavg } from 'node:os';
 import { launchChromium } from './browser.ts';
+import { bridgeStatus } from './live-event.ts';
 
 const workerUrl = inject('workerUrl');
 const event = inject('liveEvent');
+const bridgeUrl = inject('liveBridgeUrl');
 const WATCH_MS = 22_000;
 
 interface PlayerSnapshot {
@@ -44,20 +47,26 @@ describe.each(['dash', 'shaka', 'hls'])('playback with %s', (player) => {
     const start = await snapshot();
     const startedAt = Date.now();
     let last = start;
+    // What the pipeline and the machine did meanwhile, for the failure message: a stall is a
+    // player's problem only if the segments kept coming.
+    const context: string[] = [];
     while (Date.now() - startedAt < WATCH_MS) {
       await new Promise((r) => setTimeout(r, 2000));
       last = await snapshot();
+      const status = await bridgeStatus(bridgeUrl).catch(() => undefined);
+      context.push(`${new Date().toISOString().slice(11, 19)} load ${loadavg()[0].toFixed(1)} bridge lastK ${status?.publish.lastK} published ${status?.publish.published} failed ${status?.publish.failed} restarts ${status?.pipeline.ffmpegRestarts}`);
     }
+    const why = `\n${context.join('\n')}`;
     await page.close();
     const watched = (Date.now() - startedAt) / 1000;
-    expect(last.errors, 'player errors').toEqual([]);
+    expect(last.errors, `player errors${why}`).toEqual([]);
     expect(pageErrors, 'page errors').toEqual([]);
     // Live catch-up may play slower or faster than real time for a while to reach the target
     // latency, so "advances" means at least half the wall time, not all of it.
     expect(last.currentTime - start.currentTime, 'media time advanced').toBeGreaterThan(watched / 2);
     const now = Date.now();
     const longStalls = last.stalls.filter((s) => (s.end ?? now) > startedAt && (s.end ?? now) - s.start > 1000);
-    expect(longStalls, 'stalls longer than 1 s while watching').toEqual([]);
+    expect(longStalls, `stalls longer than 1 s while watching${why}`).toEqual([]);
     console.log(`${player}: watched ${watched.toFixed(1)} s, latency ${last.latency?.toFixed?.(2)} s, rendition ${JSON.stringify(last.rendition)}`);
   }, 90_000);
 });
