@@ -11,7 +11,9 @@ export function createBridgeServer(opts: { pipeline: Pipeline; publisher: Publis
   const { pipeline, publisher } = opts;
   let lastPublished = { count: 0, at: Date.now() };
 
-  return http.createServer((req, res) => {
+  // requestTimeout 0: the feed is one PUT that lasts the whole event. Node's default (300 s since
+  // Node 18) cut it every five minutes: the encoder restarted and a segment or two went missing.
+  return http.createServer({ requestTimeout: 0 }, (req, res) => {
     const url = new URL(req.url ?? '/', 'http://bridge');
     if (url.pathname === '/feed' && (req.method === 'PUT' || req.method === 'POST')) {
       req.on('data', (chunk: Buffer) => {
