@@ -22,7 +22,8 @@ export function ctrInPlace(key: CryptoKey, iv8: Uint8Array, buf: Uint8Array, ran
 }
 
 /**
- * cenc with 16-byte IVs, audio (whole samples, which do not start on block boundaries): sample i's
+ * cenc with 16-byte IVs, audio (whole samples, which do not start on block boundaries) and
+ * segments of several fragments (encrypt-segment.ts lays out only one-fragment video): sample i's
  * IV is hi8 ‖ B_i where B_i counts the 16-byte blocks of protected data (each sample rounded up to
  * a block) before it, so the segment is one key stream starting at hi8 ‖ 0: each sample's
  * protected bytes are gathered at a block boundary and the whole segment is one call. The low 64

@@ -1,4 +1,5 @@
 import type { TrackDescriptor } from '../../contract/track.ts';
+import { fromHex } from '../drm/keys.ts';
 import { SYSTEM_IDS } from '../drm/pssh.ts';
 
 /**
@@ -23,7 +24,7 @@ export function keyTags(drm: TrackDescriptor['drm'], tag: 'EXT-X-KEY' | 'EXT-X-S
   // hls.js knows ClearKey only as KEYFORMAT "org.w3.clearkey", and reads the KID from the URI's
   // data (its first 16 bytes), not from a pssh; the license server comes from the player's config.
   if (drm.pssh.clearkey !== undefined) {
-    const kid = btoa(String.fromCharCode(...(drm.defaultKid.replace(/-/g, '').match(/../g) ?? []).map((h) => parseInt(h, 16))));
+    const kid = btoa(String.fromCharCode(...fromHex(drm.defaultKid.replace(/-/g, ''))));
     tags.push(`#${tag}:METHOD=${method},URI="data:text/plain;base64,${kid}",KEYID=${keyId},KEYFORMAT="org.w3.clearkey",KEYFORMATVERSIONS="1"`);
   }
   return tags;
