@@ -109,17 +109,6 @@ function getThroughput(url: string) {
   });
 }
 
-/** Median and p99 of `n` sequential runs of `f` (ms). */
-async function roundTrips(n: number, f: () => Promise<unknown>): Promise<{ p50: number; p99: number }> {
-  const t: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const start = performance.now();
-    await f();
-    t.push(performance.now() - start);
-  }
-  return { p50: pct(t, 50), p99: pct(t, 99) };
-}
-
 const drained = async (res: Response) => {
   await res.arrayBuffer();
   return res;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../contract/errors.ts';
+import type { AppError } from '../contract/errors.ts';
 import { constantTimeEqual, requireBearer } from './bearer-auth.ts';
 
 const codeOf = async (p: Promise<unknown>) => p.then(() => 'ok', (e: AppError) => e.code);

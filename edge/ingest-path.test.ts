@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../contract/errors.ts';
+import type { AppError } from '../contract/errors.ts';
 import { parseIngestPath } from './ingest-path.ts';
 
 function failure(rest: string): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../contract/errors.ts';
+import type { AppError } from '../contract/errors.ts';
 import { readBodyLimited } from './read-body.ts';
 
 const put = (body: BodyInit, headers: Record<string, string> = {}) =>

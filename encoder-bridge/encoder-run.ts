@@ -116,7 +116,7 @@ export class EncoderRun {
       for (const s of this.segmenters) this.applyAnchor(s);
       return;
     }
-    if (/showinfo|color_range|^\s*(Stream|Input|Output|Metadata|Duration|encoder|handler_name|vendor_id|Side data|cpb:|\[libx264|Press|  )/.test(line)) return;
+    if (/showinfo|color_range|^\s*(Stream|Input|Output|Metadata|Duration|encoder|handler_name|vendor_id|Side data|cpb:|\[libx264|Press| {2})/.test(line)) return;
     // Joining a feed mid-GOP makes the decoder complain until the first keyframe; that is expected
     // and the lead-in before S covers it.
     if (/decode_slice_header|no frame!|non-existing PPS|reference picture missing|Missing reference picture|mmco/.test(line)) return;

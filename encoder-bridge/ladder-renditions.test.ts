@@ -108,7 +108,7 @@ function checkEpochLocking(run: BridgeRunResult, videoFrames: Record<string, num
 /** Each rendition carries its language's sines: Spanish is not English, 5.1 channels stay in place. */
 function checkContent(run: BridgeRunResult): void {
   const dominant = (track: string, candidates: number[]) => {
-    const [k, seg] = [...run.segments.get(track)!][1];
+    const [_k, seg] = [...run.segments.get(track)!][1];
     const pcm = decode(run.inits.get(track)!, seg.body);
     return pcm.map((ch) => candidates.reduce((best, f) => (goertzel(ch, f) > goertzel(ch, best) ? f : best), candidates[0]));
   };

@@ -57,7 +57,7 @@ export function readSourceAudio(packets: Uint8Array): SourceAudioStream[] {
   let streams: SourceAudioStream[] | undefined;
   for (let p = 0; p + TS_PACKET_SIZE <= packets.length; p += TS_PACKET_SIZE) {
     const pkt = packetAt(packets, p);
-    if (!pkt || !pkt.start) continue;
+    if (!pkt?.start) continue;
     if (pkt.pid === 0) {
       const s = section(pkt.payload);
       if (s && s[0] === 0x00) for (let q = 8; q + 4 <= s.length; q += 4) {

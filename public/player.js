@@ -22,7 +22,7 @@
 //   rendition() { id, height, bitrateKbps } of the video being played, or null
 //   captions()  { language, label, cues: [{ text, start, end }] } of the caption track shown
 //               (its active cues, times in seconds of video.currentTime), or null
-'use strict';
+
 
 (function main() {
   const params = new URLSearchParams(location.search);
@@ -253,7 +253,7 @@
     state.instance = hls;
     let mediaRecoveries = 0;
     hls.on(Hls.Events.ERROR, (_name, data) => {
-      const status = data.response && data.response.code ? ` (HTTP ${data.response.code})` : '';
+      const status = data.response?.code ? ` (HTTP ${data.response.code})` : '';
       const entry = { code: `hls ${data.type}/${data.details}`, message: `${data.error ? data.error.message : data.details}${status}` };
       record(data.fatal ? state.errors : state.warnings, entry);
       // The standard hls.js recovery for a decode error; anything else fatal stays shown.
@@ -271,7 +271,7 @@
     // hls.js starts its own timeline near 0, so currentTime is not UTC here; it maps the playhead
     // back to EXT-X-PROGRAM-DATE-TIME (which the origin writes as K·D since the epoch).
     utcOfPlayheadMs = () => (hls.playingDate ? hls.playingDate.getTime() : null);
-    playerLatency = () => (hls.latestLevelDetails && hls.latestLevelDetails.live ? hls.latency : null);
+    playerLatency = () => (hls.latestLevelDetails?.live ? hls.latency : null);
     currentRendition = () => {
       const level = hls.levels[hls.currentLevel];
       return level ? { id: level.url[0].split('/').slice(-2, -1)[0] || String(hls.currentLevel), height: level.height, bitrateKbps: Math.round(level.bitrate / 1000) } : null;

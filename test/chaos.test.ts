@@ -284,7 +284,7 @@ describe('chaos: A killed and restarted, B truncating, mis-stamping and skipping
     expect(statusLog.at(-1)?.a, 'and A up again at the end').not.toBe('down');
 
     // ---- both players: no error, no stall over 1 s, media time advanced ----
-    players.forEach(({ pageErrors }, i) => {
+    players.forEach((_player, i) => {
       const kind = i === 0 ? 'dash' : 'hls';
       const advanced = end[i].currentTime - start[i].currentTime;
       const stalls = end[i].stalls.filter((st) => (st.end ?? Date.now()) > startedAt).map((st) => ({ at: new Date(st.start).toISOString().slice(11, 23), ms: (st.end ?? Date.now()) - st.start }));

@@ -150,7 +150,7 @@ describe('SeamlessMerger (SMPTE 2022-7 style)', () => {
   });
 
   it('flush() ends the stream: everything held is emitted and remaining gaps are lost', () => {
-    let t = 0;
+    const t = 0;
     const merger = new SeamlessMerger({ now: () => t });
     merger.push(0, 1, new Uint8Array(1));
     merger.push(0, 4, new Uint8Array(1));

@@ -10,7 +10,7 @@
  */
 import { parseXml, type XmlNode } from '@svta/cml-xml';
 import { z } from 'zod';
-import { AppError } from '../../contract/errors.ts';
+import type { AppError } from '../../contract/errors.ts';
 import { fromHex, kidToUuid, type TrackKind } from './keys.ts';
 import type { ProtectionScheme } from './pssh.ts';
 import { escapeXml } from '../xml/escape-xml.ts';

@@ -290,7 +290,7 @@ describe('cenc default: 16-byte IVs, one WebCrypto call per segment', () => {
     const subtle = crypto.subtle;
     const original = subtle.encrypt;
     let calls = 0;
-    subtle.encrypt = function (...args: Parameters<SubtleCrypto['encrypt']>) {
+    subtle.encrypt = (...args: Parameters<SubtleCrypto['encrypt']>) => {
       calls++;
       return original.apply(subtle, args);
     };

@@ -282,7 +282,7 @@ function trafExtras(p: TrackProtection, key: ContentKey, jobs: SampleJob[], rota
   // cbcs audio: constant IV and whole-sample encryption leave nothing per sample, so no senc
   // (tenc alone describes every sample; Shaka packager and Apple do the same).
   if (hasAuxInfo) {
-    const sizes = jobs.map((j) => (p.perSampleIvSize > 0 ? p.perSampleIvSize : 0) + (j.subsamples ? 2 + 6 * j.subsamples.length : 0));
+    const sizes = jobs.map((j) => (Math.max(p.perSampleIvSize , 0)) + (j.subsamples ? 2 + 6 * j.subsamples.length : 0));
     const entries = sencEntries(jobs, p, sizes, hi8);
     if (sizes.some((s) => s > 255)) throw new AppError('MEDIA_UNSUPPORTED_CODEC', 'a sample has too many subsamples for saiz (more than 42 slices?)');
     const uniform = sizes.every((s) => s === sizes[0]);
@@ -346,10 +346,6 @@ function importCached(key: Uint8Array, p: TrackProtection): Promise<CryptoKey> {
   let k = byScheme.get(p.scheme);
   if (!k) byScheme.set(p.scheme, (k = importContentKey(key, p.scheme)));
   return k;
-}
-
-function u16(value: number): Uint8Array {
-  return Uint8Array.of((value >> 8) & 0xff, value & 0xff);
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
