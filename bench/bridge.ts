@@ -41,7 +41,9 @@ function run(cmd: string, args: string[], opts: { stdin?: string } = {}): Promis
 async function makeFeed(dir: string): Promise<string> {
   const file = join(dir, 'feed.ts');
   const t0 = Math.floor(Date.now() / 1000);
-  const args = sourceArgs({ t0, fps: '30', size: '960x540', push: [file], durationSeconds: MEDIA_SECONDS }).filter((a) => a !== '-re');
+  const args = sourceArgs({ t0, fps: '30', size: '960x540', push: [file], durationSeconds: MEDIA_SECONDS }).filter(
+    (a) => a !== '-re',
+  );
   await run('ffmpeg', ['-y', ...args]);
   return file;
 }
@@ -50,7 +52,13 @@ async function bareFfmpeg(feed: string): Promise<void> {
   const bytes = new Uint8Array(await readFile(feed));
   const head = bytes.subarray(0, 188 * 4000);
   const grid = videoFrameGrid(videoPtsValues(head).slice(0, 16));
-  const plan = planTiming({ firstPts33: firstPts(head)!, nowMs: Date.now(), segmentDurationMs: D, audioSampleRate: 48_000, videoGrid: grid && { pts33: grid.pts, frameTicks: grid.frameTicks } });
+  const plan = planTiming({
+    firstPts33: firstPts(head)!,
+    nowMs: Date.now(),
+    segmentDurationMs: D,
+    audioSampleRate: 48_000,
+    videoGrid: grid && { pts33: grid.pts, frameTicks: grid.frameTicks },
+  });
   const { args } = buildFfmpegArgs(localLadder, plan, D);
   const fileArgs = args.map((a) => (a === 'pipe:0' ? feed : /^pipe:\d+$/.test(a) ? '/dev/null' : a));
   await run('ffmpeg', ['-y', ...fileArgs]);
@@ -74,7 +82,21 @@ async function startSink(): Promise<{ url: string; count: () => number; close: (
 
 async function bridgeRun(feed: string, sinkUrl: string, pipeline: string): Promise<void> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['encoder-bridge/main.ts', '--event', 'bench', '--pipeline', pipeline, '--listen-port', String(port), '--ingest-url', sinkUrl], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      'encoder-bridge/main.ts',
+      '--event',
+      'bench',
+      '--pipeline',
+      pipeline,
+      '--listen-port',
+      String(port),
+      '--ingest-url',
+      sinkUrl,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   while (!out.includes('listening')) await new Promise((r) => setTimeout(r, 50));
@@ -94,7 +116,11 @@ async function bridgeRun(feed: string, sinkUrl: string, pipeline: string): Promi
   await exited;
 }
 
-async function measure(label: string, pipelines: number, job: () => Promise<void>): Promise<{ label: string; pipelines: number; rtf: number; cpu: number }[]> {
+async function measure(
+  label: string,
+  pipelines: number,
+  job: () => Promise<void>,
+): Promise<{ label: string; pipelines: number; rtf: number; cpu: number }[]> {
   const results: { rtf: number; cpu: number }[] = [];
   for (let i = 0; i < RUNS; i++) {
     const cpu0 = childCpuSeconds();
@@ -120,13 +146,21 @@ sink.close();
 
 const bare1 = rows[0];
 const bridge1 = rows[1];
-console.log(`## Encoder bridge: \`local\` ladder (3 AVC rungs 540p/360p/234p + AAC-LC), ${MEDIA_SECONDS} s of 960x540p30 feed, median of ${RUNS} runs\n`);
+console.log(
+  `## Encoder bridge: \`local\` ladder (3 AVC rungs 540p/360p/234p + AAC-LC), ${MEDIA_SECONDS} s of 960x540p30 feed, median of ${RUNS} runs\n`,
+);
 console.log('| what | pipelines | real-time factor (each) | CPU s per pipeline | CPU vs bare ffmpeg |');
 console.log('| --- | --- | --- | --- | --- |');
 for (const r of rows) {
   const bare = rows.find((b) => b.label.startsWith('bare') && b.pipelines === r.pipelines)!;
-  console.log(`| ${r.label} | ${r.pipelines} | ${r.rtf.toFixed(2)}× | ${r.cpu.toFixed(1)} | ${((r.cpu / bare.cpu - 1) * 100).toFixed(1)}% |`);
+  console.log(
+    `| ${r.label} | ${r.pipelines} | ${r.rtf.toFixed(2)}× | ${r.cpu.toFixed(1)} | ${((r.cpu / bare.cpu - 1) * 100).toFixed(1)}% |`,
+  );
 }
-console.log(`\nBridge CPU overhead over bare ffmpeg (one pipeline): ${((bridge1.cpu / bare1.cpu - 1) * 100).toFixed(1)}% (goal < 5%). ` +
-  `Two pipelines ${rows[3].rtf >= 1 ? 'hold' : 'do NOT hold'} real time on this machine (each at ${rows[3].rtf.toFixed(2)}× with both running).`);
-console.log(`Segments received by the sink across bridge runs: ${sink.count()} (each bridge cross-publishes every segment to regions r1 and r2, its default: two PUTs per segment).\n`);
+console.log(
+  `\nBridge CPU overhead over bare ffmpeg (one pipeline): ${((bridge1.cpu / bare1.cpu - 1) * 100).toFixed(1)}% (goal < 5%). ` +
+    `Two pipelines ${rows[3].rtf >= 1 ? 'hold' : 'do NOT hold'} real time on this machine (each at ${rows[3].rtf.toFixed(2)}× with both running).`,
+);
+console.log(
+  `Segments received by the sink across bridge runs: ${sink.count()} (each bridge cross-publishes every segment to regions r1 and r2, its default: two PUTs per segment).\n`,
+);

@@ -37,16 +37,42 @@ const fmt = (x: number) => x.toFixed(0);
 async function packetHashes(dir: string, bytes: Uint8Array, keyHex?: string): Promise<string[]> {
   const file = join(dir, `check-${keyHex ? 'enc' : 'clear'}.mp4`);
   await writeFile(file, bytes);
-  const { stdout } = await run(FFMPEG, ['-v', 'error', ...(keyHex ? ['-decryption_key', keyHex] : []), '-i', file, '-map', '0', '-c', 'copy', '-f', 'framemd5', '-'], { maxBuffer: 64 << 20 });
-  return stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',')[5].trim());
+  const { stdout } = await run(
+    FFMPEG,
+    [
+      '-v',
+      'error',
+      ...(keyHex ? ['-decryption_key', keyHex] : []),
+      '-i',
+      file,
+      '-map',
+      '0',
+      '-c',
+      'copy',
+      '-f',
+      'framemd5',
+      '-',
+    ],
+    { maxBuffer: 64 << 20 },
+  );
+  return stdout
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split(',')[5].trim());
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'drm-workerd-bench-'));
 const worker = await startWranglerDev({ extraArgs: ['-c', 'bench/drm-worker/wrangler.toml'] });
 try {
   const [video, audio] = await Promise.all([encodeTrack(dir, 'video', SECONDS), encodeTrack(dir, 'audio', SECONDS)]);
-  for (const [kind, t] of [['video', video], ['audio', audio]] as const) {
-    const put = (path: string, body: Uint8Array) => fetch(`${worker.url}/media/${kind}/${path}`, { method: 'PUT', body: body as BufferSource }).then((r) => r.arrayBuffer());
+  for (const [kind, t] of [
+    ['video', video],
+    ['audio', audio],
+  ] as const) {
+    const put = (path: string, body: Uint8Array) =>
+      fetch(`${worker.url}/media/${kind}/${path}`, { method: 'PUT', body: body as BufferSource }).then((r) =>
+        r.arrayBuffer(),
+      );
     await put('init', t.media.init);
     for (const [i, s] of t.segments.entries()) await put(String(i), s);
   }
@@ -56,16 +82,29 @@ try {
 
   // What workerd encrypts must be real CENC: ffmpeg decrypts its first segment to the clear packets.
   for (const variant of ['cenc', 'cenc8', 'cbcs']) {
-    for (const [kind, t] of [['video', video], ['audio', audio]] as const) {
+    for (const [kind, t] of [
+      ['video', video],
+      ['audio', audio],
+    ] as const) {
       const enc = new Uint8Array(await (await fetch(`${worker.url}/sample/${variant}/${kind}`)).arrayBuffer());
       const key = toHex((await keys.getKey('bench', kind, 0)).key);
-      const [got, want] = await Promise.all([packetHashes(dir, enc, key), packetHashes(dir, concat([t.media.init, t.segments[0]]))]);
-      if (got.join() !== want.join()) throw new Error(`workerd ${variant} ${kind}: ffmpeg does not decrypt it to the clear packets (${got.length} vs ${want.length} packets, first differing at ${got.findIndex((h, i) => h !== want[i])})`);
+      const [got, want] = await Promise.all([
+        packetHashes(dir, enc, key),
+        packetHashes(dir, concat([t.media.init, t.segments[0]])),
+      ]);
+      if (got.join() !== want.join())
+        throw new Error(
+          `workerd ${variant} ${kind}: ffmpeg does not decrypt it to the clear packets (${got.length} vs ${want.length} packets, first differing at ${got.findIndex((h, i) => h !== want[i])})`,
+        );
     }
   }
 
   const tasks = [
-    { task: 'cenc-video', label: 'encryptSegment cenc (16-byte IVs, default: one call per segment), video', bytes: videoBytes },
+    {
+      task: 'cenc-video',
+      label: 'encryptSegment cenc (16-byte IVs, default: one call per segment), video',
+      bytes: videoBytes,
+    },
     { task: 'cenc-av', label: 'encryptSegment cenc (16-byte IVs), video + audio', bytes: totalBytes },
     { task: 'cenc8-video', label: 'encryptSegment cenc (8-byte IVs: one call per sample), video', bytes: videoBytes },
     { task: 'cenc8-av', label: 'encryptSegment cenc (8-byte IVs), video + audio', bytes: totalBytes },
@@ -87,14 +126,23 @@ try {
   for (let r = 0; r < RUNS; r++) for (const [i, t] of tasks.entries()) times[i].push(await call(t.task));
   const noop = median(times[tasks.length - 1]);
   const rate: Record<string, number> = {};
-  for (const [i, t] of tasks.entries()) if (t.bytes) rate[t.task] = mbps(t.bytes * REPS, Math.max(median(times[i]) - noop, 0.001));
+  for (const [i, t] of tasks.entries())
+    if (t.bytes) rate[t.task] = mbps(t.bytes * REPS, Math.max(median(times[i]) - noop, 0.001));
 
   const ctr = await opensslSpeed('aes-128-ctr');
   const cbc = await opensslSpeed('aes-128-cbc');
   const videoKey = await keys.getKey('bench', 'video', 0);
-  const ff = await ffmpegMux(dir, [video.file, audio.file], toHex(videoKey.key), toHex(videoKey.kid), Math.min(RUNS, 5));
+  const ff = await ffmpegMux(
+    dir,
+    [video.file, audio.file],
+    toHex(videoKey.key),
+    toHex(videoKey.kid),
+    Math.min(RUNS, 5),
+  );
 
-  const { stdout: workerdVersion } = await run(join('node_modules', '.bin', 'wrangler'), ['--version']).catch(() => ({ stdout: '?' }));
+  const { stdout: workerdVersion } = await run(join('node_modules', '.bin', 'wrangler'), ['--version']).catch(() => ({
+    stdout: '?',
+  }));
   const lines = [
     `### DRM encryption inside workerd (${video.segments.length} × 2 s 1080p H.264 6 Mb/s + AAC segments, ${(totalBytes / 1e6).toFixed(1)} MB; ${REPS} passes per timed request, median of ${RUNS} requests; wrangler ${workerdVersion.trim()} dev, one isolate)`,
     '',

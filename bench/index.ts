@@ -30,8 +30,16 @@ for (const s of sections) {
     continue;
   }
   console.log(`bench: ${s.name} (${s.script}) …`);
-  const run = spawnSync(process.execPath, [s.script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 20 * 60_000 });
-  parts.push(run.status === 0 ? run.stdout.trim() + '\n' : `## ${s.name}\n\nFailed (exit ${run.status}): see the console output of \`npm run bench\`.\n`);
+  const run = spawnSync(process.execPath, [s.script], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 20 * 60_000,
+  });
+  parts.push(
+    run.status === 0
+      ? run.stdout.trim() + '\n'
+      : `## ${s.name}\n\nFailed (exit ${run.status}): see the console output of \`npm run bench\`.\n`,
+  );
 }
 writeFileSync('BENCHMARKS.md', parts.join('\n'));
 console.log('bench: wrote BENCHMARKS.md');

@@ -27,7 +27,11 @@ import { ingestPut } from '../test/ingest-client.ts';
 import { freePort, startWranglerDev } from '../test/wrangler-dev.ts';
 
 const D = defaultEventConfig.segmentDurationMs;
-const ROUNDS: Record<string, number> = { '0.5 MB': Number(process.env.BENCH_SMALL ?? 100), '2 MB': Number(process.env.BENCH_MEDIUM ?? 50), '6 MB': Number(process.env.BENCH_LARGE ?? 20) };
+const ROUNDS: Record<string, number> = {
+  '0.5 MB': Number(process.env.BENCH_SMALL ?? 100),
+  '2 MB': Number(process.env.BENCH_MEDIUM ?? 50),
+  '6 MB': Number(process.env.BENCH_LARGE ?? 20),
+};
 const SIZES: Record<string, string> = { '0.5 MB': '336x190', '2 MB': '896x504', '6 MB': '1600x900' };
 
 interface Target {
@@ -50,7 +54,8 @@ async function publishToReadable(t: Target, prefix: string, segments: Uint8Array
     const path = `${prefix}/${firstK + i}.m4s`;
     const start = performance.now();
     const put = await t.put(path, segments[i]);
-    if (put.status !== 201 && put.status !== 204) throw new Error(`${t.name} PUT ${path} → ${put.status} ${await put.text()}`);
+    if (put.status !== 201 && put.status !== 204)
+      throw new Error(`${t.name} PUT ${path} → ${put.status} ${await put.text()}`);
     const res = await fetch(t.readUrl(path));
     const reader = res.body!.getReader();
     await reader.read(); // first byte
@@ -66,7 +71,9 @@ async function publishToReadable(t: Target, prefix: string, segments: Uint8Array
  * and the GET throughput, for any target. A step resolves to the bytes it moved, or undefined
  * when it failed.
  */
-async function sustained(step: () => Promise<number | undefined>): Promise<{ perSecond: number; mbPerSecond: number; failures: number; total: number }> {
+async function sustained(
+  step: () => Promise<number | undefined>,
+): Promise<{ perSecond: number; mbPerSecond: number; failures: number; total: number }> {
   let ok = 0;
   let bytes = 0;
   let failures = 0;
@@ -141,7 +148,13 @@ http {
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`nginx exited: ${err}`);
-    if (await fetch(`${url}/`).then(() => true, () => false)) break;
+    if (
+      await fetch(`${url}/`).then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
     if (i > 100) throw new Error('nginx did not start');
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -160,7 +173,10 @@ async function holdOpenGaps(workerUrl: string, event: string, segment: (k: numbe
   for (let i = 0; i < 10; i++) {
     // The segment due within the next D is held by the origin until it is published.
     const k = Math.ceil((Date.now() - defaultEventConfig.pipelineDelayMs) / D) - 1;
-    const held = fetch(`${workerUrl}/live/${event}/v1/${k}.m4s`).then((r) => ({ status: r.status, at: performance.now() }));
+    const held = fetch(`${workerUrl}/live/${event}/v1/${k}.m4s`).then((r) => ({
+      status: r.status,
+      at: performance.now(),
+    }));
     await new Promise((r) => setTimeout(r, 200));
     const put = await ingestPut(workerUrl, `${event}/A/v1/${k}.m4s`, segment(k));
     const publishedAt = performance.now();
@@ -175,7 +191,14 @@ const dev = await startWranglerDev();
 const nginx = await startNginx();
 const lines: string[] = ['## Origin: publish and GET (Worker beside nginx WebDAV)', ''];
 try {
-  const media = Object.fromEntries(await Promise.all(Object.entries(SIZES).map(async ([label, size]) => [label, await encodeMedia({ kind: 'video', size, lossless: true, seconds: 2.5 })] as const)));
+  const media = Object.fromEntries(
+    await Promise.all(
+      Object.entries(SIZES).map(
+        async ([label, size]) =>
+          [label, await encodeMedia({ kind: 'video', size, lossless: true, seconds: 2.5 })] as const,
+      ),
+    ),
+  );
   const event = `bench-${Date.now().toString(36)}`;
   for (const label of Object.keys(SIZES)) {
     const r = await ingestPut(dev.url, `${event}/A/v${label.replace(/\D/g, '')}/init.mp4`, media[label].init);
@@ -188,7 +211,8 @@ try {
   };
   const bucket: Target = {
     name: 'nginx',
-    put: (path, body) => fetch(`${nginx.url}/${event}/${path}`, { method: 'PUT', body: body as Uint8Array<ArrayBuffer> }),
+    put: (path, body) =>
+      fetch(`${nginx.url}/${event}/${path}`, { method: 'PUT', body: body as Uint8Array<ArrayBuffer> }),
     readUrl: (path) => `${nginx.url}/${event}/${path}`,
   };
 
@@ -211,7 +235,9 @@ try {
     const b = await publishToReadable(bucket, track, segments, k);
     k += n;
     if (label === '2 MB') twoMbP99 = pct(w, 99);
-    lines.push(`| ${label} (${size} MB) | ${n} | ${ms(pct(w, 50))} | ${ms(pct(w, 99))} | ${ms(pct(b, 50))} | ${ms(pct(b, 99))} |`);
+    lines.push(
+      `| ${label} (${size} MB) | ${n} | ${ms(pct(w, 50))} | ${ms(pct(w, 99))} | ${ms(pct(b, 50))} | ${ms(pct(b, 99))} |`,
+    );
     console.error(`origin bench: ${label} done`);
   }
 
@@ -226,7 +252,13 @@ try {
     await res.arrayBuffer();
     return res.status === 415 ? 0 : undefined;
   });
-  lines.push('', '### Publishes per second (0.5 MB segments, 16 concurrent publishers, 5 s, one event)', '', '| target | publishes/s | failures |', '| --- | --- | --- |');
+  lines.push(
+    '',
+    '### Publishes per second (0.5 MB segments, 16 concurrent publishers, 5 s, one event)',
+    '',
+    '| target | publishes/s | failures |',
+    '| --- | --- | --- |',
+  );
   lines.push(
     `| Worker | ${wr.perSecond.toFixed(0)} | ${wr.failures} of ${wr.total} |`,
     `| nginx | ${br.perSecond.toFixed(0)} | ${br.failures} of ${br.total} |`,
@@ -238,8 +270,17 @@ try {
   await bucket.put(`v2/${k}.m4s`, two);
   const wg = await getThroughput(worker.readUrl(`v2/${k}.m4s`));
   const bg = await getThroughput(bucket.readUrl(`v2/${k}.m4s`));
-  lines.push('', `### Segment GET throughput (${(two.byteLength / 1e6).toFixed(2)} MB segment, 16 concurrent clients, 5 s)`, '', '| target | GETs/s | MB/s | failures |', '| --- | --- | --- | --- |');
-  lines.push(`| Worker (origin object, no edge cache) | ${wg.perSecond.toFixed(0)} | ${wg.mbPerSecond.toFixed(0)} | ${wg.failures} |`, `| nginx | ${bg.perSecond.toFixed(0)} | ${bg.mbPerSecond.toFixed(0)} | ${bg.failures} |`);
+  lines.push(
+    '',
+    `### Segment GET throughput (${(two.byteLength / 1e6).toFixed(2)} MB segment, 16 concurrent clients, 5 s)`,
+    '',
+    '| target | GETs/s | MB/s | failures |',
+    '| --- | --- | --- | --- |',
+  );
+  lines.push(
+    `| Worker (origin object, no edge cache) | ${wg.perSecond.toFixed(0)} | ${wg.mbPerSecond.toFixed(0)} | ${wg.failures} |`,
+    `| nginx | ${bg.perSecond.toFixed(0)} | ${bg.mbPerSecond.toFixed(0)} | ${bg.failures} |`,
+  );
 
   // Floors: what the same machine charges for round trips that do none of the origin's work,
   // measured round-robin with a full 2 MB publish → readable so that all of them see the same load.
@@ -250,14 +291,27 @@ try {
   };
   const fresh = Array.from({ length: n }, (_, i) => segmentFor(media['2 MB'], k + 2 + i, D));
   const probes = {
-    emptyGet: [() => fetch(`${dev.url}/time`).then(drained), () => fetch(`${nginx.url}/${event}/missing`).then(drained)],
+    emptyGet: [
+      () => fetch(`${dev.url}/time`).then(drained),
+      () => fetch(`${nginx.url}/${event}/missing`).then(drained),
+    ],
     doRpc: [() => fetch(`${dev.url}/live/${event}-missing/v1/1.m4s`).then(drained)],
-    emptyPut: [() => worker.put(`v2/${k + 1}.m4s`, new Uint8Array(0)).then(drained), () => bucket.put('empty.m4s', new Uint8Array(0)).then(drained)],
-    unreadPut: [() => ingestPut(dev.url, `${event}/A/v2/${k + 1}.m4s`, two, { contentType: 'text/plain' }).then(drained)],
+    emptyPut: [
+      () => worker.put(`v2/${k + 1}.m4s`, new Uint8Array(0)).then(drained),
+      () => bucket.put('empty.m4s', new Uint8Array(0)).then(drained),
+    ],
+    unreadPut: [
+      () => ingestPut(dev.url, `${event}/A/v2/${k + 1}.m4s`, two, { contentType: 'text/plain' }).then(drained),
+    ],
     get2: [() => firstByte(worker.readUrl(`v2/${k}.m4s`)), () => firstByte(bucket.readUrl(`v2/${k}.m4s`))],
-    publish2: [(i: number) => publishToReadable(worker, 'v2', [fresh[i]], k + 2 + i), (i: number) => publishToReadable(bucket, 'v2', [fresh[i]], k + 2 + i)],
+    publish2: [
+      (i: number) => publishToReadable(worker, 'v2', [fresh[i]], k + 2 + i),
+      (i: number) => publishToReadable(bucket, 'v2', [fresh[i]], k + 2 + i),
+    ],
   };
-  const timings = Object.fromEntries(Object.entries(probes).map(([name, fs]) => [name, fs.map(() => [] as number[])])) as Record<keyof typeof probes, number[][]>;
+  const timings = Object.fromEntries(
+    Object.entries(probes).map(([name, fs]) => [name, fs.map(() => [] as number[])]),
+  ) as Record<keyof typeof probes, number[][]>;
   for (let i = 0; i < n; i++) {
     for (const [name, fs] of Object.entries(probes) as [keyof typeof probes, ((i: number) => Promise<unknown>)[]][]) {
       for (let j = 0; j < fs.length; j++) {
@@ -268,25 +322,30 @@ try {
     }
   }
   k += n + 10;
-  const floors = Object.fromEntries(Object.entries(timings).map(([name, ts]) => [name, ts.map((t) => ({ p50: pct(t, 50), p99: pct(t, 99) }))])) as Record<keyof typeof probes, { p50: number; p99: number }[]>;
+  const floors = Object.fromEntries(
+    Object.entries(timings).map(([name, ts]) => [name, ts.map((t) => ({ p50: pct(t, 50), p99: pct(t, 99) }))]),
+  ) as Record<keyof typeof probes, { p50: number; p99: number }[]>;
   const mb = (two.byteLength / 1e6).toFixed(2);
-  const row = (what: string, w: { p50: number; p99: number }, b?: { p50: number; p99: number }) => `| ${what} | ${ms(w.p50)} | ${ms(w.p99)} | ${b ? ms(b.p50) : '—'} | ${b ? ms(b.p99) : '—'} |`;
+  const row = (what: string, w: { p50: number; p99: number }, b?: { p50: number; p99: number }) =>
+    `| ${what} | ${ms(w.p50)} | ${ms(w.p99)} | ${b ? ms(b.p50) : '—'} | ${b ? ms(b.p99) : '—'} |`;
   lines.push(
     '',
     `### Round-trip floors (${n} rounds, every probe once per round)`,
     '',
-    'What the same machine charges for round trips that do none of the origin\'s work — a Worker request with no Durable Object, one trivial Durable Object RPC, an empty PUT, a 2 MB PUT whose body the Worker never reads (415 before reading: the upload through `wrangler dev` alone), the first byte of an already published 2 MB segment — beside a full publish → readable, all in one round-robin loop so they share the machine\'s load.',
+    "What the same machine charges for round trips that do none of the origin's work — a Worker request with no Durable Object, one trivial Durable Object RPC, an empty PUT, a 2 MB PUT whose body the Worker never reads (415 before reading: the upload through `wrangler dev` alone), the first byte of an already published 2 MB segment — beside a full publish → readable, all in one round-robin loop so they share the machine's load.",
     '',
     '| round trip | Worker p50 | Worker p99 | nginx p50 | nginx p99 |',
     '| --- | --- | --- | --- | --- |',
-    ...([
-      ['empty GET (Worker: /time; nginx: 404)', floors.emptyGet],
-      ['trivial Durable Object RPC (segment of an unknown event, 404)', floors.doRpc],
-      ['empty PUT (Worker: 0-byte segment, 400 before the origin; nginx: 0-byte file)', floors.emptyPut],
-      [`${mb} MB PUT, body not read by the Worker (415)`, floors.unreadPut],
-      [`GET first byte of a published ${mb} MB segment`, floors.get2],
-      [`publish → readable, ${mb} MB (as above, in this loop)`, floors.publish2],
-    ] as [string, { p50: number; p99: number }[]][]).map(([what, [w, b]]) => row(what, w, b)),
+    ...(
+      [
+        ['empty GET (Worker: /time; nginx: 404)', floors.emptyGet],
+        ['trivial Durable Object RPC (segment of an unknown event, 404)', floors.doRpc],
+        ['empty PUT (Worker: 0-byte segment, 400 before the origin; nginx: 0-byte file)', floors.emptyPut],
+        [`${mb} MB PUT, body not read by the Worker (415)`, floors.unreadPut],
+        [`GET first byte of a published ${mb} MB segment`, floors.get2],
+        [`publish → readable, ${mb} MB (as above, in this loop)`, floors.publish2],
+      ] as [string, { p50: number; p99: number }[]][]
+    ).map(([what, [w, b]]) => row(what, w, b)),
     '',
     `Worker floor for publish → readable of ${mb} MB (unread upload + first byte of a GET, p50): ${ms(floors.unreadPut[0].p50 + floors.get2[0].p50)}, against ${ms(floors.publish2[0].p50)} measured in the same loop.`,
   );
@@ -295,7 +354,13 @@ try {
   await ingestPut(dev.url, `${holdEvent}/A/v1/init.mp4`, media['0.5 MB'].init);
   const gaps = await holdOpenGaps(dev.url, holdEvent, small);
   lines.push('', `Load average (1 min) at the end: ${loadavg()[0].toFixed(2)}.`);
-  lines.push('', '### Hold-open (Worker only)', '', `A GET for the live-edge segment issued before its PUT: answer arrival minus the PUT's 201, ${gaps.length} runs: p50 ${ms(pct(gaps, 50))}, max ${ms(Math.max(...gaps))}.`, '');
+  lines.push(
+    '',
+    '### Hold-open (Worker only)',
+    '',
+    `A GET for the live-edge segment issued before its PUT: answer arrival minus the PUT's 201, ${gaps.length} runs: p50 ${ms(pct(gaps, 50))}, max ${ms(Math.max(...gaps))}.`,
+    '',
+  );
   const verdict = (met: boolean) => (met ? 'met' : '**not met**');
   lines.push(
     '### Goals (Worker)',

@@ -6,7 +6,9 @@ import { z } from 'zod';
  */
 
 /** BCP-47 language as the ingest contract accepts it (TrackMeta.language). */
-export const CaptionLanguage = z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, 'language: a BCP-47 tag such as "en" or "pt-BR"');
+export const CaptionLanguage = z
+  .string()
+  .regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, 'language: a BCP-47 tag such as "en" or "pt-BR"');
 
 /** One caption language of an event. Its track id is captionTrackId(language), e.g. "text-en". */
 export const CaptionTrack = z
@@ -23,7 +25,9 @@ export type CaptionTrack = z.infer<typeof CaptionTrack>;
 export const CaptionTracks = z
   .array(CaptionTrack)
   .max(16)
-  .refine((list) => new Set(list.map((c) => captionTrackId(c.language))).size === list.length, { message: 'each caption language may appear once' });
+  .refine((list) => new Set(list.map((c) => captionTrackId(c.language))).size === list.length, {
+    message: 'each caption language may appear once',
+  });
 
 /** The track id of a caption language in URLs and manifests: "text-" + the lower-cased tag. */
 export function captionTrackId(language: string): string {
@@ -51,7 +55,10 @@ export const CaptionsPost = z
           })
           .strict()
           .refine((c) => Date.parse(c.end) > Date.parse(c.start), { message: 'end must be after start', path: ['end'] })
-          .refine((c) => Date.parse(c.end) - Date.parse(c.start) <= MAX_CUE_MS, { message: `a cue lasts at most ${MAX_CUE_MS / 1000} s`, path: ['end'] }),
+          .refine((c) => Date.parse(c.end) - Date.parse(c.start) <= MAX_CUE_MS, {
+            message: `a cue lasts at most ${MAX_CUE_MS / 1000} s`,
+            path: ['end'],
+          }),
       )
       .min(1)
       .max(200),

@@ -49,7 +49,10 @@ export type DrmConfigRequest = z.infer<typeof DrmConfigRequest>;
 
 /** POST /drm/clearkey/{event}: the W3C ClearKey license request (EME §9.1.3). */
 export const ClearKeyRequest = z.object({
-  kids: z.array(z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'a KID is 16 bytes in base64url without padding (22 characters)')).min(1).max(32),
+  kids: z
+    .array(z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'a KID is 16 bytes in base64url without padding (22 characters)'))
+    .min(1)
+    .max(32),
   type: z.enum(['temporary', 'persistent-license']).default('temporary'),
 });
 export type ClearKeyRequest = z.infer<typeof ClearKeyRequest>;

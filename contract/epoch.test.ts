@@ -53,7 +53,12 @@ describe('epoch math', () => {
     expect(s - boundary).toBeGreaterThanOrEqual(0);
     expect(s - boundary).toBeLessThan(frame);
     // 93.75 frames per segment: four consecutive segments hold 94, 94, 94, 93 (in some rotation)
-    const counts = [0, 1, 2, 3].map((i) => (firstSampleAtOrAfter(segmentStartTicks(K + i + 1, D, 48_000), 0, frame) - firstSampleAtOrAfter(segmentStartTicks(K + i, D, 48_000), 0, frame)) / frame);
+    const counts = [0, 1, 2, 3].map(
+      (i) =>
+        (firstSampleAtOrAfter(segmentStartTicks(K + i + 1, D, 48_000), 0, frame) -
+          firstSampleAtOrAfter(segmentStartTicks(K + i, D, 48_000), 0, frame)) /
+        frame,
+    );
     expect(counts.reduce((a, b) => a + b, 0)).toBe(375);
   });
 

@@ -4,7 +4,13 @@ import { EventConfigPatch } from './event-config.ts';
 describe('EventConfigPatch', () => {
   it('keeps absent fields absent (no defaults filled in) and rejects empty, unknown or fixed fields', () => {
     expect(EventConfigPatch.parse({ pipelines: ['B', 'A'] })).toEqual({ pipelines: ['B', 'A'] });
-    for (const bad of [{}, { typo: 1 }, { segmentDurationMs: 4000 }, { pipelines: ['A', 'A'] }, { dvrWindowSeconds: 5 }]) {
+    for (const bad of [
+      {},
+      { typo: 1 },
+      { segmentDurationMs: 4000 },
+      { pipelines: ['A', 'A'] },
+      { dvrWindowSeconds: 5 },
+    ]) {
       expect(EventConfigPatch.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
     }
   });

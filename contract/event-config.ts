@@ -13,7 +13,12 @@ export const EventConfig = z.object({
   /** How far behind real time a segment is expected to be readable: expected_publish(K) = (K+1)·D + this. */
   pipelineDelayMs: z.number().int().min(0).max(30_000).default(1500),
   /** DVR window: segments older than this are answered 410 and evicted. */
-  dvrWindowSeconds: z.number().int().min(10).max(7 * 24 * 3600).default(7200),
+  dvrWindowSeconds: z
+    .number()
+    .int()
+    .min(10)
+    .max(7 * 24 * 3600)
+    .default(7200),
   /** DASH suggestedPresentationDelay / HLS hold-back, in segments. */
   presentationDelaySegments: z.number().int().min(1).max(20).default(3),
   /** Candidate preference order: first valid wins. */
@@ -65,7 +70,10 @@ export const EventConfigPatch = z
   .partial()
   .strict()
   .refine((patch) => Object.keys(patch).length > 0, { message: 'name at least one field to change' })
-  .refine((patch) => !patch.pipelines || new Set(patch.pipelines).size === patch.pipelines.length, { message: 'pipelines must not repeat a pipeline', path: ['pipelines'] });
+  .refine((patch) => !patch.pipelines || new Set(patch.pipelines).size === patch.pipelines.length, {
+    message: 'pipelines must not repeat a pipeline',
+    path: ['pipelines'],
+  });
 export type EventConfigPatch = z.infer<typeof EventConfigPatch>;
 
 /** The field's schema without its default: in a patch, an absent field must stay absent, not become the default. */

@@ -13,12 +13,17 @@ describe('x-event-state', () => {
   };
 
   it('is a compact structured-field dictionary', () => {
-    expect(formatEventState(state)).toBe('v=3, ended=?0, t=1770000000123, A=ok;k=885000001;late=412;def=0, B=down;k=884999990;late=-20;def=4');
+    expect(formatEventState(state)).toBe(
+      'v=3, ended=?0, t=1770000000123, A=ok;k=885000001;late=412;def=0, B=down;k=884999990;late=-20;def=4',
+    );
   });
 
   it('round-trips, and rejects what it did not write', () => {
     expect(parseEventState(formatEventState(state))).toEqual(state);
-    expect(parseEventState(formatEventState({ ...state, ended: true, pipelines: [] }))).toMatchObject({ ended: true, pipelines: [] });
+    expect(parseEventState(formatEventState({ ...state, ended: true, pipelines: [] }))).toMatchObject({
+      ended: true,
+      pipelines: [],
+    });
     expect(parseEventState('garbage')).toBeUndefined();
     expect(parseEventState('v=1, A=weird;k=1')).toBeUndefined();
     expect(parseEventState(null)).toBeUndefined();

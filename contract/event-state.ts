@@ -42,7 +42,8 @@ export interface EventStateSummary {
 
 export function formatEventState(s: EventStateSummary): string {
   const members = [`v=${s.version}`, `ended=?${s.ended ? 1 : 0}`, `t=${s.t}`];
-  for (const p of s.pipelines) members.push(`${p.pipeline}=${p.status};k=${p.lastK};late=${p.latenessMs};def=${p.defective}`);
+  for (const p of s.pipelines)
+    members.push(`${p.pipeline}=${p.status};k=${p.lastK};late=${p.latenessMs};def=${p.defective}`);
   return members.join(', ');
 }
 
@@ -61,7 +62,13 @@ export function parseEventState(header: string | null | undefined): EventStateSu
     else if (key === 't') out.t = Number(value);
     else if (/^[A-Z]$/.test(key) && (PIPELINE_STATUSES as readonly string[]).includes(value)) {
       const p = Object.fromEntries(params.map((kv) => kv.split('=') as [string, string]));
-      out.pipelines.push({ pipeline: key, status: value as PipelineStatus, lastK: Number(p.k), latenessMs: Number(p.late), defective: Number(p.def) });
+      out.pipelines.push({
+        pipeline: key,
+        status: value as PipelineStatus,
+        lastK: Number(p.k),
+        latenessMs: Number(p.late),
+        defective: Number(p.def),
+      });
     } else return undefined;
   }
   return Number.isFinite(out.version) && Number.isFinite(out.t) ? out : undefined;

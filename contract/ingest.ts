@@ -33,9 +33,15 @@ export const TrackMeta = z.object({
   /** Declared bandwidth in bit/s (the ladder rung's target). */
   bandwidth: z.number().int().positive().max(200_000_000),
   /** Frames per second as a rational string, e.g. "30" or "30000/1001"; video only. */
-  frameRate: z.string().regex(/^\d+(\/\d+)?$/).optional(),
+  frameRate: z
+    .string()
+    .regex(/^\d+(\/\d+)?$/)
+    .optional(),
   /** BCP-47 language, audio and text. */
-  language: z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/).optional(),
+  language: z
+    .string()
+    .regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/)
+    .optional(),
   /** Human-readable label for track menus. */
   label: z.string().max(64).optional(),
   /** DASH roles (urn:mpeg:dash:role:2011) of the track, e.g. ["main"] or ["description"]; HLS maps "description" to CHARACTERISTICS. */

@@ -15,14 +15,24 @@ describe('ladders', () => {
 
   it('gives sports rungs more bits than comedy rungs of the same size (high motion at 59.94)', () => {
     const rate = (ladder: string, id: string) => ladders[ladder].video.find((r) => r.id === id)!.bitrateKbps;
-    for (const id of ['v1080', 'v720', 'v540', 'v360', 'h1080']) expect(rate('sports-hd', id)).toBeGreaterThan(rate('comedy-uhd', id));
+    for (const id of ['v1080', 'v720', 'v540', 'v360', 'h1080'])
+      expect(rate('sports-hd', id)).toBeGreaterThan(rate('comedy-uhd', id));
   });
 
   it('rejects what cannot be encoded as described', () => {
-    expect(VideoRung.safeParse({ id: 'h', codec: 'hevc', width: 640, height: 360, bitrateKbps: 500, profile: 'high' }).success).toBe(false);
+    expect(
+      VideoRung.safeParse({ id: 'h', codec: 'hevc', width: 640, height: 360, bitrateKbps: 500, profile: 'high' })
+        .success,
+    ).toBe(false);
     expect(VideoRung.safeParse({ id: 'v', width: 641, height: 360, bitrateKbps: 500 }).success).toBe(false);
     expect(AudioRendition.safeParse({ id: 'a', codec: 'aac-lc', channels: 6 }).success).toBe(false);
     expect(AudioRendition.safeParse({ id: 'a', codec: 'eac3', channels: 4 }).success).toBe(false);
-    expect(Ladder.safeParse({ name: 'x', video: [{ id: 'a', width: 640, height: 360, bitrateKbps: 500 }], audio: [{ id: 'a' }] }).success).toBe(false);
+    expect(
+      Ladder.safeParse({
+        name: 'x',
+        video: [{ id: 'a', width: 640, height: 360, bitrateKbps: 500 }],
+        audio: [{ id: 'a' }],
+      }).success,
+    ).toBe(false);
   });
 });

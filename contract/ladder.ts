@@ -29,8 +29,14 @@ export const VideoRung = z
     /** avc: baseline, main or high. hevc: main (8-bit 4:2:0, what every HEVC device decodes). */
     profile: z.enum(['baseline', 'main', 'high']).default('main'),
   })
-  .refine((r) => r.codec === 'avc' || r.profile === 'main', { message: 'an hevc rung supports profile "main" only', path: ['profile'] })
-  .refine((r) => r.width % 2 === 0 && r.height % 2 === 0, { message: 'width and height must be even (4:2:0 chroma)', path: ['width'] });
+  .refine((r) => r.codec === 'avc' || r.profile === 'main', {
+    message: 'an hevc rung supports profile "main" only',
+    path: ['profile'],
+  })
+  .refine((r) => r.width % 2 === 0 && r.height % 2 === 0, {
+    message: 'width and height must be even (4:2:0 chroma)',
+    path: ['width'],
+  });
 export type VideoRung = z.infer<typeof VideoRung>;
 
 /**
@@ -51,11 +57,20 @@ export const AudioRendition = z
     /** DASH roles of this rendition (e.g. ["description"] for audio description); default: none declared. */
     roles: z.array(z.enum(TRACK_ROLES)).min(1).optional(),
     /** BCP-47 primary language (ISO 639-1 "en", or 639-2 "eng"). */
-    language: z.string().regex(/^[a-z]{2,3}$/).default('en'),
+    language: z
+      .string()
+      .regex(/^[a-z]{2,3}$/)
+      .default('en'),
     label: z.string().max(64).default('English'),
   })
-  .refine((a) => a.codec !== 'eac3' || a.channels === 2 || a.channels === 6, { message: 'eac3 renditions are stereo (2) or 5.1 (6)', path: ['channels'] })
-  .refine((a) => a.codec === 'eac3' || a.channels <= 2, { message: 'AAC renditions are mono or stereo here; use eac3 for 5.1', path: ['channels'] });
+  .refine((a) => a.codec !== 'eac3' || a.channels === 2 || a.channels === 6, {
+    message: 'eac3 renditions are stereo (2) or 5.1 (6)',
+    path: ['channels'],
+  })
+  .refine((a) => a.codec === 'eac3' || a.channels <= 2, {
+    message: 'AAC renditions are mono or stereo here; use eac3 for 5.1',
+    path: ['channels'],
+  });
 export type AudioRendition = z.infer<typeof AudioRendition>;
 
 const uniqueIds = (l: { video: { id: string }[]; audio: { id: string }[] }) => {

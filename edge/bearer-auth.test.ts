@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { AppError } from '../contract/errors.ts';
 import { constantTimeEqual, requireBearer } from './bearer-auth.ts';
 
-const codeOf = async (p: Promise<unknown>) => p.then(() => 'ok', (e: AppError) => e.code);
+const codeOf = async (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: AppError) => e.code,
+  );
 
 describe('requireBearer', () => {
   it('accepts the right token', async () => {

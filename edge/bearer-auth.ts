@@ -6,7 +6,11 @@ import { AppError } from '../contract/errors.ts';
  * first so the comparison runs over equal-length digests in constant time and leaks neither the
  * token's content nor its length.
  */
-export async function requireBearer(authorization: string | undefined | null, expected: string, realm: string): Promise<void> {
+export async function requireBearer(
+  authorization: string | undefined | null,
+  expected: string,
+  realm: string,
+): Promise<void> {
   const challenge = { 'www-authenticate': `Bearer realm="${realm}"` };
   const match = /^Bearer ([\x21-\x7e]+)$/.exec(authorization?.trim() ?? '');
   if (!match) throw new AppError('UNAUTHORIZED', 'send Authorization: Bearer <token>', challenge);

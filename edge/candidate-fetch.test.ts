@@ -50,7 +50,11 @@ describe('operator candidate fetch', () => {
   it('answers 404 when that pipeline or region has no candidate', async () => {
     const { seg, event, k } = await twoPipelines();
     // Region r2's origin never received this event (published to r1 only); r9 is no region of ours.
-    for (const [q, status, expected] of [['pipeline=C', 404, 'CANDIDATE_NOT_FOUND'], ['pipeline=A&region=r2', 404, 'EVENT_NOT_FOUND'], ['pipeline=A&region=r9', 400, 'BAD_QUERY']] as const) {
+    for (const [q, status, expected] of [
+      ['pipeline=C', 404, 'CANDIDATE_NOT_FOUND'],
+      ['pipeline=A&region=r2', 404, 'EVENT_NOT_FOUND'],
+      ['pipeline=A&region=r9', 400, 'BAD_QUERY'],
+    ] as const) {
       const res = await fetch(`${seg}?${q}`, { headers: operator });
       expect(res.status, q).toBe(status);
       expect(await code(res)).toBe(expected);
@@ -63,7 +67,9 @@ describe('operator candidate fetch', () => {
     const none = await fetch(`${seg}?pipeline=B`);
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
-    expect((await fetch(`${seg}?pipeline=B`, { headers: { authorization: 'Bearer dev-ingest-token' } })).status).toBe(403);
+    expect((await fetch(`${seg}?pipeline=B`, { headers: { authorization: 'Bearer dev-ingest-token' } })).status).toBe(
+      403,
+    );
     expect((await fetch(`${seg}?pipeline=B`, { headers: { authorization: 'Basic eDp5' } })).status).toBe(401);
   });
 
@@ -76,7 +82,7 @@ describe('operator candidate fetch', () => {
     }
   });
 
-  it('fetches a pipeline\'s init the same way', async () => {
+  it("fetches a pipeline's init the same way", async () => {
     const { event } = await twoPipelines();
     const init = await getBytes(`${url}/live/${event}/v1/init.mp4?pipeline=B`, { headers: operator });
     expect(init.res.status).toBe(200);
@@ -87,7 +93,14 @@ describe('operator candidate fetch', () => {
   });
 
   it('allows Authorization in a cross-origin preflight', async () => {
-    const res = await fetch(`${url}/live/e/v1/1.m4s?pipeline=B`, { method: 'OPTIONS', headers: { origin: 'https://control.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
+    const res = await fetch(`${url}/live/e/v1/1.m4s?pipeline=B`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://control.example',
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization',
+      },
+    });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-headers')).toMatch(/authorization/i);
   });

@@ -21,12 +21,22 @@ beforeAll(async () => {
 });
 
 /** An event with media published up to K and the given caption languages declared. */
-async function newEvent(k: number, captions = [{ language: 'en', label: 'English', default: true }, { language: 'es', label: 'Español' }]) {
+async function newEvent(
+  k: number,
+  captions = [
+    { language: 'en', label: 'English', default: true },
+    { language: 'es', label: 'Español' },
+  ],
+) {
   const event = randomEventId('cap');
   expect((await ingestPut(url, `${event}/A/v1/init.mp4`, video.init)).status).toBe(201);
   expect((await ingestPut(url, `${event}/A/v1/${k}.m4s`, segmentFor(video, k, D))).status).toBe(201);
   if (captions.length > 0) {
-    const res = await fetch(`${url}/api/events/${event}/config`, { method: 'PATCH', headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ captions }) });
+    const res = await fetch(`${url}/api/events/${event}/config`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ captions }),
+    });
     expect(res.status, await res.clone().text()).toBe(200);
   }
   return event;
@@ -76,12 +86,25 @@ describe('captions API', () => {
     const event = await newEvent(k);
     const good = { start: iso(k * D + 100), end: iso(k * D + 900), text: 'good cue' };
     for (const body of [
-      { language: 'en', cues: [good, { start: iso(k * D + 900), end: iso(k * D + 100), text: 'ends before it starts' }] },
+      {
+        language: 'en',
+        cues: [good, { start: iso(k * D + 900), end: iso(k * D + 100), text: 'ends before it starts' }],
+      },
       { language: 'en', cues: [good, { start: iso(k * D), end: iso(k * D + 61_000), text: 'too long' }] },
       { language: 'en', cues: [good, { start: 'yesterday', end: iso(k * D), text: 'bad date' }] },
       { language: 'en', cues: [] },
       { language: 'fr', cues: [good] }, // not declared
-      { language: 'en', cues: [good, { start: iso(k * D - (dvrWindowSeconds + 60) * 1000), end: iso(k * D - (dvrWindowSeconds + 59) * 1000), text: 'before the DVR window' }] },
+      {
+        language: 'en',
+        cues: [
+          good,
+          {
+            start: iso(k * D - (dvrWindowSeconds + 60) * 1000),
+            end: iso(k * D - (dvrWindowSeconds + 59) * 1000),
+            text: 'before the DVR window',
+          },
+        ],
+      },
     ]) {
       const res = await post(event, body);
       expect(res.status, JSON.stringify(body)).toBe(400);
@@ -127,7 +150,12 @@ describe('captions API', () => {
     expect(init.res.status).toBe(200);
     expect(seg.res.status).toBe(200);
     expect(seg.res.headers.get('content-type')).toBe('application/mp4');
-    expect(parseWithMp4box(init.bytes, seg.bytes)).toMatchObject({ timescale: 1000, baseMediaDecodeTime: k * D, sampleCount: 1, duration: D });
+    expect(parseWithMp4box(init.bytes, seg.bytes)).toMatchObject({
+      timescale: 1000,
+      baseMediaDecodeTime: k * D,
+      sampleCount: 1,
+      duration: D,
+    });
     const doc = stppDocument(init.bytes, seg.bytes);
     expect(doc.cts).toBe(k * D);
     expect(doc.text).toContain('Hola &amp; &lt;adiós&gt;</span></p>');
@@ -158,12 +186,25 @@ describe('DVR eviction', () => {
     const cue = (kk: number, text: string) => ({ start: iso(kk * D), end: iso(kk * D + 1000), text });
     // Cues are accepted only while their segment can still change, so an old cue is made by time:
     // one for K now, one 6 segments later; then a 10 s window lets the first one fall out.
-    expect((await post(event, { language: 'en', cues: [cue(k, 'soon gone'), cue(k + 6, 'still here')] })).status).toBe(201);
-    const storage = async () => ((await (await fetch(`${url}/api/events/${event}/storage`, { headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}` } })).json()) as { cues: number }).cues;
+    expect((await post(event, { language: 'en', cues: [cue(k, 'soon gone'), cue(k + 6, 'still here')] })).status).toBe(
+      201,
+    );
+    const storage = async () =>
+      (
+        (await (
+          await fetch(`${url}/api/events/${event}/storage`, {
+            headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}` },
+          })
+        ).json()) as { cues: number }
+      ).cues;
     expect(await storage()).toBe(2);
     // Shrink the window once K's cue is older than 10 s (a shrink evicts about a second later).
     await new Promise((r) => setTimeout(r, Math.max(0, k * D + 1000 + 10_000 + 2 * D - Date.now())));
-    const res = await fetch(`${url}/api/events/${event}/config`, { method: 'PATCH', headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ dvrWindowSeconds: 10 }) });
+    const res = await fetch(`${url}/api/events/${event}/config`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ dvrWindowSeconds: 10 }),
+    });
     expect(res.status).toBe(200);
     const deadline = Date.now() + 25_000;
     while (Date.now() < deadline && (await storage()) !== 1) await new Promise((r) => setTimeout(r, 250));
@@ -184,7 +225,11 @@ describe('DVR eviction', () => {
 
 describe('{K}.vtt ingest PUT', () => {
   const put = (event: string, k: number, body: string, contentType = 'text/vtt', track = 'text-en') =>
-    fetch(`${url}/ingest/${event}/A/${track}/${k}.vtt`, { method: 'PUT', headers: { authorization: `Bearer ${DEV_INGEST_TOKEN}`, 'content-type': contentType }, body });
+    fetch(`${url}/ingest/${event}/A/${track}/${k}.vtt`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${DEV_INGEST_TOKEN}`, 'content-type': contentType },
+      body,
+    });
 
   it('stores cues given with X-TIMESTAMP-MAP or in epoch time; refuses bad input and changes nothing', async () => {
     const k = liveK(D) - 3;
@@ -202,7 +247,8 @@ describe('{K}.vtt ingest PUT', () => {
 
     expect((await put(event, k, mapped)).status).toBe(201);
     expect((await put(event, k, mapped)).status).toBe(204);
-    const h = (ms: number) => `${String(Math.floor(ms / 3_600_000)).padStart(2, '0')}:${new Date(ms).toISOString().slice(14, 23)}`;
+    const h = (ms: number) =>
+      `${String(Math.floor(ms / 3_600_000)).padStart(2, '0')}:${new Date(ms).toISOString().slice(14, 23)}`;
     const epoch = `WEBVTT\n\n${h(k * D + 1000)} --> ${h(k * D + 1800)}\nepoch timed\n`;
     expect((await put(event, k, epoch)).status).toBe(201);
     const vtt = await (await fetch(`${url}/live/${event}/text-en/${k}.vtt`)).text();

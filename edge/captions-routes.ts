@@ -22,5 +22,9 @@ captionsRoutes.post('/events/:event/captions', async (c) => {
   const cues = post.cues.map((cue) => ({ startMs: Date.parse(cue.start), endMs: Date.parse(cue.end), text: cue.text }));
   // Every region's origin gets the cues, as every region gets every segment (cross-publishing).
   const result = await applyEverywhere(c, event, (o) => o.putCues({ event, language: post.language, cues }));
-  return c.json({ track: result.track, received: cues.length, added: result.added }, result.status === 201 ? 201 : 200, { 'cache-control': 'no-store' });
+  return c.json(
+    { track: result.track, received: cues.length, added: result.added },
+    result.status === 201 ? 201 : 200,
+    { 'cache-control': 'no-store' },
+  );
 });

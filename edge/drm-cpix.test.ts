@@ -22,20 +22,36 @@ let audio: Media;
 let keyServer: KeyServer;
 
 beforeAll(async () => {
-  [video, audio, keyServer] = await Promise.all([encodeMedia({ kind: 'video' }), encodeMedia({ kind: 'audio' }), startKeyServer()]);
+  [video, audio, keyServer] = await Promise.all([
+    encodeMedia({ kind: 'video' }),
+    encodeMedia({ kind: 'audio' }),
+    startKeyServer(),
+  ]);
 });
 afterAll(async () => {
   await keyServer?.close();
 });
 
 function setDrm(event: string, drm: unknown) {
-  return fetch(`${url}/api/events/${event}/drm`, { method: 'PUT', headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ drm }) });
+  return fetch(`${url}/api/events/${event}/drm`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ drm }),
+  });
 }
 
 describe('DRM keys from a CPIX key service', () => {
   it('publishes with the key server’s keys (rotating every 2 segments), one key request per key period', async () => {
     const event = randomEventId('cpix');
-    expect((await setDrm(event, { scheme: 'cenc', rotateEverySegments: 2, keys: { provider: 'cpix', url: keyServer.cpixUrl } })).status).toBe(200);
+    expect(
+      (
+        await setDrm(event, {
+          scheme: 'cenc',
+          rotateEverySegments: 2,
+          keys: { provider: 'cpix', url: keyServer.cpixUrl },
+        })
+      ).status,
+    ).toBe(200);
     const before = keyServer.requests();
     let k0 = liveK(D) - 4;
     if (k0 % 2) k0--;
@@ -44,7 +60,9 @@ describe('DRM keys from a CPIX key service', () => {
     const ks = [k0, k0 + 1, k0 + 2, k0 + 3];
     for (const k of ks) {
       expect((await ingestPut(url, `${event}/A/v1/${k}.m4s`, segmentFor(video, k, D))).status).toBe(201);
-      expect((await ingestPut(url, `${event}/A/a1/${k}.m4s`, segmentFor(audio, k, D), { contentType: 'audio/mp4' })).status).toBe(201);
+      expect(
+        (await ingestPut(url, `${event}/A/a1/${k}.m4s`, segmentFor(audio, k, D), { contentType: 'audio/mp4' })).status,
+      ).toBe(201);
     }
     // Periods 0 (the headers), k0/2 and k0/2 + 1: three CPIX requests for 2 inits and 8 segments.
     expect(keyServer.requests() - before).toBe(3);
@@ -61,9 +79,13 @@ describe('DRM keys from a CPIX key service', () => {
     for (const k of [k0, k0 + 3]) {
       const period = Math.floor(k / 2);
       const served = (await getBytes(`${url}/live/${event}/v1/${k}.m4s`)).bytes;
-      expect(await packetHashes(init, served, keyOf('VIDEO', period).key)).toEqual(await packetHashes(video.init, segmentFor(video, k, D)));
+      expect(await packetHashes(init, served, keyOf('VIDEO', period).key)).toEqual(
+        await packetHashes(video.init, segmentFor(video, k, D)),
+      );
       const aServed = (await getBytes(`${url}/live/${event}/a1/${k}.m4s`)).bytes;
-      expect(await packetHashes(aInit, aServed, keyOf('AUDIO', period).key)).toEqual(await packetHashes(audio.init, segmentFor(audio, k, D)));
+      expect(await packetHashes(aInit, aServed, keyOf('AUDIO', period).key)).toEqual(
+        await packetHashes(audio.init, segmentFor(audio, k, D)),
+      );
     }
 
     // The ClearKey license endpoint hands out the same keys, but key-service keys only with credentials.
@@ -72,7 +94,11 @@ describe('DRM keys from a CPIX key service', () => {
     const anonymous = await fetch(`${url}/drm/clearkey/${event}`, { method: 'POST', body: licenseBody });
     expect(anonymous.status).toBe(401);
     expect(await anonymous.text()).not.toContain(toBase64Url(fromHex(v0.key)));
-    const lic = await fetch(`${url}/drm/clearkey/${event}`, { method: 'POST', body: licenseBody, headers: { authorization: 'Bearer dev-operator-token' } });
+    const lic = await fetch(`${url}/drm/clearkey/${event}`, {
+      method: 'POST',
+      body: licenseBody,
+      headers: { authorization: 'Bearer dev-operator-token' },
+    });
     expect(lic.status).toBe(200);
     expect(((await lic.json()) as { keys: { k: string }[] }).keys[0].k).toBe(toBase64Url(fromHex(v0.key)));
   });
@@ -80,7 +106,14 @@ describe('DRM keys from a CPIX key service', () => {
   it('a key service that is down fails the publish with 502 KEY_SERVICE_UNAVAILABLE and stores nothing', async () => {
     const event = randomEventId('cpix');
     const port = await freePort();
-    expect((await setDrm(event, { scheme: 'cbcs', keys: { provider: 'cpix', url: `http://127.0.0.1:${port}/cpix`, timeoutMs: 2000 } })).status).toBe(200);
+    expect(
+      (
+        await setDrm(event, {
+          scheme: 'cbcs',
+          keys: { provider: 'cpix', url: `http://127.0.0.1:${port}/cpix`, timeoutMs: 2000 },
+        })
+      ).status,
+    ).toBe(200);
     const res = await ingestPut(url, `${event}/A/v1/init.mp4`, video.init);
     expect(res.status).toBe(502);
     const body = (await res.json()) as { error: { code: string; message: string } };
@@ -95,7 +128,14 @@ describe('DRM keys from a CPIX key service', () => {
     const a = garbage.address();
     try {
       const event = randomEventId('cpix');
-      expect((await setDrm(event, { scheme: 'cenc', keys: { provider: 'cpix', url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/cpix` } })).status).toBe(200);
+      expect(
+        (
+          await setDrm(event, {
+            scheme: 'cenc',
+            keys: { provider: 'cpix', url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/cpix` },
+          })
+        ).status,
+      ).toBe(200);
       const res = await ingestPut(url, `${event}/A/v1/init.mp4`, video.init);
       expect(res.status).toBe(502);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('KEY_SERVICE_BAD_ANSWER');
@@ -106,7 +146,10 @@ describe('DRM keys from a CPIX key service', () => {
   });
 
   it('rejects a key source that is not an http(s) URL', async () => {
-    const res = await setDrm(randomEventId('cpix'), { scheme: 'cenc', keys: { provider: 'cpix', url: 'file:///etc/passwd' } });
+    const res = await setDrm(randomEventId('cpix'), {
+      scheme: 'cenc',
+      keys: { provider: 'cpix', url: 'file:///etc/passwd' },
+    });
     expect(res.status).toBe(400);
   });
 });

@@ -26,17 +26,31 @@ export function keyProviderFor(drm: DrmConfig): KeyProvider {
   const rotating = (drm.rotateEverySegments ?? 0) > 0;
   const id = JSON.stringify([source.url, drm.scheme, rotating, source.timeoutMs]);
   let provider = cpixProviders.get(id);
-  if (!provider) cpixProviders.set(id, (provider = new CpixKeyProvider({ url: source.url, scheme: drm.scheme, rotating, timeoutMs: source.timeoutMs })));
+  if (!provider)
+    cpixProviders.set(
+      id,
+      (provider = new CpixKeyProvider({ url: source.url, scheme: drm.scheme, rotating, timeoutMs: source.timeoutMs })),
+    );
   return provider;
 }
 
 type Bytes = Uint8Array<ArrayBuffer>;
 
 /** Protect a clear init (already validated by readInitInfo) under the period-0 key; text tracks stay clear. */
-export async function protectIngestInit(event: string, drm: DrmConfig, clear: Bytes, info: InitInfo): Promise<{ bytes: Bytes; info: InitInfo }> {
+export async function protectIngestInit(
+  event: string,
+  drm: DrmConfig,
+  clear: Bytes,
+  info: InitInfo,
+): Promise<{ bytes: Bytes; info: InitInfo }> {
   if (info.kind === 'text' || info.protection) return { bytes: clear, info };
   const key = await keyProviderFor(drm).getKey(event, info.kind, 0);
-  const { init } = protectInit(clear, { scheme: drm.scheme, key, cencIvSize: drm.cencIvSize, constantIv: drm.scheme === 'cbcs' ? await constantIvFor(key) : undefined });
+  const { init } = protectInit(clear, {
+    scheme: drm.scheme,
+    key,
+    cencIvSize: drm.cencIvSize,
+    constantIv: drm.scheme === 'cbcs' ? await constantIvFor(key) : undefined,
+  });
   const bytes = init as Bytes;
   return { bytes, info: readInitInfo(bytes) };
 }
@@ -45,7 +59,13 @@ export async function protectIngestInit(event: string, drm: DrmConfig, clear: By
  * Encrypt a clear segment K for the track whose stored (protected) init is `init`, with the key of
  * K's key period. A clear stored init (text, or a publisher's own clear header) leaves it as is.
  */
-export async function encryptIngestSegment(event: string, drm: DrmConfig, init: Uint8Array, k: number, clear: Bytes): Promise<Bytes> {
+export async function encryptIngestSegment(
+  event: string,
+  drm: DrmConfig,
+  init: Uint8Array,
+  k: number,
+  clear: Bytes,
+): Promise<Bytes> {
   const protection = readTrackProtection(init);
   if (!protection) return clear;
   const period = keyPeriod(k, drm);
@@ -60,7 +80,10 @@ export async function encryptIngestSegment(event: string, drm: DrmConfig, init: 
  * secret; it only has to be fixed per key.)
  */
 async function constantIvFor(key: ContentKey): Promise<Uint8Array> {
-  const hash = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`cbcs-iv:${toHex(key.kid)}:${toHex(key.key)}`));
+  const hash = await crypto.subtle.digest(
+    'SHA-256',
+    new TextEncoder().encode(`cbcs-iv:${toHex(key.kid)}:${toHex(key.key)}`),
+  );
   return new Uint8Array(hash, 0, 16);
 }
 

@@ -23,14 +23,24 @@ beforeAll(async () => {
 
 /** The documented development key derivation (docs/drm.md), computed independently of the packager. */
 const dev = (what: 'kid' | 'key', event: string, kind: string, period = 0) =>
-  createHash('sha256').update(`${what}:live-origin-shield-dev-keys:${event}:${kind}:${period}`).digest().subarray(0, 16);
+  createHash('sha256')
+    .update(`${what}:live-origin-shield-dev-keys:${event}:${kind}:${period}`)
+    .digest()
+    .subarray(0, 16);
 
 function setDrm(event: string, body: unknown, token = DEV_OPERATOR_TOKEN) {
-  return fetch(`${url}/api/events/${event}/drm`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return fetch(`${url}/api/events/${event}/drm`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
 function license(event: string, body: unknown) {
-  return fetch(`${url}/drm/clearkey/${event}`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return fetch(`${url}/drm/clearkey/${event}`, {
+    method: 'POST',
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 }
 
 describe.each(['cenc', 'cbcs'] as const)('DRM %s at ingest', (scheme) => {
@@ -39,11 +49,16 @@ describe.each(['cenc', 'cbcs'] as const)('DRM %s at ingest', (scheme) => {
     expect((await setDrm(event, { drm: { scheme } })).status).toBe(200);
     const k = liveK(D) - 2;
     // Both pipelines send the same clear init: both store the same protected bytes (no 409).
-    for (const p of ['A', 'B']) expect((await ingestPut(url, `${event}/${p}/v1/init.mp4`, video.init)).status).toBe(201);
+    for (const p of ['A', 'B'])
+      expect((await ingestPut(url, `${event}/${p}/v1/init.mp4`, video.init)).status).toBe(201);
     expect((await ingestPut(url, `${event}/A/v1/init.mp4`, video.init)).status).toBe(204);
     expect((await ingestPut(url, `${event}/A/a1/init.mp4`, audio.init, { contentType: 'audio/mp4' })).status).toBe(201);
     const init = (await getBytes(`${url}/live/${event}/v1/init.mp4`)).bytes;
-    const initB = (await getBytes(`${url}/live/${event}/v1/init.mp4?pipeline=B`, { headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}` } })).bytes;
+    const initB = (
+      await getBytes(`${url}/live/${event}/v1/init.mp4?pipeline=B`, {
+        headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}` },
+      })
+    ).bytes;
     expect(Buffer.from(init).equals(Buffer.from(initB))).toBe(true);
     const info = readInitInfo(init);
     expect(info.protection).toEqual({ scheme, defaultKid: dev('kid', event, 'video').toString('hex') });
@@ -67,10 +82,16 @@ describe.each(['cenc', 'cbcs'] as const)('DRM %s at ingest', (scheme) => {
 
     // Audio segments too.
     const aClear = segmentFor(audio, k, D);
-    expect((await ingestPut(url, `${event}/A/a1/${k}.m4s`, aClear, { contentType: 'audio/mp4' })).headers.get('x-segment-defects')).toBe('none');
+    expect(
+      (await ingestPut(url, `${event}/A/a1/${k}.m4s`, aClear, { contentType: 'audio/mp4' })).headers.get(
+        'x-segment-defects',
+      ),
+    ).toBe('none');
     const aInit = (await getBytes(`${url}/live/${event}/a1/init.mp4`)).bytes;
     const aServed = (await getBytes(`${url}/live/${event}/a1/${k}.m4s`)).bytes;
-    expect(await packetHashes(aInit, aServed, dev('key', event, 'audio').toString('hex'))).toEqual(await packetHashes(audio.init, aClear));
+    expect(await packetHashes(aInit, aServed, dev('key', event, 'audio').toString('hex'))).toEqual(
+      await packetHashes(audio.init, aClear),
+    );
 
     // Manifests signal it.
     const mpd = await (await fetch(`${url}/live/${event}/index.mpd`)).text();
@@ -118,7 +139,9 @@ describe('DRM config and the ClearKey license endpoint', () => {
     const locked = await setDrm(event, { drm: null });
     expect(locked.status).toBe(409);
     expect(((await locked.json()) as { error: { code: string } }).error.code).toBe('DRM_LOCKED');
-    const state = (await (await fetch(`${url}/api/events/${event}/state`, { headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}` } })).json()) as { config: { drm?: unknown } };
+    const state = (await (
+      await fetch(`${url}/api/events/${event}/state`, { headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}` } })
+    ).json()) as { config: { drm?: unknown } };
     expect(state.config.drm).toEqual({ scheme: 'cenc' });
   });
 });

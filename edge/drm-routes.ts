@@ -60,17 +60,24 @@ clearKeyRoutes.post('/clearkey/:event', async (c) => {
   if (!drm) throw new AppError('KEY_NOT_FOUND', `event ${event} is not protected (no DRM set)`);
   // Keys from a key service are real keys: never handed out without credentials. Until player
   // tokens exist, only an operator may fetch them here (to check a key service end to end).
-  if (drm.keys?.provider === 'cpix') await requireBearer(c.req.header('authorization'), c.env.OPERATOR_TOKEN, 'clearkey');
+  if (drm.keys?.provider === 'cpix')
+    await requireBearer(c.req.header('authorization'), c.env.OPERATOR_TOKEN, 'clearkey');
   const keys = await candidateKeys(c, event, drm);
   const answer = req.kids.map((kid) => {
     const key = keys.get(toHex(fromBase64Url(kid)));
-    if (!key) throw new AppError('KEY_NOT_FOUND', `KID ${kid} (hex ${toHex(fromBase64Url(kid))}) is not a current key of event ${event}`);
+    if (!key)
+      throw new AppError(
+        'KEY_NOT_FOUND',
+        `KID ${kid} (hex ${toHex(fromBase64Url(kid))}) is not a current key of event ${event}`,
+      );
     return { kty: 'oct', kid, k: toBase64Url(key.key) };
   });
   // The event's other current keys come along (after the ones asked for): a player that opens one
   // session for the whole presentation (hls.js does) then has the audio key with the video one.
   const asked = new Set(req.kids.map((kid) => toHex(fromBase64Url(kid))));
-  const others = [...keys].filter(([hex]) => !asked.has(hex)).map(([, key]) => ({ kty: 'oct', kid: toBase64Url(key.kid), k: toBase64Url(key.key) }));
+  const others = [...keys]
+    .filter(([hex]) => !asked.has(hex))
+    .map(([, key]) => ({ kty: 'oct', kid: toBase64Url(key.kid), k: toBase64Url(key.key) }));
   return c.json({ keys: [...answer, ...others], type: req.type }, 200, NO_STORE);
 });
 
@@ -80,10 +87,17 @@ async function parseLicenseRequest(c: Ctx): Promise<ClearKeyRequest> {
   try {
     json = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
-    throw new AppError('BAD_BODY', 'a ClearKey license request is JSON: {"kids": ["<base64url KID>"], "type": "temporary"}');
+    throw new AppError(
+      'BAD_BODY',
+      'a ClearKey license request is JSON: {"kids": ["<base64url KID>"], "type": "temporary"}',
+    );
   }
   const parsed = ClearKeyRequest.safeParse(json);
-  if (!parsed.success) throw new AppError('BAD_BODY', parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '));
+  if (!parsed.success)
+    throw new AppError(
+      'BAD_BODY',
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '),
+    );
   return parsed.data;
 }
 

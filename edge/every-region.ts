@@ -38,7 +38,11 @@ export async function applyEverywhere<T>(
   const applied = [`${home}=ok`, ...outcomes].join(', ');
   c.header(REGIONS_APPLIED_HEADER, applied);
   if (opts.all && outcomes.some((o) => !o.endsWith('=ok'))) {
-    throw new AppError('REGION_NOT_APPLIED', `not every region accepted it (${applied}); the same request can be sent again`, { [REGIONS_APPLIED_HEADER]: applied });
+    throw new AppError(
+      'REGION_NOT_APPLIED',
+      `not every region accepted it (${applied}); the same request can be sent again`,
+      { [REGIONS_APPLIED_HEADER]: applied },
+    );
   }
   return value;
 }

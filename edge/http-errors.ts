@@ -11,7 +11,11 @@ export function errorResponse(err: unknown): Response {
   if (!(err instanceof AppError)) console.error('unexpected error', err);
   const appError = err instanceof AppError ? err : new AppError('INTERNAL', 'internal error');
   const { id, status } = errorCodes[appError.code];
-  const headers = new Headers({ 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...corsHeaders });
+  const headers = new Headers({
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    ...corsHeaders,
+  });
   for (const [name, value] of Object.entries(appError.headers)) headers.set(name, value);
   const body = { error: { code: appError.code, id, message: appError.message } };
   return new Response(JSON.stringify(body), { status, headers });

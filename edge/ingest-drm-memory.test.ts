@@ -10,7 +10,11 @@ function origin(answers: IngestDrm[]) {
 
 describe('ingestDrmFor', () => {
   it('asks the origin once the init is stored, then never again', async () => {
-    const cenc: IngestDrm = { drm: { scheme: 'cenc', rotateEverySegments: 0 }, init: new Uint8Array([1, 2, 3]), initStored: true };
+    const cenc: IngestDrm = {
+      drm: { scheme: 'cenc', rotateEverySegments: 0 },
+      init: new Uint8Array([1, 2, 3]),
+      initStored: true,
+    };
     const o = origin([cenc]);
     const key = `ev-${crypto.randomUUID()}:r1/v1/A`;
     expect(await ingestDrmFor(key, o.lookup)).toEqual(cenc);
@@ -20,7 +24,11 @@ describe('ingestDrmFor', () => {
 
   it('keeps asking while no init is stored: the DRM may still be set', async () => {
     const before: IngestDrm = { drm: null, init: null, initStored: false };
-    const after: IngestDrm = { drm: { scheme: 'cbcs', rotateEverySegments: 0 }, init: new Uint8Array([9]), initStored: true };
+    const after: IngestDrm = {
+      drm: { scheme: 'cbcs', rotateEverySegments: 0 },
+      init: new Uint8Array([9]),
+      initStored: true,
+    };
     const o = origin([before, after]);
     const key = `ev-${crypto.randomUUID()}:r1/v1/A`;
     expect(await ingestDrmFor(key, o.lookup)).toEqual(before);

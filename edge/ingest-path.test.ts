@@ -13,9 +13,26 @@ function failure(rest: string): string {
 
 describe('parseIngestPath', () => {
   it('parses init and segment paths', () => {
-    expect(parseIngestPath('ev-1/A/v540/init.mp4')).toEqual({ event: 'ev-1', pipeline: 'A', track: 'v540', kind: 'init' });
-    expect(parseIngestPath('ev-1/B/aen/884000123.m4s')).toEqual({ event: 'ev-1', pipeline: 'B', track: 'aen', kind: 'segment', k: 884000123 });
-    expect(parseIngestPath('ev-1/A/text-en/884000123.vtt')).toEqual({ event: 'ev-1', pipeline: 'A', track: 'text-en', kind: 'captions', k: 884000123 });
+    expect(parseIngestPath('ev-1/A/v540/init.mp4')).toEqual({
+      event: 'ev-1',
+      pipeline: 'A',
+      track: 'v540',
+      kind: 'init',
+    });
+    expect(parseIngestPath('ev-1/B/aen/884000123.m4s')).toEqual({
+      event: 'ev-1',
+      pipeline: 'B',
+      track: 'aen',
+      kind: 'segment',
+      k: 884000123,
+    });
+    expect(parseIngestPath('ev-1/A/text-en/884000123.vtt')).toEqual({
+      event: 'ev-1',
+      pipeline: 'A',
+      track: 'text-en',
+      kind: 'captions',
+      k: 884000123,
+    });
   });
   it('names the part that is wrong and its rule', () => {
     expect(failure('Ev/A/v1/init.mp4')).toMatch(/^BAD_PATH: event "Ev" is invalid: event id:/);

@@ -7,7 +7,8 @@ export type IngestTarget =
   | { event: string; pipeline: string; track: string; kind: 'segment'; k: number }
   | { event: string; pipeline: string; track: string; kind: 'captions'; k: number };
 
-const FILE_RULE = 'file name: "init.mp4", "{K}.m4s" or (caption tracks) "{K}.vtt" with K a non-negative integer segment number';
+const FILE_RULE =
+  'file name: "init.mp4", "{K}.m4s" or (caption tracks) "{K}.vtt" with K a non-negative integer segment number';
 
 /** Validate one path part with its contract schema; a failure names the part and its rule. */
 export function pathPart<T>(schema: z.ZodType<T>, value: string | undefined, part: string): T {
@@ -23,7 +24,10 @@ export function pathPart<T>(schema: z.ZodType<T>, value: string | undefined, par
 export function parseIngestPath(rest: string): IngestTarget {
   const parts = rest.split('/');
   if (parts.length !== 4) {
-    throw new AppError('BAD_PATH', `ingest path must be /ingest/{event}/{pipeline}/{track}/{init.mp4|K.m4s|K.vtt}; got ${parts.length} parts after /ingest/`);
+    throw new AppError(
+      'BAD_PATH',
+      `ingest path must be /ingest/{event}/{pipeline}/{track}/{init.mp4|K.m4s|K.vtt}; got ${parts.length} parts after /ingest/`,
+    );
   }
   const [rawEvent, rawPipeline, rawTrack, file] = parts.map((p) => safeDecode(p));
   const event = pathPart(EventId, rawEvent, 'event');

@@ -61,8 +61,17 @@ describe('ingest: stores and is idempotent', () => {
   it('stores audio with its media type', async () => {
     const event = randomEventId();
     const k = liveK(D) - 2;
-    expect((await ingestPut(url, `${event}/A/aen/init.mp4`, audio.init, { contentType: 'audio/mp4', meta: { bandwidth: 96_000, language: 'en', label: 'English' } })).status).toBe(201);
-    expect((await ingestPut(url, `${event}/A/aen/${k}.m4s`, segmentFor(audio, k, D), { contentType: 'audio/mp4' })).status).toBe(201);
+    expect(
+      (
+        await ingestPut(url, `${event}/A/aen/init.mp4`, audio.init, {
+          contentType: 'audio/mp4',
+          meta: { bandwidth: 96_000, language: 'en', label: 'English' },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (await ingestPut(url, `${event}/A/aen/${k}.m4s`, segmentFor(audio, k, D), { contentType: 'audio/mp4' })).status,
+    ).toBe(201);
     const seg = await fetch(`${url}/live/${event}/aen/${k}.m4s`);
     expect(seg.status).toBe(200);
     expect(seg.headers.get('content-type')).toBe('audio/mp4');
@@ -76,14 +85,19 @@ describe('ingest: every rejection, and nothing stored changes', () => {
     const none = await ingestPut(url, `${event}/A/v1/${k}.m4s`, segmentFor(video, k + 1, D), { token: null });
     expect(await errorOf(none)).toMatchObject({ status: 401, code: 'UNAUTHORIZED', id: 1002 });
     expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
-    const basic = await ingestPut(url, `${event}/A/v1/init.mp4`, audio.init, { token: null, headers: { authorization: 'Basic ZGV2OmRldg==' } });
+    const basic = await ingestPut(url, `${event}/A/v1/init.mp4`, audio.init, {
+      token: null,
+      headers: { authorization: 'Basic ZGV2OmRldg==' },
+    });
     expect(basic.status).toBe(401);
     await expectUnchanged();
   });
 
   it('403 with a wrong token', async () => {
     const { event, k, expectUnchanged } = await storedEvent();
-    const res = await ingestPut(url, `${event}/A/v1/${k}.m4s`, segmentFor(video, k + 1, D), { token: 'dev-ingest-tokeN' });
+    const res = await ingestPut(url, `${event}/A/v1/${k}.m4s`, segmentFor(video, k + 1, D), {
+      token: 'dev-ingest-tokeN',
+    });
     expect(await errorOf(res)).toMatchObject({ status: 403, code: 'FORBIDDEN' });
     await expectUnchanged();
   });
@@ -94,7 +108,10 @@ describe('ingest: every rejection, and nothing stored changes', () => {
       [`${event.toUpperCase()}/A/v1/${k}.m4s`, /event ".*" is invalid: event id: 1-63 chars/],
       [`${event}/a/v1/${k}.m4s`, /pipeline "a" is invalid: pipeline id: one capital letter/],
       [`${event}/A/V1/${k}.m4s`, /track "V1" is invalid: track id/],
-      [`${event}/A/v1/${k}.mp4`, /file ".*" is invalid: file name: "init.mp4", "\{K\}.m4s" or \(caption tracks\) "\{K\}.vtt"/],
+      [
+        `${event}/A/v1/${k}.mp4`,
+        /file ".*" is invalid: file name: "init.mp4", "\{K\}.m4s" or \(caption tracks\) "\{K\}.vtt"/,
+      ],
       [`${event}/A/v1`, /got 3 parts/],
     ];
     for (const [path, message] of cases) {
@@ -107,11 +124,19 @@ describe('ingest: every rejection, and nothing stored changes', () => {
 
   it('415 for a wrong or missing Content-Type', async () => {
     const { event, k, expectUnchanged } = await storedEvent();
-    const wrong = await ingestPut(url, `${event}/A/v1/${k}.m4s`, segmentFor(video, k + 1, D), { contentType: 'text/plain' });
+    const wrong = await ingestPut(url, `${event}/A/v1/${k}.m4s`, segmentFor(video, k + 1, D), {
+      contentType: 'text/plain',
+    });
     expect(await errorOf(wrong)).toMatchObject({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
     const missing = await ingestPut(url, `${event}/A/v1/${k}.m4s`, segmentFor(video, k + 1, D), { contentType: null });
     expect((await errorOf(missing)).message).toMatch(/\(missing\)/);
-    expect((await ingestPut(url, `${event}/A/v1/${k}.m4s`, segmentFor(video, k, D), { contentType: 'application/octet-stream; foo=bar' })).status).toBe(204);
+    expect(
+      (
+        await ingestPut(url, `${event}/A/v1/${k}.m4s`, segmentFor(video, k, D), {
+          contentType: 'application/octet-stream; foo=bar',
+        })
+      ).status,
+    ).toBe(204);
     await expectUnchanged();
   });
 
@@ -121,8 +146,17 @@ describe('ingest: every rejection, and nothing stored changes', () => {
     // A streamed body has no Content-Length: the route counts what arrives.
     const streamed = await fetch(`${url}/ingest/${event}/A/v1/init.mp4`, {
       method: 'PUT',
-      headers: { authorization: 'Bearer dev-ingest-token', 'content-type': 'video/mp4', 'x-track-meta': '{"bandwidth":1000}' },
-      body: new ReadableStream({ start(c) { c.enqueue(big); c.close(); } }),
+      headers: {
+        authorization: 'Bearer dev-ingest-token',
+        'content-type': 'video/mp4',
+        'x-track-meta': '{"bandwidth":1000}',
+      },
+      body: new ReadableStream({
+        start(c) {
+          c.enqueue(big);
+          c.close();
+        },
+      }),
       duplex: 'half',
     } as RequestInit);
     expect(await errorOf(streamed)).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
@@ -150,14 +184,23 @@ describe('ingest: every rejection, and nothing stored changes', () => {
 
   it('400 for an init body on a segment path and a segment body on an init path', async () => {
     const { event, k, segment, expectUnchanged } = await storedEvent();
-    expect(await errorOf(await ingestPut(url, `${event}/A/v1/${k}.m4s`, video.init))).toMatchObject({ status: 400, code: 'MEDIA_NOT_SEGMENT' });
-    expect(await errorOf(await ingestPut(url, `${event}/A/v1/init.mp4`, segment))).toMatchObject({ status: 400, code: 'MEDIA_NOT_INIT' });
+    expect(await errorOf(await ingestPut(url, `${event}/A/v1/${k}.m4s`, video.init))).toMatchObject({
+      status: 400,
+      code: 'MEDIA_NOT_SEGMENT',
+    });
+    expect(await errorOf(await ingestPut(url, `${event}/A/v1/init.mp4`, segment))).toMatchObject({
+      status: 400,
+      code: 'MEDIA_NOT_INIT',
+    });
     await expectUnchanged();
   });
 
   it('400 for a missing or invalid x-track-meta', async () => {
     const { event, expectUnchanged } = await storedEvent();
-    expect(await errorOf(await ingestPut(url, `${event}/A/v2/init.mp4`, video.init, { meta: null }))).toMatchObject({ status: 400, code: 'BAD_HEADER' });
+    expect(await errorOf(await ingestPut(url, `${event}/A/v2/init.mp4`, video.init, { meta: null }))).toMatchObject({
+      status: 400,
+      code: 'BAD_HEADER',
+    });
     const bad = await errorOf(await ingestPut(url, `${event}/A/v2/init.mp4`, video.init, { meta: { bandwidth: -5 } }));
     expect(bad.message).toMatch(/bandwidth/);
     expect((await ingestPut(url, `${event}/A/v2/init.mp4`, video.init, { meta: '{not json' })).status).toBe(400);
@@ -167,16 +210,24 @@ describe('ingest: every rejection, and nothing stored changes', () => {
 
   it('412 for a segment before its init (per pipeline and track)', async () => {
     const { event, k, segment, expectUnchanged } = await storedEvent();
-    expect(await errorOf(await ingestPut(url, `${event}/B/v1/${k}.m4s`, segment))).toMatchObject({ status: 412, code: 'INIT_MISSING' });
+    expect(await errorOf(await ingestPut(url, `${event}/B/v1/${k}.m4s`, segment))).toMatchObject({
+      status: 412,
+      code: 'INIT_MISSING',
+    });
     expect((await ingestPut(url, `${randomEventId()}/A/v1/${k}.m4s`, segment)).status).toBe(412);
     await expectUnchanged();
     // B's copy was not stored: A still answers, without defects.
-    expect((await fetch(`${url}/live/${event}/v1/${k}.m4s`)).headers.get('x-candidate')).toBe('pipeline=A; region=r1; defects=none');
+    expect((await fetch(`${url}/live/${event}/v1/${k}.m4s`)).headers.get('x-candidate')).toBe(
+      'pipeline=A; region=r1; defects=none',
+    );
   });
 
   it('409 for an init that differs from the stored one', async () => {
     const { event, expectUnchanged } = await storedEvent();
-    expect(await errorOf(await ingestPut(url, `${event}/A/v1/init.mp4`, audio.init))).toMatchObject({ status: 409, code: 'INIT_CONFLICT' });
+    expect(await errorOf(await ingestPut(url, `${event}/A/v1/init.mp4`, audio.init))).toMatchObject({
+      status: 409,
+      code: 'INIT_CONFLICT',
+    });
     await expectUnchanged();
   });
 });

@@ -1,6 +1,15 @@
 import { Hono } from 'hono';
 import { AppError } from '../contract/errors.ts';
-import { DEFECTS_HEADER, INGEST_CONTENT_TYPES, MAX_INIT_BYTES, MAX_SEGMENT_BYTES, MAX_VTT_BYTES, TRACK_META_HEADER, TrackMeta, VTT_CONTENT_TYPE } from '../contract/ingest.ts';
+import {
+  DEFECTS_HEADER,
+  INGEST_CONTENT_TYPES,
+  MAX_INIT_BYTES,
+  MAX_SEGMENT_BYTES,
+  MAX_VTT_BYTES,
+  TRACK_META_HEADER,
+  TrackMeta,
+  VTT_CONTENT_TYPE,
+} from '../contract/ingest.ts';
 import { parseWebVtt } from '../packager/captions/webvtt-parse.ts';
 import { readBoxes } from '../packager/bmff/box-reader.ts';
 import { readInitInfo } from '../packager/init-info.ts';
@@ -50,7 +59,16 @@ ingestRoutes.put('/*', async (c) => {
     const { drm } = await origin.ingestDrm(target.track, target.pipeline);
     if (drm) ({ bytes: stored, info } = await protectIngestInit(target.event, drm, bytes, info));
     const descriptor = templateMetadata(target.track, info, meta);
-    const { status } = unwrap(await origin.putInit({ event: target.event, pipeline: target.pipeline, track: target.track, bytes: stored, info, descriptor }));
+    const { status } = unwrap(
+      await origin.putInit({
+        event: target.event,
+        pipeline: target.pipeline,
+        track: target.track,
+        bytes: stored,
+        info,
+        descriptor,
+      }),
+    );
     return c.body(null, status);
   }
 
@@ -58,25 +76,44 @@ ingestRoutes.put('/*', async (c) => {
   const bytes = await readBodyLimited(c.req.raw, MAX_SEGMENT_BYTES, `segment ${target.k}`);
   requireSegmentShape(bytes);
   // Settled per (event, region, track, pipeline) after its init: no origin round trip per segment.
-  const { drm, init } = await ingestDrmFor(`${target.event}:${region}/${target.track}/${target.pipeline}`, () => origin.ingestDrm(target.track, target.pipeline));
+  const { drm, init } = await ingestDrmFor(`${target.event}:${region}/${target.track}/${target.pipeline}`, () =>
+    origin.ingestDrm(target.track, target.pipeline),
+  );
   // A DRM event never stores clear media: without this pipeline's (protected) init there is nothing
   // to encrypt for, and the origin must not be asked (the init could land in between).
-  if (drm && !init) throw new AppError('INIT_MISSING', `no init.mp4 stored for event ${target.event}, pipeline ${target.pipeline}, track ${target.track}: PUT it before segments`);
+  if (drm && !init)
+    throw new AppError(
+      'INIT_MISSING',
+      `no init.mp4 stored for event ${target.event}, pipeline ${target.pipeline}, track ${target.track}: PUT it before segments`,
+    );
   const stored = drm && init ? await encryptIngestSegment(target.event, drm, init, target.k, bytes) : bytes;
   const result = unwrap(
-    await origin.putSegment({ event: target.event, pipeline: target.pipeline, track: target.track, k: target.k, region, bytes: stored, publisherDefects }),
+    await origin.putSegment({
+      event: target.event,
+      pipeline: target.pipeline,
+      track: target.track,
+      k: target.k,
+      region,
+      bytes: stored,
+      publisherDefects,
+    }),
   );
   return c.body(null, result.status, { [DEFECTS_HEADER]: result.defects.join(',') || 'none' });
 });
 
 ingestRoutes.all('/*', (c) => {
-  throw new AppError('METHOD_NOT_ALLOWED', `${c.req.method} is not supported on ingest paths; use PUT`, { allow: 'PUT' });
+  throw new AppError('METHOD_NOT_ALLOWED', `${c.req.method} is not supported on ingest paths; use PUT`, {
+    allow: 'PUT',
+  });
 });
 
 function requireMediaType(contentType: string | undefined, accepted: readonly string[]): void {
   const type = contentType?.split(';')[0].trim().toLowerCase();
   if (!type || !accepted.includes(type)) {
-    throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${type ? `"${type}"` : '(missing)'} is not accepted; use ${accepted.join(', ')}`);
+    throw new AppError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Content-Type ${type ? `"${type}"` : '(missing)'} is not accepted; use ${accepted.join(', ')}`,
+    );
   }
 }
 
@@ -89,7 +126,11 @@ function decodeUtf8(bytes: Uint8Array): string {
 }
 
 function parseTrackMeta(header: string | undefined): TrackMeta {
-  if (!header) throw new AppError('BAD_HEADER', `${TRACK_META_HEADER} is required on init PUTs: JSON {bandwidth, frameRate?, language?, label?}`);
+  if (!header)
+    throw new AppError(
+      'BAD_HEADER',
+      `${TRACK_META_HEADER} is required on init PUTs: JSON {bandwidth, frameRate?, language?, label?}`,
+    );
   let json: unknown;
   try {
     json = JSON.parse(header);
@@ -107,10 +148,16 @@ function parseTrackMeta(header: string | undefined): TrackMeta {
 /** Publisher-reported defects: comma-separated tokens (docs/api.md lists the vocabulary). */
 export function parseDefects(header: string | undefined): string[] {
   if (!header?.trim() || header.trim() === 'none') return [];
-  const tokens = header.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
+  const tokens = header
+    .split(',')
+    .map((t) => t.trim().toLowerCase())
+    .filter(Boolean);
   const bad = tokens.find((t) => !/^[a-z0-9][a-z0-9-]{0,31}$/.test(t));
   if (bad !== undefined || tokens.length > 16) {
-    throw new AppError('BAD_HEADER', `${DEFECTS_HEADER} must be up to 16 comma-separated tokens of a-z, 0-9 and "-"${bad ? `; "${bad}" is not one` : ''}`);
+    throw new AppError(
+      'BAD_HEADER',
+      `${DEFECTS_HEADER} must be up to 16 comma-separated tokens of a-z, 0-9 and "-"${bad ? `; "${bad}" is not one` : ''}`,
+    );
   }
   return [...new Set(tokens)];
 }
@@ -118,8 +165,12 @@ export function parseDefects(header: string | undefined): string[] {
 /** A media segment is moof/mdat pairs; an init body here is a client bug worth naming. */
 function requireSegmentShape(bytes: Uint8Array): void {
   const types = readBoxes(bytes).map((b) => b.type);
-  if (types.includes('moov')) throw new AppError('MEDIA_NOT_SEGMENT', 'this body is an init segment (it has moov); PUT it to …/init.mp4');
+  if (types.includes('moov'))
+    throw new AppError('MEDIA_NOT_SEGMENT', 'this body is an init segment (it has moov); PUT it to …/init.mp4');
   if (!types.includes('moof') || !types.includes('mdat')) {
-    throw new AppError('MEDIA_NOT_SEGMENT', `a media segment needs moof and mdat; this body has ${types.join(', ') || 'no boxes'}`);
+    throw new AppError(
+      'MEDIA_NOT_SEGMENT',
+      `a media segment needs moof and mdat; this body has ${types.join(', ') || 'no boxes'}`,
+    );
   }
 }

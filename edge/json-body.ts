@@ -14,7 +14,11 @@ export async function readJson<T>(req: Request, schema: z.ZodType<T>): Promise<T
   let json: unknown = {};
   if (bytes.byteLength > 0) {
     const type = req.headers.get('content-type')?.split(';')[0].trim().toLowerCase();
-    if (type !== 'application/json') throw new AppError('UNSUPPORTED_MEDIA_TYPE', `send the body as Content-Type application/json (got ${type ? `"${type}"` : 'none'})`);
+    if (type !== 'application/json')
+      throw new AppError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `send the body as Content-Type application/json (got ${type ? `"${type}"` : 'none'})`,
+      );
     try {
       json = JSON.parse(new TextDecoder().decode(bytes));
     } catch {
@@ -23,7 +27,10 @@ export async function readJson<T>(req: Request, schema: z.ZodType<T>): Promise<T
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    throw new AppError('BAD_BODY', parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '));
+    throw new AppError(
+      'BAD_BODY',
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '),
+    );
   }
   return parsed.data;
 }

@@ -27,7 +27,11 @@ async function newEvent(pipelines = ['A', 'B']) {
 }
 
 const configure = (event: string, body: unknown) =>
-  fetch(`${url}/api/events/${event}/config`, { method: 'PATCH', headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(`${url}/api/events/${event}/config`, {
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 describe('hold-open at the live edge', () => {
   it('answers a held request within 50 ms of the publish', async () => {
@@ -56,8 +60,11 @@ describe('hold-open at the live edge', () => {
   async function defectiveFromA() {
     const event = await newEvent();
     const k = liveEdgeK();
-    for (const p of ['A', 'B']) expect((await ingestPut(url, `${event}/${p}/v1/${k - 1}.m4s`, segmentFor(video, k - 1, D))).status).toBe(201);
-    expect((await ingestPut(url, `${event}/A/v1/${k}.m4s`, segmentFor(video, k, D, { keepSamples: 20 }))).status).toBe(201);
+    for (const p of ['A', 'B'])
+      expect((await ingestPut(url, `${event}/${p}/v1/${k - 1}.m4s`, segmentFor(video, k - 1, D))).status).toBe(201);
+    expect((await ingestPut(url, `${event}/A/v1/${k}.m4s`, segmentFor(video, k, D, { keepSamples: 20 }))).status).toBe(
+      201,
+    );
     return { event, k };
   }
 
@@ -86,10 +93,12 @@ describe('hold-open at the live edge', () => {
 
   it('serves a defective candidate at once when every pipeline that is up has delivered', async () => {
     const { event, k } = await defectiveFromA();
-    expect((await ingestPut(url, `${event}/B/v1/${k}.m4s`, segmentFor(video, k, D, { keepSamples: 10 }))).status).toBe(201);
+    expect((await ingestPut(url, `${event}/B/v1/${k}.m4s`, segmentFor(video, k, D, { keepSamples: 10 }))).status).toBe(
+      201,
+    );
     const started = Date.now();
     const res = await fetch(`${url}/live/${event}/v1/${k}.m4s`);
-    expect(Date.now() - started, "well before the 3 s grace").toBeLessThan(1500);
+    expect(Date.now() - started, 'well before the 3 s grace').toBeLessThan(1500);
     expect(res.headers.get('x-candidate')).toBe('pipeline=A; region=r1; defects=short');
   });
 });
@@ -100,13 +109,18 @@ describe('load shedding', () => {
     const now = liveK(D);
     const dvrK = now - 30;
     const liveKs = [now - 3, now - 4];
-    for (const k of [dvrK, ...liveKs]) expect((await ingestPut(url, `${event}/A/v1/${k}.m4s`, segmentFor(video, k, D))).status).toBe(201);
+    for (const k of [dvrK, ...liveKs])
+      expect((await ingestPut(url, `${event}/A/v1/${k}.m4s`, segmentFor(video, k, D))).status).toBe(201);
     // Budget of 6 requests/s, DVR may use half of it.
     expect((await configure(event, { maxSegmentRequestsPerSecond: 6, dvrShareOfRequests: 0.5 })).status).toBe(200);
     await sleep(1100);
     const status = async (k: number) => {
       const res = await fetch(`${url}/live/${event}/v1/${k}.m4s`);
-      return { status: res.status, cacheControl: res.headers.get('cache-control'), code: res.status === 503 ? ((await res.json()) as { error: { code: string } }).error.code : null };
+      return {
+        status: res.status,
+        cacheControl: res.headers.get('cache-control'),
+        code: res.status === 503 ? ((await res.json()) as { error: { code: string } }).error.code : null,
+      };
     };
     // Bursts, so that all of them fall inside the gauge's one-second window even on a busy machine.
     const dvr = await Promise.all(Array.from({ length: 5 }, () => status(dvrK)));

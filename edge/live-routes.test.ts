@@ -27,7 +27,9 @@ async function newEvent(pipelines = ['A']) {
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
 const storage = async (event: string) =>
-  (await (await fetch(`${url}/api/events/${event}/storage`, { headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}` } })).json()) as { candidates: number; chunks: number; bytes: number };
+  (await (
+    await fetch(`${url}/api/events/${event}/storage`, { headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}` } })
+  ).json()) as { candidates: number; chunks: number; bytes: number };
 
 describe('segments', () => {
   it('round-trips a segment bigger than the 2 MB row cap byte-exact (stored in chunks)', async () => {
@@ -105,9 +107,16 @@ describe('segments', () => {
     expect(same(bytes, clean)).toBe(true);
     // Both defective: the least defective wins; publisher-reported defects count too.
     const k2 = k - 1;
-    expect((await ingestPut(url, `${event}/A/v1/${k2}.m4s`, segmentFor(video, k2, D), { defects: 'encoder-glitch, freeze' })).status).toBe(201);
-    expect((await ingestPut(url, `${event}/B/v1/${k2}.m4s`, segmentFor(video, k2, D, { keepSamples: 30 }))).status).toBe(201);
-    expect((await fetch(`${url}/live/${event}/v1/${k2}.m4s`)).headers.get('x-candidate')).toBe('pipeline=B; region=r1; defects=short');
+    expect(
+      (await ingestPut(url, `${event}/A/v1/${k2}.m4s`, segmentFor(video, k2, D), { defects: 'encoder-glitch, freeze' }))
+        .status,
+    ).toBe(201);
+    expect(
+      (await ingestPut(url, `${event}/B/v1/${k2}.m4s`, segmentFor(video, k2, D, { keepSamples: 30 }))).status,
+    ).toBe(201);
+    expect((await fetch(`${url}/live/${event}/v1/${k2}.m4s`)).headers.get('x-candidate')).toBe(
+      'pipeline=B; region=r1; defects=short',
+    );
   });
 
   it('answers unknown events and tracks 404 with a short negative TTL', async () => {
@@ -128,9 +137,18 @@ describe('manifests, CORS and the clock', () => {
     const event = randomEventId();
     const k = liveK(D) - 2;
     expect((await ingestPut(url, `${event}/A/v1/init.mp4`, video.init)).status).toBe(201);
-    expect((await ingestPut(url, `${event}/A/aen/init.mp4`, audio.init, { contentType: 'audio/mp4', meta: { bandwidth: 96_000, language: 'en' } })).status).toBe(201);
+    expect(
+      (
+        await ingestPut(url, `${event}/A/aen/init.mp4`, audio.init, {
+          contentType: 'audio/mp4',
+          meta: { bandwidth: 96_000, language: 'en' },
+        })
+      ).status,
+    ).toBe(201);
     expect((await ingestPut(url, `${event}/A/v1/${k}.m4s`, segmentFor(video, k, D))).status).toBe(201);
-    expect((await ingestPut(url, `${event}/A/aen/${k}.m4s`, segmentFor(audio, k, D), { contentType: 'audio/mp4' })).status).toBe(201);
+    expect(
+      (await ingestPut(url, `${event}/A/aen/${k}.m4s`, segmentFor(audio, k, D), { contentType: 'audio/mp4' })).status,
+    ).toBe(201);
 
     const cases: [string, string, RegExp][] = [
       ['index.mpd', 'application/dash+xml', /<MPD[\s\S]*avc1\.[\s\S]*mp4a\.40\.2/],
@@ -150,7 +168,10 @@ describe('manifests, CORS and the clock', () => {
   });
 
   it('answers CORS preflight and exposes x-candidate', async () => {
-    const res = await fetch(`${url}/live/any-event/v1/1.m4s`, { method: 'OPTIONS', headers: { origin: 'https://player.example', 'access-control-request-method': 'GET' } });
+    const res = await fetch(`${url}/live/any-event/v1/1.m4s`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://player.example', 'access-control-request-method': 'GET' },
+    });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     expect(res.headers.get('access-control-allow-methods')).toMatch(/GET/);

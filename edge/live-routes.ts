@@ -48,7 +48,8 @@ const MANIFEST_TTL = 'public, max-age=1';
 /** Operator fetches bypass selection; no shared cache may keep them. */
 const OPERATOR_TTL = 'private, no-store';
 
-const mediaType = (kind: TrackDescriptor['kind']) => (kind === 'audio' ? 'audio/mp4' : kind === 'video' ? 'video/mp4' : 'application/mp4');
+const mediaType = (kind: TrackDescriptor['kind']) =>
+  kind === 'audio' ? 'audio/mp4' : kind === 'video' ? 'video/mp4' : 'application/mp4';
 
 type Ctx = Context<{ Bindings: Env }>;
 
@@ -71,7 +72,8 @@ async function operatorPick(c: Ctx): Promise<{ pipeline: string; region?: string
   const region = c.req.query('region');
   if (pipeline === undefined && region === undefined) return undefined;
   await requireBearer(c.req.header('authorization'), c.env.OPERATOR_TOKEN, 'operator');
-  if (pipeline === undefined) throw new AppError('BAD_QUERY', '?region= needs ?pipeline= (an operator candidate fetch names the pipeline)');
+  if (pipeline === undefined)
+    throw new AppError('BAD_QUERY', '?region= needs ?pipeline= (an operator candidate fetch names the pipeline)');
   const p = PipelineId.safeParse(pipeline);
   if (!p.success) throw new AppError('BAD_QUERY', `pipeline "${pipeline}" is invalid: ${p.error.issues[0].message}`);
   if (region === undefined) return { pipeline: p.data };
@@ -87,19 +89,34 @@ async function manifest(c: Ctx, write: (input: ManifestInput) => string, content
     if (next.ok) input.next.input = { ...next.value.input, next: undefined };
   }
   const body = write(input);
-  return respond(c, body, etagFor(version, await sha256Hex(body)), { 'content-type': contentType, 'cache-control': MANIFEST_TTL, [EVENT_STATE_HEADER]: eventState });
+  return respond(c, body, etagFor(version, await sha256Hex(body)), {
+    'content-type': contentType,
+    'cache-control': MANIFEST_TTL,
+    [EVENT_STATE_HEADER]: eventState,
+  });
 }
 
-liveRoutes.get('/:event/index.mpd', (c) => manifest(c, (input) => writeMpd(withLicenseUrl(input, c.req.url), { utcTimingUrl: new URL('/time', c.req.url).href }), 'application/dash+xml'));
+liveRoutes.get('/:event/index.mpd', (c) =>
+  manifest(
+    c,
+    (input) => writeMpd(withLicenseUrl(input, c.req.url), { utcTimingUrl: new URL('/time', c.req.url).href }),
+    'application/dash+xml',
+  ),
+);
 
-liveRoutes.get('/:event/index.m3u8', (c) => manifest(c, (input) => writeMultivariantPlaylist(input), 'application/vnd.apple.mpegurl'));
+liveRoutes.get('/:event/index.m3u8', (c) =>
+  manifest(c, (input) => writeMultivariantPlaylist(input), 'application/vnd.apple.mpegurl'),
+);
 
 liveRoutes.get('/:event/:track/index.m3u8', (c) => {
   const track = pathPart(TrackId, c.req.param('track'), 'track');
   return manifest(
     c,
     (input) => {
-      if (!input.tracks.some((t) => t.id === track)) throw new AppError('TRACK_NOT_FOUND', `no track ${track} in event ${input.eventId}`, { 'cache-control': 'public, max-age=1' });
+      if (!input.tracks.some((t) => t.id === track))
+        throw new AppError('TRACK_NOT_FOUND', `no track ${track} in event ${input.eventId}`, {
+          'cache-control': 'public, max-age=1',
+        });
       return writeMediaPlaylist(input, track);
     },
     'application/vnd.apple.mpegurl',
@@ -112,8 +129,17 @@ liveRoutes.get('/:event/:track/init.mp4', async (c) => {
   const pick = await operatorPick(c);
   // A region asked for is the one whose origin answers (every region stores its own copy).
   const init = unwrap(await originFor(c.env, event, pick?.region).getInit(track, pick?.pipeline));
-  const headers: Record<string, string> = { 'content-type': mediaType(init.kind), 'cache-control': pick ? OPERATOR_TTL : IMMUTABLE, [EVENT_STATE_HEADER]: init.eventState };
-  if (pick) headers['x-candidate'] = candidateHeader({ pipeline: init.pipeline, region: pick.region ?? regionOf(c.env), defects: [] });
+  const headers: Record<string, string> = {
+    'content-type': mediaType(init.kind),
+    'cache-control': pick ? OPERATOR_TTL : IMMUTABLE,
+    [EVENT_STATE_HEADER]: init.eventState,
+  };
+  if (pick)
+    headers['x-candidate'] = candidateHeader({
+      pipeline: init.pipeline,
+      region: pick.region ?? regionOf(c.env),
+      defects: [],
+    });
   return respond(c, init.bytes, etagFor(init.version, init.sha256), headers);
 });
 
@@ -126,7 +152,11 @@ liveRoutes.get('/:event/:track/:file{[0-9]+\\.vtt}', async (c) => {
   const track = pathPart(TrackId, c.req.param('track'), 'track');
   const k = pathPart(SegmentNumber, c.req.param('file').replace(/\.vtt$/, ''), 'segment number');
   const segment = unwrap(await originFor(c.env, event).getTextSegment(track, k, 'vtt', regionOf(c.env)));
-  const headers = { 'content-type': 'text/vtt; charset=utf-8', 'cache-control': segment.settled ? IMMUTABLE : DEFECTIVE_TTL, [EVENT_STATE_HEADER]: segment.eventState };
+  const headers = {
+    'content-type': 'text/vtt; charset=utf-8',
+    'cache-control': segment.settled ? IMMUTABLE : DEFECTIVE_TTL,
+    [EVENT_STATE_HEADER]: segment.eventState,
+  };
   return respond(c, segment.body ?? '', etagFor(segment.version, segment.sha256), headers);
 });
 
@@ -137,10 +167,16 @@ liveRoutes.get('/:event/:track/:file{[0-9]+\\.m4s}', async (c) => {
   const pick = await operatorPick(c);
   const region = pick?.region ?? regionOf(c.env);
   const origin = originFor(c.env, event, region);
-  const segment = unwrap(pick ? await origin.getCandidate(track, k, pick.pipeline) : await origin.getSegment(track, k, region));
+  const segment = unwrap(
+    pick ? await origin.getCandidate(track, k, pick.pipeline) : await origin.getSegment(track, k, region),
+  );
   // Caption (stpp) segments are written from cues, which may still arrive for a K just due.
   const unsettled = segment.settled === false;
-  const cacheControl = pick ? OPERATOR_TTL : segment.candidate.defects.length > 0 || unsettled ? DEFECTIVE_TTL : IMMUTABLE;
+  const cacheControl = pick
+    ? OPERATOR_TTL
+    : segment.candidate.defects.length > 0 || unsettled
+      ? DEFECTIVE_TTL
+      : IMMUTABLE;
   const headers: Record<string, string> = {
     'content-type': mediaType(segment.kind),
     'cache-control': cacheControl,

@@ -17,11 +17,16 @@ beforeAll(async () => {
 
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
-function api(event: string, path: string, init: { method?: string; body?: unknown; token?: string | null; contentType?: string } = {}) {
+function api(
+  event: string,
+  path: string,
+  init: { method?: string; body?: unknown; token?: string | null; contentType?: string } = {},
+) {
   const headers: Record<string, string> = {};
   if (init.token !== null) headers.authorization = `Bearer ${init.token ?? DEV_OPERATOR_TOKEN}`;
   if (init.body !== undefined) headers['content-type'] = init.contentType ?? 'application/json';
-  const body = init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
+  const body =
+    init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
   return fetch(`${url}/api/events/${event}/${path}`, { method: init.method ?? 'GET', headers, body });
 }
 
@@ -31,7 +36,14 @@ interface StateView {
   endK: number | null;
   config: { pipelines: string[]; dvrWindowSeconds: number };
   masks: { id: number; pipeline: string; fromK: number; toK: number | null }[];
-  pipelines: { pipeline: string; status: string; lastK: number; segments: number; defective: number; defects: Record<string, number> }[];
+  pipelines: {
+    pipeline: string;
+    status: string;
+    lastK: number;
+    segments: number;
+    defective: number;
+    defects: Record<string, number>;
+  }[];
   header: string;
   edge: { header: string } | null;
 }
@@ -59,7 +71,9 @@ describe('operator controls: auth and state', () => {
     const { event } = await twoPipelineEvent();
     expect((await api(event, 'state', { token: null })).status).toBe(401);
     expect((await api(event, 'state', { token: 'dev-ingest-token' })).status).toBe(403);
-    expect((await api(event, 'masks', { method: 'POST', body: { pipeline: 'A', fromK: 1 }, token: 'nope' })).status).toBe(403);
+    expect(
+      (await api(event, 'masks', { method: 'POST', body: { pipeline: 'A', fromK: 1 }, token: 'nope' })).status,
+    ).toBe(403);
     expect((await state(event)).masks).toEqual([]);
     const unknown = await api(randomEventId(), 'state');
     expect(unknown.status).toBe(404);
@@ -74,7 +88,13 @@ describe('operator controls: auth and state', () => {
     const b = s.pipelines.find((p) => p.pipeline === 'B')!;
     expect(a).toMatchObject({ lastK: k, segments: 3, defective: 1, defects: { short: 1 } });
     expect(b).toMatchObject({ lastK: k, segments: 3, defective: 0 });
-    for (const path of [seg(k), `${url}/live/${event}/index.mpd`, `${url}/live/${event}/v1/index.m3u8`, seg(k + 1000), `${url}/live/${event}/nope/init.mp4`]) {
+    for (const path of [
+      seg(k),
+      `${url}/live/${event}/index.mpd`,
+      `${url}/live/${event}/v1/index.m3u8`,
+      seg(k + 1000),
+      `${url}/live/${event}/nope/init.mp4`,
+    ]) {
       const res = await fetch(path);
       const parsed = parseEventState(res.headers.get('x-event-state'));
       expect(parsed, path).toMatchObject({ version: 1, ended: false });
@@ -100,7 +120,9 @@ describe('operator controls: masks and preference', () => {
       expect(same(got.bytes, segs.B[kk])).toBe(true);
     }
     // The operator fetch still reaches the masked candidate.
-    expect((await fetch(`${seg(k)}?pipeline=A`, { headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}` } })).status).toBe(200);
+    expect(
+      (await fetch(`${seg(k)}?pipeline=A`, { headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}` } })).status,
+    ).toBe(200);
     expect((await state(event)).masks).toMatchObject([{ id: mask.id, pipeline: 'A', fromK: k - 2, toK: k }]);
     expect((await api(event, `masks/${mask.id}`, { method: 'DELETE' })).status).toBe(200);
     expect((await fetch(seg(k))).headers.get('x-candidate')).toMatch(/^pipeline=A;/);
@@ -109,7 +131,10 @@ describe('operator controls: masks and preference', () => {
 
   it('a K whose only candidates are masked becomes a gap: 410 and EXT-X-GAP', async () => {
     const { event, k, seg } = await twoPipelineEvent();
-    for (const p of ['A', 'B']) expect((await api(event, 'masks', { method: 'POST', body: { pipeline: p, fromK: k - 2, toK: k - 2 } })).status).toBe(201);
+    for (const p of ['A', 'B'])
+      expect(
+        (await api(event, 'masks', { method: 'POST', body: { pipeline: p, fromK: k - 2, toK: k - 2 } })).status,
+      ).toBe(201);
     expect((await fetch(seg(k - 2))).status).toBe(410);
     const playlist = await (await fetch(`${url}/live/${event}/v1/index.m3u8`)).text();
     expect(playlist).not.toContain(`${k - 2}.m4s`); // before the first listed segment: not listed at all
@@ -141,7 +166,14 @@ describe('operator controls: masks and preference', () => {
     expect(res.status).toBe(200);
     expect(((await res.json()) as StateView).config.pipelines).toEqual(['B', 'A']);
     expect((await fetch(seg(k))).headers.get('x-candidate')).toMatch(/^pipeline=B;/);
-    for (const body of [{ pipelines: ['A', 'A'] }, { pipelines: [] }, { segmentDurationMs: 4000 }, {}, { dvrWindowSeconds: 1 }, { pipelines: ['B', 'A'], typo: 1 }]) {
+    for (const body of [
+      { pipelines: ['A', 'A'] },
+      { pipelines: [] },
+      { segmentDurationMs: 4000 },
+      {},
+      { dvrWindowSeconds: 1 },
+      { pipelines: ['B', 'A'], typo: 1 },
+    ]) {
       const bad = await api(event, 'config', { method: 'PATCH', body });
       expect(bad.status, JSON.stringify(body)).toBe(400);
     }
@@ -199,7 +231,8 @@ describe('operator controls: version, DVR window, end', () => {
     expect((await api(event, 'config', { method: 'PATCH', body: { dvrWindowSeconds: 10 } })).status).toBe(200);
     const now = liveK(D);
     // 30 s of segments: two thirds of them are already older than the 10 s window.
-    for (let k = now - 15; k <= now - 1; k++) expect([201, 204]).toContain((await ingestPut(url, `${event}/A/v1/${k}.m4s`, segmentFor(video, k, D))).status);
+    for (let k = now - 15; k <= now - 1; k++)
+      expect([201, 204]).toContain((await ingestPut(url, `${event}/A/v1/${k}.m4s`, segmentFor(video, k, D))).status);
     const windowSegments = 10_000 / D;
     // Both pipelines stored copies: at most the window (plus the segment in progress) of each.
     const bound = 2 * (windowSegments + 1);
@@ -244,7 +277,8 @@ describe('operator controls: version, DVR window, end', () => {
     const atK = k + 1;
     const other = await encodeMedia({ kind: 'video', size: '480x270' });
     expect((await ingestPut(url, `${next}/A/v1/init.mp4`, other.init)).status).toBe(201);
-    for (const kk of [atK, atK + 1]) expect((await ingestPut(url, `${next}/A/v1/${kk}.m4s`, segmentFor(other, kk, D))).status).toBe(201);
+    for (const kk of [atK, atK + 1])
+      expect((await ingestPut(url, `${next}/A/v1/${kk}.m4s`, segmentFor(other, kk, D))).status).toBe(201);
     for (const body of [{ event, atK }, { event: next, atK: String(atK) }, { event: 'Bad Id', atK }, { event: next }]) {
       expect((await api(event, 'next', { method: 'PUT', body })).status, JSON.stringify(body)).toBe(400);
     }
@@ -257,7 +291,9 @@ describe('operator controls: version, DVR window, end', () => {
     expect(mpd).toContain(`<BaseURL>../${next}/</BaseURL>`);
     const playlistUrl = `${url}/live/${event}/v1/index.m3u8`;
     const playlist = await (await fetch(playlistUrl)).text();
-    expect(playlist).toMatch(new RegExp(`${k}\\.m4s\\n#EXT-X-DISCONTINUITY\\n#EXT-X-MAP:URI="\\.\\./\\.\\./${next}/v1/init\\.mp4"`));
+    expect(playlist).toMatch(
+      new RegExp(`${k}\\.m4s\\n#EXT-X-DISCONTINUITY\\n#EXT-X-MAP:URI="\\.\\./\\.\\./${next}/v1/init\\.mp4"`),
+    );
     // The relative URIs resolve to the next event's own segments and init.
     const seg = await getBytes(new URL(`../../${next}/v1/${atK}.m4s`, playlistUrl).href);
     expect(seg.res.status).toBe(200);

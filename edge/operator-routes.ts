@@ -44,7 +44,11 @@ operatorRoutes.get('/events/:event/state', async (c) => {
   const event = eventOf(c);
   const state = unwrap(await origin(c).eventState());
   const edge = rememberedEventState(event);
-  return c.json({ ...state, edge: edge ? { header: edge.header, seenAt: new Date(edge.seenAt).toISOString() } : null }, 200, NO_STORE);
+  return c.json(
+    { ...state, edge: edge ? { header: edge.header, seenAt: new Date(edge.seenAt).toISOString() } : null },
+    200,
+    NO_STORE,
+  );
 });
 
 operatorRoutes.patch('/events/:event/config', async (c) => {
@@ -65,12 +69,22 @@ operatorRoutes.delete('/events/:event/masks/:id', async (c) => {
 
 operatorRoutes.post('/events/:event/version', async (c) => {
   await readJson(c.req.raw, z.object({}).strict());
-  return c.json(await applyEverywhere<{ version: number }>(c, eventOf(c), (o, home) => o.bumpVersion(home?.version)), 200, NO_STORE);
+  return c.json(
+    await applyEverywhere<{ version: number }>(c, eventOf(c), (o, home) => o.bumpVersion(home?.version)),
+    200,
+    NO_STORE,
+  );
 });
 
 operatorRoutes.post('/events/:event/end', async (c) => {
   const req = await readJson(c.req.raw, EndRequest);
-  return c.json(await applyEverywhere<EventStateView>(c, eventOf(c), (o, home) => o.endEvent(home ? { lastK: home.endK ?? undefined } : req)), 200, NO_STORE);
+  return c.json(
+    await applyEverywhere<EventStateView>(c, eventOf(c), (o, home) =>
+      o.endEvent(home ? { lastK: home.endK ?? undefined } : req),
+    ),
+    200,
+    NO_STORE,
+  );
 });
 
 /** Back-to-back events: from `atK` on, this event's manifests move viewers to `event`. */
@@ -79,4 +93,6 @@ operatorRoutes.put('/events/:event/next', async (c) => {
   return c.json(await applyEverywhere(c, eventOf(c), (o) => o.scheduleNext(req)), 200, NO_STORE);
 });
 
-operatorRoutes.delete('/events/:event/next', async (c) => c.json(await applyEverywhere(c, eventOf(c), (o) => o.cancelNext()), 200, NO_STORE));
+operatorRoutes.delete('/events/:event/next', async (c) =>
+  c.json(await applyEverywhere(c, eventOf(c), (o) => o.cancelNext()), 200, NO_STORE),
+);

@@ -19,7 +19,10 @@ export function regionOf(env: Env): string {
 
 /** Every region of the deployment, home first (wrangler.toml `REGIONS`, comma separated). */
 export function regionsOf(env: Env): string[] {
-  const listed = (env.REGIONS ?? DEFAULT_REGIONS).split(',').map((r) => r.trim()).filter(Boolean);
+  const listed = (env.REGIONS ?? DEFAULT_REGIONS)
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
   const home = regionOf(env);
   return [home, ...listed.filter((r) => r !== home)];
 }
@@ -27,8 +30,10 @@ export function regionsOf(env: Env): string[] {
 /** A region named by a client (`?region=`): well-formed and one of this deployment's, or a 400 saying which exist. */
 export function requireKnownRegion(env: Env, value: string): string {
   const parsed = RegionId.safeParse(value);
-  if (!parsed.success) throw new AppError('BAD_QUERY', `region "${value}" is invalid: ${parsed.error.issues[0].message}`);
+  if (!parsed.success)
+    throw new AppError('BAD_QUERY', `region "${value}" is invalid: ${parsed.error.issues[0].message}`);
   const known = regionsOf(env);
-  if (!known.includes(parsed.data)) throw new AppError('BAD_QUERY', `region "${value}" is not one of this deployment's regions: ${known.join(', ')}`);
+  if (!known.includes(parsed.data))
+    throw new AppError('BAD_QUERY', `region "${value}" is not one of this deployment's regions: ${known.join(', ')}`);
   return parsed.data;
 }

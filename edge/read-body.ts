@@ -19,7 +19,8 @@ export async function readBodyLimited(req: Request, maxBytes: number, what: stri
   if (!req.body) return new Uint8Array(0);
   if (declared !== null && /^\d+$/.test(declared.trim())) {
     const bytes = new Uint8Array(await req.arrayBuffer());
-    if (bytes.byteLength > maxBytes) throw new AppError('PAYLOAD_TOO_LARGE', `${what} is larger than the limit of ${maxBytes} bytes`);
+    if (bytes.byteLength > maxBytes)
+      throw new AppError('PAYLOAD_TOO_LARGE', `${what} is larger than the limit of ${maxBytes} bytes`);
     return bytes;
   }
   const parts: Uint8Array[] = [];

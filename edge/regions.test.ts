@@ -27,14 +27,18 @@ interface StateView {
   endK: number | null;
   masks: { id: number; pipeline: string; fromK: number; toK: number | null }[];
 }
-const state = async (event: string, region: string) => (await (await api(event, `state?region=${region}`)).json()) as StateView;
+const state = async (event: string, region: string) =>
+  (await (await api(event, `state?region=${region}`)).json()) as StateView;
 const errorCode = async (res: Response) => ((await res.json()) as { error: { code: string; message: string } }).error;
 
 /** Publish init and segments k-1, k of pipeline A into the given regions. */
 async function publish(event: string, regions: string[], k: number) {
   for (const region of regions) {
     expect((await ingestPut(url, `${event}/A/v1/init.mp4?region=${region}`, video.init)).status).toBe(201);
-    for (const kk of [k - 1, k]) expect((await ingestPut(url, `${event}/A/v1/${kk}.m4s?region=${region}`, segmentFor(video, kk, D))).status).toBe(201);
+    for (const kk of [k - 1, k])
+      expect((await ingestPut(url, `${event}/A/v1/${kk}.m4s?region=${region}`, segmentFor(video, kk, D))).status).toBe(
+        201,
+      );
   }
 }
 
@@ -47,7 +51,9 @@ describe('ingest into a named region', () => {
     expect(r2.res.status).toBe(200);
     expect(r2.res.headers.get('x-candidate')).toBe('pipeline=A; region=r2; defects=none');
     expect(Buffer.from(r2.bytes).equals(Buffer.from(segmentFor(video, k, D)))).toBe(true);
-    expect((await fetch(`${url}/live/${event}/v1/init.mp4?pipeline=A&region=r2`, { headers: operator })).status).toBe(200);
+    expect((await fetch(`${url}/live/${event}/v1/init.mp4?pipeline=A&region=r2`, { headers: operator })).status).toBe(
+      200,
+    );
     // The home region (r1) never heard of the event.
     expect((await fetch(`${url}/live/${event}/v1/${k}.m4s`)).status).toBe(404);
     expect((await api(event, 'state')).status).toBe(404);

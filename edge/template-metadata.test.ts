@@ -17,7 +17,10 @@ beforeAll(async () => {
   audio = await encodeMedia({ kind: 'audio' });
 });
 
-const mpdBandwidth = async (event: string) => Number(/<Representation [^>]*bandwidth="(\d+)"/.exec(await (await fetch(`${url}/live/${event}/index.mpd`)).text())?.[1]);
+const mpdBandwidth = async (event: string) =>
+  Number(
+    /<Representation [^>]*bandwidth="(\d+)"/.exec(await (await fetch(`${url}/live/${event}/index.mpd`)).text())?.[1],
+  );
 async function variant(event: string) {
   const parser = new Parser();
   parser.push(await (await fetch(`${url}/live/${event}/index.m3u8`)).text());
@@ -29,18 +32,30 @@ describe('measured bandwidth in manifests', () => {
   it('declared until segments exist; then peak and mean of the clean segments over D; a short copy does not count', async () => {
     const event = randomEventId();
     const declared = 400_000;
-    expect((await ingestPut(url, `${event}/A/v1/init.mp4`, video.init, { meta: { bandwidth: declared, frameRate: '30' } })).status).toBe(201);
+    expect(
+      (await ingestPut(url, `${event}/A/v1/init.mp4`, video.init, { meta: { bandwidth: declared, frameRate: '30' } }))
+        .status,
+    ).toBe(201);
     expect(await mpdBandwidth(event)).toBe(declared);
     expect((await variant(event)).BANDWIDTH).toBe(declared);
 
     const k = liveK(D) - 4;
     const clean = [k - 2, k - 1, k].map((kk) => segmentFor(video, kk, D));
-    for (const [i, seg] of clean.entries()) expect((await ingestPut(url, `${event}/A/v1/${k - 2 + i}.m4s`, seg)).status).toBe(201);
+    for (const [i, seg] of clean.entries())
+      expect((await ingestPut(url, `${event}/A/v1/${k - 2 + i}.m4s`, seg)).status).toBe(201);
     // B's copy of k+1 is short: stored, flagged, and left out of the measurement.
-    expect((await ingestPut(url, `${event}/A/v1/init.mp4`, video.init, { meta: { bandwidth: declared, frameRate: '30' } })).status).toBe(204);
-    expect((await ingestPut(url, `${event}/B/v1/init.mp4`, video.init, { meta: { bandwidth: declared, frameRate: '30' } })).status).toBe(201);
+    expect(
+      (await ingestPut(url, `${event}/A/v1/init.mp4`, video.init, { meta: { bandwidth: declared, frameRate: '30' } }))
+        .status,
+    ).toBe(204);
+    expect(
+      (await ingestPut(url, `${event}/B/v1/init.mp4`, video.init, { meta: { bandwidth: declared, frameRate: '30' } }))
+        .status,
+    ).toBe(201);
     const short = segmentFor(video, k + 1, D, { keepSamples: 5 });
-    expect((await ingestPut(url, `${event}/B/v1/${k + 1}.m4s`, short)).headers.get('x-segment-defects')).toContain('short');
+    expect((await ingestPut(url, `${event}/B/v1/${k + 1}.m4s`, short)).headers.get('x-segment-defects')).toContain(
+      'short',
+    );
 
     const sizes = clean.map((s) => s.byteLength);
     const peak = Math.round((Math.max(...sizes) * 8000) / D);
@@ -57,15 +72,32 @@ describe('declared roles', () => {
   it('an audio-description track reaches the MPD and the HLS playlist; an unknown role is a 400 that stores nothing', async () => {
     const event = randomEventId();
     expect((await ingestPut(url, `${event}/A/v1/init.mp4`, video.init)).status).toBe(201);
-    const bad = await ingestPut(url, `${event}/A/aad/init.mp4`, audio.init, { contentType: 'audio/mp4', meta: { bandwidth: 96_000, language: 'en', roles: ['narrator'] } as never });
+    const bad = await ingestPut(url, `${event}/A/aad/init.mp4`, audio.init, {
+      contentType: 'audio/mp4',
+      meta: { bandwidth: 96_000, language: 'en', roles: ['narrator'] } as never,
+    });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'BAD_HEADER', message: expect.stringContaining('roles') });
+    expect(((await bad.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'BAD_HEADER',
+      message: expect.stringContaining('roles'),
+    });
     expect(await (await fetch(`${url}/live/${event}/index.mpd`)).text()).not.toContain('aad');
 
-    expect((await ingestPut(url, `${event}/A/aad/init.mp4`, audio.init, { contentType: 'audio/mp4', meta: { bandwidth: 96_000, language: 'en', label: 'English AD', roles: ['description'] } })).status).toBe(201);
+    expect(
+      (
+        await ingestPut(url, `${event}/A/aad/init.mp4`, audio.init, {
+          contentType: 'audio/mp4',
+          meta: { bandwidth: 96_000, language: 'en', label: 'English AD', roles: ['description'] },
+        })
+      ).status,
+    ).toBe(201);
     const mpd = await (await fetch(`${url}/live/${event}/index.mpd`)).text();
-    expect(mpd).toMatch(/<AdaptationSet[^>]*lang="en"[^>]*>(?:(?!<\/AdaptationSet>).)*value="description"(?:(?!<\/AdaptationSet>).)*id="aad"/s);
+    expect(mpd).toMatch(
+      /<AdaptationSet[^>]*lang="en"[^>]*>(?:(?!<\/AdaptationSet>).)*value="description"(?:(?!<\/AdaptationSet>).)*id="aad"/s,
+    );
     const m3u8 = await (await fetch(`${url}/live/${event}/index.m3u8`)).text();
-    expect(m3u8).toMatch(/#EXT-X-MEDIA:TYPE=AUDIO,[^\n]*NAME="English AD"[^\n]*CHARACTERISTICS="public.accessibility.describes-video"/);
+    expect(m3u8).toMatch(
+      /#EXT-X-MEDIA:TYPE=AUDIO,[^\n]*NAME="English AD"[^\n]*CHARACTERISTICS="public.accessibility.describes-video"/,
+    );
   });
 });

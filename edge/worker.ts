@@ -30,7 +30,9 @@ app.route('/drm', clearKeyRoutes);
 app.use('/time', cors);
 app.get('/time', (c) => c.text(new Date().toISOString(), 200, { 'cache-control': 'no-store' }));
 
-app.notFound((c) => errorResponse(new AppError('ROUTE_NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
+app.notFound((c) =>
+  errorResponse(new AppError('ROUTE_NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)),
+);
 app.onError((err) => errorResponse(err));
 
 export default app satisfies ExportedHandler<Env>;

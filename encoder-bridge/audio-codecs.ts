@@ -52,7 +52,8 @@ export function ffmpegEncoders(ffmpegPath: string): Set<string> {
 export function ladderProblems(ladder: Ladder, encoders: Set<string>): string[] {
   const problems: string[] = [];
   const need = (what: string, encoder: string) => {
-    if (!encoders.has(encoder)) problems.push(`${what} needs the ${encoder} encoder, which this ffmpeg build does not have`);
+    if (!encoders.has(encoder))
+      problems.push(`${what} needs the ${encoder} encoder, which this ffmpeg build does not have`);
   };
   for (const r of ladder.video) need(`video rung ${r.id} (${r.codec})`, r.codec === 'hevc' ? 'libx265' : 'libx264');
   for (const a of ladder.audio) {

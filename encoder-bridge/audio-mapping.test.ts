@@ -19,7 +19,9 @@ describe('mapping audio renditions to source streams', () => {
   it('feeds stereo and 5.1 English from the 5.1 stream, Spanish from its own, and skips what the feed lacks', () => {
     const { mapped, skipped } = mapAudioRenditions(sportsHdLadder, full);
     expect(mapped.map((m) => [m.rendition.id, m.source])).toEqual([
-      ['aen', '0:i:257'], ['aen51', '0:i:257'], ['aes', '0:i:258'],
+      ['aen', '0:i:257'],
+      ['aen51', '0:i:257'],
+      ['aes', '0:i:258'],
     ]);
     expect(skipped).toEqual([
       { id: 'aes51', reason: 'needs 6 channels; the "es" source has 2 (never up-mixed)' },
@@ -28,10 +30,16 @@ describe('mapping audio renditions to source streams', () => {
     ]);
   });
 
-  it('prefers a stream with exactly the rendition\'s channels', () => {
-    const streams = [{ pid: 300, streamType: aac, language: 'eng', channels: 6 }, { pid: 301, streamType: aac, language: 'eng', channels: 2 }];
+  it("prefers a stream with exactly the rendition's channels", () => {
+    const streams = [
+      { pid: 300, streamType: aac, language: 'eng', channels: 6 },
+      { pid: 301, streamType: aac, language: 'eng', channels: 2 },
+    ];
     const { mapped } = mapAudioRenditions(comedyUhdLadder, streams);
-    expect(mapped.map((m) => [m.rendition.id, m.source])).toEqual([['aen', '0:i:301'], ['aen51', '0:i:300']]);
+    expect(mapped.map((m) => [m.rendition.id, m.source])).toEqual([
+      ['aen', '0:i:301'],
+      ['aen51', '0:i:300'],
+    ]);
   });
 
   it('takes an untagged stream as the primary language, and everything from 0:a:0 without a PMT', () => {

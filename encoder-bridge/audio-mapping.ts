@@ -3,10 +3,33 @@ import type { SourceAudioStream } from './source-audio.ts';
 
 /** ISO 639-1 ↔ 639-2 (both B and T forms) for the languages live events carry most. */
 const ISO639: Record<string, string[]> = {
-  en: ['eng'], es: ['spa'], fr: ['fra', 'fre'], de: ['deu', 'ger'], it: ['ita'], pt: ['por'], nl: ['nld', 'dut'],
-  sv: ['swe'], no: ['nor'], da: ['dan'], fi: ['fin'], pl: ['pol'], cs: ['ces', 'cze'], el: ['ell', 'gre'],
-  tr: ['tur'], ru: ['rus'], uk: ['ukr'], ar: ['ara'], he: ['heb'], hi: ['hin'], ja: ['jpn'], ko: ['kor'],
-  zh: ['zho', 'chi'], ca: ['cat'], eu: ['eus', 'baq'], ga: ['gle'], cy: ['cym', 'wel'],
+  en: ['eng'],
+  es: ['spa'],
+  fr: ['fra', 'fre'],
+  de: ['deu', 'ger'],
+  it: ['ita'],
+  pt: ['por'],
+  nl: ['nld', 'dut'],
+  sv: ['swe'],
+  no: ['nor'],
+  da: ['dan'],
+  fi: ['fin'],
+  pl: ['pol'],
+  cs: ['ces', 'cze'],
+  el: ['ell', 'gre'],
+  tr: ['tur'],
+  ru: ['rus'],
+  uk: ['ukr'],
+  ar: ['ara'],
+  he: ['heb'],
+  hi: ['hin'],
+  ja: ['jpn'],
+  ko: ['kor'],
+  zh: ['zho', 'chi'],
+  ca: ['cat'],
+  eu: ['eus', 'baq'],
+  ga: ['gle'],
+  cy: ['cym', 'wel'],
 };
 
 /** Both codes name the same language (en = eng, de = ger = deu). */
@@ -37,13 +60,19 @@ export interface MappedRendition {
  *    is skipped (with the reason), so "English 5.1" is never stereo and "Français" never English.
  * 4. When the PMT was not seen at all, every rendition takes the first audio stream (`0:a:0`).
  */
-export function mapAudioRenditions(ladder: Ladder, streams: SourceAudioStream[]): { mapped: MappedRendition[]; skipped: { id: string; reason: string }[] } {
-  if (streams.length === 0) return { mapped: ladder.audio.map((rendition) => ({ rendition, source: '0:a:0' })), skipped: [] };
+export function mapAudioRenditions(
+  ladder: Ladder,
+  streams: SourceAudioStream[],
+): { mapped: MappedRendition[]; skipped: { id: string; reason: string }[] } {
+  if (streams.length === 0)
+    return { mapped: ladder.audio.map((rendition) => ({ rendition, source: '0:a:0' })), skipped: [] };
   const primary = ladder.audio[0].language;
   const mapped: MappedRendition[] = [];
   const skipped: { id: string; reason: string }[] = [];
   for (const rendition of ladder.audio) {
-    const inLanguage = streams.filter((s) => (s.language ? sameLanguage(s.language, rendition.language) : sameLanguage(primary, rendition.language)));
+    const inLanguage = streams.filter((s) =>
+      s.language ? sameLanguage(s.language, rendition.language) : sameLanguage(primary, rendition.language),
+    );
     if (inLanguage.length === 0) {
       skipped.push({ id: rendition.id, reason: `no source audio stream in language "${rendition.language}"` });
       continue;
@@ -52,10 +81,15 @@ export function mapAudioRenditions(ladder: Ladder, streams: SourceAudioStream[])
     const enough = inLanguage.filter((s) => s.channels === undefined || s.channels >= rendition.channels);
     if (enough.length === 0) {
       const best = Math.max(...inLanguage.map((s) => s.channels ?? 0));
-      skipped.push({ id: rendition.id, reason: `needs ${rendition.channels} channels; the "${rendition.language}" source has ${best} (never up-mixed)` });
+      skipped.push({
+        id: rendition.id,
+        reason: `needs ${rendition.channels} channels; the "${rendition.language}" source has ${best} (never up-mixed)`,
+      });
       continue;
     }
-    const pick = enough.find((s) => s.channels === rendition.channels) ?? [...enough].sort((a, b) => (a.channels ?? 99) - (b.channels ?? 99))[0];
+    const pick =
+      enough.find((s) => s.channels === rendition.channels) ??
+      [...enough].sort((a, b) => (a.channels ?? 99) - (b.channels ?? 99))[0];
     mapped.push({ rendition, source: `0:i:${pick.pid}`, sourceChannels: pick.channels });
   }
   return { mapped, skipped };

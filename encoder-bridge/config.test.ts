@@ -11,7 +11,10 @@ describe('bridge configuration: publish targets', () => {
   });
 
   it('takes a URL per region from --publish-to (flag over PUBLISH_TO)', () => {
-    const config = loadBridgeConfig(['--publish-to', 'r2=http://10.0.0.2:8787/,r1'], { PUBLISH_TO: 'r9', INGEST_URL: 'http://127.0.0.1:9999' });
+    const config = loadBridgeConfig(['--publish-to', 'r2=http://10.0.0.2:8787/,r1'], {
+      PUBLISH_TO: 'r9',
+      INGEST_URL: 'http://127.0.0.1:9999',
+    });
     expect(publishTargets(config)).toEqual([
       { region: 'r2', url: 'http://10.0.0.2:8787' },
       { region: 'r1', url: 'http://127.0.0.1:9999' },
@@ -30,7 +33,9 @@ describe('bridge configuration: CC1 captions', () => {
     expect(loadBridgeConfig([], {}).cc1Language).toBeUndefined();
     expect(loadBridgeConfig(['--cc1-language', 'pt-BR'], {}).cc1Language).toBe('pt-BR');
     expect(loadBridgeConfig([], { BRIDGE_CC1_LANGUAGE: 'en' }).cc1Language).toBe('en');
-    expect(() => loadBridgeConfig(['--cc1-language', 'english!'], {})).toThrow(/--cc1-language: language: a BCP-47 tag/);
+    expect(() => loadBridgeConfig(['--cc1-language', 'english!'], {})).toThrow(
+      /--cc1-language: language: a BCP-47 tag/,
+    );
   });
 
   it("takes the event's pipelineDelayMs (for the cues' deadlines), 1500 by default like the event", () => {

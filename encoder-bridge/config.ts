@@ -24,12 +24,20 @@ export const BridgeConfig = z.object({
    */
   publishTo: z
     .string()
-    .regex(/^[a-z0-9-]{1,16}(=[^,\s]+)?(,[a-z0-9-]{1,16}(=[^,\s]+)?)*$/, 'comma-separated regions, each "r1" or "r1=http://host:port"')
-    .refine((v) => v.split(',').every((e) => !e.includes('=') || URL.canParse(e.slice(e.indexOf('=') + 1))), { message: 'each "region=URL" needs a valid URL' })
+    .regex(
+      /^[a-z0-9-]{1,16}(=[^,\s]+)?(,[a-z0-9-]{1,16}(=[^,\s]+)?)*$/,
+      'comma-separated regions, each "r1" or "r1=http://host:port"',
+    )
+    .refine((v) => v.split(',').every((e) => !e.includes('=') || URL.canParse(e.slice(e.indexOf('=') + 1))), {
+      message: 'each "region=URL" needs a valid URL',
+    })
     .default('r1,r2'),
   /** Local-dev default matches .dev.vars; production uses the Worker secret. */
   ingestToken: z.string().min(1).default('dev-ingest-token'),
-  ladder: z.string().refine((name) => name in ladders, { message: `ladder must be one of: ${Object.keys(ladders).join(', ')}` }).default('local'),
+  ladder: z
+    .string()
+    .refine((name) => name in ladders, { message: `ladder must be one of: ${Object.keys(ladders).join(', ')}` })
+    .default('local'),
   segmentDurationMs: z.coerce.number().int().min(500).max(10_000).default(2000),
   ffmpegPath: z.string().default('ffmpeg'),
   restartDelayMs: z.coerce.number().int().min(0).max(60_000).default(1000),
@@ -76,7 +84,8 @@ const flags = {
 
 /** The command-line flag of a config key, for error messages (ffmpegPath is --ffmpeg). */
 const flagOf = (key: string) => Object.keys(flags).find((f) => camel(f) === key) ?? key;
-const camel = (flag: string) => (flag === 'ffmpeg' ? 'ffmpegPath' : flag.replace(/-(\w)/g, (_, c: string) => c.toUpperCase()));
+const camel = (flag: string) =>
+  flag === 'ffmpeg' ? 'ffmpegPath' : flag.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
 
 export function loadBridgeConfig(argv: string[], env: NodeJS.ProcessEnv): BridgeConfig {
   const { values } = parseArgs({
@@ -91,13 +100,17 @@ export function loadBridgeConfig(argv: string[], env: NodeJS.ProcessEnv): Bridge
   }
   const parsed = BridgeConfig.safeParse(raw);
   if (!parsed.success) {
-    throw new Error(`invalid bridge configuration:\n${parsed.error.issues.map((i) => `  --${flagOf(String(i.path[0]))}: ${i.message}`).join('\n')}`);
+    throw new Error(
+      `invalid bridge configuration:\n${parsed.error.issues.map((i) => `  --${flagOf(String(i.path[0]))}: ${i.message}`).join('\n')}`,
+    );
   }
   return parsed.data;
 }
 
 /** `publishTo` as publish targets: one per region, each with its ingest base URL. */
-export function publishTargets(config: Pick<BridgeConfig, 'publishTo' | 'ingestUrl'>): { region: string; url: string }[] {
+export function publishTargets(
+  config: Pick<BridgeConfig, 'publishTo' | 'ingestUrl'>,
+): { region: string; url: string }[] {
   return config.publishTo.split(',').map((entry) => {
     const [region, url] = entry.split(/=(.*)/s);
     const base = url ?? config.ingestUrl;

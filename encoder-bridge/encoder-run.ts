@@ -61,7 +61,10 @@ export class EncoderRun {
 
   constructor(opts: EncoderRunOptions) {
     this.opts = opts;
-    const { args, outputs } = buildFfmpegArgs(opts.ladder, opts.plan, opts.segmentDurationMs, { videoTimescale: opts.videoTimescale, audio: opts.audio });
+    const { args, outputs } = buildFfmpegArgs(opts.ladder, opts.plan, opts.segmentDurationMs, {
+      videoTimescale: opts.videoTimescale,
+      audio: opts.audio,
+    });
     const stdio: ('pipe' | 'ignore')[] = ['pipe', 'ignore', 'pipe', ...outputs.map(() => 'pipe' as const)];
     this.child = spawn(opts.ffmpegPath, args, { stdio });
     this.child.on('error', (err) => opts.log(`ffmpeg failed to start: ${err.message}`));
@@ -116,10 +119,20 @@ export class EncoderRun {
       for (const s of this.segmenters) this.applyAnchor(s);
       return;
     }
-    if (/showinfo|color_range|^\s*(Stream|Input|Output|Metadata|Duration|encoder|handler_name|vendor_id|Side data|cpb:|\[libx264|Press| {2})/.test(line)) return;
+    if (
+      /showinfo|color_range|^\s*(Stream|Input|Output|Metadata|Duration|encoder|handler_name|vendor_id|Side data|cpb:|\[libx264|Press| {2})/.test(
+        line,
+      )
+    )
+      return;
     // Joining a feed mid-GOP makes the decoder complain until the first keyframe; that is expected
     // and the lead-in before S covers it.
-    if (/decode_slice_header|no frame!|non-existing PPS|reference picture missing|Missing reference picture|mmco/.test(line)) return;
+    if (
+      /decode_slice_header|no frame!|non-existing PPS|reference picture missing|Missing reference picture|mmco/.test(
+        line,
+      )
+    )
+      return;
     if (/error|fail|invalid|warn|discontinuity|non monotonically/i.test(line)) this.opts.log(`ffmpeg: ${line.trim()}`);
   }
 
@@ -182,7 +195,15 @@ export class EncoderRun {
    * 90 kHz time rescaled (exact to the nearest tick, e.g. 60000 at 59.94). Audio: the first
    * packet starts the encoder's priming before the first input sample (audio-codecs.ts).
    */
-  private applyAnchor({ out, timescale, segmenter }: { out: OutputSpec; timescale: number; segmenter: EpochSegmenter }): void {
+  private applyAnchor({
+    out,
+    timescale,
+    segmenter,
+  }: {
+    out: OutputSpec;
+    timescale: number;
+    segmenter: EpochSegmenter;
+  }): void {
     // base is a segment boundary: K·D, exact in any timescale (and far below 2^53 ticks).
     const { baseMs } = this.opts.plan;
     const baseTicks = (baseMs / this.opts.segmentDurationMs) * segmentTicks(this.opts.segmentDurationMs, timescale);
@@ -202,10 +223,18 @@ export class EncoderRun {
     const ladder = this.opts.ladder;
     const meta =
       out.kind === 'video'
-        ? { bandwidth: ladder.video.find((r) => r.id === out.trackId)!.bitrateKbps * 1000, frameRate: frameRateOf(info.timescale, firstSampleTicks) }
+        ? {
+            bandwidth: ladder.video.find((r) => r.id === out.trackId)!.bitrateKbps * 1000,
+            frameRate: frameRateOf(info.timescale, firstSampleTicks),
+          }
         : (() => {
             const a = ladder.audio.find((r) => r.id === out.trackId)!;
-            return { bandwidth: a.bitrateKbps * 1000, language: a.language, label: a.label, ...(a.roles ? { roles: a.roles } : {}) };
+            return {
+              bandwidth: a.bitrateKbps * 1000,
+              language: a.language,
+              label: a.label,
+              ...(a.roles ? { roles: a.roles } : {}),
+            };
           })();
     void this.opts.publisher.publishInit(out.trackId, out.kind, bytes, meta);
   }

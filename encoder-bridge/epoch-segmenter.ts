@@ -99,7 +99,12 @@ export class EpochSegmenter {
       defects,
       sampleCount: samples.length,
       baseMediaDecodeTime: samples[0].dts,
-      bytes: writeSegment({ sequenceNumber: k % 2 ** 32, trackId: this.opts.init.trackId, baseMediaDecodeTime: samples[0].dts, samples }),
+      bytes: writeSegment({
+        sequenceNumber: k % 2 ** 32,
+        trackId: this.opts.init.trackId,
+        baseMediaDecodeTime: samples[0].dts,
+        samples,
+      }),
     });
   }
 }

@@ -19,7 +19,14 @@ export interface FfmpegArgsOptions {
 }
 
 /** Fragment per frame so the bridge can regroup samples into epoch segments itself. */
-const fmp4 = (extraMovflags = '') => ['-f', 'mp4', '-movflags', `+empty_moov+frag_every_frame+default_base_moof${extraMovflags}`, '-flush_packets', '1'];
+const fmp4 = (extraMovflags = '') => [
+  '-f',
+  'mp4',
+  '-movflags',
+  `+empty_moov+frag_every_frame+default_base_moof${extraMovflags}`,
+  '-flush_packets',
+  '1',
+];
 
 /** Name of the showinfo probe on the video branch; audio probes are named after their track. */
 export const VIDEO_PROBE = 'video';
@@ -34,7 +41,12 @@ const LAYOUTS: Record<number, string> = { 1: 'mono', 2: 'stereo', 6: '5.1' };
  * the first frame's exact timestamp once per run: ffmpeg's mp4 muxer starts every output's tfdt
  * at 0, so the bridge anchors the outputs itself.
  */
-export function buildFfmpegArgs(ladder: Ladder, plan: TimingPlan, segmentDurationMs: number, opts: FfmpegArgsOptions = {}): { args: string[]; outputs: OutputSpec[] } {
+export function buildFfmpegArgs(
+  ladder: Ladder,
+  plan: TimingPlan,
+  segmentDurationMs: number,
+  opts: FfmpegArgsOptions = {},
+): { args: string[]; outputs: OutputSpec[] } {
   const d = segmentDurationMs / 1000;
   const rungs = ladder.video;
   const audio = opts.audio ?? ladder.audio.map((rendition) => ({ rendition, source: '0:a:0' }));
@@ -54,10 +66,26 @@ export function buildFfmpegArgs(ladder: Ladder, plan: TimingPlan, segmentDuratio
   ].join(';');
 
   const args = [
-    '-hide_banner', '-nostats', '-loglevel', 'info', '-nostdin',
-    '-probesize', '2000000', '-analyzeduration', '1500000', '-fflags', '+genpts',
-    '-copyts', '-itsoffset', plan.itsOffset, '-f', 'mpegts', '-i', 'pipe:0',
-    '-filter_complex', filter,
+    '-hide_banner',
+    '-nostats',
+    '-loglevel',
+    'info',
+    '-nostdin',
+    '-probesize',
+    '2000000',
+    '-analyzeduration',
+    '1500000',
+    '-fflags',
+    '+genpts',
+    '-copyts',
+    '-itsoffset',
+    plan.itsOffset,
+    '-f',
+    'mpegts',
+    '-i',
+    'pipe:0',
+    '-filter_complex',
+    filter,
   ];
   const outputs: OutputSpec[] = [];
   // Keyframes only where a segment starts: at S and every D after it. Closed GOPs, IDR.
@@ -67,24 +95,52 @@ export function buildFfmpegArgs(ladder: Ladder, plan: TimingPlan, segmentDuratio
   // (1/90000 or 1/60000 s) before it. One microsecond of slack absorbs floating point and keeps a
   // frame exactly on a boundary the keyframe; half a millisecond, as once here, let a 59.94 frame
   // 0.37 ms before the boundary take the keyframe.
-  const keyframes = ['-forced-idr', '1', '-force_key_frames', `expr:gte(t,n_forced*${d}-${plan.firstFrameOffsetSeconds.toFixed(9)}-0.000001)`];
+  const keyframes = [
+    '-forced-idr',
+    '1',
+    '-force_key_frames',
+    `expr:gte(t,n_forced*${d}-${plan.firstFrameOffsetSeconds.toFixed(9)}-0.000001)`,
+  ];
   rungs.forEach((r, i) => {
     const fd = 3 + outputs.length;
     outputs.push({ trackId: r.id, kind: 'video', fd });
     args.push(
-      '-map', `[v${i}]`,
+      '-map',
+      `[v${i}]`,
       ...encoderArgs(r),
-      '-b:v', `${r.bitrateKbps}k`, '-maxrate', `${Math.round(r.bitrateKbps * 1.2)}k`, '-bufsize', `${r.bitrateKbps * 2}k`,
+      '-b:v',
+      `${r.bitrateKbps}k`,
+      '-maxrate',
+      `${Math.round(r.bitrateKbps * 1.2)}k`,
+      '-bufsize',
+      `${r.bitrateKbps * 2}k`,
       ...keyframes,
-      '-fps_mode', 'passthrough', '-video_track_timescale', String(opts.videoTimescale ?? 90_000),
-      ...fmp4(), `pipe:${fd}`,
+      '-fps_mode',
+      'passthrough',
+      '-video_track_timescale',
+      String(opts.videoTimescale ?? 90_000),
+      ...fmp4(),
+      `pipe:${fd}`,
     );
   });
   audio.forEach(({ rendition: a }, i) => {
     const fd = 3 + outputs.length;
     const spec = audioCodecSpec(a.codec);
     outputs.push({ trackId: a.id, kind: 'audio', fd });
-    args.push('-map', `[a${i}]`, '-c:a', spec.encoder, '-b:a', `${a.bitrateKbps}k`, '-ac', String(a.channels), '-ar', '48000', ...fmp4(spec.extraMovflags), `pipe:${fd}`);
+    args.push(
+      '-map',
+      `[a${i}]`,
+      '-c:a',
+      spec.encoder,
+      '-b:a',
+      `${a.bitrateKbps}k`,
+      '-ac',
+      String(a.channels),
+      '-ar',
+      '48000',
+      ...fmp4(spec.extraMovflags),
+      `pipe:${fd}`,
+    );
   });
   return { args, outputs };
 }
@@ -96,15 +152,37 @@ export function buildFfmpegArgs(ladder: Ladder, plan: TimingPlan, segmentDuratio
 function encoderArgs(r: VideoRung): string[] {
   if (r.codec === 'hevc') {
     return [
-      '-c:v', 'libx265', '-preset', r.preset, '-tune', 'zerolatency', '-profile:v', 'main', '-tag:v', 'hvc1',
+      '-c:v',
+      'libx265',
+      '-preset',
+      r.preset,
+      '-tune',
+      'zerolatency',
+      '-profile:v',
+      'main',
+      '-tag:v',
+      'hvc1',
       // Closed GOPs (open-gop=0) so every segment decodes on its own; parameter sets only in the
       // init (repeat-headers=0), which keeps A's and B's init segments identical.
-      '-x265-params', 'keyint=9999:min-keyint=9999:scenecut=0:open-gop=0:repeat-headers=0:log-level=warning',
+      '-x265-params',
+      'keyint=9999:min-keyint=9999:scenecut=0:open-gop=0:repeat-headers=0:log-level=warning',
     ];
   }
   return [
-    '-c:v', 'libx264', '-preset', r.preset, '-tune', 'zerolatency', '-profile:v', r.profile,
-    '-g', '9999', '-keyint_min', '9999', '-sc_threshold', '0',
+    '-c:v',
+    'libx264',
+    '-preset',
+    r.preset,
+    '-tune',
+    'zerolatency',
+    '-profile:v',
+    r.profile,
+    '-g',
+    '9999',
+    '-keyint_min',
+    '9999',
+    '-sc_threshold',
+    '0',
   ];
 }
 

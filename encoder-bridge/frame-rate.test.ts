@@ -13,7 +13,9 @@ describe('frame rates', () => {
 
   it('uses 90 kHz where a frame is whole ticks of it, else the rate numerator', () => {
     const ts = (num: number, den: number) => videoTimescale({ num, den });
-    expect([ts(25, 1), ts(30000, 1001), ts(30, 1), ts(50, 1), ts(60000, 1001), ts(24000, 1001)]).toEqual([90_000, 90_000, 90_000, 90_000, 60_000, 24_000]);
+    expect([ts(25, 1), ts(30000, 1001), ts(30, 1), ts(50, 1), ts(60000, 1001), ts(24000, 1001)]).toEqual([
+      90_000, 90_000, 90_000, 90_000, 60_000, 24_000,
+    ]);
     expect(videoTimescale(undefined)).toBe(90_000);
     expect(formatFrameRate({ num: 60000, den: 1001 })).toBe('60000/1001');
   });

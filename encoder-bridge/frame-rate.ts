@@ -8,8 +8,14 @@ export interface FrameRate {
 
 /** The broadcast rates a contribution feed carries. */
 const KNOWN: FrameRate[] = [
-  { num: 24000, den: 1001 }, { num: 24, den: 1 }, { num: 25, den: 1 }, { num: 30000, den: 1001 }, { num: 30, den: 1 },
-  { num: 50, den: 1 }, { num: 60000, den: 1001 }, { num: 60, den: 1 },
+  { num: 24000, den: 1001 },
+  { num: 24, den: 1 },
+  { num: 25, den: 1 },
+  { num: 30000, den: 1001 },
+  { num: 30, den: 1 },
+  { num: 50, den: 1 },
+  { num: 60000, den: 1001 },
+  { num: 60, den: 1 },
 ];
 
 /**

@@ -52,7 +52,13 @@ export class HttpPushFanout {
   private connect(i: number): void {
     const target = this.targets[i];
     const url = new URL(target.url);
-    const req = http.request({ host: url.hostname, port: url.port, path: url.pathname + url.search, method: 'PUT', headers: { 'content-type': 'video/mp2t' } });
+    const req = http.request({
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname + url.search,
+      method: 'PUT',
+      headers: { 'content-type': 'video/mp2t' },
+    });
     this.requests[i] = req;
     const drop = (why: string) => {
       if (this.requests[i] !== req) return;

@@ -17,13 +17,22 @@ const D = 2000;
 
 /** The same codecs and audio layout as a preset, with pictures small enough for a test. */
 function scaledDown(ladder: Ladder): Ladder {
-  const small = [[320, 180], [256, 144]];
+  const small = [
+    [320, 180],
+    [256, 144],
+  ];
   const hevc = ladder.video.find((r) => r.codec === 'hevc')!;
   const avc = ladder.video.find((r) => r.codec === 'avc')!;
   return Ladder.parse({
     ...ladder,
     name: `${ladder.name}-small`,
-    video: [hevc, avc].map((r, i) => ({ ...r, width: small[i][0], height: small[i][1], bitrateKbps: 200, preset: 'ultrafast' })),
+    video: [hevc, avc].map((r, i) => ({
+      ...r,
+      width: small[i][0],
+      height: small[i][1],
+      bitrateKbps: 200,
+      preset: 'ultrafast',
+    })),
     audio: ladder.audio.map((a) => ({ ...a, bitrateKbps: a.codec === 'eac3' ? 192 : 64 })),
   });
 }
@@ -36,7 +45,10 @@ describe('ladder presets with real encoders (scaled down)', () => {
   it('comedy-uhd at 30 fps: hvc1 and avc1 rungs, AAC stereo, E-AC-3 5.1 and Spanish', async () => {
     const ladder = scaledDown(comedyUhdLadder);
     const run = await runBridge({ ladder, fps: '30', size: '320x180', seconds: 13, audio: 'full' });
-    expect(run.log.filter((l) => /skipped|unexpectedly|rejected/.test(l)), run.log.join('\n')).toEqual([]);
+    expect(
+      run.log.filter((l) => /skipped|unexpectedly|rejected/.test(l)),
+      run.log.join('\n'),
+    ).toEqual([]);
     const inits = describeInits(run);
     expect(inits.h2160).toMatchObject({ codec: expect.stringMatching(/^hvc1\.1\.6\.L\d+/), timescale: 90_000 });
     expect(inits.v1080).toMatchObject({ codec: expect.stringMatching(/^avc1\./), timescale: 90_000 });
@@ -90,7 +102,11 @@ function checkEpochLocking(run: BridgeRunResult, videoFrames: Record<string, num
     const init = run.inits.get(track)!;
     const ks = [...segments.keys()].sort((a, b) => a - b);
     expect(ks.length, `${track} segments`).toBeGreaterThanOrEqual(4);
-    const parsed = ks.map((k) => ({ k, ...parseWithMp4box(init, segments.get(k)!.body), defects: segments.get(k)!.defects }));
+    const parsed = ks.map((k) => ({
+      k,
+      ...parseWithMp4box(init, segments.get(k)!.body),
+      defects: segments.get(k)!.defects,
+    }));
     const frame = videoFrames[track] ?? (parsed[0].codec === 'ec-3' ? 1536 : 1024);
     for (const [i, s] of parsed.entries()) {
       const boundary = s.k * (D / 1000) * s.timescale;
@@ -110,7 +126,9 @@ function checkContent(run: BridgeRunResult): void {
   const dominant = (track: string, candidates: number[]) => {
     const [_k, seg] = [...run.segments.get(track)!][1];
     const pcm = decode(run.inits.get(track)!, seg.body);
-    return pcm.map((ch) => candidates.reduce((best, f) => (goertzel(ch, f) > goertzel(ch, best) ? f : best), candidates[0]));
+    return pcm.map((ch) =>
+      candidates.reduce((best, f) => (goertzel(ch, f) > goertzel(ch, best) ? f : best), candidates[0]),
+    );
   };
   const all = [...ENGLISH_51, ...SPANISH];
   expect(dominant('aen51', all)).toEqual(ENGLISH_51);
@@ -123,11 +141,20 @@ function checkContent(run: BridgeRunResult): void {
 /** Decode init + one segment with ffmpeg into per-channel float samples. */
 function decode(init: Uint8Array, segment: Uint8Array): Float32Array[] {
   const input = Buffer.concat([init, segment]);
-  const probe = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=channels', '-of', 'csv=p=0', '-i', 'pipe:0'], { input });
+  const probe = spawnSync(
+    'ffprobe',
+    ['-v', 'error', '-show_entries', 'stream=channels', '-of', 'csv=p=0', '-i', 'pipe:0'],
+    { input },
+  );
   const channels = parseInt(String(probe.stdout), 10);
-  const out = spawnSync('ffmpeg', ['-v', 'error', '-f', 'mp4', '-i', 'pipe:0', '-f', 'f32le', '-'], { input, maxBuffer: 64 * 1024 * 1024 });
+  const out = spawnSync('ffmpeg', ['-v', 'error', '-f', 'mp4', '-i', 'pipe:0', '-f', 'f32le', '-'], {
+    input,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const all = new Float32Array(out.stdout.buffer, out.stdout.byteOffset, out.stdout.byteLength / 4);
-  return Array.from({ length: channels }, (_, c) => Float32Array.from({ length: Math.floor(all.length / channels) }, (_, i) => all[i * channels + c]));
+  return Array.from({ length: channels }, (_, c) =>
+    Float32Array.from({ length: Math.floor(all.length / channels) }, (_, i) => all[i * channels + c]),
+  );
 }
 
 /** Power of one frequency in a 48 kHz signal. */

@@ -42,10 +42,20 @@ const captionPoster = config.cc1Language
       log,
     })
   : undefined;
-const cc1 = captionPoster ? new Cc1Captions({ segmentDurationMs: config.segmentDurationMs, onCue: (cue) => captionPoster.post(cue) }) : undefined;
+const cc1 = captionPoster
+  ? new Cc1Captions({ segmentDurationMs: config.segmentDurationMs, onCue: (cue) => captionPoster.post(cue) })
+  : undefined;
 const pipeline = (() => {
   try {
-    return new Pipeline({ ladder, segmentDurationMs: config.segmentDurationMs, publisher, ffmpegPath: config.ffmpegPath, restartDelayMs: config.restartDelayMs, log, feedTap: cc1 });
+    return new Pipeline({
+      ladder,
+      segmentDurationMs: config.segmentDurationMs,
+      publisher,
+      ffmpegPath: config.ffmpegPath,
+      restartDelayMs: config.restartDelayMs,
+      log,
+      feedTap: cc1,
+    });
   } catch (err) {
     // e.g. a ladder asking for HE-AAC from an ffmpeg without libfdk_aac: say why and stop
     console.error(`${tag} cannot run ladder '${ladder.name}': ${(err as Error).message}`);
@@ -93,15 +103,22 @@ const server = createBridgeServer({
     pipeline: config.pipeline,
     ladder: ladder.name,
     segmentDurationMs: config.segmentDurationMs,
-    contribution: { httpPush: '/feed', rtp: rtp?.status() ?? null, srt: srt ? { url: srt.url, ...srt.counters } : null },
-    cc1Captions: cc1 && captionPoster ? { language: config.cc1Language, ...cc1.counters, ...captionPoster.counters } : null,
+    contribution: {
+      httpPush: '/feed',
+      rtp: rtp?.status() ?? null,
+      srt: srt ? { url: srt.url, ...srt.counters } : null,
+    },
+    cc1Captions:
+      cc1 && captionPoster ? { language: config.cc1Language, ...cc1.counters, ...captionPoster.counters } : null,
   }),
 });
 
 server.listen(config.listenPort, config.listenHost, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.listenPort;
-  log(`listening on http://${config.listenHost}:${port} (feed: PUT /feed), publishing to ${publisher.describeTargets()}`);
+  log(
+    `listening on http://${config.listenHost}:${port} (feed: PUT /feed), publishing to ${publisher.describeTargets()}`,
+  );
 });
 
 // Progress line every 10 s so a person watching the terminal sees segments flow.
@@ -109,10 +126,21 @@ const progress = setInterval(() => {
   const s = pipeline.status();
   const c = publisher.counters;
   const r = rtp?.status();
-  const rtpLine = r ? `, rtp merged lost ${r.merged.lost} (${Object.entries(r.paths).map(([p, v]) => `${p} lost ${v.lost}`).join(', ')})` : '';
-  const regions = Object.entries(c.regions).map(([r, v]) => `${r} ${v.published}/${v.failed} failed`).join(', ');
-  const ccLine = cc1 && captionPoster ? `, CC1 cues extracted ${cc1.counters.extracted}/posted ${captionPoster.counters.posted}/failed ${captionPoster.counters.failed} (late ${captionPoster.counters.late})` : '';
-  log(`${s.state}: published ${c.published} (last K ${c.lastK ?? '-'}; ${regions}), retried ${c.retried}, failed ${c.failed}, feed lag ${s.feedLagMs ?? '-'} ms, ffmpeg restarts ${s.ffmpegRestarts}${rtpLine}${ccLine}`);
+  const rtpLine = r
+    ? `, rtp merged lost ${r.merged.lost} (${Object.entries(r.paths)
+        .map(([p, v]) => `${p} lost ${v.lost}`)
+        .join(', ')})`
+    : '';
+  const regions = Object.entries(c.regions)
+    .map(([r, v]) => `${r} ${v.published}/${v.failed} failed`)
+    .join(', ');
+  const ccLine =
+    cc1 && captionPoster
+      ? `, CC1 cues extracted ${cc1.counters.extracted}/posted ${captionPoster.counters.posted}/failed ${captionPoster.counters.failed} (late ${captionPoster.counters.late})`
+      : '';
+  log(
+    `${s.state}: published ${c.published} (last K ${c.lastK ?? '-'}; ${regions}), retried ${c.retried}, failed ${c.failed}, feed lag ${s.feedLagMs ?? '-'} ms, ffmpeg restarts ${s.ffmpegRestarts}${rtpLine}${ccLine}`,
+  );
 }, 10_000);
 progress.unref();
 
@@ -137,7 +165,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         }
         const dropped = await captionPoster.close(CAPTION_DRAIN_MS);
         const c = captionPoster.counters;
-        log(`CC1 captions at shutdown: posted ${c.posted}, failed ${c.failed} (late ${c.late}), dropped ${dropped} (still waiting after a ${CAPTION_DRAIN_MS} ms drain), ${cc1.counters.unfinished} unfinished on screen (never posted)`);
+        log(
+          `CC1 captions at shutdown: posted ${c.posted}, failed ${c.failed} (late ${c.late}), dropped ${dropped} (still waiting after a ${CAPTION_DRAIN_MS} ms drain), ${cc1.counters.unfinished} unfinished on screen (never posted)`,
+        );
       }
       process.exit(0);
     })();

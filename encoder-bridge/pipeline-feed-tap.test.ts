@@ -17,7 +17,14 @@ const nullPackets = (n: number) => {
 describe('Pipeline feed tap', () => {
   it('an exception in the tap is counted and logged, and the feed carries on', () => {
     const log: string[] = [];
-    const publisher = new Publisher({ ingestUrl: 'http://127.0.0.1:9', token: 't', event: 'demo', pipeline: 'A', segmentBudgetMs: 2000, log: () => {} });
+    const publisher = new Publisher({
+      ingestUrl: 'http://127.0.0.1:9',
+      token: 't',
+      event: 'demo',
+      pipeline: 'A',
+      segmentBudgetMs: 2000,
+      log: () => {},
+    });
     let pushed = 0;
     const pipeline = new Pipeline({
       ladder: ladders.local,

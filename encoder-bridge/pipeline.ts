@@ -2,7 +2,14 @@ import type { Ladder } from '../contract/ladder.ts';
 import { EncoderRun, type TrackProgress } from './encoder-run.ts';
 import type { Publisher } from './publisher.ts';
 import { planTiming, type TimingPlan } from './timing-plan.ts';
-import { TsPacketAligner, firstPts, TS_PACKET_SIZE, ptsOfPacket, videoFrameGrid, videoPtsValues } from './ts-timestamps.ts';
+import {
+  TsPacketAligner,
+  firstPts,
+  TS_PACKET_SIZE,
+  ptsOfPacket,
+  videoFrameGrid,
+  videoPtsValues,
+} from './ts-timestamps.ts';
 import { unwrapPts } from '../contract/epoch.ts';
 import { concat } from '../packager/bmff/box-writer.ts';
 import { assertLadderEncodable } from './audio-codecs.ts';
@@ -96,9 +103,15 @@ export class Pipeline {
       ffmpegRestarts: this.restarts,
       feedTapErrors: this.feedTapErrors,
       lastExit: this.lastExit,
-      run: run && this.plan
-        ? { pid: run.pid, firstSegment: this.plan.firstSegment, startedAt: new Date(run.startedAt).toISOString(), tracks: Object.fromEntries(run.tracks) }
-        : undefined,
+      run:
+        run && this.plan
+          ? {
+              pid: run.pid,
+              firstSegment: this.plan.firstSegment,
+              startedAt: new Date(run.startedAt).toISOString(),
+              tracks: Object.fromEntries(run.tracks),
+            }
+          : undefined,
     };
   }
 
@@ -110,7 +123,9 @@ export class Pipeline {
       this.feedTapErrors++;
       if (Date.now() - this.lastTapErrorLogged >= 10_000) {
         this.lastTapErrorLogged = Date.now();
-        this.opts.log(`feed tap (CC1 captions) failed, segments unaffected (${this.feedTapErrors} error(s) so far): ${(err as Error)?.stack ?? err}`);
+        this.opts.log(
+          `feed tap (CC1 captions) failed, segments unaffected (${this.feedTapErrors} error(s) so far): ${(err as Error)?.stack ?? err}`,
+        );
       }
     }
   }
@@ -150,7 +165,9 @@ export class Pipeline {
     const rate = grid && snapFrameRate(grid.frameTicks);
     const ladder = this.opts.ladder;
     if (rate && ladder.sourceFrameRate && ladder.sourceFrameRate !== formatFrameRate(rate)) {
-      this.opts.log(`warning: ladder ${ladder.name} is meant for ${ladder.sourceFrameRate} fps; the feed is ${formatFrameRate(rate)} (every rung follows the feed)`);
+      this.opts.log(
+        `warning: ladder ${ladder.name} is meant for ${ladder.sourceFrameRate} fps; the feed is ${formatFrameRate(rate)} (every rung follows the feed)`,
+      );
     }
     const audio = mapAudioRenditions(ladder, sourceAudio);
     for (const s of audio.skipped) this.opts.log(`audio rendition ${s.id} skipped: ${s.reason}`);
@@ -165,7 +182,9 @@ export class Pipeline {
       videoTimescale: timescale,
     });
     this.plan = plan;
-    this.opts.log(`starting ffmpeg: first segment ${plan.firstSegment}, base ${new Date(plan.baseMs).toISOString()}, ${rate ? formatFrameRate(rate) : 'unknown'} fps (video timescale ${timescale}), first frame ${(plan.firstFrameOffsetSeconds * 1000).toFixed(2)} ms after it`);
+    this.opts.log(
+      `starting ffmpeg: first segment ${plan.firstSegment}, base ${new Date(plan.baseMs).toISOString()}, ${rate ? formatFrameRate(rate) : 'unknown'} fps (video timescale ${timescale}), first frame ${(plan.firstFrameOffsetSeconds * 1000).toFixed(2)} ms after it`,
+    );
     const run = new EncoderRun({
       ladder,
       plan,
@@ -183,7 +202,9 @@ export class Pipeline {
         if (!expected) {
           this.restarts++;
           this.restartNotBefore = Date.now() + this.opts.restartDelayMs;
-          this.opts.log(`ffmpeg exited unexpectedly (code ${code}, signal ${signal}); restarting when the feed continues`);
+          this.opts.log(
+            `ffmpeg exited unexpectedly (code ${code}, signal ${signal}); restarting when the feed continues`,
+          );
         } else {
           this.opts.log('ffmpeg finished (end of feed)');
         }

@@ -29,7 +29,19 @@ describe('Publisher: cross-publishing', () => {
     const [r1, r2] = [await region(), await region()];
     servers = [r1.server, r2.server];
     const log: string[] = [];
-    const p = new Publisher({ ingestUrl: r1.url, targets: [{ region: 'r1', url: r1.url }, { region: 'r2', url: r2.url }], token: 't', event: 'e', pipeline: 'A', segmentBudgetMs: 1500, initBudgetMs: 300, log: (m) => log.push(m) });
+    const p = new Publisher({
+      ingestUrl: r1.url,
+      targets: [
+        { region: 'r1', url: r1.url },
+        { region: 'r2', url: r2.url },
+      ],
+      token: 't',
+      event: 'e',
+      pipeline: 'A',
+      segmentBudgetMs: 1500,
+      initBudgetMs: 300,
+      log: (m) => log.push(m),
+    });
     r2.down = true;
     expect(await p.publishInit('v1', 'video', new Uint8Array(8), { bandwidth: 1000 })).toBe(false);
     expect(await p.publishSegment('v1', 'video', 10, new Uint8Array(8), [])).toBe(true);

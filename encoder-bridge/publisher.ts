@@ -39,7 +39,6 @@ export interface PublisherCounters extends PublishCounters {
   regions: Record<string, PublishCounters>;
 }
 
-
 const newCounters = (): PublishCounters => ({ published: 0, retried: 0, failed: 0, lastK: undefined });
 const regionName = (t: PublishTarget) => t.region ?? 'default';
 
@@ -84,13 +83,26 @@ export class Publisher {
 
   private sendInit(target: PublishTarget, track: string, budgetMs: number): Promise<boolean> {
     const { kind, bytes, meta } = this.initBodies.get(track)!;
-    const done = this.put(target, this.url(target, track, 'init.mp4'), bytes, kind, { [TRACK_META_HEADER]: JSON.stringify(meta) }, budgetMs);
+    const done = this.put(
+      target,
+      this.url(target, track, 'init.mp4'),
+      bytes,
+      kind,
+      { [TRACK_META_HEADER]: JSON.stringify(meta) },
+      budgetMs,
+    );
     this.inits.set(`${track}@${regionName(target)}`, done);
     return done;
   }
 
   /** Resolves true when at least one region stored the segment (each region is counted on its own). */
-  async publishSegment(track: string, kind: 'video' | 'audio', k: number, bytes: Uint8Array, defects: string[]): Promise<boolean> {
+  async publishSegment(
+    track: string,
+    kind: 'video' | 'audio',
+    k: number,
+    bytes: Uint8Array,
+    defects: string[],
+  ): Promise<boolean> {
     const headers: Record<string, string> = defects.length > 0 ? { [DEFECTS_HEADER]: defects.join(',') } : {};
     const results = await Promise.all(this.targets.map((t) => this.publishTo(t, track, kind, k, bytes, headers)));
     const ok = results.some(Boolean);
@@ -98,7 +110,14 @@ export class Publisher {
     return ok;
   }
 
-  private async publishTo(target: PublishTarget, track: string, kind: 'video' | 'audio', k: number, bytes: Uint8Array, headers: Record<string, string>): Promise<boolean> {
+  private async publishTo(
+    target: PublishTarget,
+    track: string,
+    kind: 'video' | 'audio',
+    k: number,
+    bytes: Uint8Array,
+    headers: Record<string, string>,
+  ): Promise<boolean> {
     const counters = this.counters.regions[regionName(target)];
     const startedAt = Date.now();
     let initOk = await (this.inits.get(`${track}@${regionName(target)}`) ?? Promise.resolve(false));
@@ -127,7 +146,14 @@ export class Publisher {
     return done;
   }
 
-  private async put(target: PublishTarget, url: string, body: Uint8Array, kind: 'video' | 'audio', extra: Record<string, string>, budgetMs: number): Promise<boolean> {
+  private async put(
+    target: PublishTarget,
+    url: string,
+    body: Uint8Array,
+    kind: 'video' | 'audio',
+    extra: Record<string, string>,
+    budgetMs: number,
+  ): Promise<boolean> {
     const deadline = Date.now() + budgetMs;
     let delay = 100;
     for (let attempt = 1; ; attempt++) {

@@ -7,7 +7,12 @@ import type { Publisher } from './publisher.ts';
  * chunked); /health answers 200 while segments flow (for a container health check); /status
  * shows progress for people and the Control Room.
  */
-export function createBridgeServer(opts: { pipeline: Pipeline; publisher: Publisher; segmentDurationMs: number; describe: () => Record<string, unknown> }): http.Server {
+export function createBridgeServer(opts: {
+  pipeline: Pipeline;
+  publisher: Publisher;
+  segmentDurationMs: number;
+  describe: () => Record<string, unknown>;
+}): http.Server {
   const { pipeline, publisher } = opts;
   let lastPublished = { count: 0, at: Date.now() };
 
@@ -31,7 +36,8 @@ export function createBridgeServer(opts: { pipeline: Pipeline; publisher: Publis
     }
     if (url.pathname === '/health' && req.method === 'GET') {
       const now = Date.now();
-      if (publisher.counters.published > lastPublished.count) lastPublished = { count: publisher.counters.published, at: now };
+      if (publisher.counters.published > lastPublished.count)
+        lastPublished = { count: publisher.counters.published, at: now };
       const healthy = now - lastPublished.at < 3 * opts.segmentDurationMs && pipeline.status().state === 'encoding';
       res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ healthy, lastPublishAgoMs: now - lastPublished.at }));
@@ -39,9 +45,13 @@ export function createBridgeServer(opts: { pipeline: Pipeline; publisher: Publis
     }
     if (url.pathname === '/status' && req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
-      res.end(JSON.stringify({ ...opts.describe(), pipeline: pipeline.status(), publish: publisher.counters }, null, 2));
+      res.end(
+        JSON.stringify({ ...opts.describe(), pipeline: pipeline.status(), publish: publisher.counters }, null, 2),
+      );
       return;
     }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: the feed goes to PUT /feed; see /status and /health\n');
+    res
+      .writeHead(404, { 'content-type': 'text/plain' })
+      .end('not found: the feed goes to PUT /feed; see /status and /health\n');
   });
 }

@@ -7,16 +7,39 @@
  */
 const sines = (hz: number[]) => hz.map((f) => `0.25*sin(2*PI*${f}*t)`).join('|');
 function sourceAudioArgs(audio: 'tone' | 'full'): { inputs: string[]; output: string[] } {
-  if (audio === 'tone') return { inputs: ['-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000'], output: ['-c:a', 'aac', '-b:a', '128k', '-ac', '2'] };
+  if (audio === 'tone')
+    return {
+      inputs: ['-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000'],
+      output: ['-c:a', 'aac', '-b:a', '128k', '-ac', '2'],
+    };
   return {
     inputs: [
-      '-f', 'lavfi', '-i', `aevalsrc=${sines([440, 550, 660, 60, 770, 880])}:s=48000:c=5.1`,
-      '-f', 'lavfi', '-i', `aevalsrc=${sines([500, 600])}:s=48000:c=stereo`,
+      '-f',
+      'lavfi',
+      '-i',
+      `aevalsrc=${sines([440, 550, 660, 60, 770, 880])}:s=48000:c=5.1`,
+      '-f',
+      'lavfi',
+      '-i',
+      `aevalsrc=${sines([500, 600])}:s=48000:c=stereo`,
     ],
     output: [
-      '-map', '0:v', '-map', '1:a', '-map', '2:a',
-      '-metadata:s:a:0', 'language=eng', '-metadata:s:a:1', 'language=spa',
-      '-c:a', 'aac', '-b:a:0', '384k', '-b:a:1', '128k',
+      '-map',
+      '0:v',
+      '-map',
+      '1:a',
+      '-map',
+      '2:a',
+      '-metadata:s:a:0',
+      'language=eng',
+      '-metadata:s:a:1',
+      'language=spa',
+      '-c:a',
+      'aac',
+      '-b:a:0',
+      '384k',
+      '-b:a:1',
+      '128k',
     ],
   };
 }
@@ -40,22 +63,62 @@ function videoArgs(opts: SourceOptions): { input: string[]; encode: string[] } {
   // (re)starts mid-event can decode within 0.5 s.
   const gop = Math.max(1, Math.round(Number(num) / Number(den) / 2));
   return {
-    input: [...(opts.realtime === false ? [] : ['-re']), '-f', 'lavfi', '-i', `testsrc2=size=${opts.size}:rate=${opts.fps}`],
-    encode: ['-vf', clock, '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(gop), '-b:v', '4000k'],
+    input: [
+      ...(opts.realtime === false ? [] : ['-re']),
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=size=${opts.size}:rate=${opts.fps}`,
+    ],
+    encode: [
+      '-vf',
+      clock,
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-tune',
+      'zerolatency',
+      '-g',
+      String(gop),
+      '-b:v',
+      '4000k',
+    ],
   };
 }
 
 const durationArgs = (opts: SourceOptions) => (opts.durationSeconds > 0 ? ['-t', String(opts.durationSeconds)] : []);
 const tsOutputs = (opts: SourceOptions) => [
-  '-output_ts_offset', String(opts.t0),
-  ...opts.push.flatMap((url) => ['-f', 'mpegts', '-muxdelay', '0', '-muxpreload', '0', ...(url.startsWith('http') ? ['-method', 'PUT'] : []), url]),
+  '-output_ts_offset',
+  String(opts.t0),
+  ...opts.push.flatMap((url) => [
+    '-f',
+    'mpegts',
+    '-muxdelay',
+    '0',
+    '-muxpreload',
+    '0',
+    ...(url.startsWith('http') ? ['-method', 'PUT'] : []),
+    url,
+  ]),
 ];
 
 /** One ffmpeg: picture, clock, sound, MPEG-TS. */
 export function sourceArgs(opts: SourceOptions): string[] {
   const audio = sourceAudioArgs(opts.audio ?? 'tone');
   const video = videoArgs(opts);
-  return ['-hide_banner', '-loglevel', 'warning', '-nostdin', ...video.input, ...audio.inputs, ...durationArgs(opts), ...video.encode, ...audio.output, ...tsOutputs(opts)];
+  return [
+    '-hide_banner',
+    '-loglevel',
+    'warning',
+    '-nostdin',
+    ...video.input,
+    ...audio.inputs,
+    ...durationArgs(opts),
+    ...video.encode,
+    ...audio.output,
+    ...tsOutputs(opts),
+  ];
 }
 
 /**
@@ -68,13 +131,46 @@ export function cc608SourceArgs(opts: SourceOptions): { video: string[]; mux: st
   const audio = sourceAudioArgs(opts.audio ?? 'tone');
   const video = videoArgs(opts);
   // -re per sound input: it must be generated at the pace the pictures arrive, not ahead of them.
-  const audioInputs = opts.realtime === false ? audio.inputs : audio.inputs.flatMap((a) => (a === '-f' ? ['-re', a] : [a]));
+  const audioInputs =
+    opts.realtime === false ? audio.inputs : audio.inputs.flatMap((a) => (a === '-f' ? ['-re', a] : [a]));
   return {
-    video: ['-hide_banner', '-loglevel', 'warning', '-nostdin', ...video.input, ...durationArgs(opts), ...video.encode, '-f', 'h264', 'pipe:1'],
+    video: [
+      '-hide_banner',
+      '-loglevel',
+      'warning',
+      '-nostdin',
+      ...video.input,
+      ...durationArgs(opts),
+      ...video.encode,
+      '-f',
+      'h264',
+      'pipe:1',
+    ],
     mux: [
-      '-hide_banner', '-loglevel', 'error', '-nostdin',
-      '-fflags', '+genpts', '-probesize', '32', '-analyzeduration', '0', '-thread_queue_size', '256', '-framerate', opts.fps, '-f', 'h264', '-i', 'pipe:0',
-      ...audioInputs, ...durationArgs(opts), '-c:v', 'copy', ...audio.output, ...tsOutputs(opts),
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-nostdin',
+      '-fflags',
+      '+genpts',
+      '-probesize',
+      '32',
+      '-analyzeduration',
+      '0',
+      '-thread_queue_size',
+      '256',
+      '-framerate',
+      opts.fps,
+      '-f',
+      'h264',
+      '-i',
+      'pipe:0',
+      ...audioInputs,
+      ...durationArgs(opts),
+      '-c:v',
+      'copy',
+      ...audio.output,
+      ...tsOutputs(opts),
     ],
   };
 }

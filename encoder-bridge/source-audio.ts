@@ -60,16 +60,18 @@ export function readSourceAudio(packets: Uint8Array): SourceAudioStream[] {
     if (!pkt?.start) continue;
     if (pkt.pid === 0) {
       const s = section(pkt.payload);
-      if (s && s[0] === 0x00) for (let q = 8; q + 4 <= s.length; q += 4) {
-        const program = (s[q] << 8) | s[q + 1];
-        if (program !== 0) pmtPids.add(((s[q + 2] & 0x1f) << 8) | s[q + 3]);
-      }
+      if (s && s[0] === 0x00)
+        for (let q = 8; q + 4 <= s.length; q += 4) {
+          const program = (s[q] << 8) | s[q + 1];
+          if (program !== 0) pmtPids.add(((s[q + 2] & 0x1f) << 8) | s[q + 3]);
+        }
     } else if (pmtPids.has(pkt.pid) && !streams) {
       const s = section(pkt.payload);
       if (s && s[0] === 0x02) streams = parsePmt(s);
     } else if (streams) {
       const stream = streams.find((x) => x.pid === pkt.pid);
-      if (stream && stream.streamType === ADTS_STREAM_TYPE && stream.channels === undefined) stream.channels = adtsChannels(pkt.payload);
+      if (stream && stream.streamType === ADTS_STREAM_TYPE && stream.channels === undefined)
+        stream.channels = adtsChannels(pkt.payload);
     }
   }
   return streams ?? [];
@@ -88,7 +90,8 @@ function parsePmt(s: Uint8Array): SourceAudioStream[] {
     let audio = AUDIO_STREAM_TYPES.has(streamType);
     for (let d = 0; d + 2 <= descriptors.length; d += 2 + descriptors[d + 1]) {
       const tag = descriptors[d];
-      if (tag === 0x0a && descriptors[d + 1] >= 3) language = String.fromCharCode(...descriptors.subarray(d + 2, d + 5)).toLowerCase();
+      if (tag === 0x0a && descriptors[d + 1] >= 3)
+        language = String.fromCharCode(...descriptors.subarray(d + 2, d + 5)).toLowerCase();
       if (streamType === 0x06 && (tag === 0x6a || tag === 0x7a)) audio = true;
     }
     if (audio) out.push({ pid, streamType, language: language && language !== 'und' ? language : undefined });

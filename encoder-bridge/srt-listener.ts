@@ -35,7 +35,30 @@ export class SrtListener {
     if (this.stopped) return;
     const { host, port, latencyMs } = this.opts;
     const input = `srt://${host}:${port}?mode=listener&latency=${latencyMs * 1000}&transtype=live`;
-    const child = spawn(this.opts.ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', input, '-map', '0', '-c', 'copy', '-copyts', '-f', 'mpegts', '-muxdelay', '0', '-muxpreload', '0', 'pipe:1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      this.opts.ffmpegPath,
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-nostdin',
+        '-i',
+        input,
+        '-map',
+        '0',
+        '-c',
+        'copy',
+        '-copyts',
+        '-f',
+        'mpegts',
+        '-muxdelay',
+        '0',
+        '-muxpreload',
+        '0',
+        'pipe:1',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     this.child = child;
     let receiving = false;
     child.stdout!.on('data', (chunk: Buffer) => {

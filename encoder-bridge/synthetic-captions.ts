@@ -20,7 +20,16 @@ export function demoCueText(language: string, startMs: number): string {
 }
 
 export function demoPost(language: string, startMs: number, intervalMs: number): CaptionsPost {
-  return { language, cues: [{ start: new Date(startMs).toISOString(), end: new Date(startMs + intervalMs).toISOString(), text: demoCueText(language, startMs) }] };
+  return {
+    language,
+    cues: [
+      {
+        start: new Date(startMs).toISOString(),
+        end: new Date(startMs + intervalMs).toISOString(),
+        text: demoCueText(language, startMs),
+      },
+    ],
+  };
 }
 
 async function main(): Promise<void> {
@@ -35,7 +44,9 @@ async function main(): Promise<void> {
   });
   const posting = DEMO_CAPTIONS.filter((c) => values.post.split(',').includes(c.language));
   if (posting.length === 0) {
-    console.error(`invalid captioner flags:\n  --post: languages among ${DEMO_CAPTIONS.map((c) => c.language).join(', ')}, got "${values.post}"`);
+    console.error(
+      `invalid captioner flags:\n  --post: languages among ${DEMO_CAPTIONS.map((c) => c.language).join(', ')}, got "${values.post}"`,
+    );
     process.exit(2);
   }
   const base = values.url;
@@ -57,7 +68,9 @@ async function main(): Promise<void> {
     if (res?.ok && applied.split(',').every((r) => r.trim().endsWith('=ok'))) break;
     await new Promise((r) => setTimeout(r, 1000));
   }
-  log(`declared ${DEMO_CAPTIONS.map((c) => c.language).join(', ')} captions on event ${event}; posting a ${posting.map((c) => c.language).join(', ')} cue every ${intervalMs} ms`);
+  log(
+    `declared ${DEMO_CAPTIONS.map((c) => c.language).join(', ')} captions on event ${event}; posting a ${posting.map((c) => c.language).join(', ')} cue every ${intervalMs} ms`,
+  );
 
   for (;;) {
     const now = Date.now();

@@ -71,34 +71,68 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   // ffmpeg writes the feed to stdout; Node sends it on (RTP on two paths, or HTTP push to every
   // bridge with reconnects, so one pipeline restarting never interrupts the others).
   // With --srt, ffmpeg's libsrt is the caller and sends itself.
-  const srt = values.srt === undefined ? undefined : `${values.srt}${values.srt.includes('?') ? '&' : '?'}mode=caller&transtype=live`;
-  const opts: SourceOptions = { t0, fps: values.fps!, size: values.size!, push: [srt ?? 'pipe:1'], durationSeconds: Number(values.duration), audio: values.audio };
+  const srt =
+    values.srt === undefined
+      ? undefined
+      : `${values.srt}${values.srt.includes('?') ? '&' : '?'}mode=caller&transtype=live`;
+  const opts: SourceOptions = {
+    t0,
+    fps: values.fps!,
+    size: values.size!,
+    push: [srt ?? 'pipe:1'],
+    durationSeconds: Number(values.duration),
+    audio: values.audio,
+  };
   // With captions, two ffmpegs and Node in between; without, one ffmpeg (the light default).
-  const child = values.cc608 === 'on'
-    ? spawnCc608Source(values.ffmpeg!, opts, { muxOut: srt ? 'inherit' : 'pipe' }).mux
-    : spawn(values.ffmpeg!, sourceArgs(opts), { stdio: ['ignore', srt ? 'inherit' : 'pipe', 'inherit'] });
-  console.log(`${new Date().toISOString()} [source] test pattern ${values.size}@${values.fps} fps${values.cc608 === 'on' ? ' with CEA-608 CC1' : ''} from UTC ${t0} → ${rtp ? `RTP ${values.rtp}` : srt ? `SRT ${values.srt}` : values.push}`);
+  const child =
+    values.cc608 === 'on'
+      ? spawnCc608Source(values.ffmpeg!, opts, { muxOut: srt ? 'inherit' : 'pipe' }).mux
+      : spawn(values.ffmpeg!, sourceArgs(opts), { stdio: ['ignore', srt ? 'inherit' : 'pipe', 'inherit'] });
+  console.log(
+    `${new Date().toISOString()} [source] test pattern ${values.size}@${values.fps} fps${values.cc608 === 'on' ? ' with CEA-608 CC1' : ''} from UTC ${t0} → ${rtp ? `RTP ${values.rtp}` : srt ? `SRT ${values.srt}` : values.push}`,
+  );
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill('SIGTERM'));
   const log = (message: string) => console.log(`${new Date().toISOString()} [source] ${message}`);
-  const sent = srt ? Promise.resolve() : rtp ? rtp.pipeFrom(child.stdout!) : new HttpPushFanout(values.push!.split(','), { log }).pipeFrom(child.stdout!);
+  const sent = srt
+    ? Promise.resolve()
+    : rtp
+      ? rtp.pipeFrom(child.stdout!)
+      : new HttpPushFanout(values.push!.split(','), { log }).pipeFrom(child.stdout!);
   child.on('exit', async (code) => {
     await sent;
-    if (rtp) console.log(`${new Date().toISOString()} [source] RTP packets ${rtp.counters.packets}: ${rtp.counters.paths.map((p, i) => `path ${i + 1} sent ${p.sent}, dropped ${p.dropped}, cut ${p.cut}`).join('; ')}`);
+    if (rtp)
+      console.log(
+        `${new Date().toISOString()} [source] RTP packets ${rtp.counters.packets}: ${rtp.counters.paths.map((p, i) => `path ${i + 1} sent ${p.sent}, dropped ${p.dropped}, cut ${p.cut}`).join('; ')}`,
+      );
     process.exit(code ?? 0);
   });
 }
 
 function rtpSenderFromFlags(values: ReturnType<typeof parseFlags>): DualPathSender {
   const parsed = z
-    .object({ rtp: RtpDestinations, drop: DropProbability, seed: z.coerce.number().int(), 'cut-path1': OutageSeconds.optional(), 'cut-path2': OutageSeconds.optional() })
+    .object({
+      rtp: RtpDestinations,
+      drop: DropProbability,
+      seed: z.coerce.number().int(),
+      'cut-path1': OutageSeconds.optional(),
+      'cut-path2': OutageSeconds.optional(),
+    })
     .safeParse(values);
   if (!parsed.success) {
-    console.error(`invalid source flags:\n${parsed.error.issues.map((i) => `  --${String(i.path[0])}: ${i.message}`).join('\n')}`);
+    console.error(
+      `invalid source flags:\n${parsed.error.issues.map((i) => `  --${String(i.path[0])}: ${i.message}`).join('\n')}`,
+    );
     process.exit(2);
   }
   const { rtp, drop, seed, 'cut-path1': cut1, 'cut-path2': cut2 } = parsed.data;
   return new DualPathSender({
     destinations: rtp,
-    impairment: { seed, paths: [{ drop, outages: cut1 ? [cut1] : [] }, { drop, outages: cut2 ? [cut2] : [] }] },
+    impairment: {
+      seed,
+      paths: [
+        { drop, outages: cut1 ? [cut1] : [] },
+        { drop, outages: cut2 ? [cut2] : [] },
+      ],
+    },
   });
 }

@@ -17,7 +17,13 @@ describe('planTiming', () => {
 
   it('starts on the first boundary that leaves the lead-in before it', () => {
     const utcMs = 1_795_594_053_500; // 1.5 s into a segment
-    const plan = planTiming({ firstPts33: wrapPts(utcMs * 90), nowMs: utcMs, segmentDurationMs: D, audioSampleRate: 48_000, leadInMs: 1200 });
+    const plan = planTiming({
+      firstPts33: wrapPts(utcMs * 90),
+      nowMs: utcMs,
+      segmentDurationMs: D,
+      audioSampleRate: 48_000,
+      leadInMs: 1200,
+    });
     expect(plan.baseMs).toBe(1_795_594_052_000);
     expect(plan.startSeconds).toBe(4); // 1.5 + 1.2 = 2.7 → next boundary at 4
     expect(plan.firstSegment).toBe((1_795_594_052_000 + 4000) / D);
@@ -26,8 +32,13 @@ describe('planTiming', () => {
 
   it('puts audio on the AAC frame grid counted from the Unix epoch, at or after the start', () => {
     const utcMs = 1_795_594_052_000;
-    const plan = planTiming({ firstPts33: wrapPts(utcMs * 90), nowMs: utcMs, segmentDurationMs: D, audioSampleRate: 48_000 });
-    const absolute = (plan.baseMs * 48) + plan.audioTrimPts;
+    const plan = planTiming({
+      firstPts33: wrapPts(utcMs * 90),
+      nowMs: utcMs,
+      segmentDurationMs: D,
+      audioSampleRate: 48_000,
+    });
+    const absolute = plan.baseMs * 48 + plan.audioTrimPts;
     expect(absolute % AAC_FRAME_SAMPLES).toBe(0);
     const boundary = (plan.baseMs + plan.startSeconds * 1000) * 48;
     expect(absolute).toBeGreaterThanOrEqual(boundary);
@@ -38,24 +49,41 @@ describe('planTiming', () => {
     // a PTS just before the wrap while the local clock is just after it
     const wrapUtcTicks = Math.ceil((1_795_594_052_000 * 90) / PTS_WRAP) * PTS_WRAP;
     const frameTicks = wrapUtcTicks - 90_000 * 4; // 4 s before the wrap instant
-    const plan = planTiming({ firstPts33: wrapPts(frameTicks), nowMs: (wrapUtcTicks + 90_000) / 90, segmentDurationMs: D, audioSampleRate: 48_000 });
+    const plan = planTiming({
+      firstPts33: wrapPts(frameTicks),
+      nowMs: (wrapUtcTicks + 90_000) / 90,
+      segmentDurationMs: D,
+      audioSampleRate: 48_000,
+    });
     const t = wrapPts(frameTicks) / 90_000 + Number(plan.itsOffset);
     expect(plan.baseMs + t * 1000).toBeCloseTo(frameTicks / 90, 1);
   });
 });
 
-describe('planTiming with the feed\'s frame grid', () => {
+describe("planTiming with the feed's frame grid", () => {
   it('is 0 when frames sit on the epoch grid (30 fps from a whole second)', () => {
     const utcMs = 1_795_594_053_500;
     const pts = wrapPts(utcMs * 90);
-    const plan = planTiming({ firstPts33: pts, nowMs: utcMs, segmentDurationMs: D, audioSampleRate: 48_000, videoGrid: { pts33: pts, frameTicks: 3000 } });
+    const plan = planTiming({
+      firstPts33: pts,
+      nowMs: utcMs,
+      segmentDurationMs: D,
+      audioSampleRate: 48_000,
+      videoGrid: { pts33: pts, frameTicks: 3000 },
+    });
     expect(plan.firstFrameOffsetSeconds).toBe(0);
   });
 
   it('is the distance to the first 29.97 frame after S, less than one frame', () => {
     const t0 = 1_795_594_053_000; // frames at t0 + n·1001/30000 s
     const pts = wrapPts(t0 * 90);
-    const plan = planTiming({ firstPts33: pts, nowMs: t0, segmentDurationMs: D, audioSampleRate: 48_000, videoGrid: { pts33: pts, frameTicks: 3003 } });
+    const plan = planTiming({
+      firstPts33: pts,
+      nowMs: t0,
+      segmentDurationMs: D,
+      audioSampleRate: 48_000,
+      videoGrid: { pts33: pts, frameTicks: 3003 },
+    });
     const startTicks = (plan.baseMs + plan.startSeconds * 1000) * 90;
     const n = Math.ceil((startTicks - t0 * 90) / 3003);
     expect(plan.firstFrameOffsetSeconds).toBeCloseTo((t0 * 90 + n * 3003 - startTicks) / 90_000, 6);
@@ -65,7 +93,12 @@ describe('planTiming with the feed\'s frame grid', () => {
 
 describe('audioTrimSamples', () => {
   const utcMs = 1_795_594_053_500;
-  const plan = planTiming({ firstPts33: wrapPts(utcMs * 90), nowMs: utcMs, segmentDurationMs: D, audioSampleRate: 48_000 });
+  const plan = planTiming({
+    firstPts33: wrapPts(utcMs * 90),
+    nowMs: utcMs,
+    segmentDurationMs: D,
+    audioSampleRate: 48_000,
+  });
   const startAbs = (plan.baseMs + plan.startSeconds * 1000) * 48;
 
   it('is audioTrimPts for AAC-LC (1024-sample frames, 1024 priming)', () => {
@@ -87,7 +120,14 @@ describe('planTiming at 59.94 fps on a 60 kHz timescale', () => {
     const t0 = 1_795_594_053_000; // frames at t0 + n·1001/60000 s; their 90 kHz PTS round x.5 up
     for (const n of [0, 1, 7]) {
       const pts = wrapPts(t0 * 90 + Math.round(n * 1501.5));
-      const plan = planTiming({ firstPts33: pts, nowMs: t0, segmentDurationMs: D, audioSampleRate: 48_000, videoGrid: { pts33: pts, frameTicks: 1501.5 }, videoTimescale: 60_000 });
+      const plan = planTiming({
+        firstPts33: pts,
+        nowMs: t0,
+        segmentDurationMs: D,
+        audioSampleRate: 48_000,
+        videoGrid: { pts33: pts, frameTicks: 1501.5 },
+        videoTimescale: 60_000,
+      });
       const startTicks60k = (plan.baseMs + plan.startSeconds * 1000) * 60 - t0 * 60;
       const expected = Math.ceil(startTicks60k / 1001) * 1001 - startTicks60k;
       expect(plan.firstFrameOffsetSeconds * 60_000).toBeCloseTo(expected, 6);

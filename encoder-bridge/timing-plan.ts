@@ -51,7 +51,8 @@ export function planTiming(opts: {
   const startMs = d * Math.ceil((firstMs - baseMs + (opts.leadInMs ?? 600)) / d);
   const offsetTicks = wraps * PTS_WRAP - baseMs * (PTS_CLOCK_HZ / 1000);
   const rate = opts.audioSampleRate;
-  if ((baseMs * rate) % 1000 !== 0 || (startMs * rate) % 1000 !== 0) throw new RangeError(`D=${d} ms is not a whole number of samples at ${rate} Hz`);
+  if ((baseMs * rate) % 1000 !== 0 || (startMs * rate) % 1000 !== 0)
+    throw new RangeError(`D=${d} ms is not a whole number of samples at ${rate} Hz`);
   const baseSamples = (baseMs * rate) / 1000;
   const startSamples = (startMs * rate) / 1000;
   const gridPoint = Math.ceil((baseSamples + startSamples) / AAC_FRAME_SAMPLES) * AAC_FRAME_SAMPLES;
@@ -89,7 +90,11 @@ export function planTiming(opts: {
  * For AAC-LC (1024/1024) this is `audioTrimPts`; for E-AC-3 (1536/256) it is 1280 samples before
  * that grid frame.
  */
-export function audioTrimSamples(plan: TimingPlan, codec: { frameSamples: number; primingSamples: number }, sampleRate = 48_000): number {
+export function audioTrimSamples(
+  plan: TimingPlan,
+  codec: { frameSamples: number; primingSamples: number },
+  sampleRate = 48_000,
+): number {
   const baseSamples = (plan.baseMs * sampleRate) / 1000;
   const startAbs = baseSamples + Math.round(plan.startSeconds * sampleRate);
   const grid = Math.ceil(startAbs / codec.frameSamples) * codec.frameSamples;

@@ -31,7 +31,9 @@ export function pesTimestamp(packet: Uint8Array): { pts: number; streamId: numbe
  * The header of a PES packet at the start of `pes`: its stream id, its PTS (33-bit, 90 kHz) when
  * it has one, and where its payload starts. Undefined without the 00 00 01 start code.
  */
-export function pesHeader(pes: Uint8Array): { streamId: number; pts: number | undefined; payloadOffset: number } | undefined {
+export function pesHeader(
+  pes: Uint8Array,
+): { streamId: number; pts: number | undefined; payloadOffset: number } | undefined {
   if (pes.length < 9 || pes[0] !== 0 || pes[1] !== 0 || pes[2] !== 1) return undefined;
   const streamId = pes[3];
   const payloadOffset = 9 + pes[8];
@@ -82,7 +84,13 @@ export class TsPacketAligner {
       data.set(chunk, this.pending.length);
     }
     let start = 0;
-    while (start < data.length && !(data[start] === SYNC_BYTE && (start + TS_PACKET_SIZE >= data.length || data[start + TS_PACKET_SIZE] === SYNC_BYTE))) {
+    while (
+      start < data.length &&
+      !(
+        data[start] === SYNC_BYTE &&
+        (start + TS_PACKET_SIZE >= data.length || data[start + TS_PACKET_SIZE] === SYNC_BYTE)
+      )
+    ) {
       start++;
     }
     const whole = Math.floor((data.length - start) / TS_PACKET_SIZE) * TS_PACKET_SIZE;

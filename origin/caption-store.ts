@@ -17,7 +17,17 @@ export class CaptionStore {
   add(language: string, cues: readonly Cue[], nowMs: number): number {
     let added = 0;
     for (const c of cues) {
-      added += this.sql.exec('INSERT OR IGNORE INTO cues (language, start_ms, end_ms, text, received_at) VALUES (?, ?, ?, ?, ?)', language, c.startMs, c.endMs, c.text, nowMs).rowsWritten > 0 ? 1 : 0;
+      added +=
+        this.sql.exec(
+          'INSERT OR IGNORE INTO cues (language, start_ms, end_ms, text, received_at) VALUES (?, ?, ?, ?, ?)',
+          language,
+          c.startMs,
+          c.endMs,
+          c.text,
+          nowMs,
+        ).rowsWritten > 0
+          ? 1
+          : 0;
     }
     return added;
   }
@@ -28,7 +38,10 @@ export class CaptionStore {
       .exec<{ start_ms: number; end_ms: number; text: string }>(
         // The start bound lets the (language, end_ms) index do the work: no cue is longer than MAX_CUE_MS.
         'SELECT start_ms, end_ms, text FROM cues WHERE language = ? AND end_ms > ? AND end_ms < ? AND start_ms < ? ORDER BY start_ms, end_ms, text',
-        language, fromMs, toMs + MAX_CUE_MS, toMs,
+        language,
+        fromMs,
+        toMs + MAX_CUE_MS,
+        toMs,
       )
       .toArray()
       .map((r) => ({ startMs: r.start_ms, endMs: r.end_ms, text: r.text }));

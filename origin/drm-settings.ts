@@ -24,7 +24,10 @@ export class DrmSettings {
     const current = this.get();
     const inits = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM inits').one().n;
     if (inits > 0 && JSON.stringify(normalise(current)) !== JSON.stringify(normalise(drm))) {
-      return fail('DRM_LOCKED', `this event already stores headers packaged ${current ? `with ${current.scheme}` : 'in the clear'}; DRM is fixed once the first init is stored (use a new event id)`);
+      return fail(
+        'DRM_LOCKED',
+        `this event already stores headers packaged ${current ? `with ${current.scheme}` : 'in the clear'}; DRM is fixed once the first init is stored (use a new event id)`,
+      );
     }
     this.sql.exec('INSERT OR REPLACE INTO drm_config (id, config) VALUES (1, ?)', JSON.stringify(drm));
     return ok({ drm });
@@ -33,6 +36,11 @@ export class DrmSettings {
 
 function normalise(drm: DrmConfig | null): DrmConfig | null {
   return drm
-    ? { scheme: drm.scheme, rotateEverySegments: drm.rotateEverySegments ?? 0, cencIvSize: drm.scheme === 'cenc' ? (drm.cencIvSize ?? 16) : undefined, keys: drm.keys ?? { provider: 'local' } }
+    ? {
+        scheme: drm.scheme,
+        rotateEverySegments: drm.rotateEverySegments ?? 0,
+        cencIvSize: drm.scheme === 'cenc' ? (drm.cencIvSize ?? 16) : undefined,
+        keys: drm.keys ?? { provider: 'local' },
+      }
     : null;
 }

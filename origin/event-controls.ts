@@ -25,16 +25,24 @@ export class EventControls {
 
   constructor(sql: SqlStorage) {
     this.sql = sql;
-    const state = sql.exec<{ version: number; ended_at: number | null; end_k: number | null }>('SELECT version, ended_at, end_k FROM event_state WHERE id = 1').toArray()[0];
+    const state = sql
+      .exec<{ version: number; ended_at: number | null; end_k: number | null }>(
+        'SELECT version, ended_at, end_k FROM event_state WHERE id = 1',
+      )
+      .toArray()[0];
     if (state) {
       this.version = state.version;
       this.endedAt = state.ended_at;
       this.endK = state.end_k;
     }
-    const next = sql.exec<{ event_id: string; at_k: number }>('SELECT event_id, at_k FROM next_event WHERE id = 1').toArray()[0];
+    const next = sql
+      .exec<{ event_id: string; at_k: number }>('SELECT event_id, at_k FROM next_event WHERE id = 1')
+      .toArray()[0];
     if (next) this.next = { eventId: next.event_id, atK: next.at_k };
     this.masks = sql
-      .exec<{ id: number; pipeline: string; from_k: number; to_k: number | null; created_at: number }>('SELECT * FROM masks ORDER BY id')
+      .exec<{ id: number; pipeline: string; from_k: number; to_k: number | null; created_at: number }>(
+        'SELECT * FROM masks ORDER BY id',
+      )
       .toArray()
       .map((r) => ({ id: r.id, pipeline: r.pipeline, fromK: r.from_k, toK: r.to_k, createdAt: r.created_at }));
     for (const r of sql.exec<Record<string, number | string>>('SELECT * FROM pipeline_health').toArray()) {
@@ -81,7 +89,14 @@ export class EventControls {
 
   addMask(req: MaskRequest, nowMs: number, id?: number): Mask {
     const row = this.sql
-      .exec<{ id: number }>('INSERT INTO masks (id, pipeline, from_k, to_k, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id', id ?? null, req.pipeline, req.fromK, req.toK ?? null, nowMs)
+      .exec<{ id: number }>(
+        'INSERT INTO masks (id, pipeline, from_k, to_k, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id',
+        id ?? null,
+        req.pipeline,
+        req.fromK,
+        req.toK ?? null,
+        nowMs,
+      )
       .one();
     const mask: Mask = { id: row.id, pipeline: req.pipeline, fromK: req.fromK, toK: req.toK ?? null, createdAt: nowMs };
     this.masks.push(mask);
@@ -100,7 +115,14 @@ export class EventControls {
     this.health.set(pipeline, h);
     this.sql.exec(
       'INSERT OR REPLACE INTO pipeline_health (pipeline, last_k, last_received_at, lateness_ms, last_defective, segments, defective, defects) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      pipeline, h.lastK, h.lastReceivedAt, h.latenessMs, h.lastDefective ? 1 : 0, h.segments, h.defective, JSON.stringify(h.defects),
+      pipeline,
+      h.lastK,
+      h.lastReceivedAt,
+      h.latenessMs,
+      h.lastDefective ? 1 : 0,
+      h.segments,
+      h.defective,
+      JSON.stringify(h.defects),
     );
   }
 
@@ -134,17 +156,34 @@ export class EventControls {
     const alive = this.alivePipelines(nowMs, config);
     if (alive.length === 0) return false;
     const newest = new Map(
-      this.sql.exec<{ pipeline: string; hi: number }>('SELECT pipeline, MAX(k) AS hi FROM candidates WHERE track = ? AND k >= ? GROUP BY pipeline', track, k).toArray().map((r) => [r.pipeline, r.hi]),
+      this.sql
+        .exec<{ pipeline: string; hi: number }>(
+          'SELECT pipeline, MAX(k) AS hi FROM candidates WHERE track = ? AND k >= ? GROUP BY pipeline',
+          track,
+          k,
+        )
+        .toArray()
+        .map((r) => [r.pipeline, r.hi]),
     );
     return alive.every((h) => (newest.get(h.pipeline) ?? -1) >= k + 2);
   }
 
   /** The x-event-state header value (contract/event-state.ts). */
   header(nowMs: number, config: EventConfig): string {
-    return formatEventState({ version: this.version, ended: this.ended, t: nowMs, pipelines: this.pipelineStates(nowMs, config) });
+    return formatEventState({
+      version: this.version,
+      ended: this.ended,
+      t: nowMs,
+      pipelines: this.pipelineStates(nowMs, config),
+    });
   }
 
   private saveState(): void {
-    this.sql.exec('INSERT OR REPLACE INTO event_state (id, version, ended_at, end_k) VALUES (1, ?, ?, ?)', this.version, this.endedAt, this.endK);
+    this.sql.exec(
+      'INSERT OR REPLACE INTO event_state (id, version, ended_at, end_k) VALUES (1, ?, ?, ?)',
+      this.version,
+      this.endedAt,
+      this.endK,
+    );
   }
 }

@@ -22,7 +22,14 @@ import type { PipelineHealth } from './pipeline-health.ts';
 import { fail, ok, type OriginResult } from './result.ts';
 import { SCHEMA } from './schema.ts';
 import { selectCandidate, type Candidate } from './select-candidate.ts';
-import { earlyCacheControl, isDvrRequest, isOutsideWindow, newestDueK, segmentTiming, windowStartK } from './segment-timing.ts';
+import {
+  earlyCacheControl,
+  isDvrRequest,
+  isOutsideWindow,
+  newestDueK,
+  segmentTiming,
+  windowStartK,
+} from './segment-timing.ts';
 import { measuredBitrates, withMeasuredBitrate } from './measured-bitrate.ts';
 import { describeCaptionTrack } from '../packager/template-metadata.ts';
 
@@ -96,7 +103,16 @@ export interface EventStateView {
   next: { eventId: string; atK: number } | null;
   config: EventConfig;
   masks: Mask[];
-  pipelines: { pipeline: string; status: string; lastK: number; latenessMs: number; lastReceivedAt: string; segments: number; defective: number; defects: Record<string, number> }[];
+  pipelines: {
+    pipeline: string;
+    status: string;
+    lastK: number;
+    latenessMs: number;
+    lastReceivedAt: string;
+    segments: number;
+    defective: number;
+    defects: Record<string, number>;
+  }[];
   /** Segment requests admitted in the last second (the load gauge). */
   segmentRequestsLastSecond: number;
   header: string;
@@ -147,19 +163,52 @@ export class EventOrigin extends DurableObject<Env> {
   // ---- ingest -------------------------------------------------------------------------------
 
   /** Store the CMAF header of `track` from `pipeline`: 201 first time, 204 identical, 409 different. */
-  async putInit(req: { event: string; pipeline: string; track: string; bytes: Bytes; info: InitInfo; descriptor: TrackDescriptor }): Promise<OriginResult<{ status: 201 | 204 }>> {
-    const stored = this.sql.exec<{ bytes: ArrayBuffer }>('SELECT bytes FROM inits WHERE track = ? AND pipeline = ?', req.track, req.pipeline).toArray()[0];
+  async putInit(req: {
+    event: string;
+    pipeline: string;
+    track: string;
+    bytes: Bytes;
+    info: InitInfo;
+    descriptor: TrackDescriptor;
+  }): Promise<OriginResult<{ status: 201 | 204 }>> {
+    const stored = this.sql
+      .exec<{ bytes: ArrayBuffer }>('SELECT bytes FROM inits WHERE track = ? AND pipeline = ?', req.track, req.pipeline)
+      .toArray()[0];
     if (stored) {
       if (sameBytes(new Uint8Array(stored.bytes), req.bytes)) return ok({ status: 204 });
-      return fail('INIT_CONFLICT', `pipeline ${req.pipeline} already stored a different init for track ${req.track}; an init never changes during an event (start a new event or track id)`);
+      return fail(
+        'INIT_CONFLICT',
+        `pipeline ${req.pipeline} already stored a different init for track ${req.track}; an init never changes during an event (start a new event or track id)`,
+      );
     }
     const drm = this.drm.get();
-    if (drm && req.info.protection?.scheme !== drm.scheme) return fail('DRM_LOCKED', `event ${req.event} is protected with ${drm.scheme}; this init is not (its DRM changed while the init was packaged: retry)`);
+    if (drm && req.info.protection?.scheme !== drm.scheme)
+      return fail(
+        'DRM_LOCKED',
+        `event ${req.event} is protected with ${drm.scheme}; this init is not (its DRM changed while the init was packaged: retry)`,
+      );
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
-      this.sql.exec('INSERT OR IGNORE INTO event (id, event_id, config, created_at) VALUES (1, ?, ?, ?)', req.event, JSON.stringify(drm ? { ...defaultEventConfig, drm } : defaultEventConfig), now);
-      this.sql.exec('INSERT OR IGNORE INTO tracks (track, descriptor, created_at) VALUES (?, ?, ?)', req.track, JSON.stringify(req.descriptor), now);
-      this.sql.exec('INSERT INTO inits (track, pipeline, bytes, info, received_at) VALUES (?, ?, ?, ?, ?)', req.track, req.pipeline, req.bytes.slice().buffer, JSON.stringify(req.info), now);
+      this.sql.exec(
+        'INSERT OR IGNORE INTO event (id, event_id, config, created_at) VALUES (1, ?, ?, ?)',
+        req.event,
+        JSON.stringify(drm ? { ...defaultEventConfig, drm } : defaultEventConfig),
+        now,
+      );
+      this.sql.exec(
+        'INSERT OR IGNORE INTO tracks (track, descriptor, created_at) VALUES (?, ?, ?)',
+        req.track,
+        JSON.stringify(req.descriptor),
+        now,
+      );
+      this.sql.exec(
+        'INSERT INTO inits (track, pipeline, bytes, info, received_at) VALUES (?, ?, ?, ?, ?)',
+        req.track,
+        req.pipeline,
+        req.bytes.slice().buffer,
+        JSON.stringify(req.info),
+        now,
+      );
     });
     return ok({ status: 201 });
   }
@@ -173,25 +222,50 @@ export class EventOrigin extends DurableObject<Env> {
   async putSegment(req: PutSegmentRequest): Promise<OriginResult<{ status: 201 | 204; defects: string[] }>> {
     // The only await before the writes: from here on nothing interleaves with this request.
     const sha256 = await digestHex(req.bytes);
-    const initRow = this.sql.exec<{ info: string }>('SELECT info FROM inits WHERE track = ? AND pipeline = ?', req.track, req.pipeline).toArray()[0];
-    if (!initRow) return fail('INIT_MISSING', `no init.mp4 stored for event ${req.event}, pipeline ${req.pipeline}, track ${req.track}: PUT it before segments`);
+    const initRow = this.sql
+      .exec<{ info: string }>('SELECT info FROM inits WHERE track = ? AND pipeline = ?', req.track, req.pipeline)
+      .toArray()[0];
+    if (!initRow)
+      return fail(
+        'INIT_MISSING',
+        `no init.mp4 stored for event ${req.event}, pipeline ${req.pipeline}, track ${req.track}: PUT it before segments`,
+      );
     const { endK } = this.controls;
-    if (endK !== null && req.k > endK) return fail('EVENT_ENDED', `event ${req.event} ended with segment ${endK}; segment ${req.k} is not accepted`);
+    if (endK !== null && req.k > endK)
+      return fail('EVENT_ENDED', `event ${req.event} ended with segment ${endK}; segment ${req.k} is not accepted`);
     const config = this.loadConfig()!;
     const inspection = inspectSegment(req.bytes, JSON.parse(initRow.info) as InitInfo, req.k, config.segmentDurationMs);
-    if (inspection.malformed) return fail('MEDIA_MALFORMED', `segment ${req.k} cannot be parsed: ${inspection.malformed}`);
+    if (inspection.malformed)
+      return fail('MEDIA_MALFORMED', `segment ${req.k} cannot be parsed: ${inspection.malformed}`);
     const defects = [...new Set<string>([...inspection.defects, ...req.publisherDefects])];
     const key = [req.track, req.k, req.pipeline, req.region] as const;
-    const existing = this.sql.exec<{ sha256: string; size: number }>('SELECT sha256, size FROM candidates WHERE track = ? AND k = ? AND pipeline = ? AND region = ?', ...key).toArray()[0];
-    if (existing && existing.sha256 === sha256 && existing.size === req.bytes.byteLength) return ok({ status: 204, defects });
+    const existing = this.sql
+      .exec<{ sha256: string; size: number }>(
+        'SELECT sha256, size FROM candidates WHERE track = ? AND k = ? AND pipeline = ? AND region = ?',
+        ...key,
+      )
+      .toArray()[0];
+    if (existing && existing.sha256 === sha256 && existing.size === req.bytes.byteLength)
+      return ok({ status: 204, defects });
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
       this.sql.exec('DELETE FROM segment_chunks WHERE track = ? AND k = ? AND pipeline = ? AND region = ?', ...key);
       this.sql.exec(
         'INSERT OR REPLACE INTO candidates (track, k, pipeline, region, size, sha256, defects, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        ...key, req.bytes.byteLength, sha256, JSON.stringify(defects), now,
+        ...key,
+        req.bytes.byteLength,
+        sha256,
+        JSON.stringify(defects),
+        now,
       );
-      split(req.bytes).forEach((piece, seq) => this.sql.exec('INSERT INTO segment_chunks (track, k, pipeline, region, seq, bytes) VALUES (?, ?, ?, ?, ?, ?)', ...key, seq, piece));
+      split(req.bytes).forEach((piece, seq) =>
+        this.sql.exec(
+          'INSERT INTO segment_chunks (track, k, pipeline, region, seq, bytes) VALUES (?, ?, ?, ?, ?, ?)',
+          ...key,
+          seq,
+          piece,
+        ),
+      );
       this.controls.recordSegment(req.pipeline, req.k, defects, now, config);
     });
     // The RPC gave this object its own copy of the bytes; nothing changes them from here on.
@@ -211,15 +285,32 @@ export class EventOrigin extends DurableObject<Env> {
     if (descriptor.kind === 'text') {
       // Written here, not ingested: the same bytes for every pipeline (docs/captions.md).
       const bytes = writeStppInit(descriptor.language ?? 'und');
-      return ok({ bytes, kind: 'text', pipeline: pipeline ?? 'captions', sha256: await digestHex(bytes), ...this.stamp(config) });
+      return ok({
+        bytes,
+        kind: 'text',
+        pipeline: pipeline ?? 'captions',
+        sha256: await digestHex(bytes),
+        ...this.stamp(config),
+      });
     }
-    const rows = this.sql.exec<{ pipeline: string; bytes: ArrayBuffer }>('SELECT pipeline, bytes FROM inits WHERE track = ?', track).toArray();
+    const rows = this.sql
+      .exec<{ pipeline: string; bytes: ArrayBuffer }>('SELECT pipeline, bytes FROM inits WHERE track = ?', track)
+      .toArray();
     const order = config.pipelines;
     rows.sort((a, b) => rank(order, a.pipeline) - rank(order, b.pipeline) || a.pipeline.localeCompare(b.pipeline));
     const row = pipeline === undefined ? rows[0] : rows.find((r) => r.pipeline === pipeline);
-    if (!row) return this.failStamped('CANDIDATE_NOT_FOUND', `pipeline ${pipeline} stored no init for track ${track}`, { 'cache-control': 'no-store' });
+    if (!row)
+      return this.failStamped('CANDIDATE_NOT_FOUND', `pipeline ${pipeline} stored no init for track ${track}`, {
+        'cache-control': 'no-store',
+      });
     const bytes = new Uint8Array(row.bytes);
-    return ok({ bytes, kind: descriptor.kind, pipeline: row.pipeline, sha256: await digestHex(bytes), ...this.stamp(config) });
+    return ok({
+      bytes,
+      kind: descriptor.kind,
+      pipeline: row.pipeline,
+      sha256: await digestHex(bytes),
+      ...this.stamp(config),
+    });
   }
 
   /**
@@ -235,26 +326,52 @@ export class EventOrigin extends DurableObject<Env> {
     const now = Date.now();
     const timing = segmentTiming(k, now, config, this.controls.pipelinesPast(track, k, now, config));
     // Only the window makes a caption segment gone: it never waits for a pipeline.
-    if (isOutsideWindow(k, now, config)) return this.failStamped('SEGMENT_GONE', `segment ${k} is outside the ${config.dvrWindowSeconds} s DVR window`, GONE_TTL);
+    if (isOutsideWindow(k, now, config))
+      return this.failStamped(
+        'SEGMENT_GONE',
+        `segment ${k} is outside the ${config.dvrWindowSeconds} s DVR window`,
+        GONE_TTL,
+      );
     const { endK } = this.controls;
-    if (endK !== null && k > endK) return this.failStamped('SEGMENT_GONE', `the event ended with segment ${endK}`, GONE_TTL);
+    if (endK !== null && k > endK)
+      return this.failStamped('SEGMENT_GONE', `the event ended with segment ${endK}`, GONE_TTL);
     const kind = isDvrRequest(k, now, config) ? 'dvr' : 'live';
     if (!this.gauge.admit(now, kind, config)) {
-      return this.failStamped('OVERLOADED', `origin is shedding ${kind === 'dvr' ? 'DVR' : 'live-edge'} requests; retry in 5 s`, OVERLOADED_HEADERS);
+      return this.failStamped(
+        'OVERLOADED',
+        `origin is shedding ${kind === 'dvr' ? 'DVR' : 'live-edge'} requests; retry in 5 s`,
+        OVERLOADED_HEADERS,
+      );
     }
 
     let chosen = this.select(track, k, config, region);
     if (!chosen && timing.kind === 'early') {
-      return this.failStamped('SEGMENT_NOT_YET_AVAILABLE', `segment ${k} is due at ${new Date(timing.dueMs).toISOString()}`, { 'cache-control': earlyCacheControl(timing.maxAgeSeconds) });
+      return this.failStamped(
+        'SEGMENT_NOT_YET_AVAILABLE',
+        `segment ${k} is due at ${new Date(timing.dueMs).toISOString()}`,
+        { 'cache-control': earlyCacheControl(timing.maxAgeSeconds) },
+      );
     }
-    if (timing.kind === 'hold' && (!chosen || chosen.defects.length > 0)) chosen = await this.holdForClean(track, k, config, region, timing.untilMs);
+    if (timing.kind === 'hold' && (!chosen || chosen.defects.length > 0))
+      chosen = await this.holdForClean(track, k, config, region, timing.untilMs);
     if (!chosen) {
-      if (timing.kind === 'gone') return this.failStamped('SEGMENT_GONE', timing.reason, timing.recent ? RECENTLY_GONE_TTL : GONE_TTL);
-      const reason = timing.kind === 'hold' ? `segment ${k} was not published before its deadline` : `segment ${k} has no candidate that may be served`;
+      if (timing.kind === 'gone')
+        return this.failStamped('SEGMENT_GONE', timing.reason, timing.recent ? RECENTLY_GONE_TTL : GONE_TTL);
+      const reason =
+        timing.kind === 'hold'
+          ? `segment ${k} was not published before its deadline`
+          : `segment ${k} has no candidate that may be served`;
       return this.failStamped('SEGMENT_GONE', reason, RECENTLY_GONE_TTL);
     }
     const bytes = this.readBytes(track, k, chosen);
-    return ok({ bytes, kind: descriptor.kind, candidate: { pipeline: chosen.pipeline, region: chosen.region, defects: chosen.defects }, sha256: chosen.sha256, receivedAt: chosen.receivedAt, ...this.stamp(config) });
+    return ok({
+      bytes,
+      kind: descriptor.kind,
+      candidate: { pipeline: chosen.pipeline, region: chosen.region, defects: chosen.defects },
+      sha256: chosen.sha256,
+      receivedAt: chosen.receivedAt,
+      ...this.stamp(config),
+    });
   }
 
   /** Exactly the stored candidate of `pipeline` in this region's object, for operators. No masks, no selection. */
@@ -263,8 +380,20 @@ export class EventOrigin extends DurableObject<Env> {
     if (!found.ok) return found;
     const { config, descriptor } = found.value;
     const c = this.candidateRows(track, k).find((r) => r.pipeline === pipeline);
-    if (!c) return this.failStamped('CANDIDATE_NOT_FOUND', `pipeline ${pipeline} stored no segment ${k} of track ${track} in this region`, { 'cache-control': 'no-store' });
-    return ok({ bytes: this.readBytes(track, k, c), kind: descriptor.kind, candidate: { pipeline: c.pipeline, region: c.region, defects: c.defects }, sha256: c.sha256, receivedAt: c.receivedAt, ...this.stamp(config) });
+    if (!c)
+      return this.failStamped(
+        'CANDIDATE_NOT_FOUND',
+        `pipeline ${pipeline} stored no segment ${k} of track ${track} in this region`,
+        { 'cache-control': 'no-store' },
+      );
+    return ok({
+      bytes: this.readBytes(track, k, c),
+      kind: descriptor.kind,
+      candidate: { pipeline: c.pipeline, region: c.region, defects: c.defects },
+      sha256: c.sha256,
+      receivedAt: c.receivedAt,
+      ...this.stamp(config),
+    });
   }
 
   // ---- captions (docs/captions.md) -------------------------------------------------------------
@@ -274,14 +403,27 @@ export class EventOrigin extends DurableObject<Env> {
    * must overlap segment K. Cues must end inside the DVR window and start at most an hour ahead.
    * Checked in full before anything is written: a rejected request stores nothing.
    */
-  async putCues(req: { event: string; language?: string; track?: string; cues: Cue[]; k?: number }): Promise<OriginResult<{ status: 201 | 204; added: number; track: string }>> {
+  async putCues(req: {
+    event: string;
+    language?: string;
+    track?: string;
+    cues: Cue[];
+    k?: number;
+  }): Promise<OriginResult<{ status: 201 | 204; added: number; track: string }>> {
     const config = this.loadConfig();
     if (!config) return fail('EVENT_NOT_FOUND', `no event ${req.event} (it exists once its first init is stored)`);
-    const declared = config.captions.find((c) => (req.track !== undefined ? captionTrackId(c.language) === req.track : c.language.toLowerCase() === req.language?.toLowerCase()));
+    const declared = config.captions.find((c) =>
+      req.track !== undefined
+        ? captionTrackId(c.language) === req.track
+        : c.language.toLowerCase() === req.language?.toLowerCase(),
+    );
     if (!declared) {
       const what = req.track !== undefined ? `track ${req.track}` : `language ${req.language}`;
       const have = config.captions.map((c) => `${c.language} (${captionTrackId(c.language)})`).join(', ') || 'none';
-      return fail(req.track !== undefined ? 'TRACK_NOT_FOUND' : 'BAD_BODY', `${what} is not a caption track of event ${req.event} (declared: ${have}); declare it with PATCH /api/events/${req.event}/config {"captions": [...]}`);
+      return fail(
+        req.track !== undefined ? 'TRACK_NOT_FOUND' : 'BAD_BODY',
+        `${what} is not a caption track of event ${req.event} (declared: ${have}); declare it with PATCH /api/events/${req.event}/config {"captions": [...]}`,
+      );
     }
     const now = Date.now();
     const D = config.segmentDurationMs;
@@ -289,13 +431,24 @@ export class EventOrigin extends DurableObject<Env> {
     for (const [i, c] of req.cues.entries()) {
       const at = `cue ${i + 1} (${new Date(c.startMs).toISOString()} → ${new Date(c.endMs).toISOString()})`;
       if (c.endMs - c.startMs > MAX_CUE_MS) return fail('BAD_BODY', `${at} lasts more than ${MAX_CUE_MS / 1000} s`);
-      if (c.endMs <= windowStartMs) return fail('BAD_BODY', `${at} ended before the DVR window starts (${new Date(windowStartMs).toISOString()})`);
-      if (c.startMs > now + MAX_CUE_LEAD_MS) return fail('BAD_BODY', `${at} starts more than ${MAX_CUE_LEAD_MS / 60_000} min from now`);
+      if (c.endMs <= windowStartMs)
+        return fail('BAD_BODY', `${at} ended before the DVR window starts (${new Date(windowStartMs).toISOString()})`);
+      if (c.startMs > now + MAX_CUE_LEAD_MS)
+        return fail('BAD_BODY', `${at} starts more than ${MAX_CUE_LEAD_MS / 60_000} min from now`);
       // Segments are cached for good CAPTION_SETTLE_MS after they are due: a cue reaching one of
       // those would be stored but never seen by players that already have the segment.
-      const settledUntilMs = expectedPublishMs(Math.floor(c.startMs / D), D, config.pipelineDelayMs) + CAPTION_SETTLE_MS;
-      if (settledUntilMs < now) return fail('BAD_BODY', `${at} is too late: its segment was final at ${new Date(settledUntilMs).toISOString()} (cues are accepted until ${CAPTION_SETTLE_MS / 1000} s after their segment is due)`);
-      if (req.k !== undefined && (c.endMs <= req.k * D || c.startMs >= (req.k + 1) * D)) return fail('BAD_BODY', `${at} is not inside segment ${req.k} [${new Date(req.k * D).toISOString()}, ${new Date((req.k + 1) * D).toISOString()})`);
+      const settledUntilMs =
+        expectedPublishMs(Math.floor(c.startMs / D), D, config.pipelineDelayMs) + CAPTION_SETTLE_MS;
+      if (settledUntilMs < now)
+        return fail(
+          'BAD_BODY',
+          `${at} is too late: its segment was final at ${new Date(settledUntilMs).toISOString()} (cues are accepted until ${CAPTION_SETTLE_MS / 1000} s after their segment is due)`,
+        );
+      if (req.k !== undefined && (c.endMs <= req.k * D || c.startMs >= (req.k + 1) * D))
+        return fail(
+          'BAD_BODY',
+          `${at} is not inside segment ${req.k} [${new Date(req.k * D).toISOString()}, ${new Date((req.k + 1) * D).toISOString()})`,
+        );
     }
     const language = declared.language;
     let added = 0;
@@ -312,20 +465,41 @@ export class EventOrigin extends DurableObject<Env> {
    * held until it is due, so cues posted in real time for it are in; after that it is answered
    * at once, empty or not: a K without cues is an empty segment, never a 404.
    */
-  async getTextSegment(track: string, k: number, format: 'vtt' | 'stpp', region: string): Promise<OriginResult<StoredSegment & { body: string | null }>> {
+  async getTextSegment(
+    track: string,
+    k: number,
+    format: 'vtt' | 'stpp',
+    region: string,
+  ): Promise<OriginResult<StoredSegment & { body: string | null }>> {
     const found = this.findTrack(track);
     if (!found.ok) return found;
     const { config, descriptor } = found.value;
-    if (descriptor.kind !== 'text') return this.failStamped('TRACK_NOT_FOUND', `track ${track} is not a caption track: its segments are {K}.m4s`, SHORT_NEGATIVE_TTL);
+    if (descriptor.kind !== 'text')
+      return this.failStamped(
+        'TRACK_NOT_FOUND',
+        `track ${track} is not a caption track: its segments are {K}.m4s`,
+        SHORT_NEGATIVE_TTL,
+      );
     const now = Date.now();
     const timing = segmentTiming(k, now, config, true);
     // Only the window makes a caption segment gone: it never waits for a pipeline.
-    if (isOutsideWindow(k, now, config)) return this.failStamped('SEGMENT_GONE', `segment ${k} is outside the ${config.dvrWindowSeconds} s DVR window`, GONE_TTL);
+    if (isOutsideWindow(k, now, config))
+      return this.failStamped(
+        'SEGMENT_GONE',
+        `segment ${k} is outside the ${config.dvrWindowSeconds} s DVR window`,
+        GONE_TTL,
+      );
     const { endK } = this.controls;
-    if (endK !== null && k > endK) return this.failStamped('SEGMENT_GONE', `the event ended with segment ${endK}`, GONE_TTL);
-    if (!this.gauge.admit(now, isDvrRequest(k, now, config) ? 'dvr' : 'live', config)) return this.failStamped('OVERLOADED', 'origin is shedding load; retry in 5 s', OVERLOADED_HEADERS);
+    if (endK !== null && k > endK)
+      return this.failStamped('SEGMENT_GONE', `the event ended with segment ${endK}`, GONE_TTL);
+    if (!this.gauge.admit(now, isDvrRequest(k, now, config) ? 'dvr' : 'live', config))
+      return this.failStamped('OVERLOADED', 'origin is shedding load; retry in 5 s', OVERLOADED_HEADERS);
     if (timing.kind === 'early') {
-      return this.failStamped('SEGMENT_NOT_YET_AVAILABLE', `segment ${k} is due at ${new Date(timing.dueMs).toISOString()}`, { 'cache-control': earlyCacheControl(timing.maxAgeSeconds) });
+      return this.failStamped(
+        'SEGMENT_NOT_YET_AVAILABLE',
+        `segment ${k} is due at ${new Date(timing.dueMs).toISOString()}`,
+        { 'cache-control': earlyCacheControl(timing.maxAgeSeconds) },
+      );
     }
     const D = config.segmentDurationMs;
     const dueMs = expectedPublishMs(k, D, config.pipelineDelayMs);
@@ -335,7 +509,12 @@ export class EventOrigin extends DurableObject<Env> {
     const body = format === 'vtt' ? writeVttSegment(cues, k, D) : null;
     const bytes = body !== null ? new TextEncoder().encode(body) : writeStppSegment(cues, k, D, language);
     return ok({
-      bytes, body, kind: 'text', candidate: { pipeline: 'captions', region, defects: [] }, sha256: await digestHex(bytes), receivedAt: Date.now(),
+      bytes,
+      body,
+      kind: 'text',
+      candidate: { pipeline: 'captions', region, defects: [] },
+      sha256: await digestHex(bytes),
+      receivedAt: Date.now(),
       // Cues may still be posted a little late for a K just due: cache it briefly until then.
       settled: Date.now() - dueMs > CAPTION_SETTLE_MS,
       ...this.stamp(config),
@@ -346,9 +525,13 @@ export class EventOrigin extends DurableObject<Env> {
   async manifestInput(): Promise<OriginResult<{ input: ManifestInput } & Stamped>> {
     const eventId = this.loadEventId();
     const config = this.loadConfig();
-    if (!eventId || !config) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)', SHORT_NEGATIVE_TTL);
+    if (!eventId || !config)
+      return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)', SHORT_NEGATIVE_TTL);
     const nowMs = Date.now();
-    const tracks = this.sql.exec<{ descriptor: string }>('SELECT descriptor FROM tracks ORDER BY created_at, track').toArray().map((r) => JSON.parse(r.descriptor) as TrackDescriptor);
+    const tracks = this.sql
+      .exec<{ descriptor: string }>('SELECT descriptor FROM tracks ORDER BY created_at, track')
+      .toArray()
+      .map((r) => JSON.parse(r.descriptor) as TrackDescriptor);
     const start = windowStartK(nowMs, config);
     // A scheduled next event takes over at atK: this event's manifests list its own K only before that.
     const { next } = this.controls;
@@ -356,7 +539,11 @@ export class EventOrigin extends DurableObject<Env> {
     const { masks } = this.controls;
     // A K whose only candidates are masked is as good as missing: list it as a gap.
     const rows = this.sql
-      .exec<{ track: string; k: number; pipeline: string }>('SELECT DISTINCT track, k, pipeline FROM candidates WHERE k >= ? AND k <= ? ORDER BY track, k', start, end)
+      .exec<{ track: string; k: number; pipeline: string }>(
+        'SELECT DISTINCT track, k, pipeline FROM candidates WHERE k >= ? AND k <= ? ORDER BY track, k',
+        start,
+        end,
+      )
       .toArray()
       .filter((r) => masks.length === 0 || !isMasked(masks, r.pipeline, r.k));
     const byTrack = new Map<string, number[]>();
@@ -399,14 +586,34 @@ export class EventOrigin extends DurableObject<Env> {
       withBitrates.push(descriptor);
       if (Number.isFinite(mediaLast)) lastSegmentByTrack[descriptor.id] = mediaLast;
     }
-    const input: ManifestInput = { eventId, config, tracks: withBitrates, nowMs, firstSegment, lastSegmentByTrack, gapsByTrack, ended: this.controls.ended };
+    const input: ManifestInput = {
+      eventId,
+      config,
+      tracks: withBitrates,
+      nowMs,
+      firstSegment,
+      lastSegmentByTrack,
+      gapsByTrack,
+      ended: this.controls.ended,
+    };
     if (next) input.next = { eventId: next.eventId, atK: next.atK };
     return ok({ input, ...this.stamp(config) });
   }
 
   /** Storage footprint, for operators and for tests of eviction. */
-  async storageStats(): Promise<{ candidates: number; chunks: number; bytes: number; oldestK: number | null; newestK: number | null; cues: number }> {
-    const c = this.sql.exec<{ n: number; bytes: number | null; lo: number | null; hi: number | null }>('SELECT COUNT(*) AS n, SUM(size) AS bytes, MIN(k) AS lo, MAX(k) AS hi FROM candidates').one();
+  async storageStats(): Promise<{
+    candidates: number;
+    chunks: number;
+    bytes: number;
+    oldestK: number | null;
+    newestK: number | null;
+    cues: number;
+  }> {
+    const c = this.sql
+      .exec<{ n: number; bytes: number | null; lo: number | null; hi: number | null }>(
+        'SELECT COUNT(*) AS n, SUM(size) AS bytes, MIN(k) AS lo, MAX(k) AS hi FROM candidates',
+      )
+      .one();
     const chunks = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM segment_chunks').one().n;
     return { candidates: c.n, chunks, bytes: c.bytes ?? 0, oldestK: c.lo, newestK: c.hi, cues: this.captions.count() };
   }
@@ -419,12 +626,30 @@ export class EventOrigin extends DurableObject<Env> {
     if (!eventId || !config) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)');
     const now = Date.now();
     const c = this.controls;
-    const pipelines = c.pipelineStates(now, config).map(({ health: h, status }: { health: PipelineHealth; status: string }) => ({
-      pipeline: h.pipeline, status, lastK: h.lastK, latenessMs: h.latenessMs, lastReceivedAt: new Date(h.lastReceivedAt).toISOString(), segments: h.segments, defective: h.defective, defects: h.defects,
-    }));
+    const pipelines = c
+      .pipelineStates(now, config)
+      .map(({ health: h, status }: { health: PipelineHealth; status: string }) => ({
+        pipeline: h.pipeline,
+        status,
+        lastK: h.lastK,
+        latenessMs: h.latenessMs,
+        lastReceivedAt: new Date(h.lastReceivedAt).toISOString(),
+        segments: h.segments,
+        defective: h.defective,
+        defects: h.defects,
+      }));
     return ok({
-      event: eventId, version: c.version, ended: c.ended, endedAt: c.endedAt === null ? null : new Date(c.endedAt).toISOString(), endK: c.endK, next: c.next,
-      config, masks: c.masks, pipelines, segmentRequestsLastSecond: this.gauge.rate(now), header: c.header(now, config),
+      event: eventId,
+      version: c.version,
+      ended: c.ended,
+      endedAt: c.endedAt === null ? null : new Date(c.endedAt).toISOString(),
+      endK: c.endK,
+      next: c.next,
+      config,
+      masks: c.masks,
+      pipelines,
+      segmentRequestsLastSecond: this.gauge.rate(now),
+      header: c.header(now, config),
     });
   }
 
@@ -433,7 +658,8 @@ export class EventOrigin extends DurableObject<Env> {
     const config = this.loadConfig();
     if (!config) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)');
     const parsed = EventConfig.safeParse({ ...config, ...patch });
-    if (!parsed.success) return fail('BAD_BODY', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!parsed.success)
+      return fail('BAD_BODY', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     this.sql.exec('UPDATE event SET config = ? WHERE id = 1', JSON.stringify(parsed.data));
     this.config = parsed.data;
     // A shorter window: evict right away instead of at the next 30 s alarm.
@@ -447,8 +673,14 @@ export class EventOrigin extends DurableObject<Env> {
     const existing = id === undefined ? undefined : this.controls.masks.find((m) => m.id === id);
     if (existing) {
       // Another region's id must never overwrite a different mask stored here.
-      const same = existing.pipeline === req.pipeline && existing.fromK === req.fromK && existing.toK === (req.toK ?? null);
-      return same ? ok(existing) : fail('MASK_CONFLICT', `mask ${id} here is a different mask (${existing.pipeline} ${existing.fromK}..${existing.toK ?? '∞'})`);
+      const same =
+        existing.pipeline === req.pipeline && existing.fromK === req.fromK && existing.toK === (req.toK ?? null);
+      return same
+        ? ok(existing)
+        : fail(
+            'MASK_CONFLICT',
+            `mask ${id} here is a different mask (${existing.pipeline} ${existing.fromK}..${existing.toK ?? '∞'})`,
+          );
     }
     return ok(this.controls.addMask(req, Date.now(), id));
   }
@@ -461,7 +693,8 @@ export class EventOrigin extends DurableObject<Env> {
   /** Schedule (or replace) the back-to-back event that follows this one from `atK` on. */
   async scheduleNext(req: { event: string; atK: number }): Promise<OriginResult<EventStateView>> {
     const eventId = this.loadEventId();
-    if (!eventId || !this.loadConfig()) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)');
+    if (!eventId || !this.loadConfig())
+      return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)');
     if (req.event === eventId) return fail('BAD_BODY', 'event: the next event must be another event');
     this.controls.setNext(req.event, req.atK);
     return this.eventState();
@@ -513,7 +746,9 @@ export class EventOrigin extends DurableObject<Env> {
    */
   async ingestDrm(track: string, pipeline: string): Promise<IngestDrm> {
     const drm = this.drm.get();
-    const row = this.sql.exec<{ bytes: ArrayBuffer }>('SELECT bytes FROM inits WHERE track = ? AND pipeline = ?', track, pipeline).toArray()[0];
+    const row = this.sql
+      .exec<{ bytes: ArrayBuffer }>('SELECT bytes FROM inits WHERE track = ? AND pipeline = ?', track, pipeline)
+      .toArray()[0];
     return { drm, init: drm && row ? new Uint8Array(row.bytes) : null, initStored: row !== undefined };
   }
 
@@ -550,7 +785,9 @@ export class EventOrigin extends DurableObject<Env> {
   }
 
   private loadEventId(): string | undefined {
-    this.eventId ??= this.sql.exec<{ event_id: string }>('SELECT event_id FROM event WHERE id = 1').toArray()[0]?.event_id;
+    this.eventId ??= this.sql
+      .exec<{ event_id: string }>('SELECT event_id FROM event WHERE id = 1')
+      .toArray()[0]?.event_id;
     return this.eventId;
   }
 
@@ -559,17 +796,28 @@ export class EventOrigin extends DurableObject<Env> {
   }
 
   /** A failure that still carries x-event-state, so the edge learns the state from every answer. */
-  private failStamped(code: Parameters<typeof fail>[0], message: string, headers: Record<string, string>): OriginResult<never> {
+  private failStamped(
+    code: Parameters<typeof fail>[0],
+    message: string,
+    headers: Record<string, string>,
+  ): OriginResult<never> {
     const config = this.loadConfig();
-    return fail(code, message, config ? { ...headers, [EVENT_STATE_HEADER]: this.controls.header(Date.now(), config) } : headers);
+    return fail(
+      code,
+      message,
+      config ? { ...headers, [EVENT_STATE_HEADER]: this.controls.header(Date.now(), config) } : headers,
+    );
   }
 
   private findTrack(track: string): OriginResult<{ config: EventConfig; descriptor: TrackDescriptor }> {
     const config = this.loadConfig();
-    if (!config) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)', SHORT_NEGATIVE_TTL);
+    if (!config)
+      return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)', SHORT_NEGATIVE_TTL);
     let descriptor = this.descriptors.get(track);
     if (!descriptor) {
-      const row = this.sql.exec<{ descriptor: string }>('SELECT descriptor FROM tracks WHERE track = ?', track).toArray()[0];
+      const row = this.sql
+        .exec<{ descriptor: string }>('SELECT descriptor FROM tracks WHERE track = ?', track)
+        .toArray()[0];
       if (!row) {
         // Caption tracks are declared in the config (which can change), so they are not cached here.
         const caption = config.captions.find((c) => captionTrackId(c.language) === track);
@@ -584,15 +832,29 @@ export class EventOrigin extends DurableObject<Env> {
 
   private candidateRows(track: string, k: number): CandidateRow[] {
     return this.sql
-      .exec<{ pipeline: string; region: string; defects: string; sha256: string; received_at: number }>('SELECT pipeline, region, defects, sha256, received_at FROM candidates WHERE track = ? AND k = ?', track, k)
+      .exec<{ pipeline: string; region: string; defects: string; sha256: string; received_at: number }>(
+        'SELECT pipeline, region, defects, sha256, received_at FROM candidates WHERE track = ? AND k = ?',
+        track,
+        k,
+      )
       .toArray()
-      .map((r) => ({ pipeline: r.pipeline, region: r.region, defects: JSON.parse(r.defects) as string[], sha256: r.sha256, receivedAt: r.received_at }));
+      .map((r) => ({
+        pipeline: r.pipeline,
+        region: r.region,
+        defects: JSON.parse(r.defects) as string[],
+        sha256: r.sha256,
+        receivedAt: r.received_at,
+      }));
   }
 
   /** The candidate selection picks among those operators have not masked. */
   private select(track: string, k: number, config: EventConfig, region: string): CandidateRow | undefined {
     const { masks } = this.controls;
-    return selectCandidate(this.candidateRows(track, k).filter((c) => !isMasked(masks, c.pipeline, k)), config.pipelines, region);
+    return selectCandidate(
+      this.candidateRows(track, k).filter((c) => !isMasked(masks, c.pipeline, k)),
+      config.pipelines,
+      region,
+    );
   }
 
   /**
@@ -601,7 +863,13 @@ export class EventOrigin extends DurableObject<Env> {
    * delivered its copy, and at most `defectiveGraceMs` after the defective one arrived: pipelines
    * publish the same K at about the same moment, so a clean copy is either close or not coming.
    */
-  private async holdForClean(track: string, k: number, config: EventConfig, region: string, deadlineMs: number): Promise<CandidateRow | undefined> {
+  private async holdForClean(
+    track: string,
+    k: number,
+    config: EventConfig,
+    region: string,
+    deadlineMs: number,
+  ): Promise<CandidateRow | undefined> {
     const key = `${track}/${k}`;
     for (;;) {
       const chosen = this.select(track, k, config, region);
@@ -610,7 +878,9 @@ export class EventOrigin extends DurableObject<Env> {
       if (chosen) {
         if (!this.awaitingCopy(track, k, config)) return chosen;
         until = Math.min(deadlineMs, chosen.receivedAt + config.defectiveGraceMs);
-      } else if (segmentTiming(k, Date.now(), config, this.controls.pipelinesPast(track, k, Date.now(), config)).kind === 'gone') {
+      } else if (
+        segmentTiming(k, Date.now(), config, this.controls.pipelinesPast(track, k, Date.now(), config)).kind === 'gone'
+      ) {
         return undefined; // every working pipeline has moved past K without it
       }
       if (Date.now() >= until || (this.controls.endK !== null && k > this.controls.endK)) return chosen;
@@ -623,14 +893,22 @@ export class EventOrigin extends DurableObject<Env> {
   private awaitingCopy(track: string, k: number, config: EventConfig): boolean {
     const have = new Set(this.candidateRows(track, k).map((c) => c.pipeline));
     const { masks } = this.controls;
-    return this.controls.alivePipelines(Date.now(), config).some((h) => !have.has(h.pipeline) && !isMasked(masks, h.pipeline, k));
+    return this.controls
+      .alivePipelines(Date.now(), config)
+      .some((h) => !have.has(h.pipeline) && !isMasked(masks, h.pipeline, k));
   }
 
   private readBytes(track: string, k: number, c: CandidateRow): Bytes {
     const hot = this.hot.get([track, k, c.pipeline, c.region].join('/'), c.sha256);
     if (hot) return hot;
     const pieces = this.sql
-      .exec<{ bytes: ArrayBuffer }>('SELECT bytes FROM segment_chunks WHERE track = ? AND k = ? AND pipeline = ? AND region = ? ORDER BY seq', track, k, c.pipeline, c.region)
+      .exec<{ bytes: ArrayBuffer }>(
+        'SELECT bytes FROM segment_chunks WHERE track = ? AND k = ? AND pipeline = ? AND region = ? ORDER BY seq',
+        track,
+        k,
+        c.pipeline,
+        c.region,
+      )
       .toArray()
       .map((r) => r.bytes);
     return join(pieces);

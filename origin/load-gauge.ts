@@ -24,7 +24,10 @@ export class LoadGauge {
 
   /** Count the request and say yes, or say no (shed) without counting it. */
   admit(nowMs: number, kind: 'live' | 'dvr', config: EventConfig): boolean {
-    const limit = kind === 'dvr' ? config.maxSegmentRequestsPerSecond * config.dvrShareOfRequests : config.maxSegmentRequestsPerSecond;
+    const limit =
+      kind === 'dvr'
+        ? config.maxSegmentRequestsPerSecond * config.dvrShareOfRequests
+        : config.maxSegmentRequestsPerSecond;
     if (this.rate(nowMs) >= limit) return false;
     const slot = Math.floor(nowMs / BUCKET_MS);
     const i = slot % BUCKETS;

@@ -17,7 +17,11 @@ export interface MeasuredBitrate {
  * E-AC-3 rung is exactly its bitrate). Only clean candidates count: a truncated copy would
  * understate. Durations are taken as D; at 29.97 fps a segment is ±1 frame of D (≤ 1.7%).
  */
-export function measuredBitrates(sql: SqlStorage, newestK: number, segmentDurationMs: number): Map<string, MeasuredBitrate> {
+export function measuredBitrates(
+  sql: SqlStorage,
+  newestK: number,
+  segmentDurationMs: number,
+): Map<string, MeasuredBitrate> {
   const rows = sql
     .exec<{ track: string; peak: number; total: number; n: number }>(
       `SELECT track, MAX(size) AS peak, SUM(size) AS total, COUNT(*) AS n FROM candidates
@@ -27,7 +31,12 @@ export function measuredBitrates(sql: SqlStorage, newestK: number, segmentDurati
     )
     .toArray();
   const perSecond = 8000 / segmentDurationMs;
-  return new Map(rows.map((r) => [r.track, { peak: Math.round(r.peak * perSecond), average: Math.round((r.total / r.n) * perSecond), segments: r.n }]));
+  return new Map(
+    rows.map((r) => [
+      r.track,
+      { peak: Math.round(r.peak * perSecond), average: Math.round((r.total / r.n) * perSecond), segments: r.n },
+    ]),
+  );
 }
 
 /** The descriptor as manifests should signal it now: measured bitrates when segments exist, the declared one before. */

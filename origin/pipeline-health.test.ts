@@ -12,7 +12,14 @@ describe('pipeline health', () => {
     let h = recordSegment(undefined, 'B', k, [], due(k) + 100, config);
     h = recordSegment(h, 'B', k + 1, ['short'], due(k + 1) + 1500, config);
     h = recordSegment(h, 'B', k, ['short', 'tfdt-mismatch'], due(k + 1) + 1600, config);
-    expect(h).toMatchObject({ lastK: k + 1, latenessMs: 1500, lastDefective: true, segments: 3, defective: 2, defects: { short: 2, 'tfdt-mismatch': 1 } });
+    expect(h).toMatchObject({
+      lastK: k + 1,
+      latenessMs: 1500,
+      lastDefective: true,
+      segments: 3,
+      defective: 2,
+      defects: { short: 2, 'tfdt-mismatch': 1 },
+    });
   });
 
   it('turns down when the next segment is more than D overdue', () => {
@@ -20,7 +27,11 @@ describe('pipeline health', () => {
     expect(pipelineStatus(h, due(k) + 10, config, false)).toBe('ok');
     expect(pipelineStatus(h, due(k + 1) + D + 1, config, false)).toBe('down');
     expect(pipelineStatus(h, due(k) + 10, config, true)).toBe('masked');
-    expect(pipelineStatus(recordSegment(h, 'A', k + 1, [], due(k + 1) + D, config), due(k + 1) + D, config, false)).toBe('late');
-    expect(pipelineStatus(recordSegment(h, 'A', k + 1, ['short'], due(k + 1), config), due(k + 1), config, false)).toBe('defective');
+    expect(
+      pipelineStatus(recordSegment(h, 'A', k + 1, [], due(k + 1) + D, config), due(k + 1) + D, config, false),
+    ).toBe('late');
+    expect(pipelineStatus(recordSegment(h, 'A', k + 1, ['short'], due(k + 1), config), due(k + 1), config, false)).toBe(
+      'defective',
+    );
   });
 });

@@ -21,10 +21,26 @@ export interface PipelineHealth {
 }
 
 /** Fold one stored candidate into the pipeline's health. */
-export function recordSegment(prev: PipelineHealth | undefined, pipeline: string, k: number, defects: string[], receivedAt: number, config: EventConfig): PipelineHealth {
+export function recordSegment(
+  prev: PipelineHealth | undefined,
+  pipeline: string,
+  k: number,
+  defects: string[],
+  receivedAt: number,
+  config: EventConfig,
+): PipelineHealth {
   const h: PipelineHealth = prev
     ? { ...prev, defects: { ...prev.defects } }
-    : { pipeline, lastK: k, lastReceivedAt: receivedAt, latenessMs: 0, lastDefective: false, segments: 0, defective: 0, defects: {} };
+    : {
+        pipeline,
+        lastK: k,
+        lastReceivedAt: receivedAt,
+        latenessMs: 0,
+        lastDefective: false,
+        segments: 0,
+        defective: 0,
+        defects: {},
+      };
   h.segments++;
   if (defects.length > 0) h.defective++;
   for (const d of defects) h.defects[d] = (h.defects[d] ?? 0) + 1;
@@ -39,11 +55,17 @@ export function recordSegment(prev: PipelineHealth | undefined, pipeline: string
 }
 
 /** The status token of x-event-state (contract/event-state.ts says what each one means). */
-export function pipelineStatus(h: PipelineHealth, nowMs: number, config: EventConfig, maskedAtLiveEdge: boolean): PipelineStatus {
+export function pipelineStatus(
+  h: PipelineHealth,
+  nowMs: number,
+  config: EventConfig,
+  maskedAtLiveEdge: boolean,
+): PipelineStatus {
   const D = config.segmentDurationMs;
   // Down only when nothing arrived for 2·D as well: a pipeline that keeps publishing, however
   // far behind, is late, not down (and its segments are worth waiting for).
-  if (nowMs - h.lastReceivedAt > 2 * D && nowMs > expectedPublishMs(h.lastK + 1, D, config.pipelineDelayMs) + D) return 'down';
+  if (nowMs - h.lastReceivedAt > 2 * D && nowMs > expectedPublishMs(h.lastK + 1, D, config.pipelineDelayMs) + D)
+    return 'down';
   if (maskedAtLiveEdge) return 'masked';
   if (h.lastDefective) return 'defective';
   if (h.latenessMs > D / 2) return 'late';

@@ -5,11 +5,18 @@ import { AppError, type ErrorCode } from '../contract/errors.ts';
  * across Durable Object RPC keeps only its message, and the edge needs the code and headers
  * (e.g. the Cache-Control of a 404 that expires when the segment is due).
  */
-export type OriginResult<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string; headers?: Record<string, string> };
+export type OriginResult<T> =
+  | { ok: true; value: T }
+  | { ok: false; code: ErrorCode; message: string; headers?: Record<string, string> };
 
 export const ok = <T>(value: T): OriginResult<T> => ({ ok: true, value });
 
-export const fail = (code: ErrorCode, message: string, headers?: Record<string, string>): OriginResult<never> => ({ ok: false, code, message, headers });
+export const fail = (code: ErrorCode, message: string, headers?: Record<string, string>): OriginResult<never> => ({
+  ok: false,
+  code,
+  message,
+  headers,
+});
 
 /** Turn an AppError raised inside the origin into a result value. */
 export function failFrom(err: unknown): OriginResult<never> {

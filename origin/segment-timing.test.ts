@@ -34,6 +34,9 @@ describe('segmentTiming', () => {
 
   it('is gone when never produced or outside the window', () => {
     expect(segmentTiming(live - 5, now, config).kind).toBe('gone');
-    expect(segmentTiming(windowStartK(now, config) - 1, now, config)).toMatchObject({ kind: 'gone', reason: expect.stringMatching(/DVR window/) });
+    expect(segmentTiming(windowStartK(now, config) - 1, now, config)).toMatchObject({
+      kind: 'gone',
+      reason: expect.stringMatching(/DVR window/),
+    });
   });
 });

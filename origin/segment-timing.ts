@@ -46,15 +46,23 @@ export function isOutsideWindow(k: number, nowMs: number, config: EventConfig): 
 
 export function segmentTiming(k: number, nowMs: number, config: EventConfig, pipelinesPastK = true): SegmentTiming {
   const d = config.segmentDurationMs;
-  if (isOutsideWindow(k, nowMs, config)) return { kind: 'gone', reason: `segment ${k} is outside the ${config.dvrWindowSeconds} s DVR window` };
+  if (isOutsideWindow(k, nowMs, config))
+    return { kind: 'gone', reason: `segment ${k} is outside the ${config.dvrWindowSeconds} s DVR window` };
   const dueMs = expectedPublishMs(k, d, config.pipelineDelayMs);
   const deadlineMs = dueMs + d;
   const hardDeadlineMs = deadlineMs + MAX_LATENESS_SEGMENTS * d;
-  const gone = (): SegmentTiming => ({ kind: 'gone', reason: `segment ${k} was never produced (due ${new Date(dueMs).toISOString()})`, recent: nowMs - deadlineMs < RECENT_GONE_MS });
+  const gone = (): SegmentTiming => ({
+    kind: 'gone',
+    reason: `segment ${k} was never produced (due ${new Date(dueMs).toISOString()})`,
+    recent: nowMs - deadlineMs < RECENT_GONE_MS,
+  });
   if (nowMs > hardDeadlineMs) return gone();
   if (nowMs > deadlineMs) return pipelinesPastK ? gone() : { kind: 'hold', untilMs: hardDeadlineMs };
   if (dueMs - nowMs <= d) return { kind: 'hold', untilMs: hardDeadlineMs };
-  const maxAgeSeconds = Math.min(MAX_EARLY_TTL_SECONDS, Math.max(0, Math.floor((dueMs - nowMs - EARLY_MARGIN_MS) / 1000)));
+  const maxAgeSeconds = Math.min(
+    MAX_EARLY_TTL_SECONDS,
+    Math.max(0, Math.floor((dueMs - nowMs - EARLY_MARGIN_MS) / 1000)),
+  );
   return { kind: 'early', dueMs, maxAgeSeconds };
 }
 

@@ -22,6 +22,8 @@ describe('selectCandidate', () => {
   });
   it('formats the x-candidate header', () => {
     expect(candidateHeader(c('A'))).toBe('pipeline=A; region=r1; defects=none');
-    expect(candidateHeader(c('B', ['short', 'no-sync-start'], 'r2'))).toBe('pipeline=B; region=r2; defects=short,no-sync-start');
+    expect(candidateHeader(c('B', ['short', 'no-sync-start'], 'r2'))).toBe(
+      'pipeline=B; region=r2; defects=short,no-sync-start',
+    );
   });
 });

@@ -12,10 +12,21 @@ export interface Candidate {
  * reading region are preferred over cross-published copies only as a last tie-breaker, so every
  * region answers the same pipeline when both have the same copies.
  */
-export function selectCandidate<T extends Candidate>(candidates: T[], preference: string[], localRegion?: string): T | undefined {
+export function selectCandidate<T extends Candidate>(
+  candidates: T[],
+  preference: string[],
+  localRegion?: string,
+): T | undefined {
   const rank = (c: Candidate) => {
     const p = preference.indexOf(c.pipeline);
-    return [c.defects.length === 0 ? 0 : 1, c.defects.length, p === -1 ? preference.length : p, c.pipeline, c.region === localRegion ? 0 : 1, c.region] as const;
+    return [
+      c.defects.length === 0 ? 0 : 1,
+      c.defects.length,
+      p === -1 ? preference.length : p,
+      c.pipeline,
+      c.region === localRegion ? 0 : 1,
+      c.region,
+    ] as const;
   };
   let best: T | undefined;
   for (const c of candidates) if (!best || compare(rank(c), rank(best)) < 0) best = c;

@@ -36,7 +36,8 @@ export function readInitInfo(bytes: Uint8Array): InitInfo {
   const dv = view(bytes);
   const moov = requirePath(bytes, top, ['moov']);
   const traks = children(bytes, moov).filter((b) => b.type === 'trak');
-  if (traks.length !== 1) throw new AppError('MEDIA_MALFORMED', `a CMAF header carries exactly one track, found ${traks.length}`);
+  if (traks.length !== 1)
+    throw new AppError('MEDIA_MALFORMED', `a CMAF header carries exactly one track, found ${traks.length}`);
   const trak = [traks[0]];
   const tkhd = requirePath(bytes, trak, ['trak', 'tkhd']);
   const tkhdVersion = dv.getUint8(tkhd.payload);
@@ -89,9 +90,11 @@ function originalEntry(bytes: Uint8Array, entry: Box): Box & { protection?: Init
   const schm = inner.find((b) => b.type === 'schm');
   const schi = inner.find((b) => b.type === 'schi');
   const tenc = schi && children(bytes, schi).find((b) => b.type === 'tenc');
-  if (!frma || !schm || !tenc) throw new AppError('MEDIA_MALFORMED', `${entry.type} sinf needs frma, schm and schi/tenc`);
+  if (!frma || !schm || !tenc)
+    throw new AppError('MEDIA_MALFORMED', `${entry.type} sinf needs frma, schm and schi/tenc`);
   const scheme = fourcc(bytes, schm.payload + 4);
-  if (scheme !== 'cenc' && scheme !== 'cbcs') throw new AppError('MEDIA_UNSUPPORTED_CODEC', `protection scheme '${scheme}' is not supported (cenc, cbcs)`);
+  if (scheme !== 'cenc' && scheme !== 'cbcs')
+    throw new AppError('MEDIA_UNSUPPORTED_CODEC', `protection scheme '${scheme}' is not supported (cenc, cbcs)`);
   if (tenc.end - tenc.payload < 24) throw new AppError('MEDIA_MALFORMED', 'tenc is too short');
   const kid = bytes.subarray(tenc.payload + 8, tenc.payload + 24);
   const defaultKid = Array.from(kid, hex2).join('');
@@ -120,7 +123,10 @@ function readVisualEntry(bytes: Uint8Array, entry: Box, info: InitInfo): void {
     if (!hvcC) throw new AppError('MEDIA_MALFORMED', `${entry.type} sample entry lacks hvcC`);
     info.codecs = hevcCodecs(entry.type, bytes.subarray(hvcC.payload, hvcC.end));
   } else {
-    throw new AppError('MEDIA_UNSUPPORTED_CODEC', `video sample entry '${entry.type}' is not supported (avc1, avc3, hvc1, hev1)`);
+    throw new AppError(
+      'MEDIA_UNSUPPORTED_CODEC',
+      `video sample entry '${entry.type}' is not supported (avc1, avc3, hvc1, hev1)`,
+    );
   }
 }
 
@@ -131,7 +137,10 @@ function hevcCodecs(type: string, c: Uint8Array): string {
   const profile = c[1] & 0x1f;
   let compat = ((c[2] << 24) | (c[3] << 16) | (c[4] << 8) | c[5]) >>> 0;
   let reversed = 0;
-  for (let i = 0; i < 32; i++) { reversed = (reversed << 1) | (compat & 1); compat >>>= 1; }
+  for (let i = 0; i < 32; i++) {
+    reversed = (reversed << 1) | (compat & 1);
+    compat >>>= 1;
+  }
   const constraints = Array.from(c.subarray(6, 12));
   while (constraints.length > 0 && constraints[constraints.length - 1] === 0) constraints.pop();
   const tail = constraints.map((b) => b.toString(16).toUpperCase()).join('.');
@@ -146,11 +155,17 @@ function readAudioEntry(bytes: Uint8Array, entry: Box, info: InitInfo): void {
     info.codecs = entry.type;
     // The sample entry's channelcount is fixed at 2 for (E-)AC-3 (ETSI TS 102 366 Annex F); the
     // real layout is acmod + lfeon in dac3/dec3.
-    const specific = readBoxes(bytes, entry.payload + 28, entry.end).find((b) => b.type === (entry.type === 'ec-3' ? 'dec3' : 'dac3'));
+    const specific = readBoxes(bytes, entry.payload + 28, entry.end).find(
+      (b) => b.type === (entry.type === 'ec-3' ? 'dec3' : 'dac3'),
+    );
     if (specific) info.channels = dolbyChannels(bytes.subarray(specific.payload, specific.end), entry.type === 'ec-3');
     return;
   }
-  if (entry.type !== 'mp4a') throw new AppError('MEDIA_UNSUPPORTED_CODEC', `audio sample entry '${entry.type}' is not supported (mp4a, ec-3, ac-3)`);
+  if (entry.type !== 'mp4a')
+    throw new AppError(
+      'MEDIA_UNSUPPORTED_CODEC',
+      `audio sample entry '${entry.type}' is not supported (mp4a, ec-3, ac-3)`,
+    );
   const esds = readBoxes(bytes, entry.payload + 28, entry.end).find((b) => b.type === 'esds');
   if (!esds) throw new AppError('MEDIA_MALFORMED', 'mp4a sample entry lacks esds');
   info.codecs = `mp4a.40.${aacObjectType(bytes.subarray(esds.payload + 4, esds.end))}`;
@@ -187,7 +202,8 @@ function aacObjectType(d: Uint8Array): number {
   if (esFlags & 0x20) p += 2;
   const dc = readDescriptor();
   if (dc.tag !== 0x04) throw new AppError('MEDIA_MALFORMED', 'esds lacks a DecoderConfigDescriptor');
-  if (d[p] !== 0x40) throw new AppError('MEDIA_UNSUPPORTED_CODEC', `mp4a object type 0x${hex2(d[p])} is not MPEG-4 audio`);
+  if (d[p] !== 0x40)
+    throw new AppError('MEDIA_UNSUPPORTED_CODEC', `mp4a object type 0x${hex2(d[p])} is not MPEG-4 audio`);
   p += 13;
   const dsi = readDescriptor();
   if (dsi.tag !== 0x05) throw new AppError('MEDIA_MALFORMED', 'esds lacks a DecoderSpecificInfo');

@@ -35,8 +35,12 @@ describe('inspectSegment with ffmpeg media', () => {
 
   it('reports tfdt-mismatch when tfdt is off the grid by a frame or more', () => {
     const sample = video.samples[0].duration;
-    expect(inspectSegment(segmentFor(video, K, D, { tfdtShift: sample }), video.info, K, D).defects).toEqual(['tfdt-mismatch']);
-    expect(inspectSegment(segmentFor(video, K, D, { tfdtShift: -1 }), video.info, K, D).defects).toEqual(['tfdt-mismatch']);
+    expect(inspectSegment(segmentFor(video, K, D, { tfdtShift: sample }), video.info, K, D).defects).toEqual([
+      'tfdt-mismatch',
+    ]);
+    expect(inspectSegment(segmentFor(video, K, D, { tfdtShift: -1 }), video.info, K, D).defects).toEqual([
+      'tfdt-mismatch',
+    ]);
     // Segment K+1 published under the number K is also a discontinuity.
     expect(inspectSegment(segmentFor(video, K + 1, D), video.info, K, D).defects).toEqual(['tfdt-mismatch']);
   });

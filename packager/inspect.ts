@@ -18,7 +18,14 @@ import { isSync } from './sample.ts';
  * - size-mismatch: the mdat payloads do not hold exactly the bytes the trun sample sizes declare.
  * - empty: no samples at all.
  */
-export const SEGMENT_DEFECTS = ['truncated', 'tfdt-mismatch', 'short', 'no-sync-start', 'size-mismatch', 'empty'] as const;
+export const SEGMENT_DEFECTS = [
+  'truncated',
+  'tfdt-mismatch',
+  'short',
+  'no-sync-start',
+  'size-mismatch',
+  'empty',
+] as const;
 export type SegmentDefect = (typeof SEGMENT_DEFECTS)[number];
 
 export interface Inspection {
@@ -44,7 +51,13 @@ export function inspectSegment(bytes: Uint8Array, init: InitInfo, k: number, dur
   }
 
   const samples = fragments.flatMap((f) => f.samples);
-  if (samples.length === 0) return { defects: ['empty'], sampleCount: 0, firstDts: fragments[0]?.baseMediaDecodeTime ?? Number.NaN, durationTicks: 0 };
+  if (samples.length === 0)
+    return {
+      defects: ['empty'],
+      sampleCount: 0,
+      firstDts: fragments[0]?.baseMediaDecodeTime ?? Number.NaN,
+      durationTicks: 0,
+    };
 
   const defects = new Set<SegmentDefect>();
   const firstDts = fragments[0].baseMediaDecodeTime;
@@ -64,5 +77,10 @@ export function inspectSegment(bytes: Uint8Array, init: InitInfo, k: number, dur
   const declared = samples.reduce((sum, s) => sum + s.data.byteLength, 0);
   if (declared !== mdatBytes) defects.add('size-mismatch');
 
-  return { defects: SEGMENT_DEFECTS.filter((d) => defects.has(d)), sampleCount: samples.length, firstDts, durationTicks };
+  return {
+    defects: SEGMENT_DEFECTS.filter((d) => defects.has(d)),
+    sampleCount: samples.length,
+    firstDts,
+    durationTicks,
+  };
 }

@@ -34,7 +34,12 @@ export function writeSegment(input: SegmentInput): Uint8Array {
           0x000001 | 0x000100 | 0x000200 | 0x000400 | 0x000800,
           u32(input.samples.length),
           i32(dataOffset),
-          ...input.samples.flatMap((s) => [u32(s.duration), u32(s.data.byteLength), u32(s.flags), needsSignedCto ? i32(s.compositionOffset) : u32(s.compositionOffset)]),
+          ...input.samples.flatMap((s) => [
+            u32(s.duration),
+            u32(s.data.byteLength),
+            u32(s.flags),
+            needsSignedCto ? i32(s.compositionOffset) : u32(s.compositionOffset),
+          ]),
         ),
       ),
     );

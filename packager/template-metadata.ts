@@ -14,7 +14,13 @@ import { STPP_CODECS, STPP_TIMESCALE } from './captions/stpp.ts';
  * the epoch anchor (startNumber 0 at 1970-01-01) are the event's, shared by every track by design.
  */
 export function templateMetadata(id: string, info: InitInfo, meta: TrackMeta): TrackDescriptor {
-  const d: TrackDescriptor = { id, kind: info.kind, codecs: info.codecs, timescale: info.timescale, bandwidth: meta.bandwidth };
+  const d: TrackDescriptor = {
+    id,
+    kind: info.kind,
+    codecs: info.codecs,
+    timescale: info.timescale,
+    bandwidth: meta.bandwidth,
+  };
   if (info.width !== undefined) d.width = info.width;
   if (info.height !== undefined) d.height = info.height;
   if (info.sampleRate !== undefined) d.sampleRate = info.sampleRate;
@@ -31,8 +37,13 @@ export function templateMetadata(id: string, info: InitInfo, meta: TrackMeta): T
 function describeDrm(p: NonNullable<InitInfo['protection']>): NonNullable<TrackDescriptor['drm']> {
   const kid = fromHex(p.defaultKid);
   const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
-  const pssh = (system: 'widevine' | 'playready' | 'clearkey') => b64(psshFor(system, { scheme: p.scheme, kids: [kid] }));
-  return { scheme: p.scheme, defaultKid: kidToUuid(kid), pssh: { widevine: pssh('widevine'), playready: pssh('playready'), clearkey: pssh('clearkey') } };
+  const pssh = (system: 'widevine' | 'playready' | 'clearkey') =>
+    b64(psshFor(system, { scheme: p.scheme, kids: [kid] }));
+  return {
+    scheme: p.scheme,
+    defaultKid: kidToUuid(kid),
+    pssh: { widevine: pssh('widevine'), playready: pssh('playready'), clearkey: pssh('clearkey') },
+  };
 }
 
 /**
@@ -41,7 +52,16 @@ function describeDrm(p: NonNullable<InitInfo['protection']>): NonNullable<TrackD
  * is a nominal few kbit/s: a 2 s IMSC1 document is well under a kilobyte.
  */
 export function describeCaptionTrack(c: CaptionTrack): TrackDescriptor {
-  return { id: captionTrackId(c.language), kind: 'text', codecs: STPP_CODECS, timescale: STPP_TIMESCALE, bandwidth: CAPTION_BANDWIDTH, language: c.language, label: c.label, default: c.default };
+  return {
+    id: captionTrackId(c.language),
+    kind: 'text',
+    codecs: STPP_CODECS,
+    timescale: STPP_TIMESCALE,
+    bandwidth: CAPTION_BANDWIDTH,
+    language: c.language,
+    label: c.label,
+    default: c.default,
+  };
 }
 
 const CAPTION_BANDWIDTH = 4000;

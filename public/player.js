@@ -23,7 +23,6 @@
 //   captions()  { language, label, cues: [{ text, start, end }] } of the caption track shown
 //               (its active cues, times in seconds of video.currentTime), or null
 
-
 (function main() {
   const params = new URLSearchParams(location.search);
   const event = params.get('event') || 'demo';
@@ -33,7 +32,9 @@
   const alternate = (params.get('alternate') || '').split(',').filter(Boolean);
   const operatorToken = params.get('operator');
   const captionsWanted = params.get('captions');
-  const manifestUrl = `/live/${encodeURIComponent(event)}/index.${kind === 'hls' ? 'm3u8' : 'mpd'}` + (token ? `?token=${encodeURIComponent(token)}` : '');
+  const manifestUrl =
+    `/live/${encodeURIComponent(event)}/index.${kind === 'hls' ? 'm3u8' : 'mpd'}` +
+    (token ? `?token=${encodeURIComponent(token)}` : '');
 
   // Encrypted events (docs/drm.md): the Worker's ClearKey license endpoint, which the MPD also
   // signals in clearkey:Laurl.
@@ -165,7 +166,10 @@
   async function startShaka() {
     shaka.polyfill.installAll();
     if (!shaka.Player.isBrowserSupported()) {
-      record(state.errors, { code: 'shaka unsupported', message: 'this browser lacks what shaka-player needs (MSE/EME)' });
+      record(state.errors, {
+        code: 'shaka unsupported',
+        message: 'this browser lacks what shaka-player needs (MSE/EME)',
+      });
       return;
     }
     const player = new shaka.Player();
@@ -180,14 +184,28 @@
       // Segment retries as a live deployment would set them: a segment the origin answers 404
       // (not published yet, DESIGN.md §4) is asked again for about 3.5 s before shaka gives up
       // (its default, 2 attempts, fails after 1 s: a late pipeline became a critical error).
-      streaming: { liveSync: { enabled: true }, retryParameters: { maxAttempts: 4, baseDelay: 500, backoffFactor: 2, fuzzFactor: 0.5, timeout: 30000, stallTimeout: 5000, connectionTimeout: 10000 } },
+      streaming: {
+        liveSync: { enabled: true },
+        retryParameters: {
+          maxAttempts: 4,
+          baseDelay: 500,
+          backoffFactor: 2,
+          fuzzFactor: 0.5,
+          timeout: 30000,
+          stallTimeout: 5000,
+          connectionTimeout: 10000,
+        },
+      },
       // Captions (docs/captions.md): the asked-for language, else the first the manifest lists.
       preferredTextLanguage: captionsWanted && captionsWanted !== 'off' ? captionsWanted : '',
     });
     player.addEventListener('error', (e) => {
       const err = e.detail || {};
       // err.data names the request (URI, HTTP status) for network errors: what a tester needs.
-      const entry = { code: `shaka ${err.category ?? '?'}/${err.code ?? '?'}`, message: `${err.message || `shaka error ${err.code}`} (data: ${JSON.stringify(err.data ?? []).slice(0, 300)})` };
+      const entry = {
+        code: `shaka ${err.category ?? '?'}/${err.code ?? '?'}`,
+        message: `${err.message || `shaka error ${err.code}`} (data: ${JSON.stringify(err.data ?? []).slice(0, 300)})`,
+      };
       record(err.severity === shaka.util.Error.Severity.CRITICAL ? state.errors : state.warnings, entry);
     });
     if (alternate.length > 0) {
@@ -211,7 +229,13 @@
     playerLatency = () => (player.isLive() ? player.getStats().liveLatency : null);
     currentRendition = () => {
       const t = player.getVariantTracks().find((v) => v.active);
-      return t ? { id: String(t.originalVideoId ?? t.videoId ?? t.id), height: t.height, bitrateKbps: Math.round((t.videoBandwidth || t.bandwidth) / 1000) } : null;
+      return t
+        ? {
+            id: String(t.originalVideoId ?? t.videoId ?? t.id),
+            height: t.height,
+            bitrateKbps: Math.round((t.videoBandwidth || t.bandwidth) / 1000),
+          }
+        : null;
     };
     await player.attach(video);
     try {
@@ -223,7 +247,11 @@
       }
     } catch (err) {
       // load() rejects with the same error the 'error' event reports; record it once.
-      if (!state.errors.length) record(state.errors, { code: `shaka ${err.category ?? '?'}/${err.code ?? '?'}`, message: err.message || String(err) });
+      if (!state.errors.length)
+        record(state.errors, {
+          code: `shaka ${err.category ?? '?'}/${err.code ?? '?'}`,
+          message: err.message || String(err),
+        });
     }
   }
 
@@ -235,26 +263,37 @@
     // Encrypted events (docs/drm.md) announce their keys in the multivariant playlist; only then is
     // hls.js given EME (ClearKey, license from the endpoint the MPD signals), so clear streams run
     // exactly as without DRM support.
-    const encrypted = await fetch(manifestUrl).then((r) => r.text()).then((t) => t.includes('#EXT-X-SESSION-KEY'), () => false);
+    const encrypted = await fetch(manifestUrl)
+      .then((r) => r.text())
+      .then(
+        (t) => t.includes('#EXT-X-SESSION-KEY'),
+        () => false,
+      );
     const hls = new Hls({
       liveSyncDurationCount: 3,
       ...(encrypted ? { emeEnabled: true, drmSystems: { 'org.w3.clearkey': { licenseUrl } } } : {}),
       // Show the SUBTITLES rendition hls.js selects (DEFAULT=YES, or the one asked for below).
       subtitleDisplay: captionsWanted !== 'off',
-      xhrSetup: alternate.length === 0 ? undefined : (xhr, url) => {
-        const pick = pipelineFor(url);
-        if (!pick) return;
-        const u = new URL(url, location.href);
-        u.searchParams.set('pipeline', pick);
-        xhr.open('GET', u.toString(), true);
-        xhr.setRequestHeader('authorization', `Bearer ${operatorToken}`);
-      },
+      xhrSetup:
+        alternate.length === 0
+          ? undefined
+          : (xhr, url) => {
+              const pick = pipelineFor(url);
+              if (!pick) return;
+              const u = new URL(url, location.href);
+              u.searchParams.set('pipeline', pick);
+              xhr.open('GET', u.toString(), true);
+              xhr.setRequestHeader('authorization', `Bearer ${operatorToken}`);
+            },
     });
     state.instance = hls;
     let mediaRecoveries = 0;
     hls.on(Hls.Events.ERROR, (_name, data) => {
       const status = data.response?.code ? ` (HTTP ${data.response.code})` : '';
-      const entry = { code: `hls ${data.type}/${data.details}`, message: `${data.error ? data.error.message : data.details}${status}` };
+      const entry = {
+        code: `hls ${data.type}/${data.details}`,
+        message: `${data.error ? data.error.message : data.details}${status}`,
+      };
       record(data.fatal ? state.errors : state.warnings, entry);
       // The standard hls.js recovery for a decode error; anything else fatal stays shown.
       if (data.fatal && data.type === Hls.ErrorTypes.MEDIA_ERROR && mediaRecoveries++ < 2) hls.recoverMediaError();
@@ -274,7 +313,13 @@
     playerLatency = () => (hls.latestLevelDetails?.live ? hls.latency : null);
     currentRendition = () => {
       const level = hls.levels[hls.currentLevel];
-      return level ? { id: level.url[0].split('/').slice(-2, -1)[0] || String(hls.currentLevel), height: level.height, bitrateKbps: Math.round(level.bitrate / 1000) } : null;
+      return level
+        ? {
+            id: level.url[0].split('/').slice(-2, -1)[0] || String(hls.currentLevel),
+            height: level.height,
+            bitrateKbps: Math.round(level.bitrate / 1000),
+          }
+        : null;
     };
   }
 
@@ -303,7 +348,9 @@
 
   /** The caption track on screen (mode "showing") and its active cues. */
   function shownCaptions() {
-    const track = Array.from(video.textTracks).find((t) => t.mode === 'showing' && (t.kind === 'subtitles' || t.kind === 'captions'));
+    const track = Array.from(video.textTracks).find(
+      (t) => t.mode === 'showing' && (t.kind === 'subtitles' || t.kind === 'captions'),
+    );
     if (!track) return null;
     // dash.js renders TTML cues as HTML: cue.text is empty and the overlay holds what is on
     // screen, one element per active cue whose id is the cue's cueID ("cue_TTML_<n>").
@@ -313,7 +360,11 @@
       const shown = c.cueID ? document.getElementById(c.cueID) : null;
       return shown ? shown.textContent : '';
     };
-    const cues = Array.from(track.activeCues || []).map((c) => ({ text: cueText(c).trim(), start: c.startTime, end: c.endTime }));
+    const cues = Array.from(track.activeCues || []).map((c) => ({
+      text: cueText(c).trim(),
+      start: c.startTime,
+      end: c.endTime,
+    }));
     return { language: track.language, label: track.label, cues };
   }
 
@@ -326,7 +377,8 @@
   }
 
   // ---- status panel, every 500 ms --------------------------------------------------------------
-  const fmt = (s, unit = 's') => (s === null || s === undefined || !Number.isFinite(s) ? '–' : `${s.toFixed(2)} ${unit}`);
+  const fmt = (s, unit = 's') =>
+    s === null || s === undefined || !Number.isFinite(s) ? '–' : `${s.toFixed(2)} ${unit}`;
   setInterval(() => {
     $('s-latency').textContent = fmt(latencySeconds());
     $('s-player-latency').textContent = fmt(playerLatency());
@@ -338,22 +390,33 @@
     $('s-warnings').textContent = String(state.warnings.length);
     const cc = shownCaptions();
     // dash.js labels its text tracks by index: show the language then.
-    $('s-captions').textContent = cc ? `${cc.label && !/^\d+$/.test(cc.label) ? cc.label : cc.language}${cc.cues.length ? ` · “${cc.cues.map((c) => c.text).join(' / ')}”` : ''}` : 'off';
+    $('s-captions').textContent = cc
+      ? `${cc.label && !/^\d+$/.test(cc.label) ? cc.label : cc.language}${cc.cues.length ? ` · “${cc.cues.map((c) => c.text).join(' / ')}”` : ''}`
+      : 'off';
   }, 500);
 
   // ---- load the player library, then start ------------------------------------------------------
-  const lib = { dash: '/vendor/dash.all.min.js', shaka: '/vendor/shaka-player.compiled.js', hls: '/vendor/hls.min.js' }[kind];
+  const lib = { dash: '/vendor/dash.all.min.js', shaka: '/vendor/shaka-player.compiled.js', hls: '/vendor/hls.min.js' }[
+    kind
+  ];
   const script = document.createElement('script');
   script.src = lib;
   script.onload = () => {
     try {
       if (kind === 'dash') startDash();
-      else if (kind === 'shaka') startShaka().catch((err) => record(state.errors, { code: 'page', message: err instanceof Error ? err.message : String(err) }));
-      else startHls().catch((err) => record(state.errors, { code: 'page', message: err instanceof Error ? err.message : String(err) }));
+      else if (kind === 'shaka')
+        startShaka().catch((err) =>
+          record(state.errors, { code: 'page', message: err instanceof Error ? err.message : String(err) }),
+        );
+      else
+        startHls().catch((err) =>
+          record(state.errors, { code: 'page', message: err instanceof Error ? err.message : String(err) }),
+        );
     } catch (err) {
       record(state.errors, { code: 'page', message: err instanceof Error ? err.message : String(err) });
     }
   };
-  script.onerror = () => record(state.errors, { code: 'page', message: `could not load ${lib} (run: node scripts/vendor-players.ts)` });
+  script.onerror = () =>
+    record(state.errors, { code: 'page', message: `could not load ${lib} (run: node scripts/vendor-players.ts)` });
   document.head.append(script);
 })();

@@ -43,7 +43,8 @@ export async function startKeyServer(port = 0): Promise<KeyServer> {
       res.writeHead(status, { 'content-type': type });
       res.end(body);
     };
-    if (req.method === 'GET' && req.url === '/keys') return send(200, 'application/json', JSON.stringify({ requests, keys: [...keys.values()] }, null, 2));
+    if (req.method === 'GET' && req.url === '/keys')
+      return send(200, 'application/json', JSON.stringify({ requests, keys: [...keys.values()] }, null, 2));
     if (req.method !== 'POST' || req.url !== '/cpix') return send(404, 'text/plain', 'POST /cpix or GET /keys\n');
     const chunks: Buffer[] = [];
     let size = 0;
@@ -61,7 +62,13 @@ export async function startKeyServer(port = 0): Promise<KeyServer> {
           const hex = toHex(k.kid);
           let issued = keys.get(hex);
           if (!issued) {
-            issued = { kid: hex, key: randomBytes(16).toString('hex'), contentId: doc.contentId, trackType: k.trackType, period: k.periodIndex };
+            issued = {
+              kid: hex,
+              key: randomBytes(16).toString('hex'),
+              contentId: doc.contentId,
+              trackType: k.trackType,
+              period: k.periodIndex,
+            };
             keys.set(hex, issued);
           }
           return { kid: k.kid, key: Buffer.from(issued.key, 'hex') };

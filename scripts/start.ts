@@ -75,14 +75,19 @@ if (DEMO_DRM) {
   // Before any bridge publishes: the first init is packaged under the event's DRM setting.
   const res = await fetch(`${worker.url}/api/events/${EVENT}/drm`, {
     method: 'PUT',
-    headers: { authorization: `Bearer ${process.env.OPERATOR_TOKEN ?? 'dev-operator-token'}`, 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${process.env.OPERATOR_TOKEN ?? 'dev-operator-token'}`,
+      'content-type': 'application/json',
+    },
     body: JSON.stringify({ drm: { scheme: DEMO_DRM } }),
   });
   if (!res.ok) {
     console.error(`setting DRM ${DEMO_DRM} on event ${EVENT} failed: ${res.status} ${await res.text()}`);
     await shutdown(1);
   }
-  log(`event ${EVENT} is encrypted with ${DEMO_DRM}; ClearKey licenses: http://localhost:${PORT}/drm/clearkey/${EVENT} (development keys: docs/drm.md)`);
+  log(
+    `event ${EVENT} is encrypted with ${DEMO_DRM}; ClearKey licenses: http://localhost:${PORT}/drm/clearkey/${EVENT} (development keys: docs/drm.md)`,
+  );
 }
 
 const feeds = PIPELINES.map((_, i) => `http://127.0.0.1:${BRIDGE_PORT + i}/feed`);
@@ -93,16 +98,38 @@ for (const [i, pipeline] of PIPELINES.entries()) {
   // Later pipelines start a few seconds late on purpose: epoch locking makes them join with the
   // same segment numbers and timestamps anyway.
   if (i > 0) await new Promise((r) => setTimeout(r, 3000));
-  supervise(`encoder bridge ${pipeline}`, ['encoder-bridge/main.ts', '--event', EVENT, '--pipeline', pipeline, '--listen-port', String(BRIDGE_PORT + i), '--ingest-url', worker.url, '--cc1-language', 'en']);
+  supervise(`encoder bridge ${pipeline}`, [
+    'encoder-bridge/main.ts',
+    '--event',
+    EVENT,
+    '--pipeline',
+    pipeline,
+    '--listen-port',
+    String(BRIDGE_PORT + i),
+    '--ingest-url',
+    worker.url,
+    '--cc1-language',
+    'en',
+  ]);
   log(`bridge ${pipeline} status: http://127.0.0.1:${BRIDGE_PORT + i}/status`);
 }
 
 // A live captioner: declares English and Spanish captions once the event exists, then posts a
 // Spanish cue every 2 s naming the UTC time (the clock burnt into the picture) through the
 // captions API. English comes from the video's CC1.
-supervise('synthetic captioner', ['encoder-bridge/synthetic-captions.ts', '--url', worker.url, '--event', EVENT, '--post', 'es']);
+supervise('synthetic captioner', [
+  'encoder-bridge/synthetic-captions.ts',
+  '--url',
+  worker.url,
+  '--event',
+  EVENT,
+  '--post',
+  'es',
+]);
 
 log(`DASH manifest:  http://localhost:${PORT}/live/${EVENT}/index.mpd`);
 log(`HLS playlist:   http://localhost:${PORT}/live/${EVENT}/index.m3u8`);
-log(`▶ player:       http://localhost:${PORT}/?event=${EVENT}  (dash.js; add &player=hls for hls.js, &captions=es|off for captions) — first segments appear after about 6 s`);
+log(
+  `▶ player:       http://localhost:${PORT}/?event=${EVENT}  (dash.js; add &player=hls for hls.js, &captions=es|off for captions) — first segments appear after about 6 s`,
+);
 log('press Ctrl-C to stop');

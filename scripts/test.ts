@@ -13,10 +13,14 @@ if (vendor.status !== 0) process.exit(vendor.status ?? 1);
 const report = '.tmp/vitest-report.json';
 mkdirSync('.tmp', { recursive: true });
 rmSync(report, { force: true });
-const vitest = spawnSync('node_modules/.bin/vitest', ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)], {
-  stdio: 'inherit',
-  env: { ...process.env, PATH: `${process.cwd()}/node_modules/.bin:${process.env.PATH ?? ''}` },
-});
+const vitest = spawnSync(
+  'node_modules/.bin/vitest',
+  ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)],
+  {
+    stdio: 'inherit',
+    env: { ...process.env, PATH: `${process.cwd()}/node_modules/.bin:${process.env.PATH ?? ''}` },
+  },
+);
 
 let passed = 0;
 let failed = 0;

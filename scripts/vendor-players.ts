@@ -24,7 +24,11 @@ const players: Player[] = [
   // dash.js 5 ships "modern" (ES2020+, what Chromium runs) and "legacy" builds.
   { name: 'dash.js', from: 'node_modules/dashjs/dist/modern/umd/dash.all.min.js', to: 'dash.all.min.js' },
   { name: 'hls.js', from: 'node_modules/hls.js/dist/hls.min.js', to: 'hls.min.js' },
-  { name: 'shaka-player', from: 'node_modules/shaka-player/dist/shaka-player.compiled.js', to: 'shaka-player.compiled.js' },
+  {
+    name: 'shaka-player',
+    from: 'node_modules/shaka-player/dist/shaka-player.compiled.js',
+    to: 'shaka-player.compiled.js',
+  },
 ];
 
 mkdirSync(vendor, { recursive: true });
@@ -53,5 +57,9 @@ for (const p of players) {
   copied.push(p.name);
 }
 
-const parts = [copied.length ? `copied ${copied.join(', ')}` : '', current.length ? `up to date: ${current.join(', ')}` : '', absent.length ? `not installed: ${absent.join(', ')}` : ''];
+const parts = [
+  copied.length ? `copied ${copied.join(', ')}` : '',
+  current.length ? `up to date: ${current.join(', ')}` : '',
+  absent.length ? `not installed: ${absent.join(', ')}` : '',
+];
 console.log(`vendor-players: ${parts.filter(Boolean).join('; ')} → ${relative(root, vendor)}/`);

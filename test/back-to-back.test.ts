@@ -35,7 +35,10 @@ async function publishLive(firstK: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  [mediaA, mediaB] = await Promise.all([encodeMedia({ kind: 'video', size: '320x180', seconds: 8.5 }), encodeMedia({ kind: 'video', size: '480x270', seconds: 8.5 })]);
+  [mediaA, mediaB] = await Promise.all([
+    encodeMedia({ kind: 'video', size: '320x180', seconds: 8.5 }),
+    encodeMedia({ kind: 'video', size: '480x270', seconds: 8.5 }),
+  ]);
   expect((await ingestPut(url, `${a}/A/v1/init.mp4`, mediaA.init)).status).toBe(201);
   expect((await ingestPut(url, `${b}/A/v1/init.mp4`, mediaB.init)).status).toBe(201);
   const now = liveK(D);
@@ -71,9 +74,17 @@ async function watch(kind: 'dash' | 'hls'): Promise<{ page: Page; fromB: () => n
 describe('back-to-back events', () => {
   it('dash.js and hls.js watching event A move on to event B at the scheduled segment', async () => {
     const players = await Promise.all([watch('dash'), watch('hls')]);
-    await Promise.all(players.map(({ page }) => page.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) > 0, undefined, { timeout: 30_000 })));
+    await Promise.all(
+      players.map(({ page }) =>
+        page.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) > 0, undefined, {
+          timeout: 30_000,
+        }),
+      ),
+    );
     const startedAt = Date.now();
-    const startTimes = await Promise.all(players.map(({ page }) => page.evaluate(() => document.querySelector('video')!.currentTime)));
+    const startTimes = await Promise.all(
+      players.map(({ page }) => page.evaluate(() => document.querySelector('video')!.currentTime)),
+    );
     // Until the players, about three segments behind live, have played three of B's segments.
     const untilMs = (atK + 3) * D + pipelineDelayMs + 3 * D + 2000;
     while (Date.now() < untilMs) await new Promise((r) => setTimeout(r, 1000));
@@ -81,7 +92,12 @@ describe('back-to-back events', () => {
       const kind = i === 0 ? 'dash' : 'hls';
       const end = await page.evaluate(() => {
         const p = (window as any).__player;
-        return { t: document.querySelector('video')!.currentTime, errors: [...p.errors], stalls: [...p.stalls] as { start: number; end: number | null }[], warnings: [...p.warnings] };
+        return {
+          t: document.querySelector('video')!.currentTime,
+          errors: [...p.errors],
+          stalls: [...p.stalls] as { start: number; end: number | null }[],
+          warnings: [...p.warnings],
+        };
       });
       const watched = (Date.now() - startedAt) / 1000;
       console.log(`${kind}: ${fromB()} segments from ${b}; warnings ${JSON.stringify(end.warnings).slice(0, 300)}`);
@@ -95,7 +111,10 @@ describe('back-to-back events', () => {
       // there (seen in every run); hls.js crosses the discontinuity without one. One such stall,
       // shorter than 3 s, is allowed for dash.js at the switch; anything more fails.
       const allowed = kind === 'dash' ? long.filter((s) => s.end !== null && s.end - s.start < 3000).slice(0, 1) : [];
-      expect(long.filter((s) => !allowed.includes(s)), `${kind} stalls over 1 s`).toEqual([]);
+      expect(
+        long.filter((s) => !allowed.includes(s)),
+        `${kind} stalls over 1 s`,
+      ).toEqual([]);
     }
   }, 90_000);
 });

@@ -19,18 +19,56 @@ export interface BridgeRunResult {
   segments: Map<string, Map<number, { body: Uint8Array; defects?: string }>>;
 }
 
-export async function runBridge(opts: { ladder: Ladder; fps: string; size: string; seconds: number; audio?: 'tone' | 'full'; segmentDurationMs?: number }): Promise<BridgeRunResult> {
+export async function runBridge(opts: {
+  ladder: Ladder;
+  fps: string;
+  size: string;
+  seconds: number;
+  audio?: 'tone' | 'full';
+  segmentDurationMs?: number;
+}): Promise<BridgeRunResult> {
   const D = opts.segmentDurationMs ?? 2000;
   const sink = await startIngestSink();
   const log: string[] = [];
-  const publisher = new Publisher({ ingestUrl: sink.url, token: 't', event: 'test', pipeline: 'A', segmentBudgetMs: 30_000, log: (m) => log.push(m) });
-  const pipeline = new Pipeline({ ladder: opts.ladder, segmentDurationMs: D, publisher, ffmpegPath: 'ffmpeg', restartDelayMs: 500, log: (m) => log.push(m) });
+  const publisher = new Publisher({
+    ingestUrl: sink.url,
+    token: 't',
+    event: 'test',
+    pipeline: 'A',
+    segmentBudgetMs: 30_000,
+    log: (m) => log.push(m),
+  });
+  const pipeline = new Pipeline({
+    ladder: opts.ladder,
+    segmentDurationMs: D,
+    publisher,
+    ffmpegPath: 'ffmpeg',
+    restartDelayMs: 500,
+    log: (m) => log.push(m),
+  });
   // A whole second, so integer frame rates sit on the epoch grid; the PTS then run ahead of the
   // clock by at most `seconds`, far inside the ±13 h the bridge's unwrapping tolerates.
   const t0 = Math.ceil(Date.now() / 1000);
   // Faster than real time means as much CPU as there is: run at the lowest priority so tests that
   // need real time (live events, RTP) running beside this one keep theirs.
-  const source = spawn('nice', ['-n', '19', 'ffmpeg', ...sourceArgs({ t0, fps: opts.fps, size: opts.size, push: ['pipe:1'], durationSeconds: opts.seconds, audio: opts.audio, realtime: false })], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const source = spawn(
+    'nice',
+    [
+      '-n',
+      '19',
+      'ffmpeg',
+      ...sourceArgs({
+        t0,
+        fps: opts.fps,
+        size: opts.size,
+        push: ['pipe:1'],
+        durationSeconds: opts.seconds,
+        audio: opts.audio,
+        realtime: false,
+      }),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   source.stderr!.on('data', (d) => log.push(`source: ${String(d).trim()}`));
   // The bridge's ffmpeg too, as soon as it exists (Linux nice is per thread: its encoder threads,
   // started after probing the input, inherit it).
@@ -53,7 +91,11 @@ export async function runBridge(opts: { ladder: Ladder; fps: string; size: strin
   try {
     await new Promise<void>((resolve) => source.stdout!.on('end', () => resolve()));
     pipeline.endOfFeed();
-    await waitUntil(() => pipeline.status().state !== 'encoding' && sink.quietFor() > 500, 120_000, `the bridge to finish\n${log.join('\n')}`);
+    await waitUntil(
+      () => pipeline.status().state !== 'encoding' && sink.quietFor() > 500,
+      120_000,
+      `the bridge to finish\n${log.join('\n')}`,
+    );
   } finally {
     clearInterval(renice);
     source.kill('SIGKILL');

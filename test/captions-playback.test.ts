@@ -21,10 +21,16 @@ let browser: Browser;
 
 beforeAll(async () => {
   live = await startLiveEvent({ workerUrl, event, ladder: 'tiny', size: '640x360' });
-  captioner = spawn(process.execPath, ['encoder-bridge/synthetic-captions.ts', '--url', workerUrl, '--event', event], { stdio: ['ignore', 'pipe', 'pipe'] });
+  captioner = spawn(process.execPath, ['encoder-bridge/synthetic-captions.ts', '--url', workerUrl, '--event', event], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   captioner.stdout?.on('data', (d) => (captionerOutput += d));
   captioner.stderr?.on('data', (d) => (captionerOutput += d));
-  await waitFor(async () => ((await bridgeStatus(live.bridgeUrl)).publish.published ?? 0) >= 6, 60_000, 'the captions event to publish');
+  await waitFor(
+    async () => ((await bridgeStatus(live.bridgeUrl)).publish.published ?? 0) >= 6,
+    60_000,
+    'the captions event to publish',
+  );
   browser = await launchChromium();
 }, 120_000);
 
@@ -59,7 +65,8 @@ describe.each([
         const p = (window as any).__player;
         const video = document.querySelector('video')!;
         // UTC of the playhead: dash.js and shaka put media time (= UTC) on the element; hls.js maps it through PROGRAM-DATE-TIME.
-        const playheadUtcMs = p.kind !== 'hls' ? video.currentTime * 1000 : (p.instance?.playingDate?.getTime() ?? null);
+        const playheadUtcMs =
+          p.kind !== 'hls' ? video.currentTime * 1000 : (p.instance?.playingDate?.getTime() ?? null);
         return { captions: p.captions?.() ?? null, currentTime: video.currentTime, playheadUtcMs, errors: p.errors };
       });
       expect(snap.errors, 'player errors').toEqual([]);
@@ -82,8 +89,13 @@ describe.each([
       // Each cue starts on the 2 s grid and names its own start: placed within a frame of it.
       const named = Math.round(cue.startUtcMs / 2000) * 2000;
       expect(cue.text).toBe(demoCueText(language, named));
-      expect(Math.abs(cue.startUtcMs - named), `${cue.text} placed at ${new Date(cue.startUtcMs).toISOString()}`).toBeLessThan(100);
+      expect(
+        Math.abs(cue.startUtcMs - named),
+        `${cue.text} placed at ${new Date(cue.startUtcMs).toISOString()}`,
+      ).toBeLessThan(100);
     }
-    console.log(`${player}/${language}: ${[...seen.values()].map((c) => `${c.text} @ ${new Date(c.startUtcMs).toISOString()}`).join('; ')}`);
+    console.log(
+      `${player}/${language}: ${[...seen.values()].map((c) => `${c.text} @ ${new Date(c.startUtcMs).toISOString()}`).join('; ')}`,
+    );
   }, 90_000);
 });

@@ -17,22 +17,41 @@ const D = 2000;
 let live: LiveEvent;
 
 interface CcStatus {
-  cc1Captions: { extracted: number; posted: number; added: number; failed: number; lastCue?: { startMs: number; endMs: number; text: string } } | null;
+  cc1Captions: {
+    extracted: number;
+    posted: number;
+    added: number;
+    failed: number;
+    lastCue?: { startMs: number; endMs: number; text: string };
+  } | null;
 }
-const ccStatus = async (pipeline: string) => ((await (await fetch(`${live.bridges[pipeline]}/status`)).json()) as CcStatus).cc1Captions!;
+const ccStatus = async (pipeline: string) =>
+  ((await (await fetch(`${live.bridges[pipeline]}/status`)).json()) as CcStatus).cc1Captions!;
 
 beforeAll(async () => {
-  live = await startLiveEvent({ workerUrl, event, pipelines: ['A', 'B'], ladder: 'tiny', size: '640x360', sourceFlags: ['--cc608', 'on'], bridgeFlags: ['--cc1-language', 'en'] });
+  live = await startLiveEvent({
+    workerUrl,
+    event,
+    pipelines: ['A', 'B'],
+    ladder: 'tiny',
+    size: '640x360',
+    sourceFlags: ['--cc608', 'on'],
+    bridgeFlags: ['--cc1-language', 'en'],
+  });
   // The event exists once its first init is stored in every region; then English can be declared.
   try {
-    await waitFor(async () => {
-      const res = await fetch(`${workerUrl}/api/events/${event}/config`, {
-        method: 'PATCH',
-        headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ captions: [{ language: 'en', label: 'English (CC1)', default: true }] }),
-      });
-      return res.ok && (res.headers.get('x-regions-applied') ?? '').split(',').every((r) => r.trim().endsWith('=ok'));
-    }, 45_000, 'the event to exist so English captions can be declared');
+    await waitFor(
+      async () => {
+        const res = await fetch(`${workerUrl}/api/events/${event}/config`, {
+          method: 'PATCH',
+          headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ captions: [{ language: 'en', label: 'English (CC1)', default: true }] }),
+        });
+        return res.ok && (res.headers.get('x-regions-applied') ?? '').split(',').every((r) => r.trim().endsWith('=ok'));
+      },
+      45_000,
+      'the event to exist so English captions can be declared',
+    );
   } catch (err) {
     throw new Error(`${(err as Error).message}\n--- bridge and source output ---\n${live.output()}`);
   }
@@ -54,10 +73,14 @@ describe('CEA-608 captions from the contribution feed', () => {
   it('become the WebVTT cues of the segment covering the UTC time they name, once', async () => {
     // Three cues each from both bridges after English was declared.
     let posted: { A: number; B: number } = { A: 0, B: 0 };
-    await waitFor(async () => {
-      posted = { A: (await ccStatus('A')).posted, B: (await ccStatus('B')).posted };
-      return posted.A >= 3 && posted.B >= 3;
-    }, 30_000, 'both bridges to post CC1 cues').catch((err: Error) => {
+    await waitFor(
+      async () => {
+        posted = { A: (await ccStatus('A')).posted, B: (await ccStatus('B')).posted };
+        return posted.A >= 3 && posted.B >= 3;
+      },
+      30_000,
+      'both bridges to post CC1 cues',
+    ).catch((err: Error) => {
       throw new Error(`${err.message} (posted ${JSON.stringify(posted)})\n${live.output()}`);
     });
     const a = await ccStatus('A');
@@ -68,11 +91,15 @@ describe('CEA-608 captions from the contribution feed', () => {
     for (const k of [lastK - 2, lastK - 1, lastK]) {
       const t = k * D;
       let cues: ReturnType<typeof vttCues> = [];
-      await waitFor(async () => {
-        const res = await fetch(`${workerUrl}/live/${event}/text-en/${k}.vtt`);
-        cues = res.ok ? vttCues(await res.text()) : [];
-        return cues.length > 0;
-      }, 15_000, `segment ${k} to hold a cue`);
+      await waitFor(
+        async () => {
+          const res = await fetch(`${workerUrl}/live/${event}/text-en/${k}.vtt`);
+          cues = res.ok ? vttCues(await res.text()) : [];
+          return cues.length > 0;
+        },
+        15_000,
+        `segment ${k} to hold a cue`,
+      );
       expect(cues, `segment ${k}`).toEqual([{ from: '00:00:00.000', to: '00:00:02.000', text: demoCueText('en', t) }]);
     }
     // Both bridges posted the same cues, and some posts added nothing: the other bridge's

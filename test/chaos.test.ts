@@ -69,7 +69,13 @@ function isValid(track: string, k: number, bytes: Uint8Array | undefined): boole
     const frame = p.duration / Math.max(1, p.sampleCount);
     const start = (k * D * p.timescale) / 1000;
     const video = track.startsWith('v');
-    return p.sampleCount > 0 && p.baseMediaDecodeTime >= start && p.baseMediaDecodeTime < start + frame && p.duration >= (D * p.timescale) / 1000 - frame && (!video || p.firstIsSync);
+    return (
+      p.sampleCount > 0 &&
+      p.baseMediaDecodeTime >= start &&
+      p.baseMediaDecodeTime < start + frame &&
+      p.duration >= (D * p.timescale) / 1000 - frame &&
+      (!video || p.firstIsSync)
+    );
   } catch {
     return false;
   }
@@ -79,7 +85,13 @@ async function get(url: string, headers?: Record<string, string>) {
   const res = await fetch(url, { headers });
   const at = Date.now();
   const receivedAt = Date.parse(res.headers.get('x-received-at') ?? '');
-  return { status: res.status, at, receivedAt, candidate: res.headers.get('x-candidate') ?? '', bytes: res.ok ? new Uint8Array(await res.arrayBuffer()) : undefined };
+  return {
+    status: res.status,
+    at,
+    receivedAt,
+    candidate: res.headers.get('x-candidate') ?? '',
+    bytes: res.ok ? new Uint8Array(await res.arrayBuffer()) : undefined,
+  };
 }
 
 interface Served {
@@ -105,13 +117,34 @@ async function checkDueSegments(fromK: number, lastK: number): Promise<void> {
     const settled = Math.min(lastK, Math.floor((Date.now() - pipelineDelayMs - 2 * D) / D) - 1);
     for (; next <= settled; next++) {
       for (const track of tracks) {
-        const [edge, a, b] = await Promise.all([get(`${base}/${track}/${next}.m4s`), get(`${base}/${track}/${next}.m4s?pipeline=A`, operator), get(`${base}/${track}/${next}.m4s?pipeline=B`, operator)]);
-        const valid = new Map([a, b].filter((c) => isValid(track, next, c.bytes)).map((c) => [sha(c.bytes!), c.receivedAt] as const));
+        const [edge, a, b] = await Promise.all([
+          get(`${base}/${track}/${next}.m4s`),
+          get(`${base}/${track}/${next}.m4s?pipeline=A`, operator),
+          get(`${base}/${track}/${next}.m4s?pipeline=B`, operator),
+        ]);
+        const valid = new Map(
+          [a, b].filter((c) => isValid(track, next, c.bytes)).map((c) => [sha(c.bytes!), c.receivedAt] as const),
+        );
         validCandidates.set(`${track}/${next}`, valid);
-        const stored = (c: typeof a) => (c.status === 200 ? `${c.candidate}; stored ${new Date(c.receivedAt).toISOString().slice(11, 23)}` : String(c.status));
-        candidateNotes.set(`${track}/${next}`, `A ${stored(a)} | B ${stored(b)} | fault ${proxy.faults.get(`${track}/${next}`) ?? 'none'}`);
-        served.push({ who: 'checker', track, k: next, status: edge.status, at: edge.at, candidate: edge.candidate, sha: edge.bytes && sha(edge.bytes) });
-        if (!isValid(track, next, edge.bytes) && edge.bytes) served[served.length - 1].sha = `invalid:${sha(edge.bytes)}`;
+        const stored = (c: typeof a) =>
+          c.status === 200
+            ? `${c.candidate}; stored ${new Date(c.receivedAt).toISOString().slice(11, 23)}`
+            : String(c.status);
+        candidateNotes.set(
+          `${track}/${next}`,
+          `A ${stored(a)} | B ${stored(b)} | fault ${proxy.faults.get(`${track}/${next}`) ?? 'none'}`,
+        );
+        served.push({
+          who: 'checker',
+          track,
+          k: next,
+          status: edge.status,
+          at: edge.at,
+          candidate: edge.candidate,
+          sha: edge.bytes && sha(edge.bytes),
+        });
+        if (!isValid(track, next, edge.bytes) && edge.bytes)
+          served[served.length - 1].sha = `invalid:${sha(edge.bytes)}`;
       }
     }
     await sleep(500);
@@ -121,7 +154,10 @@ async function checkDueSegments(fromK: number, lastK: number): Promise<void> {
 async function watchState(untilMs: number): Promise<void> {
   while (Date.now() < untilMs) {
     const res = await fetch(`${base}/index.m3u8`);
-    statusLog.push({ at: Date.now(), a: parseEventState(res.headers.get('x-event-state'))?.pipelines.find((p) => p.pipeline === 'A')?.status });
+    statusLog.push({
+      at: Date.now(),
+      a: parseEventState(res.headers.get('x-event-state'))?.pipelines.find((p) => p.pipeline === 'A')?.status,
+    });
     await sleep(500);
   }
 }
@@ -135,7 +171,14 @@ async function openPlayer(kind: 'dash' | 'hls'): Promise<{ page: Page; pageError
     if (!m) return;
     // When the answer reached the browser, by the browser's own timing (same machine clock).
     const timing = res.request().timing();
-    const entry: Served = { who: kind, track: m[1], k: Number(m[2]), status: res.status(), at: timing.startTime + Math.max(0, timing.responseStart), candidate: res.headers()['x-candidate'] ?? '' };
+    const entry: Served = {
+      who: kind,
+      track: m[1],
+      k: Number(m[2]),
+      status: res.status(),
+      at: timing.startTime + Math.max(0, timing.responseStart),
+      candidate: res.headers()['x-candidate'] ?? '',
+    };
     served.push(entry);
     if (res.status() === 200) entry.sha = sha(await res.body().catch(() => Buffer.alloc(0)));
   });
@@ -152,7 +195,9 @@ async function openPlayer(kind: 'dash' | 'hls'): Promise<{ page: Page; pageError
     setInterval(() => {
       const b = video.buffered;
       const ahead = b.length ? (b.end(b.length - 1) - video.currentTime).toFixed(1) : '-';
-      samples.push(`${new Date().toISOString().slice(14, 19)} t=${video.currentTime.toFixed(1)} ahead=${ahead} rs=${video.readyState} rate=${video.playbackRate} ${video.paused ? 'paused' : ''}${video.seeking ? 'seeking' : ''} ranges=${b.length}`);
+      samples.push(
+        `${new Date().toISOString().slice(14, 19)} t=${video.currentTime.toFixed(1)} ahead=${ahead} rs=${video.readyState} rate=${video.playbackRate} ${video.paused ? 'paused' : ''}${video.seeking ? 'seeking' : ''} ranges=${b.length}`,
+      );
     }, 2000);
   });
   return { page, pageErrors };
@@ -175,18 +220,39 @@ const snapshot = (page: Page) =>
 beforeAll(async () => {
   proxy = await startFaultProxy(workerUrl);
   proxy.decide = decide;
-  live = await startLiveEvent({ workerUrl, event, pipelines: ['A', 'B'], staggerMs: 1500, ladder: 'tiny', size: '640x360', ingestUrlFor: (p) => (p === 'B' ? proxy.url : workerUrl) });
+  live = await startLiveEvent({
+    workerUrl,
+    event,
+    pipelines: ['A', 'B'],
+    staggerMs: 1500,
+    ladder: 'tiny',
+    size: '640x360',
+    ingestUrlFor: (p) => (p === 'B' ? proxy.url : workerUrl),
+  });
   // Both pipelines steady: three segments from each on the newest K.
-  await waitFor(async () => {
-    const s = (await (await fetch(`${workerUrl}/api/events/${event}/state`, { headers: operator })).json()) as { pipelines?: { pipeline: string; segments: number }[] };
-    return ['A', 'B'].every((p) => (s.pipelines?.find((x) => x.pipeline === p)?.segments ?? 0) >= 12);
-  }, 60_000, 'both pipelines publishing').catch((err) => {
+  await waitFor(
+    async () => {
+      const s = (await (await fetch(`${workerUrl}/api/events/${event}/state`, { headers: operator })).json()) as {
+        pipelines?: { pipeline: string; segments: number }[];
+      };
+      return ['A', 'B'].every((p) => (s.pipelines?.find((x) => x.pipeline === p)?.segments ?? 0) >= 12);
+    },
+    60_000,
+    'both pipelines publishing',
+  ).catch((err) => {
     throw new Error(`${(err as Error).message}\n${live.output().slice(-3000)}`);
   });
   const mvp = await (await fetch(`${base}/index.m3u8`)).text();
   tracks = [...new Set([...mvp.matchAll(/([a-z0-9_-]+)\/index\.m3u8/g)].map((m) => m[1]))];
   for (const t of tracks) {
-    const [a, b] = await Promise.all(['A', 'B'].map(async (p) => new Uint8Array(await (await fetch(`${base}/${t}/init.mp4?pipeline=${p}`, { headers: operator })).arrayBuffer())));
+    const [a, b] = await Promise.all(
+      ['A', 'B'].map(
+        async (p) =>
+          new Uint8Array(
+            await (await fetch(`${base}/${t}/init.mp4?pipeline=${p}`, { headers: operator })).arrayBuffer(),
+          ),
+      ),
+    );
     expect(Buffer.compare(a, b), `${t}: A and B inits are identical, so candidates are interchangeable`).toBe(0);
     inits.set(t, a);
   }
@@ -202,7 +268,13 @@ afterAll(async () => {
 describe('chaos: A killed and restarted, B truncating, mis-stamping and skipping', () => {
   it(`serves a valid candidate whenever one exists, and both players play through for ${OBSERVE_MS / 1000} s`, async () => {
     const players = await Promise.all([openPlayer('dash'), openPlayer('hls')]);
-    await Promise.all(players.map(({ page }) => page.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) > 0, undefined, { timeout: 30_000 })));
+    await Promise.all(
+      players.map(({ page }) =>
+        page.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) > 0, undefined, {
+          timeout: 30_000,
+        }),
+      ),
+    );
     const startedAt = Date.now();
     const start = await Promise.all(players.map(({ page }) => snapshot(page)));
     const untilMs = startedAt + OBSERVE_MS;
@@ -228,16 +300,24 @@ describe('chaos: A killed and restarted, B truncating, mis-stamping and skipping
     const restartedAt = Date.now();
     // Phase 3: A steady again (two new segments), then B's faults resume on the K after A's newest.
     let resumeK = 0;
-    await waitFor(async () => {
-      const s = (await (await fetch(`${workerUrl}/api/events/${event}/state`, { headers: operator })).json()) as { pipelines: { pipeline: string; lastK: number; status: string }[] };
-      const a = s.pipelines.find((p) => p.pipeline === 'A')!;
-      resumeK ||= a.lastK * D > killedAt ? a.lastK : 0;
-      return resumeK > 0 && a.lastK >= resumeK + 2;
-    }, 30_000, 'A to publish again after its restart').catch(async (err) => {
+    await waitFor(
+      async () => {
+        const s = (await (await fetch(`${workerUrl}/api/events/${event}/state`, { headers: operator })).json()) as {
+          pipelines: { pipeline: string; lastK: number; status: string }[];
+        };
+        const a = s.pipelines.find((p) => p.pipeline === 'A')!;
+        resumeK ||= a.lastK * D > killedAt ? a.lastK : 0;
+        return resumeK > 0 && a.lastK >= resumeK + 2;
+      },
+      30_000,
+      'A to publish again after its restart',
+    ).catch(async (err) => {
       const state = await (await fetch(`${workerUrl}/api/events/${event}/state`, { headers: operator })).text();
       throw new Error(`${(err as Error).message}\nstate: ${state}\n${live.output().slice(-4000)}`);
     });
-    const s = (await (await fetch(`${workerUrl}/api/events/${event}/state`, { headers: operator })).json()) as { pipelines: { pipeline: string; lastK: number }[] };
+    const s = (await (await fetch(`${workerUrl}/api/events/${event}/state`, { headers: operator })).json()) as {
+      pipelines: { pipeline: string; lastK: number }[];
+    };
     faultableFromK = s.pipelines.find((p) => p.pipeline === 'A')!.lastK + 1;
     faultsOn = true;
     while (Date.now() < untilMs) await sleep(500);
@@ -248,14 +328,22 @@ describe('chaos: A killed and restarted, B truncating, mis-stamping and skipping
     await watching;
     await checking;
 
-    const whoCounts = Object.fromEntries(['checker', 'dash', 'hls'].map((w) => [w, served.filter((x) => x.who === w).length]));
-    console.log(`served by requester: ${JSON.stringify(whoCounts)}; A status over time: ${statusLog.map((x) => x.a?.[0] ?? '-').join('')}`);
+    const whoCounts = Object.fromEntries(
+      ['checker', 'dash', 'hls'].map((w) => [w, served.filter((x) => x.who === w).length]),
+    );
+    console.log(
+      `served by requester: ${JSON.stringify(whoCounts)}; A status over time: ${statusLog.map((x) => x.a?.[0] ?? '-').join('')}`,
+    );
     // ---- the faults really happened ----
     const kinds = [...proxy.faults.values()];
     const count = (f: Fault) => kinds.filter((x) => x === f).length;
-    console.log(`chaos ${event}: B faults truncate=${count('truncate')} tfdt=${count('tfdt')} skip=${count('skip')}; A killed ${new Date(killedAt).toISOString()}, restarted after ${((restartedAt - killedAt) / 1000).toFixed(1)} s; watched ${watched.toFixed(1)} s; ${served.length} segment responses`);
+    console.log(
+      `chaos ${event}: B faults truncate=${count('truncate')} tfdt=${count('tfdt')} skip=${count('skip')}; A killed ${new Date(killedAt).toISOString()}, restarted after ${((restartedAt - killedAt) / 1000).toFixed(1)} s; watched ${watched.toFixed(1)} s; ${served.length} segment responses`,
+    );
     // ---- every served segment is a valid candidate whenever one exists ----
-    const noValid = [...validCandidates].filter(([, v]) => v.size === 0).map(([key]) => `${key}: ${candidateNotes.get(key)}`);
+    const noValid = [...validCandidates]
+      .filter(([, v]) => v.size === 0)
+      .map(([key]) => `${key}: ${candidateNotes.get(key)}`);
     expect(noValid, 'segments with no valid candidate at all (the test must not cause these)').toEqual([]);
     // A valid candidate "exists" for an answer once the origin had stored it before answering
     // (100 ms allowance for the answer's way back): then the answer must be exactly such a copy.
@@ -265,12 +353,26 @@ describe('chaos: A killed and restarted, B truncating, mis-stamping and skipping
       const existed = Math.min(...valid.values()) < s.at - 100;
       const good = s.status === 200 && s.candidate.endsWith('defects=none') && s.sha !== undefined && valid.has(s.sha);
       // Before any valid copy existed, a 200 may only be a defective copy flagged as such.
-      return existed ? !good : s.status === 200 && s.candidate.endsWith('defects=none') && !(s.sha !== undefined && valid.has(s.sha));
+      return existed
+        ? !good
+        : s.status === 200 && s.candidate.endsWith('defects=none') && !(s.sha !== undefined && valid.has(s.sha));
     });
-    expect(bad.map((s) => `${s.who} ${s.track}/${s.k} at ${new Date(s.at).toISOString().slice(11, 23)}: ${s.status} ${s.candidate} (${candidateNotes.get(`${s.track}/${s.k}`)})`), 'served segments that are not a valid candidate').toEqual([]);
-    const early = served.filter((s) => s.status !== 200 && s.who !== 'checker' && (validCandidates.get(`${s.track}/${s.k}`)?.size ?? 0) > 0);
-    if (early.length) console.log(`answered before any valid copy was stored (allowed, listed for the record): ${early.map((s) => `${s.who} ${s.track}/${s.k} ${s.status}`).join(', ')}`);
-    const byPlayer = (who: string) => served.filter((s) => s.who === who && validCandidates.has(`${s.track}/${s.k}`)).length;
+    expect(
+      bad.map(
+        (s) =>
+          `${s.who} ${s.track}/${s.k} at ${new Date(s.at).toISOString().slice(11, 23)}: ${s.status} ${s.candidate} (${candidateNotes.get(`${s.track}/${s.k}`)})`,
+      ),
+      'served segments that are not a valid candidate',
+    ).toEqual([]);
+    const early = served.filter(
+      (s) => s.status !== 200 && s.who !== 'checker' && (validCandidates.get(`${s.track}/${s.k}`)?.size ?? 0) > 0,
+    );
+    if (early.length)
+      console.log(
+        `answered before any valid copy was stored (allowed, listed for the record): ${early.map((s) => `${s.who} ${s.track}/${s.k} ${s.status}`).join(', ')}`,
+      );
+    const byPlayer = (who: string) =>
+      served.filter((s) => s.who === who && validCandidates.has(`${s.track}/${s.k}`)).length;
     expect(byPlayer('checker')).toBe((lastK - firstK + 1) * tracks.length);
     expect(byPlayer('dash')).toBeGreaterThan(20);
     expect(byPlayer('hls')).toBeGreaterThan(20);
@@ -280,17 +382,26 @@ describe('chaos: A killed and restarted, B truncating, mis-stamping and skipping
     expect(count('truncate')).toBeGreaterThan(0);
     expect(count('tfdt')).toBeGreaterThan(0);
     expect(count('skip')).toBeGreaterThan(0);
-    expect(statusLog.some((x) => x.a === 'down'), 'x-event-state showed A down during its outage').toBe(true);
+    expect(
+      statusLog.some((x) => x.a === 'down'),
+      'x-event-state showed A down during its outage',
+    ).toBe(true);
     expect(statusLog.at(-1)?.a, 'and A up again at the end').not.toBe('down');
 
     // ---- both players: no error, no stall over 1 s, media time advanced ----
     players.forEach((_player, i) => {
       const kind = i === 0 ? 'dash' : 'hls';
       const advanced = end[i].currentTime - start[i].currentTime;
-      const stalls = end[i].stalls.filter((st) => (st.end ?? Date.now()) > startedAt).map((st) => ({ at: new Date(st.start).toISOString().slice(11, 23), ms: (st.end ?? Date.now()) - st.start }));
+      const stalls = end[i].stalls
+        .filter((st) => (st.end ?? Date.now()) > startedAt)
+        .map((st) => ({ at: new Date(st.start).toISOString().slice(11, 23), ms: (st.end ?? Date.now()) - st.start }));
       if (advanced < watched - 5) console.log(`${kind} samples:\n${end[i].samples.join('\n')}`);
-      const seeks = end[i].seeks.map((x) => `${new Date(x.at).toISOString().slice(11, 19)} ${x.from.toFixed(1)}→${x.to.toFixed(1)}`);
-      console.log(`${kind}: advanced ${advanced.toFixed(1)} s in ${watched.toFixed(1)} s; latency ${start[i].latency?.toFixed(1)} → ${end[i].latency?.toFixed(1)} s; seeks ${JSON.stringify(seeks)}; stalls ${JSON.stringify(stalls)}; warnings ${JSON.stringify(end[i].warnings.map((w) => `${new Date(w.at).toISOString().slice(11, 23)} ${w.code} ${w.message}`.slice(0, 160)))}`);
+      const seeks = end[i].seeks.map(
+        (x) => `${new Date(x.at).toISOString().slice(11, 19)} ${x.from.toFixed(1)}→${x.to.toFixed(1)}`,
+      );
+      console.log(
+        `${kind}: advanced ${advanced.toFixed(1)} s in ${watched.toFixed(1)} s; latency ${start[i].latency?.toFixed(1)} → ${end[i].latency?.toFixed(1)} s; seeks ${JSON.stringify(seeks)}; stalls ${JSON.stringify(stalls)}; warnings ${JSON.stringify(end[i].warnings.map((w) => `${new Date(w.at).toISOString().slice(11, 23)} ${w.code} ${w.message}`.slice(0, 160)))}`,
+      );
     });
     players.forEach(({ pageErrors }, i) => {
       const kind = i === 0 ? 'dash' : 'hls';

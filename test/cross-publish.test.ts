@@ -18,9 +18,19 @@ let live: LiveEvent;
 beforeAll(async () => {
   proxy = await startFaultProxy(url);
   // r2 first: a publisher that served regions one after the other would make r1 wait behind r2.
-  live = await startLiveEvent({ workerUrl: url, event, ladder: 'tiny', size: '640x360', publishToFor: () => `r2=${proxy.url},r1` });
+  live = await startLiveEvent({
+    workerUrl: url,
+    event,
+    ladder: 'tiny',
+    size: '640x360',
+    publishToFor: () => `r2=${proxy.url},r1`,
+  });
   // Enough history in both regions for a baseline of several segments per track.
-  await waitFor(async () => ((await bridgeStatus(live.bridgeUrl)).publish.regions.r2?.published ?? 0) >= 12, 60_000, 'segments in both regions');
+  await waitFor(
+    async () => ((await bridgeStatus(live.bridgeUrl)).publish.regions.r2?.published ?? 0) >= 12,
+    60_000,
+    'segments in both regions',
+  );
 }, 90_000);
 
 afterAll(async () => {
@@ -36,9 +46,16 @@ interface Candidate {
 }
 
 async function candidate(region: string, track: string, k: number): Promise<Candidate> {
-  const res = await fetch(`${url}/live/${event}/${track}/${k}.m4s?pipeline=A&region=${region}`, { headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}` } });
+  const res = await fetch(`${url}/live/${event}/${track}/${k}.m4s?pipeline=A&region=${region}`, {
+    headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}` },
+  });
   const bytes = Buffer.from(await res.arrayBuffer());
-  return { status: res.status, bytes, region: /region=([^;]+)/.exec(res.headers.get('x-candidate') ?? '')?.[1], receivedAt: Date.parse(res.headers.get('x-received-at') ?? '') };
+  return {
+    status: res.status,
+    bytes,
+    region: /region=([^;]+)/.exec(res.headers.get('x-candidate') ?? '')?.[1],
+    receivedAt: Date.parse(res.headers.get('x-received-at') ?? ''),
+  };
 }
 
 const tracks = async () => Object.keys((await bridgeStatus(live.bridgeUrl)).pipeline.run!.tracks);
@@ -83,7 +100,9 @@ describe('cross-publishing to two regions', () => {
 
     // r1: every segment of the outage, as promptly as before it (a serial publisher would add ≥ 2 s each).
     const r1Late = await Promise.all(outageKs.map((k) => lateness('r1', video, k)));
-    console.log(`cross-publish ${event}: r1 lateness before ${baseline.join('/')} ms, during r2 outage ${r1Late.join('/')} ms; r2 hung requests held ${proxy.outageHeldMs.join('/')} ms`);
+    console.log(
+      `cross-publish ${event}: r1 lateness before ${baseline.join('/')} ms, during r2 outage ${r1Late.join('/')} ms; r2 hung requests held ${proxy.outageHeldMs.join('/')} ms`,
+    );
     expect(median(r1Late)).toBeLessThan(median(baseline) + 1000);
     expect(Math.max(...r1Late)).toBeLessThan(Math.max(...baseline) + 2000);
 

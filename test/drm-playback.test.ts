@@ -23,7 +23,12 @@ const run = promisify(execFile);
 const operator = { authorization: `Bearer ${DEV_OPERATOR_TOKEN}` };
 
 /** docs/drm.md: key = first 16 bytes of SHA-256("key:live-origin-shield-dev-keys:<event>:<kind>:<period>"). */
-const devKeyHex = (event: string, kind: string) => createHash('sha256').update(`key:live-origin-shield-dev-keys:${event}:${kind}:0`).digest().subarray(0, 16).toString('hex');
+const devKeyHex = (event: string, kind: string) =>
+  createHash('sha256')
+    .update(`key:live-origin-shield-dev-keys:${event}:${kind}:0`)
+    .digest()
+    .subarray(0, 16)
+    .toString('hex');
 
 let browser: Browser;
 beforeAll(async () => {
@@ -61,7 +66,9 @@ describe.each(['cenc', 'cbcs'] as const)('encrypted live event (%s, ClearKey)', 
         const id = /<Representation id="([^"]+)"/.exec(text)?.[1];
         if (!id || !text.includes('cenc:default_KID') || !text.includes(`value="${scheme}"`)) return false;
         videoTrack = id;
-        const state = (await (await fetch(`${workerUrl}/api/events/${event}/state`, { headers: operator })).json()) as { pipelines: { segments: number }[] };
+        const state = (await (await fetch(`${workerUrl}/api/events/${event}/state`, { headers: operator })).json()) as {
+          pipelines: { segments: number }[];
+        };
         return (state.pipelines[0]?.segments ?? 0) >= 6;
       },
       60_000,
@@ -74,7 +81,9 @@ describe.each(['cenc', 'cbcs'] as const)('encrypted live event (%s, ClearKey)', 
   });
 
   it('serves segments that ffmpeg decrypts with the documented dev key to decodable frames', async () => {
-    const state = (await (await fetch(`${workerUrl}/api/events/${event}/state`, { headers: operator })).json()) as { pipelines: { lastK: number }[] };
+    const state = (await (await fetch(`${workerUrl}/api/events/${event}/state`, { headers: operator })).json()) as {
+      pipelines: { lastK: number }[];
+    };
     const k = state.pipelines[0].lastK - 1;
     const [init, segment] = await Promise.all(
       [`${videoTrack}/init.mp4`, `${videoTrack}/${k}.m4s`].map(async (p) => {
@@ -88,55 +97,85 @@ describe.each(['cenc', 'cbcs'] as const)('encrypted live event (%s, ClearKey)', 
       const file = join(dir, 'enc.mp4');
       await writeFile(file, Buffer.concat([init, segment]));
       const decode = async (key: string) => {
-        const { stdout, stderr } = await run(FFMPEG, ['-v', 'error', '-decryption_key', key, '-i', file, '-map', '0:v', '-f', 'framemd5', '-'], { maxBuffer: 64 << 20 });
-        return { frames: stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',')[5]?.trim()), stderr };
+        const { stdout, stderr } = await run(
+          FFMPEG,
+          ['-v', 'error', '-decryption_key', key, '-i', file, '-map', '0:v', '-f', 'framemd5', '-'],
+          { maxBuffer: 64 << 20 },
+        );
+        return {
+          frames: stdout
+            .split('\n')
+            .filter((l) => l && !l.startsWith('#'))
+            .map((l) => l.split(',')[5]?.trim()),
+          stderr,
+        };
       };
       const good = await decode(devKeyHex(event, 'video'));
       expect(good.frames.length).toBeGreaterThanOrEqual(30);
       expect(good.stderr).toBe('');
-      const bad = await decode('00'.repeat(16)).catch((err: { stdout?: string; stderr?: string }) => ({ frames: [] as string[], stderr: err.stderr ?? 'failed' }));
+      const bad = await decode('00'.repeat(16)).catch((err: { stdout?: string; stderr?: string }) => ({
+        frames: [] as string[],
+        stderr: err.stderr ?? 'failed',
+      }));
       expect(bad.frames.join()).not.toBe(good.frames.join());
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
 
-  it.each(['dash', 'shaka', 'hls'])(`plays in Chromium with %s and ClearKey for ${WATCH_MS / 1000} s without error or stall`, async (player) => {
-    const page = await browser.newPage();
-    const pageErrors: string[] = [];
-    const licenseRequests: string[] = [];
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('request', (r) => {
-      if (r.url().includes(`/drm/clearkey/${event}`)) licenseRequests.push(r.method());
-    });
-    await page.goto(`${workerUrl}/?event=${event}&player=${player}`);
-    const snapshot = () =>
-      page.evaluate((): PlayerSnapshot => {
-        const p = (window as any).__player;
-        return { currentTime: document.querySelector('video')!.currentTime, errors: [...(p?.errors ?? [])], stalls: [...(p?.stalls ?? [])] };
+  it.each(['dash', 'shaka', 'hls'])(
+    `plays in Chromium with %s and ClearKey for ${WATCH_MS / 1000} s without error or stall`,
+    async (player) => {
+      const page = await browser.newPage();
+      const pageErrors: string[] = [];
+      const licenseRequests: string[] = [];
+      page.on('pageerror', (err) => pageErrors.push(err.message));
+      page.on('request', (r) => {
+        if (r.url().includes(`/drm/clearkey/${event}`)) licenseRequests.push(r.method());
       });
-    try {
-      await page.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) > 0 || ((window as any).__player?.errors?.length ?? 0) > 0, undefined, { timeout: 30_000 });
-    } catch (err) {
-      throw new Error(`${player} did not start playing ${scheme}: ${JSON.stringify(await snapshot())}; page errors ${JSON.stringify(pageErrors)}`, { cause: err });
-    }
-    const start = await snapshot();
-    expect(start.errors, 'player errors before playing').toEqual([]);
-    const startedAt = Date.now();
-    let last = start;
-    while (Date.now() - startedAt < WATCH_MS) {
-      await new Promise((r) => setTimeout(r, 1000));
-      last = await snapshot();
-    }
-    await page.close();
-    const watched = (Date.now() - startedAt) / 1000;
-    expect(last.errors, 'player errors').toEqual([]);
-    expect(pageErrors, 'page errors').toEqual([]);
-    expect(licenseRequests.filter((m) => m === 'POST').length, 'ClearKey license requests').toBeGreaterThan(0);
-    // Live catch-up may play slower than real time for a while: "advances" is at least half.
-    expect(last.currentTime - start.currentTime, 'media time advanced').toBeGreaterThan(watched / 2);
-    const now = Date.now();
-    const longStalls = last.stalls.filter((s) => (s.end ?? now) > startedAt && (s.end ?? now) - s.start > 1000);
-    expect(longStalls, 'stalls longer than 1 s while watching').toEqual([]);
-  }, 90_000);
+      await page.goto(`${workerUrl}/?event=${event}&player=${player}`);
+      const snapshot = () =>
+        page.evaluate((): PlayerSnapshot => {
+          const p = (window as any).__player;
+          return {
+            currentTime: document.querySelector('video')!.currentTime,
+            errors: [...(p?.errors ?? [])],
+            stalls: [...(p?.stalls ?? [])],
+          };
+        });
+      try {
+        await page.waitForFunction(
+          () =>
+            (document.querySelector('video')?.currentTime ?? 0) > 0 ||
+            ((window as any).__player?.errors?.length ?? 0) > 0,
+          undefined,
+          { timeout: 30_000 },
+        );
+      } catch (err) {
+        throw new Error(
+          `${player} did not start playing ${scheme}: ${JSON.stringify(await snapshot())}; page errors ${JSON.stringify(pageErrors)}`,
+          { cause: err },
+        );
+      }
+      const start = await snapshot();
+      expect(start.errors, 'player errors before playing').toEqual([]);
+      const startedAt = Date.now();
+      let last = start;
+      while (Date.now() - startedAt < WATCH_MS) {
+        await new Promise((r) => setTimeout(r, 1000));
+        last = await snapshot();
+      }
+      await page.close();
+      const watched = (Date.now() - startedAt) / 1000;
+      expect(last.errors, 'player errors').toEqual([]);
+      expect(pageErrors, 'page errors').toEqual([]);
+      expect(licenseRequests.filter((m) => m === 'POST').length, 'ClearKey license requests').toBeGreaterThan(0);
+      // Live catch-up may play slower than real time for a while: "advances" is at least half.
+      expect(last.currentTime - start.currentTime, 'media time advanced').toBeGreaterThan(watched / 2);
+      const now = Date.now();
+      const longStalls = last.stalls.filter((s) => (s.end ?? now) > startedAt && (s.end ?? now) - s.start > 1000);
+      expect(longStalls, 'stalls longer than 1 s while watching').toEqual([]);
+    },
+    90_000,
+  );
 });

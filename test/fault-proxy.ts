@@ -31,7 +31,15 @@ export interface FaultProxy {
 const TFDT_SHIFT = 12_345;
 
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
-  const proxy: FaultProxy = { url: '', faults: new Map(), decide: () => undefined, outage: undefined, outageHits: 0, outageHeldMs: [], close: () => (server.closeAllConnections(), server.close()) };
+  const proxy: FaultProxy = {
+    url: '',
+    faults: new Map(),
+    decide: () => undefined,
+    outage: undefined,
+    outageHits: 0,
+    outageHeldMs: [],
+    close: () => (server.closeAllConnections(), server.close()),
+  };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -57,10 +65,17 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       try {
         const upstream = await fetch(`${target}${req.url}`, {
           method: req.method,
-          headers: Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'content-length', 'connection'].includes(k)) as [string, string][]),
+          headers: Object.fromEntries(
+            Object.entries(req.headers).filter(([k]) => !['host', 'content-length', 'connection'].includes(k)) as [
+              string,
+              string,
+            ][],
+          ),
           body: req.method === 'PUT' ? (body as Uint8Array<ArrayBuffer>) : undefined,
         });
-        const headers: Record<string, string> = { 'content-type': upstream.headers.get('content-type') ?? 'text/plain' };
+        const headers: Record<string, string> = {
+          'content-type': upstream.headers.get('content-type') ?? 'text/plain',
+        };
         const defects = upstream.headers.get('x-segment-defects');
         if (defects) headers['x-segment-defects'] = defects;
         res.writeHead(upstream.status, headers);

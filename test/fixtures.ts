@@ -60,11 +60,52 @@ async function encode(o: EncodeOptions): Promise<Media> {
   const gop = o.gop ?? fps * 2;
   const args =
     o.kind === 'video'
-      ? ['-f', 'lavfi', '-i', `testsrc2=size=${o.size ?? '320x180'}:rate=${fps}`, '-t', seconds, '-c:v', 'libx264', '-preset', 'ultrafast',
-         ...(o.lossless ? ['-qp', '0'] : ['-b:v', '400k']), '-pix_fmt', 'yuv420p', ...(o.slices ? ['-x264-params', `slices=${o.slices}`] : []), '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0',
-         '-f', 'mp4', '-movflags', '+empty_moov+frag_keyframe+default_base_moof']
-      : ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', seconds, '-c:a', 'aac', '-b:a', '96k', '-ac', '2',
-         '-f', 'mp4', '-movflags', '+empty_moov+default_base_moof', '-frag_duration', '2000000'];
+      ? [
+          '-f',
+          'lavfi',
+          '-i',
+          `testsrc2=size=${o.size ?? '320x180'}:rate=${fps}`,
+          '-t',
+          seconds,
+          '-c:v',
+          'libx264',
+          '-preset',
+          'ultrafast',
+          ...(o.lossless ? ['-qp', '0'] : ['-b:v', '400k']),
+          '-pix_fmt',
+          'yuv420p',
+          ...(o.slices ? ['-x264-params', `slices=${o.slices}`] : []),
+          '-g',
+          String(gop),
+          '-keyint_min',
+          String(gop),
+          '-sc_threshold',
+          '0',
+          '-f',
+          'mp4',
+          '-movflags',
+          '+empty_moov+frag_keyframe+default_base_moof',
+        ]
+      : [
+          '-f',
+          'lavfi',
+          '-i',
+          'sine=frequency=440:sample_rate=48000',
+          '-t',
+          seconds,
+          '-c:a',
+          'aac',
+          '-b:a',
+          '96k',
+          '-ac',
+          '2',
+          '-f',
+          'mp4',
+          '-movflags',
+          '+empty_moov+default_base_moof',
+          '-frag_duration',
+          '2000000',
+        ];
   try {
     await run(FFMPEG, ['-v', 'error', '-y', ...args, out]);
     return splitFragmentedMp4(new Uint8Array(await readFile(out)));

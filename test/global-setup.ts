@@ -25,7 +25,11 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('liveEvent', live.event);
   project.provide('liveBridgeUrl', live.bridgeUrl);
   try {
-    await waitFor(async () => ((await bridgeStatus(live!.bridgeUrl)).publish.published ?? 0) >= 8, 60_000, 'the live event to publish its first segments');
+    await waitFor(
+      async () => ((await bridgeStatus(live!.bridgeUrl)).publish.published ?? 0) >= 8,
+      60_000,
+      'the live event to publish its first segments',
+    );
   } catch (err) {
     throw new Error(`${(err as Error).message}\n--- bridge and source output ---\n${live.output()}`);
   }

@@ -13,13 +13,19 @@ export interface PutOptions {
 }
 
 /** PUT one init (`file` = 'init.mp4') or segment (`${K}.m4s`) to the ingest route. */
-export async function ingestPut(baseUrl: string, path: string, body: Uint8Array, o: PutOptions = {}): Promise<Response> {
+export async function ingestPut(
+  baseUrl: string,
+  path: string,
+  body: Uint8Array,
+  o: PutOptions = {},
+): Promise<Response> {
   const headers = new Headers(o.headers);
   const token = o.token === undefined ? DEV_INGEST_TOKEN : o.token;
   if (token !== null) headers.set('authorization', `Bearer ${token}`);
   const contentType = o.contentType === undefined ? 'video/mp4' : o.contentType;
   if (contentType !== null) headers.set('content-type', contentType);
-  const meta = o.meta === undefined && path.split('?')[0].endsWith('init.mp4') ? { bandwidth: 400_000, frameRate: '30' } : o.meta;
+  const meta =
+    o.meta === undefined && path.split('?')[0].endsWith('init.mp4') ? { bandwidth: 400_000, frameRate: '30' } : o.meta;
   if (meta) headers.set('x-track-meta', typeof meta === 'string' ? meta : JSON.stringify(meta));
   if (o.defects !== undefined) headers.set('x-segment-defects', o.defects);
   // Fixture bytes always sit on plain ArrayBuffers; the DOM typing just cannot know it.

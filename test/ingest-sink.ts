@@ -22,7 +22,13 @@ export async function startIngestSink(): Promise<IngestSink> {
     req.on('end', () => {
       const m = /^\/ingest\/[^/]+\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(new URL(req.url ?? '/', 'http://sink').pathname);
       if (req.method !== 'PUT' || !m) return void res.writeHead(400).end();
-      puts.push({ pipeline: m[1], track: m[2], file: m[3], defects: req.headers[DEFECTS_HEADER] as string | undefined, body: Buffer.concat(chunks) });
+      puts.push({
+        pipeline: m[1],
+        track: m[2],
+        file: m[3],
+        defects: req.headers[DEFECTS_HEADER] as string | undefined,
+        body: Buffer.concat(chunks),
+      });
       lastPutAt = Date.now();
       res.writeHead(201).end();
     });

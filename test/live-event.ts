@@ -21,8 +21,18 @@ export interface LiveEvent {
 }
 
 export interface BridgeStatus {
-  pipeline: { state: string; ffmpegRestarts: number; run?: { firstSegment: number; tracks: Record<string, { segments: number; lastK?: number }> } };
-  publish: { published: number; failed: number; lastK?: number; retried: number; regions: Record<string, { published: number; failed: number; retried: number; lastK?: number }> };
+  pipeline: {
+    state: string;
+    ffmpegRestarts: number;
+    run?: { firstSegment: number; tracks: Record<string, { segments: number; lastK?: number }> };
+  };
+  publish: {
+    published: number;
+    failed: number;
+    lastK?: number;
+    retried: number;
+    regions: Record<string, { published: number; failed: number; retried: number; lastK?: number }>;
+  };
 }
 
 export async function startLiveEvent(opts: {
@@ -56,14 +66,43 @@ export async function startLiveEvent(opts: {
 
   const startBridge = async (pipeline: string) => {
     const ingest = opts.ingestUrlFor?.(pipeline) ?? opts.workerUrl;
-    const child = spawn(process.execPath, ['encoder-bridge/main.ts', '--event', opts.event, '--pipeline', pipeline, '--listen-port', String(ports[pipeline]), '--ingest-url', ingest, ...(opts.ladder ? ['--ladder', opts.ladder] : []), ...(opts.publishToFor ? ['--publish-to', opts.publishToFor(pipeline)] : []), ...(opts.bridgeFlags ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        'encoder-bridge/main.ts',
+        '--event',
+        opts.event,
+        '--pipeline',
+        pipeline,
+        '--listen-port',
+        String(ports[pipeline]),
+        '--ingest-url',
+        ingest,
+        ...(opts.ladder ? ['--ladder', opts.ladder] : []),
+        ...(opts.publishToFor ? ['--publish-to', opts.publishToFor(pipeline)] : []),
+        ...(opts.bridgeFlags ?? []),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     collect(child);
     children.set(pipeline, child);
     await waitFor(async () => (await fetch(`${bridges[pipeline]}/status`)).ok, 15_000, `bridge ${pipeline} /status`);
   };
 
   await startBridge(pipelines[0]);
-  const source = spawn(process.execPath, ['encoder-bridge/synthetic-source.ts', '--push', pipelines.map((p) => `${bridges[p]}/feed`).join(','), '--fps', opts.fps ?? '30', ...(opts.size ? ['--size', opts.size] : []), ...(opts.sourceFlags ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const source = spawn(
+    process.execPath,
+    [
+      'encoder-bridge/synthetic-source.ts',
+      '--push',
+      pipelines.map((p) => `${bridges[p]}/feed`).join(','),
+      '--fps',
+      opts.fps ?? '30',
+      ...(opts.size ? ['--size', opts.size] : []),
+      ...(opts.sourceFlags ?? []),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   collect(source);
   for (const p of pipelines.slice(1)) {
     await new Promise((r) => setTimeout(r, opts.staggerMs ?? 0));
@@ -105,5 +144,7 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, 
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
+  );
 }

@@ -15,8 +15,28 @@ export async function packetHashes(init: Uint8Array, segment: Uint8Array, keyHex
   try {
     const file = join(dir, 'in.mp4');
     await writeFile(file, concat([init, segment]));
-    const { stdout } = await run(FFMPEG, ['-v', 'error', ...(keyHex ? ['-decryption_key', keyHex] : []), '-i', file, '-map', '0', '-c', 'copy', '-f', 'framemd5', '-'], { maxBuffer: 64 << 20 });
-    return stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',')[5].trim());
+    const { stdout } = await run(
+      FFMPEG,
+      [
+        '-v',
+        'error',
+        ...(keyHex ? ['-decryption_key', keyHex] : []),
+        '-i',
+        file,
+        '-map',
+        '0',
+        '-c',
+        'copy',
+        '-f',
+        'framemd5',
+        '-',
+      ],
+      { maxBuffer: 64 << 20 },
+    );
+    return stdout
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.split(',')[5].trim());
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

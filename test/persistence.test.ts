@@ -32,7 +32,11 @@ beforeAll(async () => {
   dev = await startWranglerDev({ port, persistTo: stateDir });
   url = dev.url;
   live = await startLiveEvent({ workerUrl: url, event, ladder: 'tiny', size: '640x360' });
-  await waitFor(async () => (await listed('v234')).length >= 4 && (await listed('aen')).length >= 4, 60_000, 'four published segments per track');
+  await waitFor(
+    async () => (await listed('v234')).length >= 4 && (await listed('aen')).length >= 4,
+    60_000,
+    'four published segments per track',
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -46,7 +50,8 @@ describe('restarting wrangler dev mid-event with the same --persist-to', () => {
     expect((await fetch(`${url}/api/events/${event}/version`, { method: 'POST', headers: operator })).status).toBe(200);
     const before = new Map<string, string>();
     for (const track of ['v234', 'aen']) {
-      for (const k of await listed(track)) before.set(`${track}/${k}`, sha(await (await fetch(`${url}/live/${event}/${track}/${k}.m4s`)).arrayBuffer()));
+      for (const k of await listed(track))
+        before.set(`${track}/${k}`, sha(await (await fetch(`${url}/live/${event}/${track}/${k}.m4s`)).arrayBuffer()));
     }
     const lastBefore = Math.max(...(await listed('v234')));
 
@@ -60,13 +65,22 @@ describe('restarting wrangler dev mid-event with the same --persist-to', () => {
       expect(res.status, key).toBe(200);
       expect(sha(await res.arrayBuffer()), key).toBe(hash);
     }
-    const state = (await (await fetch(`${url}/api/events/${event}/state`, { headers: operator })).json()) as { version: number; pipelines: { pipeline: string; segments: number }[] };
+    const state = (await (await fetch(`${url}/api/events/${event}/state`, { headers: operator })).json()) as {
+      version: number;
+      pipelines: { pipeline: string; segments: number }[];
+    };
     expect(state.version).toBe(2);
     expect(state.pipelines[0].segments).toBeGreaterThanOrEqual(before.size);
     // The bridge keeps publishing into the restarted Worker: new segments appear in the playlists.
-    await waitFor(async () => (await listed('v234')).some((k) => k > lastBefore + 2), 30_000, 'segments published after the restart');
+    await waitFor(
+      async () => (await listed('v234')).some((k) => k > lastBefore + 2),
+      30_000,
+      'segments published after the restart',
+    );
     const mpd = await (await fetch(`${url}/live/${event}/index.mpd`)).text();
     expect(mpd).toMatch(/type="dynamic"/);
-    console.log(`persistence: ${before.size} segments kept across a ${downFor / 1000} s restart; playlist now ends at ${Math.max(...(await listed('v234')))} (was ${lastBefore})`);
+    console.log(
+      `persistence: ${before.size} segments kept across a ${downFor / 1000} s restart; playlist now ends at ${Math.max(...(await listed('v234')))} (was ${lastBefore})`,
+    );
   }, 120_000);
 });

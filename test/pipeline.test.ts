@@ -40,17 +40,25 @@ function parsePlaylist(text: string) {
 describe('live pipeline (real ffmpeg, real bridge, real Worker)', () => {
   beforeAll(async () => {
     // at least 20 s of stream: ten segments on every track
-    await waitFor(async () => {
-      const s = await bridgeStatus(bridgeUrl);
-      const tracks = Object.values(s.pipeline.run?.tracks ?? {});
-      return tracks.length === 4 && tracks.every((t) => t.segments >= 10);
-    }, 90_000, 'ten published segments per track');
+    await waitFor(
+      async () => {
+        const s = await bridgeStatus(bridgeUrl);
+        const tracks = Object.values(s.pipeline.run?.tracks ?? {});
+        return tracks.length === 4 && tracks.every((t) => t.segments >= 10);
+      },
+      90_000,
+      'ten published segments per track',
+    );
   }, 100_000);
 
   it('serves a multivariant playlist naming every rendition with codecs read from the bitstream', async () => {
     const text = new TextDecoder().decode(await bytes(`${base}/index.m3u8`));
     const manifest = parsePlaylist(text);
-    expect(manifest.playlists.map((p: any) => p.uri).sort()).toEqual(['v234/index.m3u8', 'v360/index.m3u8', 'v540/index.m3u8']);
+    expect(manifest.playlists.map((p: any) => p.uri).sort()).toEqual([
+      'v234/index.m3u8',
+      'v360/index.m3u8',
+      'v540/index.m3u8',
+    ]);
     for (const p of manifest.playlists as any[]) expect(p.attributes.CODECS).toMatch(/^avc1\.[0-9a-f]{6},mp4a\.40\.2$/);
   });
 
@@ -59,7 +67,9 @@ describe('live pipeline (real ffmpeg, real bridge, real Worker)', () => {
     const frame = { v540: 3000, v360: 3000, v234: 3000, aen: 1024 } as Record<string, number>;
     for (const track of ['v540', 'v360', 'v234', 'aen']) {
       const playlist = parsePlaylist(new TextDecoder().decode(await bytes(`${base}/${track}/index.m3u8`)));
-      const numbers = (playlist.segments as any[]).filter((s) => !s.gap).map((s) => Number(String(s.uri).replace('.m4s', '')));
+      const numbers = (playlist.segments as any[])
+        .filter((s) => !s.gap)
+        .map((s) => Number(String(s.uri).replace('.m4s', '')));
       expect(numbers.length, `${track} lists segments`).toBeGreaterThanOrEqual(10);
       const init = await bytes(`${base}/${track}/init.mp4`);
       const parts: Uint8Array[] = [init];
@@ -107,7 +117,9 @@ describe('live pipeline (real ffmpeg, real bridge, real Worker)', () => {
     expect(res.status).toBe(404);
     const maxAge = Number(/max-age=(\d+)/.exec(res.headers.get('cache-control') ?? '')?.[1]);
     // the TTL runs out no later than the segment is due: expected_publish(K) = (K+1)·D + pipeline delay
-    expect(maxAge).toBeLessThanOrEqual(expectedPublishMs(future, D, defaultEventConfig.pipelineDelayMs) / 1000 - now / 1000);
+    expect(maxAge).toBeLessThanOrEqual(
+      expectedPublishMs(future, D, defaultEventConfig.pipelineDelayMs) / 1000 - now / 1000,
+    );
     expect(maxAge).toBeGreaterThan(0);
     const old = Math.floor(now / D) - 4 * 3600;
     expect((await fetch(`${base}/v540/${old}.m4s`)).status).toBe(410);

@@ -40,10 +40,18 @@ describe.each(['dash', 'shaka', 'hls'])('playback with %s', (player) => {
       page.evaluate((): PlayerSnapshot => {
         const p = (window as any).__player;
         const video = document.querySelector('video')!;
-        return { currentTime: video.currentTime, errors: [...(p?.errors ?? [])], stalls: [...(p?.stalls ?? [])], latency: p?.latency?.() ?? null, rendition: p?.rendition?.() ?? null };
+        return {
+          currentTime: video.currentTime,
+          errors: [...(p?.errors ?? [])],
+          stalls: [...(p?.stalls ?? [])],
+          latency: p?.latency?.() ?? null,
+          rendition: p?.rendition?.() ?? null,
+        };
       });
     // playing: currentTime has started to move
-    await page.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) > 0, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) > 0, undefined, {
+      timeout: 30_000,
+    });
     const start = await snapshot();
     const startedAt = Date.now();
     let last = start;
@@ -54,7 +62,9 @@ describe.each(['dash', 'shaka', 'hls'])('playback with %s', (player) => {
       await new Promise((r) => setTimeout(r, 2000));
       last = await snapshot();
       const status = await bridgeStatus(bridgeUrl).catch(() => undefined);
-      context.push(`${new Date().toISOString().slice(11, 19)} load ${loadavg()[0].toFixed(1)} bridge lastK ${status?.publish.lastK} published ${status?.publish.published} failed ${status?.publish.failed} restarts ${status?.pipeline.ffmpegRestarts}`);
+      context.push(
+        `${new Date().toISOString().slice(11, 19)} load ${loadavg()[0].toFixed(1)} bridge lastK ${status?.publish.lastK} published ${status?.publish.published} failed ${status?.publish.failed} restarts ${status?.pipeline.ffmpegRestarts}`,
+      );
     }
     const why = `\n${context.join('\n')}`;
     await page.close();
@@ -67,6 +77,8 @@ describe.each(['dash', 'shaka', 'hls'])('playback with %s', (player) => {
     const now = Date.now();
     const longStalls = last.stalls.filter((s) => (s.end ?? now) > startedAt && (s.end ?? now) - s.start > 1000);
     expect(longStalls, `stalls longer than 1 s while watching${why}`).toEqual([]);
-    console.log(`${player}: watched ${watched.toFixed(1)} s, latency ${last.latency?.toFixed?.(2)} s, rendition ${JSON.stringify(last.rendition)}`);
+    console.log(
+      `${player}: watched ${watched.toFixed(1)} s, latency ${last.latency?.toFixed?.(2)} s, rendition ${JSON.stringify(last.rendition)}`,
+    );
   }, 90_000);
 });

@@ -22,10 +22,16 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
       try {
         const upstream = await fetch(`${target}${req.url}`, {
           method: req.method,
-          headers: Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'content-length', 'connection'].includes(k)) as [string, string][]),
+          headers: Object.fromEntries(
+            Object.entries(req.headers).filter(([k]) => !['host', 'content-length', 'connection'].includes(k)) as [
+              string,
+              string,
+            ][],
+          ),
           body: req.method === 'PUT' ? body : undefined,
         });
-        if (req.method === 'PUT' && upstream.ok) bodies.set(new URL(req.url!, 'http://proxy').pathname, { bytes: new Uint8Array(body), at: Date.now() });
+        if (req.method === 'PUT' && upstream.ok)
+          bodies.set(new URL(req.url!, 'http://proxy').pathname, { bytes: new Uint8Array(body), at: Date.now() });
         res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'text/plain' });
         res.end(Buffer.from(await upstream.arrayBuffer()));
       } catch (err) {

@@ -25,12 +25,25 @@ const published = (pipeline: string, track: string) =>
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => Number(m[1]))
     .sort((a, b) => a - b);
-const body = (pipeline: string, track: string, file: string) => proxy.bodies.get(`/ingest/${event}/${pipeline}/${track}/${file}`)!.bytes;
+const body = (pipeline: string, track: string, file: string) =>
+  proxy.bodies.get(`/ingest/${event}/${pipeline}/${track}/${file}`)!.bytes;
 
 beforeAll(async () => {
   proxy = await startRecordingProxy(workerUrl);
-  live = await startLiveEvent({ workerUrl, event, pipelines: ['A', 'B'], staggerMs: 3000, ladder: 'tiny', size: '640x360', ingestUrlFor: () => proxy.url });
-  await waitFor(async () => tracks.every((t) => published('A', t).filter((k) => published('B', t).includes(k)).length >= 4), 60_000, 'four common segments per track');
+  live = await startLiveEvent({
+    workerUrl,
+    event,
+    pipelines: ['A', 'B'],
+    staggerMs: 3000,
+    ladder: 'tiny',
+    size: '640x360',
+    ingestUrlFor: () => proxy.url,
+  });
+  await waitFor(
+    async () => tracks.every((t) => published('A', t).filter((k) => published('B', t).includes(k)).length >= 4),
+    60_000,
+    'four common segments per track',
+  );
 }, 90_000);
 
 afterAll(async () => {
@@ -40,7 +53,8 @@ afterAll(async () => {
 
 describe('pipelines A and B, started 3 s apart', () => {
   it('publish byte-identical init segments, so a player can switch without reinitialising', () => {
-    for (const track of tracks) expect(Buffer.compare(body('A', track, 'init.mp4'), body('B', track, 'init.mp4')), `${track} init`).toBe(0);
+    for (const track of tracks)
+      expect(Buffer.compare(body('A', track, 'init.mp4'), body('B', track, 'init.mp4')), `${track} init`).toBe(0);
   });
 
   it('publish, for every K both produce, the same tfdt, duration and sample count', () => {
@@ -51,7 +65,10 @@ describe('pipelines A and B, started 3 s apart', () => {
       for (const k of common) {
         const a = parseWithMp4box(init, body('A', track, `${k}.m4s`));
         const b = parseWithMp4box(init, body('B', track, `${k}.m4s`));
-        expect({ tfdt: b.baseMediaDecodeTime, duration: b.duration, samples: b.sampleCount, sync: b.firstIsSync }, `${track}/${k}`).toEqual({
+        expect(
+          { tfdt: b.baseMediaDecodeTime, duration: b.duration, samples: b.sampleCount, sync: b.firstIsSync },
+          `${track}/${k}`,
+        ).toEqual({
           tfdt: a.baseMediaDecodeTime,
           duration: a.duration,
           samples: a.sampleCount,
@@ -68,10 +85,18 @@ describe('pipelines A and B, started 3 s apart', () => {
       const served: { k: number; asked: string; candidate: string; status: number }[] = [];
       page.on('response', (res) => {
         const m = /\/(\d+)\.m4s\?pipeline=([A-Z])/.exec(res.url());
-        if (m) served.push({ k: Number(m[1]), asked: m[2], candidate: res.headers()['x-candidate'] ?? '', status: res.status() });
+        if (m)
+          served.push({
+            k: Number(m[1]),
+            asked: m[2],
+            candidate: res.headers()['x-candidate'] ?? '',
+            status: res.status(),
+          });
       });
       await page.goto(`${workerUrl}/?event=${event}&player=dash&alternate=A,B&operator=dev-operator-token`);
-      await page.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) > 0, undefined, { timeout: 30_000 });
+      await page.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) > 0, undefined, {
+        timeout: 30_000,
+      });
       const startedAt = Date.now();
       const t0 = await page.evaluate(() => document.querySelector('video')!.currentTime);
       await new Promise((r) => setTimeout(r, 16_000));
@@ -82,7 +107,10 @@ describe('pipelines A and B, started 3 s apart', () => {
       expect(end.errors).toEqual([]);
       // dash.js live catch-up may play at a reduced rate for a while to reach its target latency
       expect(end.t - t0, 'media time advanced').toBeGreaterThan(8);
-      const longStalls = end.stalls.filter((s: { start: number; end: number | null }) => (s.end ?? Date.now()) > startedAt && (s.end ?? Date.now()) - s.start > 1000);
+      const longStalls = end.stalls.filter(
+        (s: { start: number; end: number | null }) =>
+          (s.end ?? Date.now()) > startedAt && (s.end ?? Date.now()) - s.start > 1000,
+      );
       expect(longStalls).toEqual([]);
       // both pipelines served, each request answered by the pipeline it asked for
       const video = served.filter((s) => s.status === 200);
@@ -107,12 +135,21 @@ describe('pipelines A and B, started 3 s apart', () => {
     const restartedAt = Date.now();
     await waitFor(async () => published('A', 'v234').some((k) => k * D > killedAt), 20_000, 'A to publish again');
     const rejoinK = published('A', 'v234').find((k) => k * D > killedAt)!;
-    const log = live.output().split('\n').filter((l) => /starting ffmpeg|listening|connected|lost/.test(l)).slice(-6).join('\n');
-    expect(rejoinK - Math.floor(restartedAt / D), `segments between the restart (${new Date(restartedAt).toISOString()}) and the first new one\n${log}`).toBeLessThanOrEqual(2);
+    const log = live
+      .output()
+      .split('\n')
+      .filter((l) => /starting ffmpeg|listening|connected|lost/.test(l))
+      .slice(-6)
+      .join('\n');
+    expect(
+      rejoinK - Math.floor(restartedAt / D),
+      `segments between the restart (${new Date(restartedAt).toISOString()}) and the first new one\n${log}`,
+    ).toBeLessThanOrEqual(2);
     // Same numbering: every segment A published, before and after the crash, carries the tfdt
     // its number implies, and B carried on without a gap.
     const init = body('A', 'v234', 'init.mp4');
-    for (const k of published('A', 'v234')) expect(parseWithMp4box(init, body('A', 'v234', `${k}.m4s`)).baseMediaDecodeTime, `A v234/${k}`).toBe(k * 180_000);
+    for (const k of published('A', 'v234'))
+      expect(parseWithMp4box(init, body('A', 'v234', `${k}.m4s`)).baseMediaDecodeTime, `A v234/${k}`).toBe(k * 180_000);
     expect(Buffer.compare(initBefore, init), 'the restarted bridge publishes the same init').toBe(0);
     const b = published('B', 'v234').filter((k) => k >= before[before.length - 1]);
     expect(b.length).toBeGreaterThan(2);

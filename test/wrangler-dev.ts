@@ -49,13 +49,29 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
   const persistTo = options.persistTo ?? (await mkdtemp(join(tmpdir(), 'wrangler-state-')));
   const url = `http://127.0.0.1:${port}`;
   const wrangler = join(cwd, 'node_modules', '.bin', 'wrangler');
-  const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistTo, '--log-level', 'warn', ...(options.extraArgs ?? [])];
+  const args = [
+    'dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--persist-to',
+    persistTo,
+    '--log-level',
+    'warn',
+    ...(options.extraArgs ?? []),
+  ];
   const child = spawn(wrangler, args, {
     cwd,
     detached: true,
     stdio: ['ignore', options.inheritOutput ? 'inherit' : 'pipe', options.inheritOutput ? 'inherit' : 'pipe'],
     // node_modules/.bin first so wrangler's `#!/usr/bin/env node` finds Node 24, not the system 20.
-    env: { ...process.env, CI: '1', WRANGLER_SEND_METRICS: 'false', PATH: `${join(cwd, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` },
+    env: {
+      ...process.env,
+      CI: '1',
+      WRANGLER_SEND_METRICS: 'false',
+      PATH: `${join(cwd, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
+    },
   });
   let output = '';
   child.stdout?.on('data', (d) => (output = (output + d).slice(-20_000)));
@@ -99,10 +115,16 @@ async function killGroup(child: ChildProcess): Promise<void> {
       // group already gone
     }
   };
-  const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => child.once('exit', () => r()));
+  const exited =
+    child.exitCode !== null || child.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((r) => child.once('exit', () => r()));
   // Even when wrangler itself has exited, its workerd may still be running in the group.
   signal('SIGTERM');
-  const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 5000))]);
+  const timedOut = await Promise.race([
+    exited.then(() => false),
+    new Promise<boolean>((r) => setTimeout(() => r(true), 5000)),
+  ]);
   if (timedOut) {
     signal('SIGKILL');
     await exited;

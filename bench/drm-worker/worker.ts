@@ -15,7 +15,10 @@ import type { TrackProtection } from '../../packager/drm/protection.ts';
 import { readInitInfo } from '../../packager/init-info.ts';
 
 type Kind = 'video' | 'audio';
-const media: Record<Kind, { init?: Uint8Array; segments: Uint8Array[] }> = { video: { segments: [] }, audio: { segments: [] } };
+const media: Record<Kind, { init?: Uint8Array; segments: Uint8Array[] }> = {
+  video: { segments: [] },
+  audio: { segments: [] },
+};
 const keys = new LocalKeyStore();
 
 const variants = {
@@ -31,7 +34,11 @@ function prepare(variant: Variant, kind: Kind) {
   let p = prepared.get(id);
   if (!p) {
     p = keys.getKey('bench', kind, 0).then((key) => {
-      const { init, protection } = protectInit(media[kind].init!, { ...variants[variant], key, constantIv: new Uint8Array(16).fill(1) });
+      const { init, protection } = protectInit(media[kind].init!, {
+        ...variants[variant],
+        key,
+        constantIv: new Uint8Array(16).fill(1),
+      });
       return { init, protection, key };
     });
     prepared.set(id, p);
@@ -54,7 +61,13 @@ const raw = new Map<string, Promise<CryptoKey>>();
 /** Raw WebCrypto: one call per video segment on one contiguous buffer of that segment's size. */
 async function rawAll(name: 'AES-CTR' | 'AES-CBC'): Promise<number> {
   let k = raw.get(name);
-  if (!k) raw.set(name, (k = keys.getKey('bench', 'video', 0).then((key) => crypto.subtle.importKey('raw', key.key as BufferSource, name, false, ['encrypt']))));
+  if (!k)
+    raw.set(
+      name,
+      (k = keys
+        .getKey('bench', 'video', 0)
+        .then((key) => crypto.subtle.importKey('raw', key.key as BufferSource, name, false, ['encrypt']))),
+    );
   const alg = name === 'AES-CTR' ? { name, counter: new Uint8Array(16), length: 64 } : { name, iv: new Uint8Array(16) };
   let bytes = 0;
   for (const s of media.video.segments) {
@@ -94,10 +107,17 @@ export default {
       for (let i = 0; i < reps; i++) bytes += await tasks[parts[1]]();
       return Response.json({ bytes });
     }
-    if (request.method === 'GET' && parts[0] === 'sample' && parts[1] in variants && (parts[2] === 'video' || parts[2] === 'audio')) {
+    if (
+      request.method === 'GET' &&
+      parts[0] === 'sample' &&
+      parts[1] in variants &&
+      (parts[2] === 'video' || parts[2] === 'audio')
+    ) {
       const kind = parts[2] as Kind;
       const { init, protection, key } = await prepare(parts[1] as Variant, kind);
-      const segment = await encryptSegment(media[kind].segments[0], protection, key, { defaults: readInitInfo(media[kind].init!) });
+      const segment = await encryptSegment(media[kind].segments[0], protection, key, {
+        defaults: readInitInfo(media[kind].init!),
+      });
       return new Response(concat([init, segment]) as BufferSource);
     }
     return new Response('not found', { status: 404 });

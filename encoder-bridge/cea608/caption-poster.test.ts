@@ -31,7 +31,11 @@ afterEach(async () => {
 });
 
 /** The origin's captions API, as far as the poster sees it. `pipelineDelayMs` is the event's. */
-async function fakeOrigin(opts: { segmentDurationMs: number; pipelineDelayMs: number; answer?: (n: number) => 'origin' | 'non-json' | 503 | 'hang' }): Promise<FakeOrigin> {
+async function fakeOrigin(opts: {
+  segmentDurationMs: number;
+  pipelineDelayMs: number;
+  answer?: (n: number) => 'origin' | 'non-json' | 503 | 'hang';
+}): Promise<FakeOrigin> {
   let hits = 0;
   const origin: Omit<FakeOrigin, 'url' | 'server'> = { requests: [], stored: new Set(), hits: () => hits };
   const server = createServer((req, res) => {
@@ -40,21 +44,31 @@ async function fakeOrigin(opts: { segmentDurationMs: number; pipelineDelayMs: nu
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       const mode = opts.answer?.(origin.requests.length) ?? 'origin';
-      const reply = (status: number, json: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
+      const reply = (status: number, json: unknown) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
       if (req.method !== 'POST' || req.url !== '/api/events/demo/captions') return reply(404, { error: 'NOT_FOUND' });
       if (req.headers.authorization !== 'Bearer t') return reply(401, { error: 'UNAUTHORIZED' });
       const parsed = CaptionsPost.safeParse(JSON.parse(body));
       if (!parsed.success) return reply(400, { error: 'BAD_BODY', message: parsed.error.message });
-      const cues = parsed.data.cues.map((c) => ({ startMs: Date.parse(c.start), endMs: Date.parse(c.end), text: c.text }));
+      const cues = parsed.data.cues.map((c) => ({
+        startMs: Date.parse(c.start),
+        endMs: Date.parse(c.end),
+        text: c.text,
+      }));
       origin.requests.push(cues.map((c) => c.startMs));
       if (mode === 'hang') return; // never answered
       if (mode === 503) return reply(503, { error: 'UNAVAILABLE' });
-      if (parsed.data.language !== 'en') return reply(400, { error: 'BAD_BODY', message: `language ${parsed.data.language} is not a caption track` });
+      if (parsed.data.language !== 'en')
+        return reply(400, { error: 'BAD_BODY', message: `language ${parsed.data.language} is not a caption track` });
       const D = opts.segmentDurationMs;
       const now = Date.now();
       for (const [i, c] of cues.entries()) {
         const settled = expectedPublishMs(Math.floor(c.startMs / D), D, opts.pipelineDelayMs) + CAPTION_SETTLE_MS;
-        if (settled < now) return reply(400, { error: 'BAD_BODY', message: `cue ${i + 1} is too late: its segment was final at ${new Date(settled).toISOString()}` });
+        if (settled < now)
+          return reply(400, {
+            error: 'BAD_BODY',
+            message: `cue ${i + 1} is too late: its segment was final at ${new Date(settled).toISOString()}`,
+          });
       }
       let added = 0;
       for (const c of cues) {
@@ -73,20 +87,33 @@ async function fakeOrigin(opts: { segmentDurationMs: number; pipelineDelayMs: nu
 
 function poster(url: string, opts: { segmentDurationMs?: number; pipelineDelayMs?: number; token?: string } = {}) {
   const log: string[] = [];
-  const p = new CaptionPoster({ url, token: opts.token ?? 't', event: 'demo', language: 'en', segmentDurationMs: opts.segmentDurationMs ?? 2000, pipelineDelayMs: opts.pipelineDelayMs ?? 1500, log: (m) => log.push(m) });
+  const p = new CaptionPoster({
+    url,
+    token: opts.token ?? 't',
+    event: 'demo',
+    language: 'en',
+    segmentDurationMs: opts.segmentDurationMs ?? 2000,
+    pipelineDelayMs: opts.pipelineDelayMs ?? 1500,
+    log: (m) => log.push(m),
+  });
   return { p, log };
 }
 
 /** A 1 s cue starting at `startMs`. */
 const cue = (startMs: number, text = `at ${startMs}`): DecodedCue => ({ startMs, endMs: startMs + 1000, text });
 /** Fresh cues: in the segment now being captioned. */
-const fresh = (n: number) => Array.from({ length: n }, (_, i) => cue(Math.floor(Date.now() / 1000) * 1000 - 3000 + i * 1000));
+const fresh = (n: number) =>
+  Array.from({ length: n }, (_, i) => cue(Math.floor(Date.now() / 1000) * 1000 - 3000 + i * 1000));
 
 describe('CC1 caption poster', () => {
   it('does not send a cue whose segment is already final: counts it late, posts the fresh ones', async () => {
     // An outage (503) while the first cue is posted: the stale and fresh cues queue up behind it
     // and go together, as after a real outage.
-    const origin = await fakeOrigin({ segmentDurationMs: 2000, pipelineDelayMs: 1500, answer: (n) => (n === 0 ? 503 : 'origin') });
+    const origin = await fakeOrigin({
+      segmentDurationMs: 2000,
+      pipelineDelayMs: 1500,
+      answer: (n) => (n === 0 ? 503 : 'origin'),
+    });
     const { p } = poster(origin.url);
     const [first, ...rest] = fresh(4);
     p.post(first);
@@ -104,7 +131,11 @@ describe('CC1 caption poster', () => {
     // a cue the bridge still believes in is refused, and with it the whole request.
     const D = 2000;
     // The first request meets an outage (503): the cues decoded meanwhile wait and go as one batch.
-    const origin = await fakeOrigin({ segmentDurationMs: D, pipelineDelayMs: 0, answer: (n) => (n === 0 ? 503 : 'origin') });
+    const origin = await fakeOrigin({
+      segmentDurationMs: D,
+      pipelineDelayMs: 0,
+      answer: (n) => (n === 0 ? 503 : 'origin'),
+    });
     const { p } = poster(origin.url, { segmentDurationMs: D, pipelineDelayMs: 5000 });
     const [first, ...good] = fresh(4);
     p.post(first);
@@ -116,7 +147,13 @@ describe('CC1 caption poster', () => {
     expect(p.counters.lastError).toMatch(/^400 .*too late/);
     expect([...origin.stored].sort()).toEqual([first, ...good].map((c) => `${c.startMs}|${c.endMs}|${c.text}`).sort());
     // The first cue twice (503, then stored); the batch, refused; then each cue on its own.
-    expect(origin.requests).toEqual([[first.startMs], [first.startMs], [refused.startMs, ...good.map((c) => c.startMs)], [refused.startMs], ...good.map((c) => [c.startMs])]);
+    expect(origin.requests).toEqual([
+      [first.startMs],
+      [first.startMs],
+      [refused.startMs, ...good.map((c) => c.startMs)],
+      [refused.startMs],
+      ...good.map((c) => [c.startMs]),
+    ]);
   });
 
   it('a refusal of the request itself (401) is not retried cue by cue', async () => {
@@ -141,10 +178,14 @@ describe('CC1 caption poster', () => {
     expect(origin.requests.flat()).toHaveLength(2);
   });
 
-  it('retries 5xx for each cue until its own segment is final, not the first cue\'s', async () => {
+  it("retries 5xx for each cue until its own segment is final, not the first cue's", async () => {
     // D = 500 ms so that a cue's deadline can fall inside the retries (backoff 0.5, 1, 2 s).
     const D = 500;
-    const origin = await fakeOrigin({ segmentDurationMs: D, pipelineDelayMs: 1500, answer: (n) => (n < 3 ? 503 : 'origin') });
+    const origin = await fakeOrigin({
+      segmentDurationMs: D,
+      pipelineDelayMs: 1500,
+      answer: (n) => (n < 3 ? 503 : 'origin'),
+    });
     const { p } = poster(origin.url, { segmentDurationMs: D, pipelineDelayMs: 1500 });
     // Due + 10 s within the next 0.1-0.6 s: gone by the third retry.
     const nearStart = Math.ceil((Date.now() - 11_500 + 100) / D) * D - D;

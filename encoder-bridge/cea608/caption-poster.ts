@@ -147,7 +147,12 @@ export class CaptionPoster {
     const late = batch.filter((b) => b.deadline < atMs);
     if (late.length === 0) return batch;
     const first = late[0].cue;
-    this.gaveUp(late, true, error ?? `${late.length} cue(s) too late: the segment of the cue at ${new Date(first.startMs).toISOString()} was final at ${new Date(late[0].deadline).toISOString()}`);
+    this.gaveUp(
+      late,
+      true,
+      error ??
+        `${late.length} cue(s) too late: the segment of the cue at ${new Date(first.startMs).toISOString()} was final at ${new Date(late[0].deadline).toISOString()}`,
+    );
     return batch.filter((b) => b.deadline >= atMs);
   }
 
@@ -174,7 +179,11 @@ export class CaptionPoster {
   private async send(cues: DecodedCue[]): Promise<Answer> {
     const body: CaptionsPost = {
       language: this.opts.language,
-      cues: cues.map((c) => ({ start: new Date(c.startMs).toISOString(), end: new Date(c.endMs).toISOString(), text: c.text })),
+      cues: cues.map((c) => ({
+        start: new Date(c.startMs).toISOString(),
+        end: new Date(c.endMs).toISOString(),
+        text: c.text,
+      })),
     };
     try {
       const res = await fetch(`${this.opts.url.replace(/\/$/, '')}/api/events/${this.opts.event}/captions`, {
@@ -185,7 +194,12 @@ export class CaptionPoster {
       });
       const text = await res.text();
       if (res.ok) return { ok: true, added: addedOf(text) };
-      return { ok: false, final: isFinalStatus(res.status), status: res.status, error: `${res.status} ${text.slice(0, 300)}` };
+      return {
+        ok: false,
+        final: isFinalStatus(res.status),
+        status: res.status,
+        error: `${res.status} ${text.slice(0, 300)}`,
+      };
     } catch (err) {
       return { ok: false, final: false, error: (err as Error).message };
     }

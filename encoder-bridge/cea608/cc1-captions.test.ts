@@ -40,12 +40,13 @@ function extract(bytes: Uint8Array, nowMs: number): { cues: DecodedCue[]; counte
 /** The captioner's cues between two UTC instants (ms): on the 2 s grid, each naming its start. */
 function demoCues(fromMs: number, toMs: number): DecodedCue[] {
   const out: DecodedCue[] = [];
-  for (let t = Math.ceil(fromMs / 2000) * 2000; t + 2000 <= toMs; t += 2000) out.push({ startMs: t, endMs: t + 2000, text: demoCueText('en', t) });
+  for (let t = Math.ceil(fromMs / 2000) * 2000; t + 2000 <= toMs; t += 2000)
+    out.push({ startMs: t, endMs: t + 2000, text: demoCueText('en', t) });
   return out;
 }
 
 describe('CC1 extraction from the feed', () => {
-  it('gives the captioner\'s cues on UTC, to the millisecond', () => {
+  it("gives the captioner's cues on UTC, to the millisecond", () => {
     const t0Ms = feed.t0 * 1000;
     const { cues, counters } = extract(feed.bytes, Date.now());
     // Every caption whose load and end are in the 11 s feed (one at t0 is never sent; the last
@@ -64,11 +65,44 @@ describe('CC1 extraction from the feed', () => {
     // libx264 writes the A/53 data of each input frame (ffmpeg's a53cc) into its SEI, in decode
     // order; with B-frames that is not the order the pairs must be decoded in.
     const bframes = join(dirname(feed.file), 'bframes.ts');
-    execFileSync('ffmpeg', ['-v', 'error', '-i', feed.file, '-map', '0', '-c:v', 'libx264', '-preset', 'veryfast', '-bf', '3', '-g', '30', '-enc_time_base', '1/90000', '-c:a', 'copy', '-copyts', '-muxdelay', '0', '-muxpreload', '0', '-f', 'mpegts', bframes]);
-    const types = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'frame=pict_type', '-of', 'csv=p=0', bframes], { encoding: 'utf8' });
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-i',
+      feed.file,
+      '-map',
+      '0',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-bf',
+      '3',
+      '-g',
+      '30',
+      '-enc_time_base',
+      '1/90000',
+      '-c:a',
+      'copy',
+      '-copyts',
+      '-muxdelay',
+      '0',
+      '-muxpreload',
+      '0',
+      '-f',
+      'mpegts',
+      bframes,
+    ]);
+    const types = execFileSync(
+      'ffprobe',
+      ['-v', 'error', '-select_streams', 'v', '-show_entries', 'frame=pict_type', '-of', 'csv=p=0', bframes],
+      { encoding: 'utf8' },
+    );
     expect(types).toMatch(/B/);
     const t0Ms = feed.t0 * 1000;
-    return readFile(bframes).then((bytes) => expect(extract(new Uint8Array(bytes), Date.now()).cues).toEqual(demoCues(t0Ms + 1, t0Ms + 10_999)));
+    return readFile(bframes).then((bytes) =>
+      expect(extract(new Uint8Array(bytes), Date.now()).cues).toEqual(demoCues(t0Ms + 1, t0Ms + 10_999)),
+    );
   });
 
   it('joining mid-caption posts no fragment: only cues seen whole', () => {
@@ -77,7 +111,11 @@ describe('CC1 extraction from the feed', () => {
     // Cut the feed a few pictures before the second caption appears, in the middle of its load.
     const cutPts = ((full[1].startMs - 200) * 90) % 2 ** 33;
     let offset = 0;
-    while (offset < feed.bytes.length && !videoPtsValues(feed.bytes.subarray(offset, offset + TS_PACKET_SIZE)).some((p) => p >= cutPts)) offset += TS_PACKET_SIZE;
+    while (
+      offset < feed.bytes.length &&
+      !videoPtsValues(feed.bytes.subarray(offset, offset + TS_PACKET_SIZE)).some((p) => p >= cutPts)
+    )
+      offset += TS_PACKET_SIZE;
     const { cues } = extract(feed.bytes.subarray(offset + 1000), Date.now());
     // The caption loading at the cut and the one on screen are dropped; the rest are exact.
     expect(cues).toEqual(full.slice(2));

@@ -11,7 +11,8 @@ import { clearScreen, popOnCaption, type CcPair } from './pop-on-encoder.ts';
 const ctl = (a: number, b: number): CcPair => [withOddParity(a), withOddParity(b)];
 const chars = (text: string): CcPair[] => {
   const out: CcPair[] = [];
-  for (let i = 0; i < text.length; i += 2) out.push([withOddParity(text.charCodeAt(i)), withOddParity(text.charCodeAt(i + 1) || 0)]);
+  for (let i = 0; i < text.length; i += 2)
+    out.push([withOddParity(text.charCodeAt(i)), withOddParity(text.charCodeAt(i + 1) || 0)]);
   return out;
 };
 
@@ -20,7 +21,9 @@ function play(pairs: CcPair[], opts: { splitMs?: number; atMs?: number; tailPict
   const cues: DecodedCue[] = [];
   const decoder = new Cc1Decoder({ onCue: (c) => cues.push(c), splitMs: opts.splitMs });
   const at = opts.atMs ?? 0;
-  [...pairs, ...new Array<CcPair>(opts.tailPictures ?? 0).fill([0x80, 0x80])].forEach((pair, i) => decoder.picture(at + i * 100, [pair]));
+  [...pairs, ...new Array<CcPair>(opts.tailPictures ?? 0).fill([0x80, 0x80])].forEach((pair, i) =>
+    decoder.picture(at + i * 100, [pair]),
+  );
   return cues;
 }
 
@@ -31,7 +34,11 @@ describe('CC1 decoder', () => {
     const pairs = [...a.pairs, ...b.pairs, ...clearScreen()];
     expect(play(pairs)).toEqual([
       { startMs: a.eocIndex * 100, endMs: (a.pairs.length + b.eocIndex) * 100, text: 'Hello' },
-      { startMs: (a.pairs.length + b.eocIndex) * 100, endMs: (a.pairs.length + b.pairs.length) * 100, text: 'Dos\nlíneas, año' },
+      {
+        startMs: (a.pairs.length + b.eocIndex) * 100,
+        endMs: (a.pairs.length + b.pairs.length) * 100,
+        text: 'Dos\nlíneas, año',
+      },
     ]);
   });
 
@@ -50,14 +57,38 @@ describe('CC1 decoder', () => {
     // RU3 keeps three lines; the line that got its CR is shown until the EDM.
     const RU3 = ctl(0x14, 0x26);
     const line3 = (text: string) => [RU3, RU3, CR, CR, PAC15, PAC15, ...chars(text)];
-    expect(play([EDM, EDM, ...line3('one'), ...line3('two'), ...line3('three'), ...line3('four'), CR, CR, ...clearScreen()]).map((c) => c.text)).toEqual(['one', 'one\ntwo', 'one\ntwo\nthree', 'two\nthree\nfour']);
+    expect(
+      play([
+        EDM,
+        EDM,
+        ...line3('one'),
+        ...line3('two'),
+        ...line3('three'),
+        ...line3('four'),
+        CR,
+        CR,
+        ...clearScreen(),
+      ]).map((c) => c.text),
+    ).toEqual(['one', 'one\ntwo', 'one\ntwo\nthree', 'two\nthree\nfour']);
   });
 
   it('ignores CC2, damaged pairs and repeated control codes; decodes special characters', () => {
     const cc2 = [ctl(0x1c, 0x20), ctl(0x1c, 0x2e), ...chars('CC2 text'), ctl(0x1c, 0x2f)];
     const note = ctl(0x11, 0x37); // ♪
     const damaged: CcPair = [0x41, 0x42]; // 'A' 'B' with even parity
-    const pairs = [ctl(0x14, 0x20), ctl(0x14, 0x20), ctl(0x14, 0x2e), ctl(0x14, 0x70), note, ...chars(' la'), damaged, ...cc2, ctl(0x14, 0x2f), ctl(0x14, 0x2f), ...clearScreen()];
+    const pairs = [
+      ctl(0x14, 0x20),
+      ctl(0x14, 0x20),
+      ctl(0x14, 0x2e),
+      ctl(0x14, 0x70),
+      note,
+      ...chars(' la'),
+      damaged,
+      ...cc2,
+      ctl(0x14, 0x2f),
+      ctl(0x14, 0x2f),
+      ...clearScreen(),
+    ];
     expect(play(pairs).map((c) => c.text)).toEqual(['♪ la']);
   });
 
@@ -75,7 +106,10 @@ describe('CC1 decoder', () => {
   it('cuts a caption that outlasts a segment at the segment boundaries', () => {
     const a = popOnCaption('Long');
     // EOC at 1800 ms; on screen for about 7 s; segments of 2 s.
-    const cues = play([...a.pairs, ...new Array<CcPair>(70).fill([0x80, 0x80]), ...clearScreen()], { splitMs: 2000, atMs: 1000 });
+    const cues = play([...a.pairs, ...new Array<CcPair>(70).fill([0x80, 0x80]), ...clearScreen()], {
+      splitMs: 2000,
+      atMs: 1000,
+    });
     const start = 1000 + a.eocIndex * 100;
     const end = 1000 + (a.pairs.length + 70) * 100;
     // Each piece is cut once the caption has outlasted its boundary by min(D, 2 s) = a whole segment here.

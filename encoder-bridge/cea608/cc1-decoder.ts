@@ -17,11 +17,28 @@ const ROWS = 15;
 const SPLIT_AFTER_MS = 2000;
 const COLS = 32;
 /** Row (1-15) of a PAC by its first byte (channel 1) and bit 5 of the second byte. */
-const PAC_ROW: Record<number, [number, number]> = { 0x11: [1, 2], 0x12: [3, 4], 0x15: [5, 6], 0x16: [7, 8], 0x17: [9, 10], 0x10: [11, 11], 0x13: [12, 13], 0x14: [14, 15] };
+const PAC_ROW: Record<number, [number, number]> = {
+  0x11: [1, 2],
+  0x12: [3, 4],
+  0x15: [5, 6],
+  0x16: [7, 8],
+  0x17: [9, 10],
+  0x10: [11, 11],
+  0x13: [12, 13],
+  0x14: [14, 15],
+};
 
 const blank = (): string[][] => Array.from({ length: ROWS }, () => new Array<string>(COLS).fill(''));
 const screenText = (rows: string[][]) =>
-  rows.map((r) => r.map((c) => c || ' ').join('').trim()).filter((line) => line.length > 0).join('\n');
+  rows
+    .map((r) =>
+      r
+        .map((c) => c || ' ')
+        .join('')
+        .trim(),
+    )
+    .filter((line) => line.length > 0)
+    .join('\n');
 
 /**
  * A CEA-608 decoder for CC1 (field 1, data channel 1) that turns what is on screen into cues.
@@ -142,7 +159,9 @@ export class Cc1Decoder {
         this.setMode('pop-on');
         this.loading.trusted = true;
         return;
-      case 0x25: case 0x26: case 0x27: // RU2-RU4
+      case 0x25:
+      case 0x26:
+      case 0x27: // RU2-RU4
         this.setMode('roll-up');
         this.rollRows = c2 - 0x23;
         return;
@@ -237,7 +256,8 @@ export class Cc1Decoder {
   private commit(timeMs: number): void {
     const text = this.displayed.trusted ? screenText(this.displayed.rows) : '';
     if (this.open && this.open.text === text) return;
-    if (this.open && timeMs > this.open.startMs) this.onCue({ startMs: this.open.startMs, endMs: timeMs, text: this.open.text });
+    if (this.open && timeMs > this.open.startMs)
+      this.onCue({ startMs: this.open.startMs, endMs: timeMs, text: this.open.text });
     this.open = text ? { startMs: timeMs, text } : undefined;
   }
 }

@@ -12,7 +12,11 @@ export async function writeCc608Feed(opts: { fps: string; seconds: number }): Pr
   const dir = await mkdtemp(join(tmpdir(), 'cc608-'));
   const file = join(dir, 'feed.ts');
   const t0 = Math.ceil(Date.now() / 1000);
-  const { mux } = spawnCc608Source('ffmpeg', { t0, fps: opts.fps, size: '320x180', push: [file], durationSeconds: opts.seconds, realtime: false }, { muxOut: 'ignore', stderr: 'pipe' });
+  const { mux } = spawnCc608Source(
+    'ffmpeg',
+    { t0, fps: opts.fps, size: '320x180', push: [file], durationSeconds: opts.seconds, realtime: false },
+    { muxOut: 'ignore', stderr: 'pipe' },
+  );
   let stderr = '';
   mux.stderr!.on('data', (d) => (stderr += d));
   const code = await new Promise<number | null>((resolve) => mux.on('exit', resolve));

@@ -22,22 +22,40 @@ describe.each([
     const { file, t0 } = await writeCc608Feed({ fps, seconds: 9 });
     try {
       // The source's PTS scheme is untouched by the second muxer.
-      const videoPts = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'packet=pts', '-of', 'csv=p=0', file], { encoding: 'utf8' })
-        .split('\n').map((line) => Number.parseInt(line, 10)).filter((pts) => !Number.isNaN(pts));
+      const videoPts = execFileSync(
+        'ffprobe',
+        ['-v', 'error', '-select_streams', 'v', '-show_entries', 'packet=pts', '-of', 'csv=p=0', file],
+        { encoding: 'utf8' },
+      )
+        .split('\n')
+        .map((line) => Number.parseInt(line, 10))
+        .filter((pts) => !Number.isNaN(pts));
       expect(videoPts.length).toBe(Math.round((9 * num) / den));
-      expect(videoPts.slice(0, 4)).toEqual([0, 1, 2, 3].map((n) => wrapPts(t0 * 90_000 + Math.round((n * 90_000 * den) / num))));
+      expect(videoPts.slice(0, 4)).toEqual(
+        [0, 1, 2, 3].map((n) => wrapPts(t0 * 90_000 + Math.round((n * 90_000 * den) / num))),
+      );
 
-      const srt = execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', `movie=${file}[out+subcc]`, '-map', '0:1', '-f', 'srt', 'pipe:1'], { encoding: 'utf8' });
-      const cues = srt.trim().split(/\n\n+/).map((block) => {
-        const [, times, ...text] = block.split('\n');
-        return { times, text: text.join('\n').replace(/<[^>]+>|\{[^}]+\}/g, '') };
-      });
+      const srt = execFileSync(
+        'ffmpeg',
+        ['-v', 'error', '-f', 'lavfi', '-i', `movie=${file}[out+subcc]`, '-map', '0:1', '-f', 'srt', 'pipe:1'],
+        { encoding: 'utf8' },
+      );
+      const cues = srt
+        .trim()
+        .split(/\n\n+/)
+        .map((block) => {
+          const [, times, ...text] = block.split('\n');
+          return { times, text: text.join('\n').replace(/<[^>]+>|\{[^}]+\}/g, '') };
+        });
       // Captions start on even UTC seconds. SRT times count from the first picture, and the
       // caption for UTC t shows on the first picture at or after t. One at t0 is not sent: its
       // load would begin before the first picture.
       const first = t0 % 2 === 0 ? 2000 : 1000;
       const pictureMs = (t: number) => Math.round((Math.ceil((t * num) / (1000 * den)) * 1000 * den) / num);
-      const expected = [first, first + 2000, first + 4000].map((t) => ({ times: `${srtTime(pictureMs(t))} --> ${srtTime(pictureMs(t + 2000))}`, text: demoCueText('en', t0 * 1000 + t) }));
+      const expected = [first, first + 2000, first + 4000].map((t) => ({
+        times: `${srtTime(pictureMs(t))} --> ${srtTime(pictureMs(t + 2000))}`,
+        text: demoCueText('en', t0 * 1000 + t),
+      }));
       expect(cues.slice(0, 3)).toEqual(expected);
     } finally {
       await rm(dirname(file), { recursive: true, force: true });

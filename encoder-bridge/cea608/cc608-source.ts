@@ -13,12 +13,21 @@ export const CC608_INTERVAL_MS = 2000;
  * picture) → muxer. Returns the muxer, whose stdout is the feed when an output is `pipe:1`.
  * Killing the muxer ends the encoder too (its stdout pipe breaks).
  */
-export function spawnCc608Source(ffmpeg: string, opts: SourceOptions, stdio: { muxOut: 'pipe' | 'inherit' | 'ignore'; stderr?: 'pipe' | 'inherit' | 'ignore' }): { mux: ChildProcess; encoder: ChildProcess } {
+export function spawnCc608Source(
+  ffmpeg: string,
+  opts: SourceOptions,
+  stdio: { muxOut: 'pipe' | 'inherit' | 'ignore'; stderr?: 'pipe' | 'inherit' | 'ignore' },
+): { mux: ChildProcess; encoder: ChildProcess } {
   const args = cc608SourceArgs(opts);
   const stderr = stdio.stderr ?? 'inherit';
   const encoder = spawn(ffmpeg, args.video, { stdio: ['ignore', 'pipe', stderr] });
   const mux = spawn(ffmpeg, args.mux, { stdio: ['pipe', stdio.muxOut, stderr] });
-  const pairAt = captionSchedule({ t0: opts.t0, fps: opts.fps, intervalMs: CC608_INTERVAL_MS, textAt: (ms) => demoCueText('en', ms) });
+  const pairAt = captionSchedule({
+    t0: opts.t0,
+    fps: opts.fps,
+    intervalMs: CC608_INTERVAL_MS,
+    textAt: (ms) => demoCueText('en', ms),
+  });
   const inserter = new AnnexBSeiInserter((picture) => a53CcSeiNal([pairAt(picture)]));
   const stdin = mux.stdin!;
   stdin.on('error', () => encoder.kill('SIGTERM')); // the muxer went away: stop encoding

@@ -3,7 +3,18 @@
  * except ten codes, plus the special set (0x11 0x30-0x3F) and the two extended sets
  * (0x12/0x13 0x20-0x3F), which replace the character sent just before them.
  */
-const BASIC_EXCEPTIONS: Record<number, string> = { 0x2a: 'á', 0x5c: 'é', 0x5e: 'í', 0x5f: 'ó', 0x60: 'ú', 0x7b: 'ç', 0x7c: '÷', 0x7d: 'Ñ', 0x7e: 'ñ', 0x7f: '■' };
+const BASIC_EXCEPTIONS: Record<number, string> = {
+  0x2a: 'á',
+  0x5c: 'é',
+  0x5e: 'í',
+  0x5f: 'ó',
+  0x60: 'ú',
+  0x7b: 'ç',
+  0x7c: '÷',
+  0x7d: 'Ñ',
+  0x7e: 'ñ',
+  0x7f: '■',
+};
 // 0x39 is the transparent space: a space that shows the picture through, here a plain space.
 const SPECIAL = [...'®°½¿™¢£♪à èâêîôû'];
 const EXTENDED_12 = [...'ÁÉÓÚÜü‘¡*’─©℠•“”ÀÂÇÈÊËëÎÏïÔÙùÛ«»'];

@@ -12,12 +12,36 @@ export const MAX_ROW_CHARS = 32;
 
 /** PAC (preamble address code) first/second byte base for rows 1-15, CC1, white, column 0. */
 const PAC_ROWS: readonly (readonly [number, number])[] = [
-  [0x11, 0x40], [0x11, 0x60], [0x12, 0x40], [0x12, 0x60], [0x15, 0x40], [0x15, 0x60], [0x16, 0x40],
-  [0x16, 0x60], [0x17, 0x40], [0x17, 0x60], [0x10, 0x40], [0x13, 0x40], [0x13, 0x60], [0x14, 0x40], [0x14, 0x60],
+  [0x11, 0x40],
+  [0x11, 0x60],
+  [0x12, 0x40],
+  [0x12, 0x60],
+  [0x15, 0x40],
+  [0x15, 0x60],
+  [0x16, 0x40],
+  [0x16, 0x60],
+  [0x17, 0x40],
+  [0x17, 0x60],
+  [0x10, 0x40],
+  [0x13, 0x40],
+  [0x13, 0x60],
+  [0x14, 0x40],
+  [0x14, 0x60],
 ];
 
 /** Characters of the basic North-American set that differ from ASCII at the same code. */
-const NOT_ASCII = new Map([['á', 0x2a], ['é', 0x5c], ['í', 0x5e], ['ó', 0x5f], ['ú', 0x60], ['ç', 0x7b], ['÷', 0x7c], ['Ñ', 0x7d], ['ñ', 0x7e], ['■', 0x7f]]);
+const NOT_ASCII = new Map([
+  ['á', 0x2a],
+  ['é', 0x5c],
+  ['í', 0x5e],
+  ['ó', 0x5f],
+  ['ú', 0x60],
+  ['ç', 0x7b],
+  ['÷', 0x7c],
+  ['Ñ', 0x7d],
+  ['ñ', 0x7e],
+  ['■', 0x7f],
+]);
 /** ASCII characters whose codes the basic set gives to the letters above. */
 const ASCII_TAKEN = new Set(['*', '\\', '^', '_', '`', '{', '|', '}', '~']);
 
@@ -45,7 +69,8 @@ export function popOnCaption(text: string): { pairs: CcPair[]; eocIndex: number 
   if (lines.length > 4) throw new RangeError(`608 caption "${text}": at most 4 lines`);
   const pairs: CcPair[] = [...twice(control(RCL)), ...twice(control(ENM))];
   for (const [i, line] of lines.entries()) {
-    if (line.length > MAX_ROW_CHARS) throw new RangeError(`608 caption line "${line}": more than ${MAX_ROW_CHARS} characters`);
+    if (line.length > MAX_ROW_CHARS)
+      throw new RangeError(`608 caption line "${line}": more than ${MAX_ROW_CHARS} characters`);
     const [first, second] = PAC_ROWS[15 - lines.length + i];
     pairs.push(...twice(control(second, first)));
     const codes = [...line].map((ch) => {

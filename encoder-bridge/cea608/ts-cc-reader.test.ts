@@ -13,7 +13,13 @@ import { TsCcReader, type PictureCc } from './ts-cc-reader.ts';
 const WRAP = 2 ** 33;
 
 function ptsBytes(pts: number): number[] {
-  return [0x21 | ((Math.floor(pts / 2 ** 30) & 7) << 1), Math.floor(pts / 2 ** 22) & 0xff, ((Math.floor(pts / 2 ** 15) & 0x7f) << 1) | 1, Math.floor(pts / 2 ** 7) & 0xff, ((pts % 128) << 1) | 1];
+  return [
+    0x21 | ((Math.floor(pts / 2 ** 30) & 7) << 1),
+    Math.floor(pts / 2 ** 22) & 0xff,
+    ((Math.floor(pts / 2 ** 15) & 0x7f) << 1) | 1,
+    Math.floor(pts / 2 ** 7) & 0xff,
+    ((pts % 128) << 1) | 1,
+  ];
 }
 
 /** One TS packet holding a whole video PES: PTS, an A/53 SEI with `pair`, an IDR slice header byte. */
@@ -26,15 +32,31 @@ function picturePacket(pid: number, pts: number, pair: CcPair): Uint8Array {
 function packet(pid: number, payload: number[]): Uint8Array {
   const stuffing = 188 - 4 - 1 - payload.length;
   if (stuffing < 1) throw new Error('payload too long for one packet');
-  return Uint8Array.from([0x47, 0x40 | (pid >> 8), pid & 0xff, 0x30, stuffing, 0x00, ...new Array<number>(stuffing - 1).fill(0xff), ...payload]);
+  return Uint8Array.from([
+    0x47,
+    0x40 | (pid >> 8),
+    pid & 0xff,
+    0x30,
+    stuffing,
+    0x00,
+    ...new Array<number>(stuffing - 1).fill(0xff),
+    ...payload,
+  ]);
 }
 
 const pairOf = (n: number): CcPair => [withOddParity(0x41 + (n % 26)), withOddParity(0x20)];
 
-function read(packets: Uint8Array[], opts: { reorderDepth?: number } = {}): { pictures: PictureCc[]; changes: number[] } {
+function read(
+  packets: Uint8Array[],
+  opts: { reorderDepth?: number } = {},
+): { pictures: PictureCc[]; changes: number[] } {
   const pictures: PictureCc[] = [];
   const changes: number[] = [];
-  const reader = new TsCcReader({ onPicture: (p) => pictures.push(p), onStreamChange: (pid) => changes.push(pid), ...opts });
+  const reader = new TsCcReader({
+    onPicture: (p) => pictures.push(p),
+    onStreamChange: (pid) => changes.push(pid),
+    ...opts,
+  });
   for (const p of packets) reader.push(p);
   reader.flush();
   return { pictures, changes };
@@ -76,7 +98,10 @@ describe('TS caption reader', () => {
     expect(changes).toEqual([0x101]);
     // Everything of the old PID, then the new one from the picture 2 s into it.
     const switchedAt = 1_090_000 + 60 * T;
-    expect(pictures.map((p) => p.pts)).toEqual([...before.map((_, n) => 1_000_000 + n * T), ...after.map((_, n) => 1_090_000 + n * T).filter((p) => p >= switchedAt)]);
+    expect(pictures.map((p) => p.pts)).toEqual([
+      ...before.map((_, n) => 1_000_000 + n * T),
+      ...after.map((_, n) => 1_090_000 + n * T).filter((p) => p >= switchedAt),
+    ]);
   });
 
   it('keeps the locked video while another program on another clock also carries video', () => {
@@ -94,7 +119,11 @@ describe('TS caption reader', () => {
   it('ignores a payload unit start on the video PID that is not a PES', () => {
     // Bytes that would read as a PES header with a PTS but lack the 00 00 01 start code.
     const junk = packet(0x100, [0xff, 0xff, 0xff, 0xe0, 0, 0, 0x80, 0x80, 5, ...ptsBytes(12345), 0xff]);
-    const { pictures } = read([picturePacket(0x100, 900_000, pairOf(0)), junk, picturePacket(0x100, 903_000, pairOf(1))]);
+    const { pictures } = read([
+      picturePacket(0x100, 900_000, pairOf(0)),
+      junk,
+      picturePacket(0x100, 903_000, pairOf(1)),
+    ]);
     expect(pictures.map((p) => p.pts)).toEqual([900_000, 903_000]);
   });
 });

@@ -37,7 +37,12 @@ export class TsCcReader {
   /** Another PID carrying video since the locked PID's last PES: its first PTS since then. */
   private rival: { pid: number; firstPts: number } | undefined;
 
-  constructor(opts: { onPicture: (picture: PictureCc) => void; onStreamChange?: (pid: number) => void; reorderDepth?: number; switchAfterMs?: number }) {
+  constructor(opts: {
+    onPicture: (picture: PictureCc) => void;
+    onStreamChange?: (pid: number) => void;
+    reorderDepth?: number;
+    switchAfterMs?: number;
+  }) {
     this.onPicture = opts.onPicture;
     this.onStreamChange = opts.onStreamChange;
     this.reorderDepth = opts.reorderDepth ?? 16;
@@ -51,7 +56,8 @@ export class TsCcReader {
 
   /** Whole, aligned TS packets. */
   push(packets: Uint8Array): void {
-    for (let p = 0; p + TS_PACKET_SIZE <= packets.length; p += TS_PACKET_SIZE) this.packet(packets.subarray(p, p + TS_PACKET_SIZE));
+    for (let p = 0; p + TS_PACKET_SIZE <= packets.length; p += TS_PACKET_SIZE)
+      this.packet(packets.subarray(p, p + TS_PACKET_SIZE));
   }
 
   /** End of feed: hand out everything, forget the partial PES. */
@@ -114,7 +120,8 @@ export class TsCcReader {
     if (this.waiting.length > this.reorderDepth) {
       // The smallest PTS, compared across the 33-bit wrap (pictures are seconds apart at most).
       let min = 0;
-      for (let i = 1; i < this.waiting.length; i++) if (comparePts33(this.waiting[i].pts, this.waiting[min].pts) < 0) min = i;
+      for (let i = 1; i < this.waiting.length; i++)
+        if (comparePts33(this.waiting[i].pts, this.waiting[min].pts) < 0) min = i;
       this.onPicture(this.waiting.splice(min, 1)[0]);
     }
   }

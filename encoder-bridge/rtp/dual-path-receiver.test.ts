@@ -23,20 +23,34 @@ describe('DualPathReceiver (real UDP on loopback)', () => {
   it('merges two paths, rejects what is not RTP/MPEG-TS, and resets on a new SSRC', async () => {
     const payloads: number[] = [];
     const ends: string[] = [];
-    receiver = new DualPathReceiver({ ports: [0, 0], skewMs: 20, tickMs: 5, onPayload: (b) => payloads.push(b[4]), onStreamEnd: (why) => ends.push(why) });
+    receiver = new DualPathReceiver({
+      ports: [0, 0],
+      skewMs: 20,
+      tickMs: 5,
+      onPayload: (b) => payloads.push(b[4]),
+      onStreamEnd: (why) => ends.push(why),
+    });
     const ports = await receiver.start();
     const send = (path: number, bytes: Uint8Array) => socket.send(bytes, ports[path], '127.0.0.1');
 
     for (let seq = 0; seq < 10; seq++) {
-      if (seq !== 3) send(0, buildRtpPacket({ sequenceNumber: 65530 + seq, timestamp: seq * 3000, ssrc: 0xaaaa, payload: ts(seq) }));
-      if (seq !== 6) send(1, buildRtpPacket({ sequenceNumber: 65530 + seq, timestamp: seq * 3000, ssrc: 0xaaaa, payload: ts(seq) }));
+      if (seq !== 3)
+        send(0, buildRtpPacket({ sequenceNumber: 65530 + seq, timestamp: seq * 3000, ssrc: 0xaaaa, payload: ts(seq) }));
+      if (seq !== 6)
+        send(1, buildRtpPacket({ sequenceNumber: 65530 + seq, timestamp: seq * 3000, ssrc: 0xaaaa, payload: ts(seq) }));
     }
     send(0, Uint8Array.of(1, 2, 3)); // not RTP
     send(1, buildRtpPacket({ sequenceNumber: 1, timestamp: 0, ssrc: 0xaaaa, payloadType: 96, payload: ts(0) })); // not MPEG-TS
     await settle();
     expect(payloads).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     let s = receiver.status();
-    expect(s).toMatchObject({ streams: 1, invalid: 2, ssrc: '0000aaaa', active: true, merged: { emitted: 10, lost: 0 } });
+    expect(s).toMatchObject({
+      streams: 1,
+      invalid: 2,
+      ssrc: '0000aaaa',
+      active: true,
+      merged: { emitted: 10, lost: 0 },
+    });
     expect(s.paths.path1.lost + s.paths.path2.lost).toBe(2);
 
     // The sender restarts: new SSRC, new numbering. Stragglers of the old one are ignored.
@@ -53,7 +67,14 @@ describe('DualPathReceiver (real UDP on loopback)', () => {
 
   it('ends the stream when both paths go quiet, and starts a new one when packets return', async () => {
     const ends: string[] = [];
-    receiver = new DualPathReceiver({ ports: [0, 0], skewMs: 20, tickMs: 5, idleMs: 100, onPayload: () => {}, onStreamEnd: (why) => ends.push(why) });
+    receiver = new DualPathReceiver({
+      ports: [0, 0],
+      skewMs: 20,
+      tickMs: 5,
+      idleMs: 100,
+      onPayload: () => {},
+      onStreamEnd: (why) => ends.push(why),
+    });
     const ports = await receiver.start();
     socket.send(buildRtpPacket({ sequenceNumber: 1, timestamp: 0, ssrc: 7, payload: ts(1) }), ports[0], '127.0.0.1');
     await settle(250);

@@ -98,7 +98,9 @@ export class DualPathReceiver {
     }
     this.timer = setInterval(() => this.tick(), this.opts.tickMs ?? 10);
     this.timer.unref();
-    this.opts.log?.(`rtp: listening on ${this.boundPorts.map((p) => `${this.host}:${p}`).join(' + ')} (2022-7 merge, skew window ${this.skewMs} ms)`);
+    this.opts.log?.(
+      `rtp: listening on ${this.boundPorts.map((p) => `${this.host}:${p}`).join(' + ')} (2022-7 merge, skew window ${this.skewMs} ms)`,
+    );
     return this.boundPorts;
   }
 
@@ -124,7 +126,12 @@ export class DualPathReceiver {
       invalid: this.invalid,
       stale: this.stale,
       buffered: this.merger?.buffered ?? 0,
-      paths: Object.fromEntries(this.opts.ports.map((_, i) => [`path${i + 1}`, { ...(c?.paths[i] ?? { received: 0, used: 0, duplicate: 0, late: 0, lost: 0 }) }])),
+      paths: Object.fromEntries(
+        this.opts.ports.map((_, i) => [
+          `path${i + 1}`,
+          { ...(c?.paths[i] ?? { received: 0, used: 0, duplicate: 0, late: 0, lost: 0 }) },
+        ]),
+      ),
       merged: { emitted: c?.emitted ?? 0, lost: c?.lost ?? 0 },
     };
   }
@@ -138,7 +145,8 @@ export class DualPathReceiver {
         : mpegTsPayloadProblem(parsed.packet.payload);
     if (problem || !parsed.ok) {
       // Log the first few and then every thousandth, so a misconfigured sender cannot flood the log.
-      if (this.invalid++ < 5 || this.invalid % 1000 === 0) this.opts.log?.(`rtp path ${path + 1}: dropped datagram (${this.invalid} so far): ${problem}`);
+      if (this.invalid++ < 5 || this.invalid % 1000 === 0)
+        this.opts.log?.(`rtp path ${path + 1}: dropped datagram (${this.invalid} so far): ${problem}`);
       return;
     }
     const { ssrc, sequenceNumber, payload } = parsed.packet;
@@ -171,7 +179,9 @@ export class DualPathReceiver {
     this.deliver(this.merger.flush());
     this.active = false;
     const c = this.merger.counters;
-    this.opts.log?.(`rtp: stream ${this.ssrc?.toString(16)} ended (${reason}): emitted ${c.emitted}, lost ${c.lost}, ${c.paths.map((p, i) => `path ${i + 1} lost ${p.lost}`).join(', ')}`);
+    this.opts.log?.(
+      `rtp: stream ${this.ssrc?.toString(16)} ended (${reason}): emitted ${c.emitted}, lost ${c.lost}, ${c.paths.map((p, i) => `path ${i + 1} lost ${p.lost}`).join(', ')}`,
+    );
     this.opts.onStreamEnd?.(reason);
   }
 

@@ -61,7 +61,11 @@ export class DualPathSender {
       socket.on('error', () => {}); // counted per send
       return socket;
     });
-    this.counters = { packets: 0, bytes: 0, paths: opts.destinations.map(() => ({ sent: 0, dropped: 0, cut: 0, errors: 0 })) };
+    this.counters = {
+      packets: 0,
+      bytes: 0,
+      paths: opts.destinations.map(() => ({ sent: 0, dropped: 0, cut: 0, errors: 0 })),
+    };
   }
 
   /** Any slice of the TS byte stream. */

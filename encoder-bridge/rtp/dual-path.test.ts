@@ -48,8 +48,22 @@ describe('two-path RTP contribution with SMPTE 2022-7 merge (real UDP, real ffmp
   it('loses nothing when each path drops 10% and path 1 is cut for 5 s; the bridge publishes every segment clean', async () => {
     const log: string[] = [];
     const sink = await startIngestSink();
-    const publisher = new Publisher({ ingestUrl: sink.url, token: 'test', event: 'rtp', pipeline: 'A', segmentBudgetMs: D, log: (m) => log.push(m) });
-    const pipeline = new Pipeline({ ladder: localLadder, segmentDurationMs: D, publisher, ffmpegPath: process.env.FFMPEG_PATH ?? 'ffmpeg', restartDelayMs: 1000, log: (m) => log.push(m) });
+    const publisher = new Publisher({
+      ingestUrl: sink.url,
+      token: 'test',
+      event: 'rtp',
+      pipeline: 'A',
+      segmentBudgetMs: D,
+      log: (m) => log.push(m),
+    });
+    const pipeline = new Pipeline({
+      ladder: localLadder,
+      segmentDurationMs: D,
+      publisher,
+      ffmpegPath: process.env.FFMPEG_PATH ?? 'ffmpeg',
+      restartDelayMs: 1000,
+      log: (m) => log.push(m),
+    });
 
     const merged = createHash('sha256');
     const continuity = new ContinuityCheck();
@@ -83,7 +97,11 @@ describe('two-path RTP contribution with SMPTE 2022-7 merge (real UDP, real ffmp
       // Like the synthetic source: start on a whole second so PTS (= UTC) sit on the epoch grid.
       const t0 = Math.ceil(Date.now() / 1000) + 1;
       await new Promise((r) => setTimeout(r, t0 * 1000 - Date.now()));
-      const ffmpeg = spawn('ffmpeg', sourceArgs({ t0, fps: '30', size: '960x540', push: ['pipe:1'], durationSeconds: STREAM_SECONDS }), { stdio: ['ignore', 'pipe', 'inherit'] });
+      const ffmpeg = spawn(
+        'ffmpeg',
+        sourceArgs({ t0, fps: '30', size: '960x540', push: ['pipe:1'], durationSeconds: STREAM_SECONDS }),
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
       await sender.pipeFrom(ffmpeg.stdout);
       await new Promise((r) => setTimeout(r, 500)); // well past the skew window
       await receiver.stop(); // flushes the merger and ends the feed
@@ -91,7 +109,9 @@ describe('two-path RTP contribution with SMPTE 2022-7 merge (real UDP, real ffmp
       const s = receiver.status();
       const c = sender.counters;
       const rate = (c.packets - 1) / ((lastSentAt - firstSentAt) / 1000);
-      console.log(`sender: ${c.packets} packets (${rate.toFixed(0)}/s) ${JSON.stringify(c.paths)}\nreceiver: ${JSON.stringify(s)}`);
+      console.log(
+        `sender: ${c.packets} packets (${rate.toFixed(0)}/s) ${JSON.stringify(c.paths)}\nreceiver: ${JSON.stringify(s)}`,
+      );
 
       // The merged stream is exactly what was sent: no loss, no duplicate, no reordering.
       expect(s.invalid).toBe(0);
@@ -129,7 +149,10 @@ describe('two-path RTP contribution with SMPTE 2022-7 merge (real UDP, real ffmp
         const ks = segments.map((p) => Number(p.file.replace('.m4s', ''))).sort((a, b) => a - b);
         expect(ks.length, `${track} segments`).toBeGreaterThanOrEqual(5);
         expect(ks.at(-1)! - ks[0] + 1, `${track}: consecutive K`).toBe(ks.length);
-        expect(segments.filter((p) => p.defects !== undefined).map((p) => `${p.file}: ${p.defects}`), `${track} defects`).toEqual([]);
+        expect(
+          segments.filter((p) => p.defects !== undefined).map((p) => `${p.file}: ${p.defects}`),
+          `${track} defects`,
+        ).toEqual([]);
         if (track !== 'aen') {
           for (const seg of segments) {
             const k = Number(seg.file.replace('.m4s', ''));

@@ -48,7 +48,8 @@ export class Impairment {
     this.paths = Array.from({ length: pathCount }, (_, i) => opts.paths[i] ?? {});
     this.mode = opts.mode ?? 'disjoint';
     const total = this.paths.reduce((sum, p) => sum + (p.drop ?? 0), 0);
-    if (this.mode === 'disjoint' && total > 1) throw new RangeError('disjoint drops need the drop probabilities to add up to at most 1');
+    if (this.mode === 'disjoint' && total > 1)
+      throw new RangeError('disjoint drops need the drop probabilities to add up to at most 1');
     const seed = opts.seed ?? 1;
     this.draws = this.paths.map((_, i) => seededRandom(this.mode === 'disjoint' ? seed : seed + i * 0x9e3779b9));
   }

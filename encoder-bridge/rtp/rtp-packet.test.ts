@@ -10,11 +10,24 @@ const tsPayload = (packets: number) => {
 describe('RTP packets (RFC 3550) carrying MPEG-TS (RFC 2250)', () => {
   it('round-trips the fixed header with 7 TS packets', () => {
     const payload = tsPayload(7);
-    const bytes = buildRtpPacket({ sequenceNumber: 65535, timestamp: 0xfffffffe, ssrc: 0xdeadbeef, marker: true, payload });
+    const bytes = buildRtpPacket({
+      sequenceNumber: 65535,
+      timestamp: 0xfffffffe,
+      ssrc: 0xdeadbeef,
+      marker: true,
+      payload,
+    });
     expect(bytes.length).toBe(12 + 1316);
     const r = parseRtpPacket(bytes);
     if (!r.ok) throw new Error(r.reason);
-    expect(r.packet).toMatchObject({ payloadType: MP2T_PAYLOAD_TYPE, marker: true, sequenceNumber: 65535, timestamp: 0xfffffffe, ssrc: 0xdeadbeef, csrcs: [] });
+    expect(r.packet).toMatchObject({
+      payloadType: MP2T_PAYLOAD_TYPE,
+      marker: true,
+      sequenceNumber: 65535,
+      timestamp: 0xfffffffe,
+      ssrc: 0xdeadbeef,
+      csrcs: [],
+    });
     expect(r.packet.payload).toEqual(payload);
     expect(mpegTsPayloadProblem(r.packet.payload)).toBeUndefined();
   });
@@ -22,7 +35,15 @@ describe('RTP packets (RFC 3550) carrying MPEG-TS (RFC 2250)', () => {
   it('skips CSRCs, a header extension and padding to find the payload', () => {
     const payload = tsPayload(2);
     const extension = { profile: 0xbede, data: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) };
-    const bytes = buildRtpPacket({ sequenceNumber: 7, timestamp: 1, ssrc: 2, csrcs: [10, 11], extension, padTo: 64, payload });
+    const bytes = buildRtpPacket({
+      sequenceNumber: 7,
+      timestamp: 1,
+      ssrc: 2,
+      csrcs: [10, 11],
+      extension,
+      padTo: 64,
+      payload,
+    });
     expect(bytes.length % 64).toBe(0);
     const r = parseRtpPacket(bytes);
     if (!r.ok) throw new Error(r.reason);

@@ -38,7 +38,8 @@ export interface RtpPacket {
 export type RtpParseResult = { ok: true; packet: RtpPacket } | { ok: false; reason: string };
 
 export function parseRtpPacket(datagram: Uint8Array): RtpParseResult {
-  if (datagram.length < FIXED_HEADER) return { ok: false, reason: `too short for an RTP header (${datagram.length} bytes)` };
+  if (datagram.length < FIXED_HEADER)
+    return { ok: false, reason: `too short for an RTP header (${datagram.length} bytes)` };
   const view = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength);
   const b0 = datagram[0];
   const version = b0 >> 6;
@@ -84,8 +85,10 @@ export function parseRtpPacket(datagram: Uint8Array): RtpParseResult {
 
 /** Why this payload is not whole 188-byte TS packets, or undefined when it is. */
 export function mpegTsPayloadProblem(payload: Uint8Array): string | undefined {
-  if (payload.length === 0 || payload.length % TS_PACKET_SIZE !== 0) return `payload of ${payload.length} bytes is not whole TS packets`;
-  for (let p = 0; p < payload.length; p += TS_PACKET_SIZE) if (payload[p] !== 0x47) return `no TS sync byte at payload offset ${p}`;
+  if (payload.length === 0 || payload.length % TS_PACKET_SIZE !== 0)
+    return `payload of ${payload.length} bytes is not whole TS packets`;
+  for (let p = 0; p < payload.length; p += TS_PACKET_SIZE)
+    if (payload[p] !== 0x47) return `no TS sync byte at payload offset ${p}`;
   return undefined;
 }
 

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { SeamlessMerger, type MergedPacket } from './seamless-merge.ts';
 
 /** A deterministic run: arrivals at given times (ms), the merger ticked every `tickMs`. */
-function simulate(arrivals: { at: number; path: number; seq: number }[], opts: { skewMs?: number; tickMs?: number; until?: number } = {}) {
+function simulate(
+  arrivals: { at: number; path: number; seq: number }[],
+  opts: { skewMs?: number; tickMs?: number; until?: number } = {},
+) {
   let t = 0;
   const merger = new SeamlessMerger({ skewMs: opts.skewMs ?? 200, now: () => t });
   const out: MergedPacket[] = [];
@@ -20,7 +23,13 @@ function simulate(arrivals: { at: number; path: number; seq: number }[], opts: {
 }
 
 /** Both paths carry packets `from..to` every `intervalMs`; `delay` per path, `skip` per path. */
-function twoPaths(opts: { count: number; first?: number; intervalMs?: number; delay?: [number, number]; skip?: [number[], number[]] }) {
+function twoPaths(opts: {
+  count: number;
+  first?: number;
+  intervalMs?: number;
+  delay?: [number, number];
+  skip?: [number[], number[]];
+}) {
   const arrivals: { at: number; path: number; seq: number }[] = [];
   for (let n = 0; n < opts.count; n++) {
     const seq = ((opts.first ?? 1000) + n) % 65536;
@@ -83,7 +92,8 @@ describe('SeamlessMerger (SMPTE 2022-7 style)', () => {
     let t = 0;
     const merger = new SeamlessMerger({ skewMs: 200, now: () => t });
     const emitted: number[] = [];
-    const push = (path: number, seq: number) => emitted.push(...merger.push(path, seq, new Uint8Array(1)).map((p) => p.sequence));
+    const push = (path: number, seq: number) =>
+      emitted.push(...merger.push(path, seq, new Uint8Array(1)).map((p) => p.sequence));
     push(0, 1);
     push(1, 1);
     t = 200;

@@ -158,7 +158,13 @@ export class SeamlessMerger {
         out.push({ sequence: this.next, path: held.path, payload: held.payload });
         this.counters.paths[held.path].used++;
         this.counters.emitted++;
-        this.history.push({ from: this.next, to: this.next + 1, outcome: 'emitted', decidedAt: now, delivered: held.delivered });
+        this.history.push({
+          from: this.next,
+          to: this.next + 1,
+          outcome: 'emitted',
+          decidedAt: now,
+          delivered: held.delivered,
+        });
         this.next++;
         continue;
       }
@@ -182,7 +188,8 @@ export class SeamlessMerger {
   }
 
   private earliestWaitingArrival(): number | undefined {
-    while (this.arrivalsHead < this.arrivals.length && !this.buffer.has(this.arrivals[this.arrivalsHead].seq)) this.arrivalsHead++;
+    while (this.arrivalsHead < this.arrivals.length && !this.buffer.has(this.arrivals[this.arrivalsHead].seq))
+      this.arrivalsHead++;
     if (this.arrivalsHead > 1024 && this.arrivalsHead * 2 > this.arrivals.length) {
       this.arrivals = this.arrivals.slice(this.arrivalsHead);
       this.arrivalsHead = 0;

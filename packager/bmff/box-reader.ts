@@ -31,26 +31,39 @@ export function readBoxes(bytes: Uint8Array, start = 0, end = bytes.byteLength):
   let offset = start;
   while (offset < end) {
     if (end - offset < 8) {
-      throw new AppError('MEDIA_MALFORMED', `trailing ${end - offset} bytes at offset ${offset} are too short for a box header`);
+      throw new AppError(
+        'MEDIA_MALFORMED',
+        `trailing ${end - offset} bytes at offset ${offset} are too short for a box header`,
+      );
     }
     let size = dv.getUint32(offset);
     const type = fourcc(bytes, offset + 4);
     let payload = offset + 8;
     if (!/^[\x20-\x7e]{4}$/.test(type)) {
-      throw new AppError('MEDIA_MALFORMED', `bytes at offset ${offset} are not an ISO-BMFF box (type is not printable)`);
+      throw new AppError(
+        'MEDIA_MALFORMED',
+        `bytes at offset ${offset} are not an ISO-BMFF box (type is not printable)`,
+      );
     }
     if (size === 1) {
-      if (end - offset < 16) throw new AppError('MEDIA_MALFORMED', `box '${type}' at offset ${offset} has a truncated 64-bit size`);
+      if (end - offset < 16)
+        throw new AppError('MEDIA_MALFORMED', `box '${type}' at offset ${offset} has a truncated 64-bit size`);
       size = Number(dv.getBigUint64(offset + 8));
       payload = offset + 16;
     } else if (size === 0) {
       size = end - offset; // box extends to the end of its container
     }
     if (size < payload - offset) {
-      throw new AppError('MEDIA_MALFORMED', `box '${type}' at offset ${offset} declares size ${size}, smaller than its header`);
+      throw new AppError(
+        'MEDIA_MALFORMED',
+        `box '${type}' at offset ${offset} declares size ${size}, smaller than its header`,
+      );
     }
     if (offset + size > end) {
-      throw new AppError('MEDIA_MALFORMED', `box '${type}' at offset ${offset} declares ${size} bytes but only ${end - offset} remain (truncated?)`);
+      throw new AppError(
+        'MEDIA_MALFORMED',
+        `box '${type}' at offset ${offset} declares ${size} bytes but only ${end - offset} remain (truncated?)`,
+      );
     }
     boxes.push({ type, start: offset, end: offset + size, payload });
     offset += size;
@@ -76,7 +89,21 @@ export function findPath(bytes: Uint8Array, boxes: Box[], path: string[]): Box |
 }
 
 /** Box types whose payload is a plain list of child boxes. */
-export const containerTypes = new Set(['moov', 'trak', 'mdia', 'minf', 'stbl', 'mvex', 'moof', 'traf', 'edts', 'dinf', 'udta', 'sinf', 'schi']);
+export const containerTypes = new Set([
+  'moov',
+  'trak',
+  'mdia',
+  'minf',
+  'stbl',
+  'mvex',
+  'moof',
+  'traf',
+  'edts',
+  'dinf',
+  'udta',
+  'sinf',
+  'schi',
+]);
 
 /** Must find a box or explain which is missing. */
 export function requirePath(bytes: Uint8Array, boxes: Box[], path: string[]): Box {

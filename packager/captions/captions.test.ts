@@ -70,8 +70,11 @@ describe('WebVTT segment', () => {
 
 describe('WebVTT ingest parser', () => {
   it('reads epoch timestamps when there is no X-TIMESTAMP-MAP, drops tags, skips NOTE blocks', () => {
-    const body = 'WEBVTT\n\nNOTE from the captioner\n\ncue-1\n490039:10:00.000 --> 490039:10:01.250 align:center\n<v Anna>Hello</v> &amp; welcome\n';
-    expect(parseWebVtt(body, Date.now())).toEqual([{ startMs: 490039 * 3_600_000 + 600_000, endMs: 490039 * 3_600_000 + 601_250, text: 'Hello & welcome' }]);
+    const body =
+      'WEBVTT\n\nNOTE from the captioner\n\ncue-1\n490039:10:00.000 --> 490039:10:01.250 align:center\n<v Anna>Hello</v> &amp; welcome\n';
+    expect(parseWebVtt(body, Date.now())).toEqual([
+      { startMs: 490039 * 3_600_000 + 600_000, endMs: 490039 * 3_600_000 + 601_250, text: 'Hello & welcome' },
+    ]);
   });
 
   it.each([
@@ -79,7 +82,11 @@ describe('WebVTT ingest parser', () => {
     ['bad timing', 'WEBVTT\n\n00:01.000 -> 00:02.000\nx\n', /line 3: a cue needs a timing line/],
     ['bad timestamp', 'WEBVTT\n\n00:01.0 --> 00:02.000\nx\n', /line 3: .*is not/],
     ['end before start', 'WEBVTT\n\n00:02.000 --> 00:01.000\nx\n', /line 3: a cue must end after it starts/],
-    ['bad map', 'WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:abc,LOCAL:00:00:00.000\n\n00:01.000 --> 00:02.000\nx\n', /line 2: X-TIMESTAMP-MAP/],
+    [
+      'bad map',
+      'WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:abc,LOCAL:00:00:00.000\n\n00:01.000 --> 00:02.000\nx\n',
+      /line 2: X-TIMESTAMP-MAP/,
+    ],
   ])('rejects %s with BAD_BODY naming the line', (_, body, message) => {
     let error: unknown;
     try {
@@ -98,7 +105,9 @@ describe('IMSC1 TTML document', () => {
     const doc = writeTtml(cues, K, D, 'en');
     expect(doc).toContain('ttp:profile="http://www.w3.org/ns/ttml/profile/imsc1/text"');
     expect(doc).toContain('xml:lang="en"');
-    expect(doc).toContain('<p begin="490078:20:00.500" end="490078:20:01.500" region="bottom" style="paragraph"><span style="caption">Fish &amp; &lt;chips&gt;<br/>second line</span></p>');
+    expect(doc).toContain(
+      '<p begin="490078:20:00.500" end="490078:20:01.500" region="bottom" style="paragraph"><span style="caption">Fish &amp; &lt;chips&gt;<br/>second line</span></p>',
+    );
     expect(doc).toContain('begin="490078:20:00.000" end="490078:20:00.300"');
     expect(T0).toBe(490078 * 3_600_000 + 20 * 60_000);
   });
@@ -118,7 +127,13 @@ describe('stpp init and segment', () => {
   it('mp4box reads an stpp track with timescale 1000, one sync sample of D at tfdt K·D', () => {
     const parsed = parseWithMp4box(init, segment);
     expect(parsed.codec.startsWith('stpp')).toBe(true);
-    expect(parsed).toMatchObject({ timescale: 1000, baseMediaDecodeTime: T0, sampleCount: 1, duration: D, firstIsSync: true });
+    expect(parsed).toMatchObject({
+      timescale: 1000,
+      baseMediaDecodeTime: T0,
+      sampleCount: 1,
+      duration: D,
+      firstIsSync: true,
+    });
   });
 
   it('mp4box sees the subt handler, the language and the TTML document as the sample', () => {

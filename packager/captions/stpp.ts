@@ -19,12 +19,57 @@ const TRACK_ID = 1;
 export function writeStppInit(language: string): Uint8Array<ArrayBuffer> {
   const zero4 = u32(0);
   const matrix = concat([0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000].map(u32));
-  const mvhd = fullBox('mvhd', 0, 0, zero4, zero4, u32(STPP_TIMESCALE), zero4, u32(0x00010000), Uint8Array.of(0x01, 0x00), new Uint8Array(10), matrix, new Uint8Array(24), u32(TRACK_ID + 1));
+  const mvhd = fullBox(
+    'mvhd',
+    0,
+    0,
+    zero4,
+    zero4,
+    u32(STPP_TIMESCALE),
+    zero4,
+    u32(0x00010000),
+    Uint8Array.of(0x01, 0x00),
+    new Uint8Array(10),
+    matrix,
+    new Uint8Array(24),
+    u32(TRACK_ID + 1),
+  );
   // flags 3: track enabled and in the presentation.
-  const tkhd = fullBox('tkhd', 0, 3, zero4, zero4, u32(TRACK_ID), zero4, zero4, new Uint8Array(8), Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0), matrix, zero4, zero4);
-  const mdhd = fullBox('mdhd', 0, 0, zero4, zero4, u32(STPP_TIMESCALE), zero4, packedLanguage(iso639_2(language)), Uint8Array.of(0, 0));
+  const tkhd = fullBox(
+    'tkhd',
+    0,
+    3,
+    zero4,
+    zero4,
+    u32(TRACK_ID),
+    zero4,
+    zero4,
+    new Uint8Array(8),
+    Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0),
+    matrix,
+    zero4,
+    zero4,
+  );
+  const mdhd = fullBox(
+    'mdhd',
+    0,
+    0,
+    zero4,
+    zero4,
+    u32(STPP_TIMESCALE),
+    zero4,
+    packedLanguage(iso639_2(language)),
+    Uint8Array.of(0, 0),
+  );
   const hdlr = fullBox('hdlr', 0, 0, zero4, str('subt'), new Uint8Array(12), str('Captions'), u8(0));
-  const stppEntry = box('stpp', new Uint8Array(6), Uint8Array.of(0, 1), cstring(TTML_NAMESPACE), cstring(''), cstring(''));
+  const stppEntry = box(
+    'stpp',
+    new Uint8Array(6),
+    Uint8Array.of(0, 1),
+    cstring(TTML_NAMESPACE),
+    cstring(''),
+    cstring(''),
+  );
   const stbl = box(
     'stbl',
     fullBox('stsd', 0, 0, u32(1), stppEntry),
@@ -33,7 +78,12 @@ export function writeStppInit(language: string): Uint8Array<ArrayBuffer> {
     fullBox('stsz', 0, 0, zero4, zero4),
     fullBox('stco', 0, 0, zero4),
   );
-  const minf = box('minf', fullBox('sthd', 0, 0), box('dinf', fullBox('dref', 0, 0, u32(1), fullBox('url ', 0, 1))), stbl);
+  const minf = box(
+    'minf',
+    fullBox('sthd', 0, 0),
+    box('dinf', fullBox('dref', 0, 0, u32(1), fullBox('url ', 0, 1))),
+    stbl,
+  );
   const mdia = box('mdia', mdhd, fullBox('elng', 0, 0, cstring(language)), hdlr, minf);
   const trex = fullBox('trex', 0, 0, u32(TRACK_ID), u32(1), zero4, zero4, zero4);
   const ftyp = box('ftyp', str('cmfc'), u32(0), str('iso6'), str('cmfc'), str('dash'));
@@ -45,7 +95,12 @@ export function writeStppInit(language: string): Uint8Array<ArrayBuffer> {
  * data is the IMSC1 document of the cues in [K·D, (K+1)·D). Written with the same segment
  * writer as audio and video, so the layout is the project's one CMAF layout.
  */
-export function writeStppSegment(cues: readonly Cue[], k: number, durationMs: number, language: string): Uint8Array<ArrayBuffer> {
+export function writeStppSegment(
+  cues: readonly Cue[],
+  k: number,
+  durationMs: number,
+  language: string,
+): Uint8Array<ArrayBuffer> {
   const data = new TextEncoder().encode(writeTtml(cues, k, durationMs, language));
   // writeSegment builds its result with concat(), which owns a plain ArrayBuffer.
   return writeSegment({
@@ -68,10 +123,26 @@ function packedLanguage(code: string): Part {
 }
 
 /** ISO 639-1 → 639-2/T for the languages we expect; a three-letter tag is already one; else 'und'. */
-const TWO_TO_THREE: Record<string, string> = { en: 'eng', es: 'spa', fr: 'fra', de: 'deu', it: 'ita', pt: 'por', nl: 'nld', ja: 'jpn', zh: 'zho', ko: 'kor', ar: 'ara', ru: 'rus', pl: 'pol', sv: 'swe', tr: 'tur', hi: 'hin' };
+const TWO_TO_THREE: Record<string, string> = {
+  en: 'eng',
+  es: 'spa',
+  fr: 'fra',
+  de: 'deu',
+  it: 'ita',
+  pt: 'por',
+  nl: 'nld',
+  ja: 'jpn',
+  zh: 'zho',
+  ko: 'kor',
+  ar: 'ara',
+  ru: 'rus',
+  pl: 'pol',
+  sv: 'swe',
+  tr: 'tur',
+  hi: 'hin',
+};
 export function iso639_2(tag: string): string {
   const primary = tag.split('-')[0].toLowerCase();
   if (/^[a-z]{3}$/.test(primary)) return primary;
   return TWO_TO_THREE[primary] ?? 'und';
 }
-

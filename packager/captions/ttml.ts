@@ -14,7 +14,8 @@ import { escapeXml } from '../xml/escape-xml.ts';
  */
 export function writeTtml(cues: readonly Cue[], k: number, durationMs: number, language: string): string {
   const paragraphs = cuesInSegment(cues, k, durationMs).map(
-    (c) => `      <p begin="${clockTime(c.startMs)}" end="${clockTime(c.endMs)}" region="bottom" style="paragraph"><span style="caption">${ttmlText(c.text)}</span></p>`,
+    (c) =>
+      `      <p begin="${clockTime(c.startMs)}" end="${clockTime(c.endMs)}" region="bottom" style="paragraph"><span style="caption">${ttmlText(c.text)}</span></p>`,
   );
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -30,7 +31,9 @@ export function writeTtml(cues: readonly Cue[], k: number, durationMs: number, l
     '    </layout>',
     '  </head>',
     // An empty segment is a valid document with an empty body: the track exists, nothing shows.
-    paragraphs.length > 0 ? ['  <body>', '    <div>', ...paragraphs, '    </div>', '  </body>'].join('\n') : '  <body/>',
+    paragraphs.length > 0
+      ? ['  <body>', '    <div>', ...paragraphs, '    </div>', '  </body>'].join('\n')
+      : '  <body/>',
     '</tt>',
     '',
   ].join('\n');
@@ -44,4 +47,3 @@ function ttmlText(text: string): string {
     .filter((line) => line.length > 0)
     .join('<br/>');
 }
-

@@ -42,14 +42,20 @@ export function parseWebVtt(body: string, nowMs: number): Cue[] {
     // An optional identifier line comes before the timing line.
     const timingAt = block[0].includes('-->') ? 0 : 1;
     const timing = block[timingAt];
-    if (timing === undefined || !timing.includes('-->')) throw bad(blockStart + 1, 'a cue needs a timing line "start --> end"');
+    if (timing === undefined || !timing.includes('-->'))
+      throw bad(blockStart + 1, 'a cue needs a timing line "start --> end"');
     const m = /^(\S+)[ \t]+-->[ \t]+(\S+)(?:[ \t].*)?$/.exec(timing);
     const start = m ? parseVttTimestamp(m[1]) : undefined;
     const end = m ? parseVttTimestamp(m[2]) : undefined;
     const lineNo = blockStart + timingAt + 1;
-    if (start === undefined || end === undefined) throw bad(lineNo, `"${timing.slice(0, 60)}" is not "HH:MM:SS.mmm --> HH:MM:SS.mmm"`);
+    if (start === undefined || end === undefined)
+      throw bad(lineNo, `"${timing.slice(0, 60)}" is not "HH:MM:SS.mmm --> HH:MM:SS.mmm"`);
     if (end <= start) throw bad(lineNo, 'a cue must end after it starts');
-    const text = block.slice(timingAt + 1).map(plainText).join('\n').trim();
+    const text = block
+      .slice(timingAt + 1)
+      .map(plainText)
+      .join('\n')
+      .trim();
     if (text.includes('-->')) throw bad(lineNo + 1, 'cue text may not contain "-->"');
     if (text.length === 0) continue; // an empty cue shows nothing: nothing to store
     if (text.length > MAX_CUE_TEXT) throw bad(lineNo + 1, `cue text is longer than ${MAX_CUE_TEXT} characters`);
@@ -72,7 +78,8 @@ function parseTimestampMap(line: string, lineNo: number, nowMs: number): { offse
   );
   const local = parseVttTimestamp(fields.LOCAL ?? '');
   const mpegTs = /^\d{1,15}$/.test(fields.MPEGTS ?? '') ? Number(fields.MPEGTS) : undefined;
-  if (local === undefined || mpegTs === undefined) throw bad(lineNo, 'X-TIMESTAMP-MAP must be "MPEGTS:<90 kHz ticks>,LOCAL:<HH:MM:SS.mmm>"');
+  if (local === undefined || mpegTs === undefined)
+    throw bad(lineNo, 'X-TIMESTAMP-MAP must be "MPEGTS:<90 kHz ticks>,LOCAL:<HH:MM:SS.mmm>"');
   // A value beyond 33 bits is taken as already unwrapped (hls.js and our reader accept both).
   const ticks = mpegTs >= 2 ** 33 ? mpegTs : unwrapPts(mpegTs, nowMs).ticks;
   return { offsetMs: Math.round(ticks / (PTS_CLOCK_HZ / 1000)) - local };

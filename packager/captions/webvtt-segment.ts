@@ -19,7 +19,11 @@ export function writeVttSegment(cues: readonly Cue[], k: number, durationMs: num
   const mpegTs = wrapPts(startMs * (PTS_CLOCK_HZ / 1000));
   const lines = ['WEBVTT', `X-TIMESTAMP-MAP=MPEGTS:${mpegTs},LOCAL:00:00:00.000`, ''];
   for (const cue of cuesInSegment(cues, k, durationMs)) {
-    lines.push(`${clockTime(cue.startMs - startMs)} --> ${clockTime(cue.endMs - startMs)}`, ...vttTextLines(cue.text), '');
+    lines.push(
+      `${clockTime(cue.startMs - startMs)} --> ${clockTime(cue.endMs - startMs)}`,
+      ...vttTextLines(cue.text),
+      '',
+    );
   }
   return `${lines.join('\n')}\n`;
 }

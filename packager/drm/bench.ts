@@ -33,7 +33,9 @@ try {
   const videoBytes = videoSegs.reduce((n, s) => n + s.byteLength, 0);
   const keys = new LocalKeyStore();
   const lines: string[] = [];
-  lines.push(`### DRM encryption in Node (${videoSegs.length} × 2 s 1080p H.264 6 Mb/s + AAC segments, ${(totalBytes / 1e6).toFixed(1)} MB, median of ${RUNS}, Node ${process.version}, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE})`);
+  lines.push(
+    `### DRM encryption in Node (${videoSegs.length} × 2 s 1080p H.264 6 Mb/s + AAC segments, ${(totalBytes / 1e6).toFixed(1)} MB, median of ${RUNS}, Node ${process.version}, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE})`,
+  );
   lines.push('', '| what | MB/s |', '|---|---|');
 
   // Every in-process measurement runs round-robin within each run, so a busy machine slows all
@@ -54,15 +56,35 @@ try {
     const encryptAll = async (t: typeof v) => {
       for (const s of t.segments) await encryptSegment(s, t.protection, t.key);
     };
-    tasks.push({ label: `encryptSegment ${variant.scheme} (${how}), video`, bytes: videoBytes, fn: () => encryptAll(v) });
-    tasks.push({ label: `encryptSegment ${variant.scheme} (${how}), video + audio`, bytes: totalBytes, fn: async () => { await encryptAll(v); await encryptAll(a); } });
+    tasks.push({
+      label: `encryptSegment ${variant.scheme} (${how}), video`,
+      bytes: videoBytes,
+      fn: () => encryptAll(v),
+    });
+    tasks.push({
+      label: `encryptSegment ${variant.scheme} (${how}), video + audio`,
+      bytes: totalBytes,
+      fn: async () => {
+        await encryptAll(v);
+        await encryptAll(a);
+      },
+    });
   }
   // Raw WebCrypto: one call per video segment on a contiguous buffer of that segment's size.
   const rawKey = await keys.getKey('bench', 'video', 0);
   const buffers = videoSegs.map((s) => s.slice());
-  for (const [name, alg] of [['AES-CTR', { name: 'AES-CTR', counter: new Uint8Array(16), length: 64 }], ['AES-CBC', { name: 'AES-CBC', iv: new Uint8Array(16) }]] as const) {
+  for (const [name, alg] of [
+    ['AES-CTR', { name: 'AES-CTR', counter: new Uint8Array(16), length: 64 }],
+    ['AES-CBC', { name: 'AES-CBC', iv: new Uint8Array(16) }],
+  ] as const) {
     const k = await crypto.subtle.importKey('raw', rawKey.key as BufferSource, name, false, ['encrypt']);
-    tasks.push({ label: `raw WebCrypto ${name}, one call per segment-sized buffer`, bytes: videoBytes, fn: async () => { for (const b of buffers) await crypto.subtle.encrypt(alg, k, b); } });
+    tasks.push({
+      label: `raw WebCrypto ${name}, one call per segment-sized buffer`,
+      bytes: videoBytes,
+      fn: async () => {
+        for (const b of buffers) await crypto.subtle.encrypt(alg, k, b);
+      },
+    });
   }
   const times = tasks.map(() => [] as number[]);
   for (const t of tasks) await t.fn(); // warm-up
@@ -79,14 +101,18 @@ try {
     lines.push(`| ${t.label} | ${fmt(rates[t.label])} |`);
   }
 
-  for (const cipher of ['aes-128-ctr', 'aes-128-cbc']) lines.push(`| openssl speed -evp ${cipher} (16 KiB blocks, median of 3) | ${fmt(await opensslSpeed(cipher))} |`);
+  for (const cipher of ['aes-128-ctr', 'aes-128-cbc'])
+    lines.push(`| openssl speed -evp ${cipher} (16 KiB blocks, median of 3) | ${fmt(await opensslSpeed(cipher))} |`);
   const ff = await ffmpegMux(dir, [video.file, audio.file], toHex(rawKey.key), toHex(rawKey.kid), RUNS);
   lines.push(`| ffmpeg -c copy mux (no encryption), wall time incl. process start | ${fmt(ff.copy)} |`);
   lines.push(`| ffmpeg CENC mux (-encryption_scheme cenc-aes-ctr), wall time incl. process start | ${fmt(ff.cenc)} |`);
-  const ratio = (task: number, raw: string) => (rates[tasks[task].label] / rates[`raw WebCrypto ${raw}, one call per segment-sized buffer`]).toFixed(2);
-  lines.push('', `video: cenc / raw AES-CTR = ${ratio(0, 'AES-CTR')} with 8-byte IVs, ${ratio(2, 'AES-CTR')} with 16-byte IVs (goal ≥ 0.5); cbcs / raw AES-CBC = ${ratio(4, 'AES-CBC')}`);
+  const ratio = (task: number, raw: string) =>
+    (rates[tasks[task].label] / rates[`raw WebCrypto ${raw}, one call per segment-sized buffer`]).toFixed(2);
+  lines.push(
+    '',
+    `video: cenc / raw AES-CTR = ${ratio(0, 'AES-CTR')} with 8-byte IVs, ${ratio(2, 'AES-CTR')} with 16-byte IVs (goal ≥ 0.5); cbcs / raw AES-CBC = ${ratio(4, 'AES-CBC')}`,
+  );
   console.log(lines.join('\n'));
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
-

@@ -28,7 +28,9 @@ describe('protectInit', () => {
     const { init } = protectInit(video.init, { scheme: 'cenc', key });
     const paths = walk(init, readBoxes(init));
     const entry = '/moov/trak/mdia/minf/stbl/stsd/encv';
-    expect(paths).toEqual(expect.arrayContaining([`${entry}/avcC`, `${entry}/sinf/frma`, `${entry}/sinf/schm`, `${entry}/sinf/schi/tenc`]));
+    expect(paths).toEqual(
+      expect.arrayContaining([`${entry}/avcC`, `${entry}/sinf/frma`, `${entry}/sinf/schm`, `${entry}/sinf/schi/tenc`]),
+    );
     expect(paths.filter((p) => p === '/moov/pssh')).toHaveLength(3);
     expect(init.byteLength - video.init.byteLength).toBeGreaterThan(0);
     expect(() => protectInit(init, { scheme: 'cenc', key })).toThrow(/already protected/);
@@ -45,6 +47,8 @@ describe('protectInit', () => {
     const xml = new TextDecoder('utf-16le').decode(pro.subarray(10));
     expect(xml).toContain(`<KID>${btoa(String.fromCharCode(...guidBytes(kid)))}</KID>`);
     expect(Array.from(guidBytes(kid).subarray(0, 8))).toEqual([3, 2, 1, 0, 5, 4, 7, 6]);
-    expect(new TextDecoder('utf-16le').decode(playreadyObject({ scheme: 'cbcs', kids: [kid] }).subarray(10))).toContain('ALGID="AESCBC"');
+    expect(new TextDecoder('utf-16le').decode(playreadyObject({ scheme: 'cbcs', kids: [kid] }).subarray(10))).toContain(
+      'ALGID="AESCBC"',
+    );
   });
 });

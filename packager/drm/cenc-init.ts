@@ -42,19 +42,29 @@ export function protectInit(init: Uint8Array, o: ProtectInitOptions): ProtectedI
   if (o.key.kid.byteLength !== 16) throw new AppError('INTERNAL', 'a KID is 16 bytes');
   const top = readBoxes(init);
   const moov = requirePath(init, top, ['moov']);
-  if (children(init, moov).some((b) => b.type === 'pssh')) throw new AppError('MEDIA_MALFORMED', 'this header is already protected (moov has pssh)');
+  if (children(init, moov).some((b) => b.type === 'pssh'))
+    throw new AppError('MEDIA_MALFORMED', 'this header is already protected (moov has pssh)');
   const chain = STSD_PATH.map((_, i) => requirePath(init, top, STSD_PATH.slice(0, i + 1)));
   const stsd = chain[chain.length - 1];
   const entries = children(init, stsd, 8);
-  if (entries.length !== 1) throw new AppError('MEDIA_MALFORMED', `a CMAF header has one sample entry, found ${entries.length}`);
+  if (entries.length !== 1)
+    throw new AppError('MEDIA_MALFORMED', `a CMAF header has one sample entry, found ${entries.length}`);
   const entry = entries[0];
-  if (entry.type === 'encv' || entry.type === 'enca') throw new AppError('MEDIA_MALFORMED', 'this header is already protected');
+  if (entry.type === 'encv' || entry.type === 'enca')
+    throw new AppError('MEDIA_MALFORMED', 'this header is already protected');
   const info = readInitInfo(init);
   if (info.kind === 'text') throw new AppError('MEDIA_UNSUPPORTED_CODEC', 'text tracks are not encrypted');
 
   const protection: TrackProtection =
     o.scheme === 'cenc'
-      ? { scheme: 'cenc', kind: info.kind, defaultKid: o.key.kid, perSampleIvSize: o.cencIvSize ?? 16, cryptByteBlock: 0, skipByteBlock: 0 }
+      ? {
+          scheme: 'cenc',
+          kind: info.kind,
+          defaultKid: o.key.kid,
+          perSampleIvSize: o.cencIvSize ?? 16,
+          cryptByteBlock: 0,
+          skipByteBlock: 0,
+        }
       : {
           scheme: 'cbcs',
           kind: info.kind,
@@ -65,7 +75,8 @@ export function protectInit(init: Uint8Array, o: ProtectInitOptions): ProtectedI
           cryptByteBlock: info.kind === 'video' ? 1 : 0,
           skipByteBlock: info.kind === 'video' ? 9 : 0,
         };
-  if (protection.constantIv && protection.constantIv.byteLength !== 16) throw new AppError('INTERNAL', 'the cbcs constant IV is 16 bytes');
+  if (protection.constantIv && protection.constantIv.byteLength !== 16)
+    throw new AppError('INTERNAL', 'the cbcs constant IV is 16 bytes');
   if (info.kind === 'video') protection.nal = nalFraming(init, entry);
 
   const sinf = box(
@@ -74,7 +85,11 @@ export function protectInit(init: Uint8Array, o: ProtectInitOptions): ProtectedI
     fullBox('schm', 0, 0, str(o.scheme), u32(0x00010000)),
     box('schi', tencBox(protection)),
   );
-  const pssh = concat((o.systems ?? ALL_SYSTEMS).map((s) => psshFor(s, { scheme: o.scheme, kids: [o.key.kid], playreadyLaUrl: o.playreadyLaUrl })));
+  const pssh = concat(
+    (o.systems ?? ALL_SYSTEMS).map((s) =>
+      psshFor(s, { scheme: o.scheme, kids: [o.key.kid], playreadyLaUrl: o.playreadyLaUrl }),
+    ),
+  );
   const out = splice(init, [
     { at: entry.end, bytes: sinf, ancestors: [...chain, entry] },
     { at: moov.end, bytes: pssh, ancestors: [moov] },

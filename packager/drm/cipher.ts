@@ -8,7 +8,9 @@ import type { ProtectionScheme } from './pssh.ts';
 export type Range = readonly [start: number, length: number];
 
 export function importContentKey(key: Uint8Array, scheme: ProtectionScheme): Promise<CryptoKey> {
-  return crypto.subtle.importKey('raw', key as BufferSource, scheme === 'cenc' ? 'AES-CTR' : 'AES-CBC', false, ['encrypt']);
+  return crypto.subtle.importKey('raw', key as BufferSource, scheme === 'cenc' ? 'AES-CTR' : 'AES-CBC', false, [
+    'encrypt',
+  ]);
 }
 
 /**
@@ -18,7 +20,13 @@ export function importContentKey(key: Uint8Array, scheme: ProtectionScheme): Pro
  * encrypted in one call and scattered back.
  */
 export function ctrInPlace(key: CryptoKey, iv8: Uint8Array, buf: Uint8Array, ranges: Range[]): Promise<void> {
-  return encryptGathered({ name: 'AES-CTR', counter: counterBlock(iv8) as BufferSource, length: 64 }, key, buf, [ranges], false);
+  return encryptGathered(
+    { name: 'AES-CTR', counter: counterBlock(iv8) as BufferSource, length: 64 },
+    key,
+    buf,
+    [ranges],
+    false,
+  );
 }
 
 /**
@@ -31,7 +39,13 @@ export function ctrInPlace(key: CryptoKey, iv8: Uint8Array, buf: Uint8Array, ran
  * bits agrees.
  */
 export function ctrSegmentInPlace(key: CryptoKey, hi8: Uint8Array, buf: Uint8Array, samples: Range[][]): Promise<void> {
-  return encryptGathered({ name: 'AES-CTR', counter: counterBlock(hi8) as BufferSource, length: 64 }, key, buf, samples, true);
+  return encryptGathered(
+    { name: 'AES-CTR', counter: counterBlock(hi8) as BufferSource, length: 64 },
+    key,
+    buf,
+    samples,
+    true,
+  );
 }
 
 /**
@@ -40,7 +54,13 @@ export function ctrSegmentInPlace(key: CryptoKey, hi8: Uint8Array, buf: Uint8Arr
  * caller lays out protected runs on this stream's block boundaries and puts the clear bytes back.
  */
 export async function ctrStream(key: CryptoKey, hi8: Uint8Array, bytes: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CTR', counter: counterBlock(hi8) as BufferSource, length: 64 }, key, bytes as BufferSource));
+  return new Uint8Array(
+    await crypto.subtle.encrypt(
+      { name: 'AES-CTR', counter: counterBlock(hi8) as BufferSource, length: 64 },
+      key,
+      bytes as BufferSource,
+    ),
+  );
 }
 
 /**
@@ -51,7 +71,15 @@ export async function ctrStream(key: CryptoKey, hi8: Uint8Array, bytes: Uint8Arr
  * One call per run: a CBC chain cannot be split, and two runs cannot share a call, because the
  * second would chain from the first's last ciphertext block instead of restarting from the IV.
  */
-export function cbcPatternInPlace(key: CryptoKey, iv16: Uint8Array, buf: Uint8Array, start: number, length: number, crypt: number, skip: number): Promise<void> {
+export function cbcPatternInPlace(
+  key: CryptoKey,
+  iv16: Uint8Array,
+  buf: Uint8Array,
+  start: number,
+  length: number,
+  crypt: number,
+  skip: number,
+): Promise<void> {
   const blocks = Math.floor(length / 16);
   const ranges: Range[] = [];
   if (crypt === 0 && skip === 0) {
@@ -76,7 +104,13 @@ function counterBlock(iv8: Uint8Array): Uint8Array {
  * PKCS#7 padding: only the input's length of output is used, and the blocks before the pad
  * block do not depend on it.
  */
-async function encryptGathered(alg: AesCtrParams | AesCbcParams, key: CryptoKey, buf: Uint8Array, groups: Range[][], blockAlign: boolean): Promise<void> {
+async function encryptGathered(
+  alg: AesCtrParams | AesCbcParams,
+  key: CryptoKey,
+  buf: Uint8Array,
+  groups: Range[][],
+  blockAlign: boolean,
+): Promise<void> {
   const align = (n: number) => (blockAlign ? Math.ceil(n / 16) * 16 : n);
   let total = 0;
   for (const ranges of groups) {
@@ -106,12 +140,17 @@ let scratch = new Uint8Array(0);
 const SCRATCH_MAX_BYTES = 8 * 1024 * 1024;
 export function scratchBuffer(size: number): Uint8Array {
   if (size > SCRATCH_MAX_BYTES) return new Uint8Array(size);
-  if (scratch.byteLength < size) scratch = new Uint8Array(Math.min(SCRATCH_MAX_BYTES, Math.max(size, scratch.byteLength * 2)));
+  if (scratch.byteLength < size)
+    scratch = new Uint8Array(Math.min(SCRATCH_MAX_BYTES, Math.max(size, scratch.byteLength * 2)));
   return scratch.subarray(0, size);
 }
 
 /** Visit every range with its place `p` in the gathered buffer. */
-function walk(groups: Range[][], align: (n: number) => number, visit: (at: number, p: number, len: number) => void): void {
+function walk(
+  groups: Range[][],
+  align: (n: number) => number,
+  visit: (at: number, p: number, len: number) => void,
+): void {
   let p = 0;
   for (const ranges of groups) {
     const start = p;

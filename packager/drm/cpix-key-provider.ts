@@ -57,7 +57,15 @@ export class CpixKeyProvider implements KeyProvider {
 
   private async fetchPeriod(event: string, period: number): Promise<PeriodKeys> {
     const [video, audio] = await Promise.all([kidFor(event, 'video', period), kidFor(event, 'audio', period)]);
-    const body = cpixRequest({ contentId: event, scheme: this.o.scheme, period: this.o.rotating ? period : undefined, keys: [{ kid: video, kind: 'video' }, { kid: audio, kind: 'audio' }] });
+    const body = cpixRequest({
+      contentId: event,
+      scheme: this.o.scheme,
+      period: this.o.rotating ? period : undefined,
+      keys: [
+        { kid: video, kind: 'video' },
+        { kid: audio, kind: 'audio' },
+      ],
+    });
     const where = `key service ${this.o.url} (event ${event}, key period ${period})`;
     this.requests++;
     let res: Response;
@@ -72,11 +80,16 @@ export class CpixKeyProvider implements KeyProvider {
       throw new AppError('KEY_SERVICE_UNAVAILABLE', `${where} did not answer: ${(e as Error).message}`);
     }
     const text = await res.text().catch(() => '');
-    if (!res.ok) throw new AppError('KEY_SERVICE_UNAVAILABLE', `${where} answered HTTP ${res.status}: ${text.slice(0, 200)}`);
-    const doc = parseCpix(text, (m) => new AppError('KEY_SERVICE_BAD_ANSWER', `${where} answered a CPIX document we cannot use: ${m}`));
+    if (!res.ok)
+      throw new AppError('KEY_SERVICE_UNAVAILABLE', `${where} answered HTTP ${res.status}: ${text.slice(0, 200)}`);
+    const doc = parseCpix(
+      text,
+      (m) => new AppError('KEY_SERVICE_BAD_ANSWER', `${where} answered a CPIX document we cannot use: ${m}`),
+    );
     const keyOf = (kid: Uint8Array): ContentKey => {
       const found = doc.keys.find((k) => toHex(k.kid) === toHex(kid));
-      if (!found?.key) throw new AppError('KEY_SERVICE_BAD_ANSWER', `${where} answered without a key for KID ${toHex(kid)}`);
+      if (!found?.key)
+        throw new AppError('KEY_SERVICE_BAD_ANSWER', `${where} answered without a key for KID ${toHex(kid)}`);
       return { kid, key: found.key };
     };
     return { video: keyOf(video), audio: keyOf(audio) };
@@ -89,7 +102,11 @@ export class CpixKeyProvider implements KeyProvider {
  * the same in every isolate and differ between events, kinds and periods.
  */
 export async function kidFor(event: string, kind: 'video' | 'audio', period: number): Promise<Uint8Array> {
-  const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`cpix-kid:${event}:${kind}:${period}`)), 0, 16).slice();
+  const hash = new Uint8Array(
+    await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`cpix-kid:${event}:${kind}:${period}`)),
+    0,
+    16,
+  ).slice();
   hash[6] = (hash[6] & 0x0f) | 0x40;
   hash[8] = (hash[8] & 0x3f) | 0x80;
   return hash;

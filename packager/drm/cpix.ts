@@ -44,13 +44,20 @@ export function cpixRequest(r: CpixRequest): string {
     '  </cpix:ContentKeyList>',
   ];
   if (periodId) {
-    lines.push('  <cpix:ContentKeyPeriodList>', `    <cpix:ContentKeyPeriod id="${periodId}" index="${r.period}"/>`, '  </cpix:ContentKeyPeriodList>');
+    lines.push(
+      '  <cpix:ContentKeyPeriodList>',
+      `    <cpix:ContentKeyPeriod id="${periodId}" index="${r.period}"/>`,
+      '  </cpix:ContentKeyPeriodList>',
+    );
   }
   lines.push('  <cpix:ContentKeyUsageRuleList>');
   for (const k of r.keys) {
     lines.push(`    <cpix:ContentKeyUsageRule kid="${kidToUuid(k.kid)}" intendedTrackType="${TRACK_TYPE[k.kind]}">`);
     if (periodId) lines.push(`      <cpix:KeyPeriodFilter periodId="${periodId}"/>`);
-    lines.push(`      <cpix:${k.kind === 'video' ? 'VideoFilter' : 'AudioFilter'}/>`, '    </cpix:ContentKeyUsageRule>');
+    lines.push(
+      `      <cpix:${k.kind === 'video' ? 'VideoFilter' : 'AudioFilter'}/>`,
+      '    </cpix:ContentKeyUsageRule>',
+    );
   }
   lines.push('  </cpix:ContentKeyUsageRuleList>', '</cpix:CPIX>', '');
   return lines.join('\n');
@@ -62,7 +69,9 @@ export interface CpixDocument {
   keys: { kid: Uint8Array; key?: Uint8Array; trackType?: string; periodIndex?: number }[];
 }
 
-const Uuid = z.string().regex(/^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/, 'a KID is a UUID');
+const Uuid = z
+  .string()
+  .regex(/^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/, 'a KID is a UUID');
 const Base64Key = z
   .string()
   .trim()
@@ -90,12 +99,16 @@ export function parseCpix(text: string, err: (message: string) => AppError): Cpi
     const kid = rule.attributes?.kid;
     if (!kid) continue;
     const filter = byLocalName(rule, 'KeyPeriodFilter')[0]?.attributes?.periodId;
-    rules.set(kid.toLowerCase(), { trackType: rule.attributes?.intendedTrackType, periodIndex: filter ? periods.get(filter) : undefined });
+    rules.set(kid.toLowerCase(), {
+      trackType: rule.attributes?.intendedTrackType,
+      periodIndex: filter ? periods.get(filter) : undefined,
+    });
   }
   const keys: CpixDocument['keys'] = [];
   for (const ck of byLocalName(root, 'ContentKey')) {
     const kidAttr = Uuid.safeParse(ck.attributes?.kid);
-    if (!kidAttr.success) throw err(`ContentKey kid ${JSON.stringify(ck.attributes?.kid)}: ${kidAttr.error.issues[0].message}`);
+    if (!kidAttr.success)
+      throw err(`ContentKey kid ${JSON.stringify(ck.attributes?.kid)}: ${kidAttr.error.issues[0].message}`);
     const plain = byLocalName(ck, 'PlainValue')[0];
     let key: Uint8Array | undefined;
     if (plain) {
@@ -114,7 +127,10 @@ export function cpixAnswer(contentId: string, keys: { kid: Uint8Array; key: Uint
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<cpix:CPIX xmlns:cpix="${CPIX_NS}" xmlns:pskc="${PSKC_NS}" contentId="${escapeXml(contentId)}" version="2.3">`,
     '  <cpix:ContentKeyList>',
-    ...keys.map((k) => `    <cpix:ContentKey kid="${kidToUuid(k.kid)}"><cpix:Data><pskc:Secret><pskc:PlainValue>${btoa(String.fromCharCode(...k.key))}</pskc:PlainValue></pskc:Secret></cpix:Data></cpix:ContentKey>`),
+    ...keys.map(
+      (k) =>
+        `    <cpix:ContentKey kid="${kidToUuid(k.kid)}"><cpix:Data><pskc:Secret><pskc:PlainValue>${btoa(String.fromCharCode(...k.key))}</pskc:PlainValue></pskc:Secret></cpix:Data></cpix:ContentKey>`,
+    ),
     '  </cpix:ContentKeyList>',
     '</cpix:CPIX>',
     '',
@@ -141,4 +157,3 @@ function byLocalName(node: XmlNode, name: string): XmlNode[] {
 function textOf(node: XmlNode): string {
   return (node.childNodes ?? []).map((c) => (c.nodeName === '#text' ? (c.nodeValue ?? '') : textOf(c))).join('');
 }
-

@@ -44,9 +44,26 @@ async function packetMd5(init: Uint8Array, segments: Uint8Array[], keyHex?: stri
   try {
     const file = join(dir, 'in.mp4');
     await writeFile(file, concat([init, ...segments]));
-    const { stdout } = await run(FFMPEG, ['-v', 'error', ...(keyHex ? ['-decryption_key', keyHex] : []), '-i', file, '-map', '0', '-c', 'copy', '-f', 'framemd5', '-'], {
-      maxBuffer: 64 << 20,
-    });
+    const { stdout } = await run(
+      FFMPEG,
+      [
+        '-v',
+        'error',
+        ...(keyHex ? ['-decryption_key', keyHex] : []),
+        '-i',
+        file,
+        '-map',
+        '0',
+        '-c',
+        'copy',
+        '-f',
+        'framemd5',
+        '-',
+      ],
+      {
+        maxBuffer: 64 << 20,
+      },
+    );
     return stdout.split('\n').filter((l) => l && !l.startsWith('#'));
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -59,9 +76,13 @@ async function frameMd5(init: Uint8Array, segments: Uint8Array[], keyHex?: strin
   try {
     const file = join(dir, 'in.mp4');
     await writeFile(file, concat([init, ...segments]));
-    const { stdout } = await run(FFMPEG, ['-v', 'error', ...(keyHex ? ['-decryption_key', keyHex] : []), '-i', file, '-map', '0', '-f', 'framemd5', '-'], {
-      maxBuffer: 64 << 20,
-    });
+    const { stdout } = await run(
+      FFMPEG,
+      ['-v', 'error', ...(keyHex ? ['-decryption_key', keyHex] : []), '-i', file, '-map', '0', '-f', 'framemd5', '-'],
+      {
+        maxBuffer: 64 << 20,
+      },
+    );
     return stdout.split('\n').filter((l) => l && !l.startsWith('#'));
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -82,11 +103,7 @@ function parseMp4box(bytes: Uint8Array): any {
   return file;
 }
 
-const variants = [
-  { scheme: 'cenc', cencIvSize: 8 },
-  { scheme: 'cenc', cencIvSize: 16 },
-  { scheme: 'cbcs' },
-] as const;
+const variants = [{ scheme: 'cenc', cencIvSize: 8 }, { scheme: 'cenc', cencIvSize: 16 }, { scheme: 'cbcs' }] as const;
 
 for (const variant of variants) {
   const scheme = variant.scheme;
@@ -135,9 +152,13 @@ for (const variant of variants) {
         } else {
           expect(tenc.default_Per_Sample_IV_Size).toBe(0);
           expect(tenc.default_constant_IV_size).toBe(16);
-          expect([tenc.default_crypt_byte_block, tenc.default_skip_byte_block]).toEqual(kind !== 'audio' ? [1, 9] : [0, 0]);
+          expect([tenc.default_crypt_byte_block, tenc.default_skip_byte_block]).toEqual(
+            kind !== 'audio' ? [1, 9] : [0, 0],
+          );
         }
-        expect(file.moov.psshs.map((p: any) => p.system_id)).toEqual([SYSTEM_IDS.widevine, SYSTEM_IDS.playready, SYSTEM_IDS.clearkey].map((s) => s.replace(/-/g, '')));
+        expect(file.moov.psshs.map((p: any) => p.system_id)).toEqual(
+          [SYSTEM_IDS.widevine, SYSTEM_IDS.playready, SYSTEM_IDS.clearkey].map((s) => s.replace(/-/g, '')),
+        );
         expect(file.moov.psshs.every((p: any) => p.kid?.length === 1)).toBe(true);
         expect(file.getInfo().tracks[0].codec).toMatch(kind !== 'audio' ? /^encv/ : /^enca/);
 
@@ -193,7 +214,8 @@ function readSenc(enc: Uint8Array): { iv: Uint8Array; subsamples?: { clear: numb
     at += 16;
     if (withSubsamples) {
       entry.subsamples = [];
-      for (let j = 0, n = dv.getUint16(at); j < n; j++) entry.subsamples.push({ clear: dv.getUint16(at + 2 + 6 * j), protected: dv.getUint32(at + 4 + 6 * j) });
+      for (let j = 0, n = dv.getUint16(at); j < n; j++)
+        entry.subsamples.push({ clear: dv.getUint16(at + 2 + 6 * j), protected: dv.getUint32(at + 4 + 6 * j) });
       at += 2 + 6 * entry.subsamples.length;
     }
     out.push(entry);
@@ -225,11 +247,15 @@ describe('what is left clear', () => {
           p += s.clear + s.protected;
         }
         expect(p).toBe(before[i].data.byteLength);
-        expect(before[i].data.byteLength - senc[i].subsamples!.reduce((n, s) => n + s.protected, 0)).toBeLessThanOrEqual(maxClearBytes(before[i].data));
+        expect(
+          before[i].data.byteLength - senc[i].subsamples!.reduce((n, s) => n + s.protected, 0),
+        ).toBeLessThanOrEqual(maxClearBytes(before[i].data));
       }
       expect(runs).toBeGreaterThanOrEqual(kind === 'sliced' ? 3 * before.length : before.length);
       // Small test slices (≈ 400 bytes at 400 kb/s in four slices) leave relatively more clear.
-      expect(protectedTotal / before.reduce((n, s) => n + s.data.byteLength, 0)).toBeGreaterThan(kind === 'sliced' ? 0.8 : 0.9);
+      expect(protectedTotal / before.reduce((n, s) => n + s.data.byteLength, 0)).toBeGreaterThan(
+        kind === 'sliced' ? 0.8 : 0.9,
+      );
     });
   }
 
@@ -274,12 +300,23 @@ describe('key rotation', () => {
       expect(psshs.length).toBe(3);
       expect(psshs.every((p: any) => p.kid[0] === toHex(next.kid))).toBe(true);
       const traf = moof.trafs[0];
-      expect(traf.boxes.map((b: any) => b.type)).toEqual(['tfhd', 'tfdt', 'trun', 'saiz', 'saio', 'senc', 'sbgp', 'sgpd']);
+      expect(traf.boxes.map((b: any) => b.type)).toEqual([
+        'tfhd',
+        'tfdt',
+        'trun',
+        'saiz',
+        'saio',
+        'senc',
+        'sbgp',
+        'sgpd',
+      ]);
       const seig = traf.sgpds?.[0]?.entries?.[0] ?? traf.boxes.find((b: any) => b.type === 'sgpd').entries[0];
       expect(seig.KID).toBe(toHex(next.kid));
       expect(seig.isProtected).toBe(1);
       // ffmpeg 5.1 ignores seig and uses -decryption_key for every sample: give it the period's key.
-      expect(stripSideData(await packetMd5(init, [segment], toHex(next.key)))).toEqual(await packetMd5(m.init, [clear]));
+      expect(stripSideData(await packetMd5(init, [segment], toHex(next.key)))).toEqual(
+        await packetMd5(m.init, [clear]),
+      );
     });
   }
 });
@@ -311,7 +348,9 @@ describe('cenc default: 16-byte IVs, one WebCrypto call per segment', () => {
       const clear = segmentFor(m, K, D);
       const samples = readFragments(clear)[0].samples;
       let enc: Uint8Array = new Uint8Array(0);
-      const calls = await countEncryptCalls(async () => (enc = await encryptSegment(clear, protection, key, { iv: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) })));
+      const calls = await countEncryptCalls(
+        async () => (enc = await encryptSegment(clear, protection, key, { iv: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) })),
+      );
       expect(calls).toBe(1);
       expect(samples.length).toBeGreaterThan(50);
       // The key stream runs over the output itself, started `pad` bytes before it so that the
@@ -341,7 +380,11 @@ describe('cenc default: 16-byte IVs, one WebCrypto call per segment', () => {
     const clear = segmentFor(m, K, D);
     const samples = readFragments(clear)[0].samples;
     let enc: Uint8Array = new Uint8Array(0);
-    expect(await countEncryptCalls(async () => (enc = await encryptSegment(clear, protection, key, { iv: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) })))).toBe(1);
+    expect(
+      await countEncryptCalls(
+        async () => (enc = await encryptSegment(clear, protection, key, { iv: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) })),
+      ),
+    ).toBe(1);
     let expected = 0n;
     readSenc(enc).forEach((entry, i) => {
       expect(toHex(entry.iv.subarray(0, 8))).toBe('0102030405060708');
@@ -357,7 +400,11 @@ describe('cenc default: 16-byte IVs, one WebCrypto call per segment', () => {
       { m: media.sliced, key: vKey, k: K },
       { m: media.audio, key: aKey, k: K },
       { m: media.video, key: vKey, k: K + 1 },
-    ].map(({ m, key, k }) => ({ clear: segmentFor(m, k, D), key, protection: protectInit(m.init, { scheme: 'cenc', key }).protection }));
+    ].map(({ m, key, k }) => ({
+      clear: segmentFor(m, k, D),
+      key,
+      protection: protectInit(m.init, { scheme: 'cenc', key }).protection,
+    }));
     const iv = Uint8Array.of(9, 8, 7, 6, 5, 4, 3, 2);
     const alone: Uint8Array[] = [];
     for (const j of jobs) alone.push(await encryptSegment(j.clear, j.protection, j.key, { iv }));

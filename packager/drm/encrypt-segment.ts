@@ -13,7 +13,15 @@ import { AppError } from '../../contract/errors.ts';
 import { children, readBoxes, view } from '../bmff/box-reader.ts';
 import { concat, fullBox, str, u32, u8 } from '../bmff/box-writer.ts';
 import { readFragments, type TrackDefaults } from '../fragment-reader.ts';
-import { cbcPatternInPlace, ctrInPlace, ctrSegmentInPlace, ctrStream, importContentKey, scratchBuffer, type Range } from './cipher.ts';
+import {
+  cbcPatternInPlace,
+  ctrInPlace,
+  ctrSegmentInPlace,
+  ctrStream,
+  importContentKey,
+  scratchBuffer,
+  type Range,
+} from './cipher.ts';
 import type { ContentKey } from './keys.ts';
 import type { TrackProtection } from './protection.ts';
 import { ALL_SYSTEMS, psshFor, type DrmSystem } from './pssh.ts';
@@ -62,8 +70,14 @@ const FRAGMENT_LOCAL_GROUP = 0x10001;
 
 const keyCache = new WeakMap<Uint8Array, Map<string, Promise<CryptoKey>>>();
 
-export async function encryptSegment(segment: Uint8Array, p: TrackProtection, key: ContentKey, o: EncryptOptions = {}): Promise<Uint8Array> {
-  if (key.key.byteLength !== 16 || key.kid.byteLength !== 16) throw new AppError('INTERNAL', 'a content key needs a 16-byte kid and key');
+export async function encryptSegment(
+  segment: Uint8Array,
+  p: TrackProtection,
+  key: ContentKey,
+  o: EncryptOptions = {},
+): Promise<Uint8Array> {
+  if (key.key.byteLength !== 16 || key.kid.byteLength !== 16)
+    throw new AppError('INTERNAL', 'a content key needs a 16-byte kid and key');
   const top = readBoxes(segment);
   const moofs = top.filter((b) => b.type === 'moof');
   if (moofs.length === 0) throw new AppError('MEDIA_NOT_SEGMENT', 'a segment needs at least one moof');
@@ -90,11 +104,15 @@ export async function encryptSegment(segment: Uint8Array, p: TrackProtection, ke
     const trafKids = children(segment, traf);
     const tfhd = trafKids.find((b) => b.type === 'tfhd')!;
     if (view(segment).getUint32(tfhd.payload) & TFHD_BASE_DATA_OFFSET) {
-      throw new AppError('MEDIA_MALFORMED', 'tfhd carries an absolute base_data_offset; CMAF segments use default-base-is-moof');
+      throw new AppError(
+        'MEDIA_MALFORMED',
+        'tfhd carries an absolute base_data_offset; CMAF segments use default-base-is-moof',
+      );
     }
     const fragJobs = fragments[f].samples.map((s): SampleJob => {
       const job: SampleJob = { offset: s.data.byteOffset - segment.byteOffset, size: s.data.byteLength };
-      if (p.nal) job.subsamples = videoSubsamples(s.data, p.nal, streamVideo ? (job.offset - stream.start) % 16 : undefined);
+      if (p.nal)
+        job.subsamples = videoSubsamples(s.data, p.nal, streamVideo ? (job.offset - stream.start) % 16 : undefined);
       if (ivBase && p.perSampleIvSize === 8) job.iv = addToIv(ivBase, sampleIndex);
       if (ivBase && streamVideo) {
         // Blocks from the first sample to this one's first protected byte (a block boundary); the
@@ -111,7 +129,13 @@ export async function encryptSegment(segment: Uint8Array, p: TrackProtection, ke
     });
     jobs.push(...fragJobs);
 
-    const pssh = rotated ? concat((o.systems ?? ALL_SYSTEMS).map((s) => psshFor(s, { scheme: p.scheme, kids: [key.kid], cryptoPeriodIndex: o.keyPeriod }))) : new Uint8Array(0);
+    const pssh = rotated
+      ? concat(
+          (o.systems ?? ALL_SYSTEMS).map((s) =>
+            psshFor(s, { scheme: p.scheme, kids: [key.kid], cryptoPeriodIndex: o.keyPeriod }),
+          ),
+        )
+      : new Uint8Array(0);
     // pssh goes before the traf, the new traf children after its last child.
     const trafStartInMoof = traf.start - moof.start + pssh.byteLength;
     const trafEndInMoof = trafStartInMoof + (traf.end - traf.start);
@@ -122,7 +146,8 @@ export async function encryptSegment(segment: Uint8Array, p: TrackProtection, ke
     rebuildExtra = () => (extraInsertion.bytes = trafExtras(p, key, fragJobs, rotated, trafEndInMoof, ivBase));
     const growth = pssh.byteLength + extra.byteLength;
     for (const trun of trafKids.filter((b) => b.type === 'trun')) {
-      if (!(view(segment).getUint32(trun.payload) & TRUN_DATA_OFFSET)) throw new AppError('MEDIA_MALFORMED', 'trun without data_offset');
+      if (!(view(segment).getUint32(trun.payload) & TRUN_DATA_OFFSET))
+        throw new AppError('MEDIA_MALFORMED', 'trun without data_offset');
       dataOffsetPatches.push({ at: trun.payload + 8, delta: growth });
     }
   });
@@ -131,7 +156,8 @@ export async function encryptSegment(segment: Uint8Array, p: TrackProtection, ke
   if (streamVideo && stream.end > stream.start) {
     // The layout maps output to input by a fixed offset from the first sample on, which holds
     // when the samples follow the moof (the mdat after it), as in every CMAF fragment.
-    if (insertions.some((i) => i.at > stream.start)) throw new AppError('MEDIA_MALFORMED', 'trun data_offset points into the moof: sample data must follow it');
+    if (insertions.some((i) => i.at > stream.start))
+      throw new AppError('MEDIA_MALFORMED', 'trun data_offset points into the moof: sample data must follow it');
     // The output's samples start `head` bytes in; `pad` bytes before the output put them on a
     // key-stream block boundary, `startBlock` blocks from the stream's start.
     const head = stream.start + insertions.reduce((n, i) => n + i.bytes.byteLength, 0);
@@ -139,12 +165,19 @@ export async function encryptSegment(segment: Uint8Array, p: TrackProtection, ke
     const startBlock = (pad + head) / 16;
     for (const job of jobs) job.ivLow = startBlock + job.block!;
     rebuildExtra(); // same size: only IV values changed
-    return encryptLaidOut(cryptoKey, ivBase!, segment, { ...stream, head, pad }, jobs, (into) => patchDataOffsets(splice(segment, insertions, into), insertions, dataOffsetPatches));
+    return encryptLaidOut(cryptoKey, ivBase!, segment, { ...stream, head, pad }, jobs, (into) =>
+      patchDataOffsets(splice(segment, insertions, into), insertions, dataOffsetPatches),
+    );
   }
   const out = patchDataOffsets(splice(segment, insertions), insertions, dataOffsetPatches);
   const shift = (offset: number) => insertions.reduce((n, i) => (i.at <= offset ? n + i.bytes.byteLength : n), 0);
   if (p.perSampleIvSize === 16) {
-    await ctrSegmentInPlace(cryptoKey, ivBase!, out, jobs.map((job) => protectedRanges(job, job.offset + shift(job.offset))));
+    await ctrSegmentInPlace(
+      cryptoKey,
+      ivBase!,
+      out,
+      jobs.map((job) => protectedRanges(job, job.offset + shift(job.offset))),
+    );
   } else {
     await Promise.all(jobs.map((job) => encryptSample(out, job, job.offset + shift(job.offset), p, cryptoKey)));
   }
@@ -152,7 +185,11 @@ export async function encryptSegment(segment: Uint8Array, p: TrackProtection, ke
 }
 
 /** Add the moof growth to each trun data_offset, at its place in the spliced output. */
-function patchDataOffsets(out: Uint8Array, insertions: Insertion[], patches: { at: number; delta: number }[]): Uint8Array {
+function patchDataOffsets(
+  out: Uint8Array,
+  insertions: Insertion[],
+  patches: { at: number; delta: number }[],
+): Uint8Array {
   const dv = view(out);
   for (const patch of patches) {
     const at = patch.at + insertions.reduce((n, i) => (i.at <= patch.at ? n + i.bytes.byteLength : n), 0);
@@ -266,7 +303,8 @@ function encryptSample(out: Uint8Array, job: SampleJob, at: number, p: TrackProt
   let q = at;
   for (const s of job.subsamples) {
     q += s.clear;
-    if (s.protected >= 16) calls.push(cbcPatternInPlace(key, iv, out, q, s.protected, p.cryptByteBlock, p.skipByteBlock));
+    if (s.protected >= 16)
+      calls.push(cbcPatternInPlace(key, iv, out, q, s.protected, p.cryptByteBlock, p.skipByteBlock));
     q += s.protected;
   }
   return Promise.all(calls).then(() => undefined);
@@ -276,21 +314,42 @@ function encryptSample(out: Uint8Array, job: SampleJob, at: number, p: TrackProt
  * saiz, saio, senc (and the seig group when rotated), laid out so that saio can point at senc's
  * first entry: `trafEndInMoof` is where these boxes start, relative to the moof.
  */
-function trafExtras(p: TrackProtection, key: ContentKey, jobs: SampleJob[], rotated: boolean, trafEndInMoof: number, hi8: Uint8Array | undefined): Uint8Array {
+function trafExtras(
+  p: TrackProtection,
+  key: ContentKey,
+  jobs: SampleJob[],
+  rotated: boolean,
+  trafEndInMoof: number,
+  hi8: Uint8Array | undefined,
+): Uint8Array {
   const parts: Uint8Array[] = [];
   const hasAuxInfo = p.perSampleIvSize > 0 || jobs.some((j) => j.subsamples);
   // cbcs audio: constant IV and whole-sample encryption leave nothing per sample, so no senc
   // (tenc alone describes every sample; Shaka packager and Apple do the same).
   if (hasAuxInfo) {
-    const sizes = jobs.map((j) => (Math.max(p.perSampleIvSize , 0)) + (j.subsamples ? 2 + 6 * j.subsamples.length : 0));
+    const sizes = jobs.map((j) => Math.max(p.perSampleIvSize, 0) + (j.subsamples ? 2 + 6 * j.subsamples.length : 0));
     const entries = sencEntries(jobs, p, sizes, hi8);
-    if (sizes.some((s) => s > 255)) throw new AppError('MEDIA_UNSUPPORTED_CODEC', 'a sample has too many subsamples for saiz (more than 42 slices?)');
+    if (sizes.some((s) => s > 255))
+      throw new AppError('MEDIA_UNSUPPORTED_CODEC', 'a sample has too many subsamples for saiz (more than 42 slices?)');
     const uniform = sizes.every((s) => s === sizes[0]);
-    const saiz = fullBox('saiz', 0, 0, u8(uniform ? sizes[0] : 0), u32(jobs.length), ...(uniform ? [] : [Uint8Array.from(sizes)]));
+    const saiz = fullBox(
+      'saiz',
+      0,
+      0,
+      u8(uniform ? sizes[0] : 0),
+      u32(jobs.length),
+      ...(uniform ? [] : [Uint8Array.from(sizes)]),
+    );
     const saioSize = 8 + 4 + 4 + 4;
     const sencFirstEntry = trafEndInMoof + saiz.byteLength + saioSize + 16;
     const saio = fullBox('saio', 0, 0, u32(1), u32(sencFirstEntry));
-    const senc = fullBox('senc', 0, jobs.some((j) => j.subsamples) ? SENC_USE_SUBSAMPLES : 0, u32(jobs.length), entries);
+    const senc = fullBox(
+      'senc',
+      0,
+      jobs.some((j) => j.subsamples) ? SENC_USE_SUBSAMPLES : 0,
+      u32(jobs.length),
+      entries,
+    );
     parts.push(saiz, saio, senc);
   }
   if (rotated) {

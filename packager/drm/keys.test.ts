@@ -12,7 +12,11 @@ describe('LocalKeyStore', () => {
 
   it('gives each kind and period its own key unless asked to share', async () => {
     const store = new LocalKeyStore();
-    const [v0, a0, v1] = await Promise.all([store.getKey('e', 'video', 0), store.getKey('e', 'audio', 0), store.getKey('e', 'video', 1)]);
+    const [v0, a0, v1] = await Promise.all([
+      store.getKey('e', 'video', 0),
+      store.getKey('e', 'audio', 0),
+      store.getKey('e', 'video', 1),
+    ]);
     expect(new Set([toHex(v0.key), toHex(a0.key), toHex(v1.key)]).size).toBe(3);
     const shared = new LocalKeyStore({ sharedKey: true });
     expect(toHex((await shared.getKey('e', 'audio', 0)).kid)).toBe(toHex(v0.kid));

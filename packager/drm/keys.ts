@@ -27,7 +27,8 @@ export interface RotationConfig {
 /** Key period of epoch segment K: floor(K / N), or 0 without rotation. */
 export function keyPeriod(k: number, config: RotationConfig = {}): number {
   const n = config.rotateEverySegments ?? 0;
-  if (!Number.isInteger(n) || n < 0) throw new AppError('INTERNAL', `rotateEverySegments must be a non-negative integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new AppError('INTERNAL', `rotateEverySegments must be a non-negative integer, got ${n}`);
   return n === 0 ? 0 : Math.floor(k / n);
 }
 
@@ -107,6 +108,9 @@ export function fromBase64Url(text: string): Uint8Array {
 
 export function checkContentKey(k: ContentKey): void {
   if (k.kid.byteLength !== 16 || k.key.byteLength !== 16) {
-    throw new AppError('INTERNAL', `a content key needs a 16-byte kid and key (got ${k.kid.byteLength} and ${k.key.byteLength})`);
+    throw new AppError(
+      'INTERNAL',
+      `a content key needs a 16-byte kid and key (got ${k.kid.byteLength} and ${k.key.byteLength})`,
+    );
   }
 }

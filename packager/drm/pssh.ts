@@ -100,4 +100,3 @@ export function playreadyObject(o: PsshOptions): Uint8Array {
 export function guidBytes(kid: Uint8Array): Uint8Array {
   return Uint8Array.from([kid[3], kid[2], kid[1], kid[0], kid[5], kid[4], kid[7], kid[6], ...kid.subarray(8)]);
 }
-

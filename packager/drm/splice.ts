@@ -18,12 +18,14 @@ export interface Insertion {
 export function splice(bytes: Uint8Array, insertions: Insertion[], into?: Uint8Array): Uint8Array {
   const sorted = [...insertions].sort((a, b) => a.at - b.at);
   const total = sorted.reduce((n, i) => n + i.bytes.byteLength, bytes.byteLength);
-  if (into && into.byteLength !== total) throw new AppError('INTERNAL', `splice output is ${total} bytes, not ${into.byteLength}`);
+  if (into && into.byteLength !== total)
+    throw new AppError('INTERNAL', `splice output is ${total} bytes, not ${into.byteLength}`);
   const out = into ?? new Uint8Array(total);
   const grow = new Map<number, number>();
   for (const ins of sorted) {
     for (const a of ins.ancestors) {
-      if (ins.at < a.payload || ins.at > a.end) throw new AppError('INTERNAL', `insertion at ${ins.at} is outside box '${a.type}' [${a.start}, ${a.end})`);
+      if (ins.at < a.payload || ins.at > a.end)
+        throw new AppError('INTERNAL', `insertion at ${ins.at} is outside box '${a.type}' [${a.start}, ${a.end})`);
       grow.set(a.start, (grow.get(a.start) ?? 0) + ins.bytes.byteLength);
     }
   }

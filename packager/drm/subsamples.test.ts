@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { concat, u32 } from '../bmff/box-writer.ts';
 import { SLICE_HEADER_CLEAR, videoSubsamples } from './subsamples.ts';
 
-const nal = (header: number, size: number) => concat([u32(size), Uint8Array.of(header), new Uint8Array(size - 1).fill(0xaa)]);
+const nal = (header: number, size: number) =>
+  concat([u32(size), Uint8Array.of(header), new Uint8Array(size - 1).fill(0xaa)]);
 const avc = { codec: 'avc', lengthSize: 4 } as const;
 
 describe('videoSubsamples (AVC)', () => {
@@ -61,7 +62,8 @@ describe('videoSubsamples (AVC)', () => {
   });
 
   it('reads HEVC NAL types from the 2-byte header (VPS/SPS/PPS clear, TRAIL/IDR protected)', () => {
-    const hevcNal = (type: number, size: number) => concat([u32(size), Uint8Array.of(type << 1, 1), new Uint8Array(size - 2)]);
+    const hevcNal = (type: number, size: number) =>
+      concat([u32(size), Uint8Array.of(type << 1, 1), new Uint8Array(size - 2)]);
     const sample = concat([hevcNal(32, 20), hevcNal(33, 40), hevcNal(34, 8), hevcNal(19, 400)]);
     const subs = videoSubsamples(sample, { codec: 'hevc', lengthSize: 4 });
     expect(subs).toHaveLength(1);

@@ -33,18 +33,27 @@ const MAX_CLEAR = 0xffff;
  * its IV is that stream's counter at its first protected byte (encrypt-segment.ts). Without
  * `phase`, a protected run ends at its NAL's end.
  */
-export function videoSubsamples(data: Uint8Array, nal: NonNullable<TrackProtection['nal']>, phase?: number): Subsample[] {
+export function videoSubsamples(
+  data: Uint8Array,
+  nal: NonNullable<TrackProtection['nal']>,
+  phase?: number,
+): Subsample[] {
   const out: Subsample[] = [];
   const headerSize = nal.codec === 'avc' ? 1 : 2;
   let pendingClear = 0;
   let p = 0;
   while (p < data.byteLength) {
-    if (p + nal.lengthSize > data.byteLength) throw new AppError('MEDIA_MALFORMED', `NAL length at byte ${p} runs past the sample (${data.byteLength} bytes)`);
+    if (p + nal.lengthSize > data.byteLength)
+      throw new AppError('MEDIA_MALFORMED', `NAL length at byte ${p} runs past the sample (${data.byteLength} bytes)`);
     let len = 0;
     for (let i = 0; i < nal.lengthSize; i++) len = len * 256 + data[p + i];
     const start = p + nal.lengthSize;
     const end = start + len;
-    if (end > data.byteLength) throw new AppError('MEDIA_MALFORMED', `NAL unit at byte ${p} declares ${len} bytes but the sample has ${data.byteLength - start} left`);
+    if (end > data.byteLength)
+      throw new AppError(
+        'MEDIA_MALFORMED',
+        `NAL unit at byte ${p} declares ${len} bytes but the sample has ${data.byteLength - start} left`,
+      );
     const lead = headerSize + SLICE_HEADER_CLEAR;
     let from = end;
     let protectedBytes = 0;

@@ -25,7 +25,8 @@ export function readTrackProtection(init: Uint8Array): TrackProtection | undefin
   const version = dv.getUint8(p);
   const pattern = version === 1 ? dv.getUint8(p + 5) : 0;
   const ivSize = dv.getUint8(p + 7);
-  if (ivSize !== 0 && ivSize !== 8 && ivSize !== 16) throw new AppError('MEDIA_MALFORMED', `tenc Per_Sample_IV_Size ${ivSize} is not 0, 8 or 16`);
+  if (ivSize !== 0 && ivSize !== 8 && ivSize !== 16)
+    throw new AppError('MEDIA_MALFORMED', `tenc Per_Sample_IV_Size ${ivSize} is not 0, 8 or 16`);
   const protection: TrackProtection = {
     scheme: info.protection.scheme,
     kind: info.kind,

@@ -40,10 +40,47 @@ const D = 2000;
 const K0 = Date.UTC(2025, 10, 25, 8) / D; // 2025-11-25T08:00:00Z
 
 const ladder: TrackDescriptor[] = [
-  { id: 'v540', kind: 'video', codecs: 'avc1.4d401f', timescale: 30000, bandwidth: 1_800_000, width: 960, height: 540, frameRate: '30000/1001' },
-  { id: 'v360', kind: 'video', codecs: 'avc1.4d401e', timescale: 30000, bandwidth: 800_000, width: 640, height: 360, frameRate: '30000/1001' },
-  { id: 'v234', kind: 'video', codecs: 'avc1.42c015', timescale: 30000, bandwidth: 300_000, width: 416, height: 234, frameRate: '30000/1001' },
-  { id: 'aen', kind: 'audio', codecs: 'mp4a.40.2', timescale: 48000, bandwidth: 128_000, sampleRate: 48000, channels: 2, language: 'en', label: 'English' },
+  {
+    id: 'v540',
+    kind: 'video',
+    codecs: 'avc1.4d401f',
+    timescale: 30000,
+    bandwidth: 1_800_000,
+    width: 960,
+    height: 540,
+    frameRate: '30000/1001',
+  },
+  {
+    id: 'v360',
+    kind: 'video',
+    codecs: 'avc1.4d401e',
+    timescale: 30000,
+    bandwidth: 800_000,
+    width: 640,
+    height: 360,
+    frameRate: '30000/1001',
+  },
+  {
+    id: 'v234',
+    kind: 'video',
+    codecs: 'avc1.42c015',
+    timescale: 30000,
+    bandwidth: 300_000,
+    width: 416,
+    height: 234,
+    frameRate: '30000/1001',
+  },
+  {
+    id: 'aen',
+    kind: 'audio',
+    codecs: 'mp4a.40.2',
+    timescale: 48000,
+    bandwidth: 128_000,
+    sampleRate: 48000,
+    channels: 2,
+    language: 'en',
+    label: 'English',
+  },
 ];
 
 function input(overrides: Partial<ManifestInput> = {}): ManifestInput {
@@ -84,7 +121,12 @@ function segmentTimes(mpd: XmlNode, n: number) {
 
 describe('writeMpd: schema', () => {
   it.skipIf(!haveValidator)(`live MPD validates against DASH-MPD.xsd${skipNote}`, () => {
-    expect(validate('live', writeMpd(input(), { utcTimingUrl: 'https://edge.example/time', baseUrl: 'https://edge.example/live/demo/' }))).toMatch(/validates/);
+    expect(
+      validate(
+        'live',
+        writeMpd(input(), { utcTimingUrl: 'https://edge.example/time', baseUrl: 'https://edge.example/live/demo/' }),
+      ),
+    ).toMatch(/validates/);
   });
 
   it.skipIf(!haveValidator)(`ended (static) MPD validates against DASH-MPD.xsd${skipNote}`, () => {
@@ -99,7 +141,9 @@ describe('writeMpd: schema', () => {
       { ...ladder[3], id: 'aes', language: 'es', label: 'Español <"&\'>' },
       { ...ladder[3], id: 'aes-lo', language: 'es', bandwidth: 64_000, label: 'Español' },
     ];
-    expect(validate('multi', writeMpd(input({ tracks }), { utcTimingUrl: '/time', query: 'token=a.b&x=$1' }))).toMatch(/validates/);
+    expect(validate('multi', writeMpd(input({ tracks }), { utcTimingUrl: '/time', query: 'token=a.b&x=$1' }))).toMatch(
+      /validates/,
+    );
   });
 });
 
@@ -121,13 +165,21 @@ describe('writeMpd: live', () => {
     const period = child(mpd, 'Period');
     expect(period).toHaveLength(1);
     expect(period[0].attributes).toMatchObject({ id: 'p0', start: 'PT0S' });
-    expect(child(mpd, 'UTCTiming')[0].attributes).toEqual({ schemeIdUri: 'urn:mpeg:dash:utc:http-iso:2014', value: 'https://edge.example/time' });
+    expect(child(mpd, 'UTCTiming')[0].attributes).toEqual({
+      schemeIdUri: 'urn:mpeg:dash:utc:http-iso:2014',
+      value: 'https://edge.example/time',
+    });
   });
 
   it('makes $Number$ the epoch segment number K and media time UTC seconds', () => {
     for (const tpl of all(mpd, 'SegmentTemplate')) {
       const a = tpl.attributes;
-      expect(a).toMatchObject({ startNumber: '0', presentationTimeOffset: '0', media: '$RepresentationID$/$Number$.m4s', initialization: '$RepresentationID$/init.mp4' });
+      expect(a).toMatchObject({
+        startNumber: '0',
+        presentationTimeOffset: '0',
+        media: '$RepresentationID$/$Number$.m4s',
+        initialization: '$RepresentationID$/init.mp4',
+      });
       expect(Number(a.duration)).toBe((D * Number(a.timescale)) / 1000);
     }
     const k = K0 + 123;
@@ -138,13 +190,29 @@ describe('writeMpd: live', () => {
     const sets = all(mpd, 'AdaptationSet');
     expect(sets.map((s) => s.attributes.contentType)).toEqual(['video', 'audio']);
     const [video, audio] = sets;
-    expect(video.attributes).toMatchObject({ mimeType: 'video/mp4', segmentAlignment: 'true', startWithSAP: '1', maxWidth: '960', maxHeight: '540' });
+    expect(video.attributes).toMatchObject({
+      mimeType: 'video/mp4',
+      segmentAlignment: 'true',
+      startWithSAP: '1',
+      maxWidth: '960',
+      maxHeight: '540',
+    });
     const reps = child(video, 'Representation').map((r) => r.attributes);
     expect(reps.map((r) => r.id)).toEqual(['v234', 'v360', 'v540']);
-    expect(reps[2]).toMatchObject({ bandwidth: '1800000', width: '960', height: '540', frameRate: '30000/1001', codecs: 'avc1.4d401f' });
+    expect(reps[2]).toMatchObject({
+      bandwidth: '1800000',
+      width: '960',
+      height: '540',
+      frameRate: '30000/1001',
+      codecs: 'avc1.4d401f',
+    });
     expect(audio.attributes).toMatchObject({ lang: 'en', mimeType: 'audio/mp4' });
     expect(child(audio, 'Role')[0].attributes).toEqual({ schemeIdUri: 'urn:mpeg:dash:role:2011', value: 'main' });
-    expect(child(audio, 'Representation')[0].attributes).toMatchObject({ id: 'aen', codecs: 'mp4a.40.2', audioSamplingRate: '48000' });
+    expect(child(audio, 'Representation')[0].attributes).toMatchObject({
+      id: 'aen',
+      codecs: 'mp4a.40.2',
+      audioSamplingRate: '48000',
+    });
   });
 
   it('advertises the configured DVR window once the event is older than it', () => {
@@ -156,7 +224,9 @@ describe('writeMpd: live', () => {
 
 describe('writeMpd: ended', () => {
   const last = K0 + 298;
-  const mpd = mpdOf(writeMpd(input({ ended: true, lastSegmentByTrack: { v540: last, v360: last, v234: last, aen: last - 1 } })));
+  const mpd = mpdOf(
+    writeMpd(input({ ended: true, lastSegmentByTrack: { v540: last, v360: last, v234: last, aen: last - 1 } })),
+  );
 
   it('turns static and covers the DVR window up to the last segment every track has', () => {
     const a = mpd.attributes;
@@ -196,7 +266,11 @@ describe('writeMpd: languages, escaping and tokens', () => {
   });
 
   it('gives a declared audio-description track of the same language its own AdaptationSet with its Role', () => {
-    const withAd = mpdOf(writeMpd(input({ tracks: [...ladder, { ...ladder[3], id: 'aen-ad', label: 'English AD', roles: ['description'] }] })));
+    const withAd = mpdOf(
+      writeMpd(
+        input({ tracks: [...ladder, { ...ladder[3], id: 'aen-ad', label: 'English AD', roles: ['description'] }] }),
+      ),
+    );
     const audio = all(withAd, 'AdaptationSet').filter((s) => s.attributes.contentType === 'audio');
     expect(audio.map((s) => s.attributes.lang)).toEqual(['en', 'en']);
     expect(audio.map((s) => child(s, 'Role').map((r) => r.attributes.value))).toEqual([['main'], ['description']]);
@@ -214,7 +288,10 @@ describe('writeMpd: languages, escaping and tokens', () => {
     const mixed = mpdOf(writeMpd(input({ tracks: [ladder[0], { ...ladder[1], timescale: 90000 }] })));
     const video = all(mixed, 'AdaptationSet')[0];
     expect(child(video, 'SegmentTemplate')).toHaveLength(0);
-    expect(child(video, 'Representation').map((r) => child(r, 'SegmentTemplate')[0].attributes.timescale)).toEqual(['90000', '30000']);
+    expect(child(video, 'Representation').map((r) => child(r, 'SegmentTemplate')[0].attributes.timescale)).toEqual([
+      '90000',
+      '30000',
+    ]);
   });
 });
 
@@ -262,8 +339,15 @@ describe('writeMpd with DRM', () => {
 
 describe('writeMpd: back-to-back events', () => {
   const atK = K0 + 310;
-  const nextInput = input({ eventId: 'next-ev', tracks: ladder.map((t) => ({ ...t, id: `n${t.id}` })), firstSegment: atK - 1, lastSegmentByTrack: { nv540: atK + 1 } });
-  const text = writeMpd(input({ next: { eventId: 'next-ev', atK, input: nextInput } }), { utcTimingUrl: 'https://edge.example/time' });
+  const nextInput = input({
+    eventId: 'next-ev',
+    tracks: ladder.map((t) => ({ ...t, id: `n${t.id}` })),
+    firstSegment: atK - 1,
+    lastSegmentByTrack: { nv540: atK + 1 },
+  });
+  const text = writeMpd(input({ next: { eventId: 'next-ev', atK, input: nextInput } }), {
+    utcTimingUrl: 'https://edge.example/time',
+  });
   const mpd = mpdOf(text);
 
   it('adds a Period at atK·D that addresses the next event with the same epoch numbering', () => {
@@ -278,7 +362,9 @@ describe('writeMpd: back-to-back events', () => {
   });
 
   it('leaves the Period out while the next event has published nothing', () => {
-    const none = writeMpd(input({ next: { eventId: 'next-ev', atK, input: { ...nextInput, lastSegmentByTrack: {} } } }));
+    const none = writeMpd(
+      input({ next: { eventId: 'next-ev', atK, input: { ...nextInput, lastSegmentByTrack: {} } } }),
+    );
     expect(child(mpdOf(none), 'Period')).toHaveLength(1);
   });
 
@@ -289,16 +375,48 @@ describe('writeMpd: back-to-back events', () => {
 
 describe('writeMpd: captions (stpp)', () => {
   const captions: TrackDescriptor[] = [
-    { id: 'text-en', kind: 'text', codecs: 'stpp.ttml.im1t', timescale: 1000, bandwidth: 4000, language: 'en', label: 'English', default: true },
-    { id: 'text-es', kind: 'text', codecs: 'stpp.ttml.im1t', timescale: 1000, bandwidth: 4000, language: 'es', label: 'Español' },
+    {
+      id: 'text-en',
+      kind: 'text',
+      codecs: 'stpp.ttml.im1t',
+      timescale: 1000,
+      bandwidth: 4000,
+      language: 'en',
+      label: 'English',
+      default: true,
+    },
+    {
+      id: 'text-es',
+      kind: 'text',
+      codecs: 'stpp.ttml.im1t',
+      timescale: 1000,
+      bandwidth: 4000,
+      language: 'es',
+      label: 'Español',
+    },
   ];
-  const text = writeMpd(input({ tracks: [...ladder, ...captions], lastSegmentByTrack: { v540: K0 + 298, v360: K0 + 298, v234: K0 + 298, aen: K0 + 298, 'text-en': K0 + 298, 'text-es': K0 + 298 } }), { utcTimingUrl: '/time' });
+  const text = writeMpd(
+    input({
+      tracks: [...ladder, ...captions],
+      lastSegmentByTrack: {
+        v540: K0 + 298,
+        v360: K0 + 298,
+        v234: K0 + 298,
+        aen: K0 + 298,
+        'text-en': K0 + 298,
+        'text-es': K0 + 298,
+      },
+    }),
+    { utcTimingUrl: '/time' },
+  );
   const sets = getElementsByName(parseXml(text), 'AdaptationSet');
 
   it(`still validates against the MPD schema${skipNote}`, (ctx) => {
     if (!haveValidator) return ctx.skip();
     expect(validate('captions', text)).toMatch(/validates/);
-    expect(validate('captions-ended', writeMpd(input({ tracks: [...ladder, ...captions], ended: true })))).toMatch(/validates/);
+    expect(validate('captions-ended', writeMpd(input({ tracks: [...ladder, ...captions], ended: true })))).toMatch(
+      /validates/,
+    );
   });
 
   it('writes one text AdaptationSet per language: application/mp4, stpp.ttml.im1t, lang, Label, subtitle Role, the epoch template at 1 kHz', () => {
@@ -307,8 +425,20 @@ describe('writeMpd: captions (stpp)', () => {
     const en = textSets[0];
     expect(en.attributes).toMatchObject({ mimeType: 'application/mp4' });
     expect(getElementsByName(en, 'Label')[0].childNodes?.[0]?.nodeValue).toBe('English');
-    expect(getElementsByName(en, 'Role')[0].attributes).toMatchObject({ schemeIdUri: 'urn:mpeg:dash:role:2011', value: 'subtitle' });
-    expect(getElementsByName(en, 'SegmentTemplate')[0].attributes).toMatchObject({ timescale: '1000', duration: '2000', startNumber: '0', media: '$RepresentationID$/$Number$.m4s' });
-    expect(getElementsByName(en, 'Representation')[0].attributes).toMatchObject({ id: 'text-en', codecs: 'stpp.ttml.im1t', bandwidth: '4000' });
+    expect(getElementsByName(en, 'Role')[0].attributes).toMatchObject({
+      schemeIdUri: 'urn:mpeg:dash:role:2011',
+      value: 'subtitle',
+    });
+    expect(getElementsByName(en, 'SegmentTemplate')[0].attributes).toMatchObject({
+      timescale: '1000',
+      duration: '2000',
+      startNumber: '0',
+      media: '$RepresentationID$/$Number$.m4s',
+    });
+    expect(getElementsByName(en, 'Representation')[0].attributes).toMatchObject({
+      id: 'text-en',
+      codecs: 'stpp.ttml.im1t',
+      bandwidth: '4000',
+    });
   });
 });

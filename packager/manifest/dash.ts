@@ -63,7 +63,12 @@ export function writeMpd(input: ManifestInput, opts: MpdOptions = {}): string {
   if (opts.baseUrl !== undefined) body.push(el('BaseURL', {}, [escapeXml(opts.baseUrl)]));
   body.push(period);
   const next = input.next;
-  if (!ended && next?.input && next.input.config.segmentDurationMs === D && Object.keys(next.input.lastSegmentByTrack).length > 0) {
+  if (
+    !ended &&
+    next?.input &&
+    next.input.config.segmentDurationMs === D &&
+    Object.keys(next.input.lastSegmentByTrack).length > 0
+  ) {
     // Back-to-back event: a Period that starts at atK·D and addresses the next event's media
     // (`../{next}/` from this MPD's URL). Number K still starts at K·D in media time, so the
     // template only moves its anchor: startNumber K, presentationTimeOffset K·D·timescale.
@@ -73,7 +78,12 @@ export function writeMpd(input: ManifestInput, opts: MpdOptions = {}): string {
     // segments keep coming until then), so the new Period never addresses a K it never made.
     const startK = Math.max(next.atK, next.input.firstSegment);
     const nextCtx: TemplateContext = { D, startNumber: startK, query: opts.query };
-    body.push(el('Period', { id: `p1-${next.eventId}`, start: duration(startK * D) }, [el('BaseURL', {}, [escapeXml(`../${next.eventId}/`)]), ...adaptationSets(nextAv, nextCtx)]));
+    body.push(
+      el('Period', { id: `p1-${next.eventId}`, start: duration(startK * D) }, [
+        el('BaseURL', {}, [escapeXml(`../${next.eventId}/`)]),
+        ...adaptationSets(nextAv, nextCtx),
+      ]),
+    );
   }
   if (!ended && opts.utcTimingUrl !== undefined) {
     body.push(el('UTCTiming', { schemeIdUri: 'urn:mpeg:dash:utc:http-iso:2014', value: opts.utcTimingUrl }));
@@ -87,7 +97,9 @@ function adaptationSets(av: TrackDescriptor[], ctx: TemplateContext): string[] {
   let setId = 0;
   const video = av.filter((t) => t.kind === 'video').sort((a, b) => a.bandwidth - b.bandwidth);
   if (video.length > 0) sets.push(videoSet(setId++, video, ctx));
-  audioGroups(av.filter((t) => t.kind === 'audio')).forEach((group, i) => sets.push(audioSet(setId++, group, i === 0, ctx)));
+  audioGroups(av.filter((t) => t.kind === 'audio')).forEach((group, i) =>
+    sets.push(audioSet(setId++, group, i === 0, ctx)),
+  );
   for (const t of av.filter((x) => x.kind === 'text')) sets.push(textSet(setId++, t, ctx));
   return sets;
 }
@@ -109,7 +121,9 @@ function timeShiftBufferMs(input: ManifestInput): number {
 }
 
 function videoSet(id: number, tracks: TrackDescriptor[], ctx: TemplateContext): string {
-  const fastest = tracks.filter((t) => t.frameRate !== undefined).sort((a, b) => frameRateValue(b.frameRate) - frameRateValue(a.frameRate))[0];
+  const fastest = tracks
+    .filter((t) => t.frameRate !== undefined)
+    .sort((a, b) => frameRateValue(b.frameRate) - frameRateValue(a.frameRate))[0];
   const attrs: Attrs = {
     id: String(id),
     contentType: 'video',
@@ -125,7 +139,15 @@ function videoSet(id: number, tracks: TrackDescriptor[], ctx: TemplateContext): 
     tracks.map((t) =>
       el(
         'Representation',
-        { id: t.id, bandwidth: String(t.bandwidth), codecs: t.codecs, width: num(t.width), height: num(t.height), frameRate: t.frameRate, sar: '1:1' },
+        {
+          id: t.id,
+          bandwidth: String(t.bandwidth),
+          codecs: t.codecs,
+          width: num(t.width),
+          height: num(t.height),
+          frameRate: t.frameRate,
+          sar: '1:1',
+        },
         template ? [segmentTemplate(t.timescale, ctx)] : [],
       ),
     );
@@ -152,10 +174,19 @@ function audioSet(id: number, tracks: TrackDescriptor[], isMain: boolean, ctx: T
     tracks.map((t) => {
       const children: string[] = [];
       if (t.channels !== undefined) {
-        children.push(el('AudioChannelConfiguration', { schemeIdUri: 'urn:mpeg:dash:23003:3:audio_channel_configuration:2011', value: String(t.channels) }));
+        children.push(
+          el('AudioChannelConfiguration', {
+            schemeIdUri: 'urn:mpeg:dash:23003:3:audio_channel_configuration:2011',
+            value: String(t.channels),
+          }),
+        );
       }
       if (template) children.push(segmentTemplate(t.timescale, ctx));
-      return el('Representation', { id: t.id, bandwidth: String(t.bandwidth), codecs: t.codecs, audioSamplingRate: num(t.sampleRate) }, children);
+      return el(
+        'Representation',
+        { id: t.id, bandwidth: String(t.bandwidth), codecs: t.codecs, audioSamplingRate: num(t.sampleRate) },
+        children,
+      );
     });
   return withTemplate('AdaptationSet', attrs, head, tracks, ctx, reps);
 }
@@ -176,13 +207,28 @@ function textSet(id: number, t: TrackDescriptor, ctx: TemplateContext): string {
   const head: string[] = [];
   if (t.label !== undefined) head.push(el('Label', {}, [escapeXml(t.label)]));
   head.push(el('Role', { schemeIdUri: 'urn:mpeg:dash:role:2011', value: 'subtitle' }));
-  return el('AdaptationSet', attrs, [...head, segmentTemplate(t.timescale, ctx), el('Representation', { id: t.id, bandwidth: String(t.bandwidth), codecs: t.codecs })]);
+  return el('AdaptationSet', attrs, [
+    ...head,
+    segmentTemplate(t.timescale, ctx),
+    el('Representation', { id: t.id, bandwidth: String(t.bandwidth), codecs: t.codecs }),
+  ]);
 }
 
 /** One SegmentTemplate on the AdaptationSet when all its tracks share a timescale, else one per Representation. */
-function withTemplate(name: string, attrs: Attrs, head: string[], tracks: TrackDescriptor[], ctx: TemplateContext, reps: (perRep: boolean) => string[]): string {
+function withTemplate(
+  name: string,
+  attrs: Attrs,
+  head: string[],
+  tracks: TrackDescriptor[],
+  ctx: TemplateContext,
+  reps: (perRep: boolean) => string[],
+): string {
   const shared = tracks.every((t) => t.timescale === tracks[0].timescale);
-  return el(name, attrs, shared ? [...head, segmentTemplate(tracks[0].timescale, ctx), ...reps(false)] : [...head, ...reps(true)]);
+  return el(
+    name,
+    attrs,
+    shared ? [...head, segmentTemplate(tracks[0].timescale, ctx), ...reps(false)] : [...head, ...reps(true)],
+  );
 }
 
 function segmentTemplate(trackTimescale: number, ctx: TemplateContext): string {
@@ -247,7 +293,6 @@ function indent(block: string): string {
     .map((line) => `  ${line}`)
     .join('\n');
 }
-
 
 /** xs:duration in seconds with at most millisecond precision: PT2S, PT1.5S, PT1763000000S. */
 function duration(ms: number): string {

@@ -20,12 +20,17 @@ export function keyTags(drm: TrackDescriptor['drm'], tag: 'EXT-X-KEY' | 'EXT-X-S
   ];
   const tags = systems
     .filter((s): s is [string, string] => s[1] !== undefined)
-    .map(([id, pssh]) => `#${tag}:METHOD=${method},URI="data:text/plain;base64,${pssh}",KEYID=${keyId},KEYFORMAT="urn:uuid:${id}",KEYFORMATVERSIONS="1"`);
+    .map(
+      ([id, pssh]) =>
+        `#${tag}:METHOD=${method},URI="data:text/plain;base64,${pssh}",KEYID=${keyId},KEYFORMAT="urn:uuid:${id}",KEYFORMATVERSIONS="1"`,
+    );
   // hls.js knows ClearKey only as KEYFORMAT "org.w3.clearkey", and reads the KID from the URI's
   // data (its first 16 bytes), not from a pssh; the license server comes from the player's config.
   if (drm.pssh.clearkey !== undefined) {
     const kid = btoa(String.fromCharCode(...fromHex(drm.defaultKid.replace(/-/g, ''))));
-    tags.push(`#${tag}:METHOD=${method},URI="data:text/plain;base64,${kid}",KEYID=${keyId},KEYFORMAT="org.w3.clearkey",KEYFORMATVERSIONS="1"`);
+    tags.push(
+      `#${tag}:METHOD=${method},URI="data:text/plain;base64,${kid}",KEYID=${keyId},KEYFORMAT="org.w3.clearkey",KEYFORMATVERSIONS="1"`,
+    );
   }
   return tags;
 }

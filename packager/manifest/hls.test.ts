@@ -21,7 +21,9 @@ interface ParsedPlaylist {
   independentSegments?: boolean;
   segments: ParsedSegment[];
   playlists?: { uri: string; attributes: Record<string, unknown> }[];
-  mediaGroups?: { AUDIO: Record<string, Record<string, { language?: string; default: boolean; autoselect: boolean; uri: string }>> };
+  mediaGroups?: {
+    AUDIO: Record<string, Record<string, { language?: string; default: boolean; autoselect: boolean; uri: string }>>;
+  };
 }
 
 /** Parse with videojs' m3u8-parser (the parser VHS uses), teaching it EXT-X-GAP which 7.2 ignores. */
@@ -42,10 +44,47 @@ function input(overrides: Partial<ManifestInput> = {}): ManifestInput {
     eventId: 'demo',
     config: { ...defaultEventConfig, segmentDurationMs: D, dvrWindowSeconds: 60 },
     tracks: [
-      { id: 'v360', kind: 'video', codecs: 'avc1.4d401e', timescale: 30000, bandwidth: 800_000, width: 640, height: 360, frameRate: '30000/1001' },
-      { id: 'v540', kind: 'video', codecs: 'avc1.4d401f', timescale: 30000, bandwidth: 1_800_000, width: 960, height: 540, frameRate: '30000/1001' },
-      { id: 'v234', kind: 'video', codecs: 'avc1.42c015', timescale: 30000, bandwidth: 300_000, width: 416, height: 234, frameRate: '30000/1001' },
-      { id: 'aen', kind: 'audio', codecs: 'mp4a.40.2', timescale: 48000, bandwidth: 128_000, sampleRate: 48000, channels: 2, language: 'en', label: 'English' },
+      {
+        id: 'v360',
+        kind: 'video',
+        codecs: 'avc1.4d401e',
+        timescale: 30000,
+        bandwidth: 800_000,
+        width: 640,
+        height: 360,
+        frameRate: '30000/1001',
+      },
+      {
+        id: 'v540',
+        kind: 'video',
+        codecs: 'avc1.4d401f',
+        timescale: 30000,
+        bandwidth: 1_800_000,
+        width: 960,
+        height: 540,
+        frameRate: '30000/1001',
+      },
+      {
+        id: 'v234',
+        kind: 'video',
+        codecs: 'avc1.42c015',
+        timescale: 30000,
+        bandwidth: 300_000,
+        width: 416,
+        height: 234,
+        frameRate: '30000/1001',
+      },
+      {
+        id: 'aen',
+        kind: 'audio',
+        codecs: 'mp4a.40.2',
+        timescale: 48000,
+        bandwidth: 128_000,
+        sampleRate: 48000,
+        channels: 2,
+        language: 'en',
+        label: 'English',
+      },
     ],
     nowMs: (K0 + 10) * D + 500,
     firstSegment: K0,
@@ -58,18 +97,29 @@ describe('writeMultivariantPlaylist', () => {
   it('marks a declared audio-description track with its HLS characteristic', () => {
     const base = input();
     const aen = base.tracks.find((t) => t.id === 'aen')!;
-    const text = writeMultivariantPlaylist({ ...base, tracks: [...base.tracks, { ...aen, id: 'aen-ad', label: 'English AD', roles: ['description'] }] });
+    const text = writeMultivariantPlaylist({
+      ...base,
+      tracks: [...base.tracks, { ...aen, id: 'aen-ad', label: 'English AD', roles: ['description'] }],
+    });
     const media = text.split('\n').filter((l) => l.startsWith('#EXT-X-MEDIA:'));
-    expect(media.filter((l) => l.includes('CHARACTERISTICS="public.accessibility.describes-video"'))).toEqual([expect.stringContaining('NAME="English AD"')]);
+    expect(media.filter((l) => l.includes('CHARACTERISTICS="public.accessibility.describes-video"'))).toEqual([
+      expect.stringContaining('NAME="English AD"'),
+    ]);
   });
 
   it('writes AVERAGE-BANDWIDTH from the measured means once every track has one', () => {
     const base = input();
-    const measured = { ...base, tracks: base.tracks.map((t) => ({ ...t, averageBandwidth: Math.round(t.bandwidth * 0.8) })) };
+    const measured = {
+      ...base,
+      tracks: base.tracks.map((t) => ({ ...t, averageBandwidth: Math.round(t.bandwidth * 0.8) })),
+    };
     const top = parse(writeMultivariantPlaylist(measured)).playlists![0].attributes;
     expect(top.BANDWIDTH).toBe(1_800_000 + 128_000);
     expect(Number(top['AVERAGE-BANDWIDTH'])).toBe(1_440_000 + 102_400);
-    const partial = { ...base, tracks: measured.tracks.map((t) => (t.kind === 'audio' ? { ...t, averageBandwidth: undefined } : t)) };
+    const partial = {
+      ...base,
+      tracks: measured.tracks.map((t) => (t.kind === 'audio' ? { ...t, averageBandwidth: undefined } : t)),
+    };
     expect(writeMultivariantPlaylist(partial)).not.toContain('AVERAGE-BANDWIDTH');
   });
 
@@ -98,7 +148,11 @@ describe('writeMultivariantPlaylist', () => {
     const es = { ...base.tracks[3], id: 'aes', language: 'es', label: 'Español' };
     const m = parse(writeMultivariantPlaylist({ ...base, tracks: [...base.tracks, es] }));
     expect(m.mediaGroups!.AUDIO.aud.English.default).toBe(true);
-    expect(m.mediaGroups!.AUDIO.aud['Español']).toMatchObject({ language: 'es', default: false, uri: 'aes/index.m3u8' });
+    expect(m.mediaGroups!.AUDIO.aud['Español']).toMatchObject({
+      language: 'es',
+      default: false,
+      uri: 'aes/index.m3u8',
+    });
   });
 
   it('appends the query to every URI', () => {
@@ -129,7 +183,17 @@ describe('writeMediaPlaylist', () => {
     const text = writeMediaPlaylist(input({ gapsByTrack: { v540: [K0 + 3, K0 + 4] } }), 'v540');
     const m = parse(text);
     expect(m.segments).toHaveLength(9);
-    expect(m.segments.map((s) => s.custom?.gap === true)).toEqual([false, false, false, true, true, false, false, false, false]);
+    expect(m.segments.map((s) => s.custom?.gap === true)).toEqual([
+      false,
+      false,
+      false,
+      true,
+      true,
+      false,
+      false,
+      false,
+      false,
+    ]);
     m.segments.forEach((s, i) => expect(s.programDateTime).toBe((K0 + i) * D));
     expect(m.segments[5].dateTimeString).toBe(new Date((K0 + 5) * D).toISOString());
     expect(text.match(/PROGRAM-DATE-TIME/g)).toHaveLength(3); // first, after the gap starts, after it ends
@@ -163,11 +227,17 @@ describe('writeMediaPlaylist', () => {
 });
 
 describe('HLS DRM signalling', () => {
-  const drm = (scheme: 'cenc' | 'cbcs', kid: string) => ({ scheme, defaultKid: kid, pssh: { widevine: 'V2lkZQ==', clearkey: 'Q2xlYXI=' } });
+  const drm = (scheme: 'cenc' | 'cbcs', kid: string) => ({
+    scheme,
+    defaultKid: kid,
+    pssh: { widevine: 'V2lkZQ==', clearkey: 'Q2xlYXI=' },
+  });
   const videoKid = '0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9';
   const audioKid = 'ffeeddcc-bbaa-9988-7766-554433221100';
   const protectedInput = (scheme: 'cenc' | 'cbcs') =>
-    input({ tracks: input().tracks.map((t) => ({ ...t, drm: drm(scheme, t.kind === 'video' ? videoKid : audioKid) })) });
+    input({
+      tracks: input().tracks.map((t) => ({ ...t, drm: drm(scheme, t.kind === 'video' ? videoKid : audioKid) })),
+    });
 
   it('cbcs: EXT-X-KEY SAMPLE-AES per system in media playlists, before EXT-X-MAP', () => {
     const text = writeMediaPlaylist(protectedInput('cbcs'), 'v360');
@@ -199,7 +269,18 @@ describe('back-to-back events (HLS)', () => {
   const nextInput = (over: Partial<ManifestInput> = {}) =>
     input({
       eventId: 'next-ev',
-      tracks: [{ id: 'h540', kind: 'video', codecs: 'avc1.640020', timescale: 60000, bandwidth: 2_000_000, width: 960, height: 540, frameRate: '60000/1001' }],
+      tracks: [
+        {
+          id: 'h540',
+          kind: 'video',
+          codecs: 'avc1.640020',
+          timescale: 60000,
+          bandwidth: 2_000_000,
+          width: 960,
+          height: 540,
+          frameRate: '60000/1001',
+        },
+      ],
       firstSegment: atK,
       lastSegmentByTrack: { h540: atK + 2 },
       ...over,
@@ -208,17 +289,26 @@ describe('back-to-back events (HLS)', () => {
   it('continues with the next event after a discontinuity, with its own init', () => {
     const text = writeMediaPlaylist(input({ next: { eventId: 'next-ev', atK, input: nextInput() } }), 'v540');
     const p = parse(text);
-    expect(p.segments.map((s) => s.uri)).toEqual([...Array.from({ length: 9 }, (_, i) => `${K0 + i}.m4s`), ...[0, 1, 2].map((i) => `../../next-ev/h540/${atK + i}.m4s`)]);
+    expect(p.segments.map((s) => s.uri)).toEqual([
+      ...Array.from({ length: 9 }, (_, i) => `${K0 + i}.m4s`),
+      ...[0, 1, 2].map((i) => `../../next-ev/h540/${atK + i}.m4s`),
+    ]);
     expect(p.segments[9].map?.uri).toBe('../../next-ev/h540/init.mp4');
     expect((p.segments[9] as { discontinuity?: boolean }).discontinuity).toBe(true);
     expect(p.segments[9].dateTimeString).toBe(new Date(atK * D).toISOString());
   });
 
   it('waits until this event reached atK − 1, and counts discontinuities that slid out', () => {
-    const early = input({ lastSegmentByTrack: { v540: K0 + 5 }, next: { eventId: 'next-ev', atK, input: nextInput() } });
+    const early = input({
+      lastSegmentByTrack: { v540: K0 + 5 },
+      next: { eventId: 'next-ev', atK, input: nextInput() },
+    });
     expect(writeMediaPlaylist(early, 'v540')).not.toContain('next-ev');
     // 60 s window = 30 segments: 35 of the next event push this event's segments out.
-    const later = writeMediaPlaylist(input({ next: { eventId: 'next-ev', atK, input: nextInput({ lastSegmentByTrack: { h540: atK + 34 } }) } }), 'v540');
+    const later = writeMediaPlaylist(
+      input({ next: { eventId: 'next-ev', atK, input: nextInput({ lastSegmentByTrack: { h540: atK + 34 } }) } }),
+      'v540',
+    );
     expect(later).toContain('#EXT-X-DISCONTINUITY-SEQUENCE:1');
     expect(later).not.toContain('#EXT-X-DISCONTINUITY\n');
     expect(parse(later).segments).toHaveLength(30);
@@ -232,8 +322,25 @@ describe('captions (WebVTT)', () => {
     return input({
       tracks: [
         ...base.tracks,
-        { id: 'text-en', kind: 'text', codecs: 'stpp.ttml.im1t', timescale: 1000, bandwidth: 4000, language: 'en', label: 'English', default: true },
-        { id: 'text-es', kind: 'text', codecs: 'stpp.ttml.im1t', timescale: 1000, bandwidth: 4000, language: 'es', label: 'Español' },
+        {
+          id: 'text-en',
+          kind: 'text',
+          codecs: 'stpp.ttml.im1t',
+          timescale: 1000,
+          bandwidth: 4000,
+          language: 'en',
+          label: 'English',
+          default: true,
+        },
+        {
+          id: 'text-es',
+          kind: 'text',
+          codecs: 'stpp.ttml.im1t',
+          timescale: 1000,
+          bandwidth: 4000,
+          language: 'es',
+          label: 'Español',
+        },
       ],
       lastSegmentByTrack: { ...base.lastSegmentByTrack, 'text-en': K0 + 8, 'text-es': K0 + 8 },
     });
@@ -245,7 +352,12 @@ describe('captions (WebVTT)', () => {
     parser.end();
     const subs = parser.manifest.mediaGroups.SUBTITLES.subs;
     expect(subs.English).toMatchObject({ language: 'en', default: true, autoselect: true, uri: 'text-en/index.m3u8' });
-    expect(subs['Español']).toMatchObject({ language: 'es', default: false, autoselect: true, uri: 'text-es/index.m3u8' });
+    expect(subs['Español']).toMatchObject({
+      language: 'es',
+      default: false,
+      autoselect: true,
+      uri: 'text-es/index.m3u8',
+    });
     for (const v of parser.manifest.playlists) {
       expect(v.attributes.SUBTITLES).toBe('subs');
       expect(v.attributes.CODECS).not.toContain('stpp');
@@ -259,7 +371,9 @@ describe('captions (WebVTT)', () => {
     parser.end();
     expect(text).not.toContain('EXT-X-MAP');
     expect(parser.manifest.mediaSequence).toBe(K0);
-    expect(parser.manifest.segments.map((s: { uri: string }) => s.uri)).toEqual(Array.from({ length: 9 }, (_, i) => `${K0 + i}.vtt`));
+    expect(parser.manifest.segments.map((s: { uri: string }) => s.uri)).toEqual(
+      Array.from({ length: 9 }, (_, i) => `${K0 + i}.vtt`),
+    );
     expect(parser.manifest.segments[0].dateTimeString).toBe(new Date(K0 * D).toISOString());
   });
 });

@@ -22,11 +22,13 @@ export function writeMultivariantPlaylist(input: ManifestInput, opts: PlaylistOp
   lines.push(...new Set(input.tracks.flatMap((t) => keyTags(t.drm, 'EXT-X-SESSION-KEY'))));
 
   audio.forEach((t, i) => {
-    lines.push(mediaTag(t, 'AUDIO', AUDIO_GROUP, i === 0, opts, [
-      `CHANNELS="${t.channels ?? 2}"`,
-      // HLS names audio description by its Apple characteristic; other DASH roles have no HLS twin.
-      t.roles?.includes('description') ? 'CHARACTERISTICS="public.accessibility.describes-video"' : undefined,
-    ]));
+    lines.push(
+      mediaTag(t, 'AUDIO', AUDIO_GROUP, i === 0, opts, [
+        `CHANNELS="${t.channels ?? 2}"`,
+        // HLS names audio description by its Apple characteristic; other DASH roles have no HLS twin.
+        t.roles?.includes('description') ? 'CHARACTERISTICS="public.accessibility.describes-video"' : undefined,
+      ]),
+    );
   });
   // Caption languages: WebVTT media playlists ({K}.vtt) in one SUBTITLES group (docs/captions.md).
   const text = input.tracks.filter((t) => t.kind === 'text');
@@ -41,7 +43,9 @@ export function writeMultivariantPlaylist(input: ManifestInput, opts: PlaylistOp
   for (const v of video) {
     const attrs = [
       `BANDWIDTH=${v.bandwidth + audioPeak}`,
-      averagesKnown && v.averageBandwidth !== undefined ? `AVERAGE-BANDWIDTH=${v.averageBandwidth + audioAverage}` : undefined,
+      averagesKnown && v.averageBandwidth !== undefined
+        ? `AVERAGE-BANDWIDTH=${v.averageBandwidth + audioAverage}`
+        : undefined,
       `CODECS="${quoted([v.codecs, ...audioCodecs].join(','))}"`,
       v.width !== undefined && v.height !== undefined ? `RESOLUTION=${v.width}x${v.height}` : undefined,
       v.frameRate !== undefined ? `FRAME-RATE=${frameRate(v.frameRate).toFixed(3)}` : undefined,
@@ -54,7 +58,14 @@ export function writeMultivariantPlaylist(input: ManifestInput, opts: PlaylistOp
 }
 
 /** One EXT-X-MEDIA rendition: language, name, default flag, type-specific attributes, then its playlist URI. */
-function mediaTag(t: TrackDescriptor, type: 'AUDIO' | 'SUBTITLES', group: string, isDefault: boolean, opts: PlaylistOptions, extra: (string | undefined)[]): string {
+function mediaTag(
+  t: TrackDescriptor,
+  type: 'AUDIO' | 'SUBTITLES',
+  group: string,
+  isDefault: boolean,
+  opts: PlaylistOptions,
+  extra: (string | undefined)[],
+): string {
   const attrs = [
     `TYPE=${type}`,
     `GROUP-ID="${group}"`,
@@ -83,7 +94,13 @@ export function writeMediaPlaylist(input: ManifestInput, trackId: string, opts: 
   const track = input.tracks.find((t) => t.id === trackId);
   const isText = track?.kind === 'text';
   // Each listed segment, in order: this event's, then (back-to-back) the next event's.
-  const parts: Part[] = [{ prefix: '', drm: track?.drm, ks: listed(input.lastSegmentByTrack[trackId], input.firstSegment, input.gapsByTrack?.[trackId]) }];
+  const parts: Part[] = [
+    {
+      prefix: '',
+      drm: track?.drm,
+      ks: listed(input.lastSegmentByTrack[trackId], input.firstSegment, input.gapsByTrack?.[trackId]),
+    },
+  ];
   const after = nextPart(input, track, parts[0].ks);
   if (after) parts.push(after);
   // A live playlist lists at most the DVR window; an ended one lists all that is still kept.
@@ -98,7 +115,12 @@ export function writeMediaPlaylist(input: ManifestInput, trackId: string, opts: 
   parts[0].ks = parts[0].ks.slice(drop);
   const first = parts[0].ks[0]?.k ?? input.firstSegment;
 
-  const lines = ['#EXTM3U', '#EXT-X-VERSION:7', `#EXT-X-TARGETDURATION:${Math.ceil(D / 1000)}`, `#EXT-X-MEDIA-SEQUENCE:${first}`];
+  const lines = [
+    '#EXTM3U',
+    '#EXT-X-VERSION:7',
+    `#EXT-X-TARGETDURATION:${Math.ceil(D / 1000)}`,
+    `#EXT-X-MEDIA-SEQUENCE:${first}`,
+  ];
   if (discontinuitySequence > 0) lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${discontinuitySequence}`);
   lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
   const extinf = `#EXTINF:${(D / 1000).toFixed(3)},`;
@@ -145,15 +167,24 @@ function listed(last: number | undefined, from: number, gapList: number[] | unde
  */
 function nextPart(input: ManifestInput, track: TrackDescriptor | undefined, own: Part['ks']): Part | undefined {
   const next = input.next;
-  if (!next?.input || !track || input.ended || next.input.config.segmentDurationMs !== input.config.segmentDurationMs) return undefined;
+  if (!next?.input || !track || input.ended || next.input.config.segmentDurationMs !== input.config.segmentDurationMs)
+    return undefined;
   const candidates = next.input.tracks.filter((t) => t.kind === track.kind);
   // A caption track continues only into the same language: another one would be the wrong words.
-  const closest = track.kind === 'text' ? undefined : candidates.sort((a, b) => Math.abs(a.bandwidth - track.bandwidth) - Math.abs(b.bandwidth - track.bandwidth))[0];
+  const closest =
+    track.kind === 'text'
+      ? undefined
+      : candidates.sort((a, b) => Math.abs(a.bandwidth - track.bandwidth) - Math.abs(b.bandwidth - track.bandwidth))[0];
   const target = candidates.find((t) => t.id === track.id) ?? closest;
   const last = target && next.input.lastSegmentByTrack[target.id];
   const ownLast = own[own.length - 1]?.k;
-  if (!target || last === undefined || last < next.atK || (ownLast !== undefined && ownLast < next.atK - 1)) return undefined;
-  return { prefix: `../../${next.eventId}/${target.id}/`, drm: target.drm, ks: listed(last, Math.max(next.atK, next.input.firstSegment), next.input.gapsByTrack?.[target.id]) };
+  if (!target || last === undefined || last < next.atK || (ownLast !== undefined && ownLast < next.atK - 1))
+    return undefined;
+  return {
+    prefix: `../../${next.eventId}/${target.id}/`,
+    drm: target.drm,
+    ks: listed(last, Math.max(next.atK, next.input.firstSegment), next.input.gapsByTrack?.[target.id]),
+  };
 }
 
 /** Quoted-string attribute values may not contain `"` or line breaks (RFC 8216 §4.2). */
