@@ -1,33 +1,87 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { ensureSystemPackages } from './system-packages.ts';
 
 /**
- * `npm test`: every test (unit, Worker, pipeline, browser) in one vitest run, then one plain line
- * `N passed, N failed` read from vitest's JSON report so CI notices a run that executed nothing.
+ * `npm test`: the formatter and linter in check mode, the in-process tests (vitest projects `unit`
+ * and `worker`, the same as `npm run test:unit`), then the end-to-end tests (project `e2e`: real
+ * `wrangler dev`, ffmpeg, Chromium). Ends with one plain line `N passed, N failed` counting every
+ * test of every step, read from vitest's JSON reports so CI notices a run that executed nothing.
+ * A skipped test is a check that did not run: it is reported, and under CI it counts as failed.
+ *
+ * `node scripts/test.ts --unit` (npm run test:unit) runs the in-process step only.
+ * Extra arguments go to vitest (e.g. a file filter).
  */
-ensureSystemPackages();
-const vendor = spawnSync(process.execPath, ['scripts/vendor-players.ts'], { stdio: 'inherit' });
-if (vendor.status !== 0) process.exit(vendor.status ?? 1);
+const args = process.argv.slice(2);
+const unitOnly = args.includes('--unit');
+const vitestArgs = args.filter((a) => a !== '--unit');
+const env = { ...process.env, PATH: `${process.cwd()}/node_modules/.bin:${process.env.PATH ?? ''}` };
 
-const report = '.tmp/vitest-report.json';
-mkdirSync('.tmp', { recursive: true });
-rmSync(report, { force: true });
-const vitest = spawnSync(
-  'node_modules/.bin/vitest',
-  ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)],
-  {
-    stdio: 'inherit',
-    env: { ...process.env, PATH: `${process.cwd()}/node_modules/.bin:${process.env.PATH ?? ''}` },
-  },
-);
-
-let passed = 0;
-let failed = 0;
-if (existsSync(report)) {
-  const json = JSON.parse(readFileSync(report, 'utf8')) as { numPassedTests: number; numFailedTests: number };
-  passed = json.numPassedTests;
-  failed = json.numFailedTests;
+interface Counts {
+  passed: number;
+  failed: number;
+  skipped: number;
+  ok: boolean;
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(vitest.status !== 0 || failed > 0 || passed === 0 ? 1 : 0);
+const total: Counts = { passed: 0, failed: 0, skipped: 0, ok: true };
+
+function step(name: string, command: string, commandArgs: string[]): boolean {
+  console.log(`\n=== ${name}: ${command} ${commandArgs.join(' ')}`);
+  const run = spawnSync(command, commandArgs, { stdio: 'inherit', env });
+  return run.status === 0;
+}
+
+function vitest(name: string, projects: string[]): void {
+  const report = `.tmp/vitest-${name}.json`;
+  mkdirSync('.tmp', { recursive: true });
+  rmSync(report, { force: true });
+  const projectArgs = projects.flatMap((p) => ['--project', p]);
+  const ok = step(name, 'node_modules/.bin/vitest', [
+    'run',
+    ...projectArgs,
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${report}`,
+    '--passWithNoTests',
+    ...vitestArgs,
+  ]);
+  if (!existsSync(report)) {
+    total.ok = false;
+    total.failed++;
+    console.log(`${name}: no report written`);
+    return;
+  }
+  const json = JSON.parse(readFileSync(report, 'utf8')) as {
+    numPassedTests: number;
+    numFailedTests: number;
+    numPendingTests: number;
+    numTodoTests: number;
+  };
+  total.passed += json.numPassedTests;
+  total.failed += json.numFailedTests;
+  total.skipped += json.numPendingTests + json.numTodoTests;
+  if (!ok) total.ok = false;
+}
+
+if (!unitOnly) ensureSystemPackages();
+if (!step('format and lint', 'node_modules/.bin/biome', ['check', '--error-on-warnings', '.'])) {
+  total.ok = false;
+  total.failed++;
+  console.log('format or lint drift: run `npm run format` (counted as one failure)');
+}
+vitest('in-process', ['unit', 'worker']);
+if (!unitOnly) {
+  const vendor = spawnSync(process.execPath, ['scripts/vendor-players.ts'], { stdio: 'inherit' });
+  if (vendor.status !== 0) process.exit(vendor.status ?? 1);
+  vitest('end-to-end', ['e2e']);
+}
+
+const skippedFail = process.env.CI ? total.skipped : 0;
+if (total.skipped > 0) {
+  console.log(
+    `${total.skipped} skipped (a check that could not run${process.env.CI ? '; counted as failed under CI' : ''})`,
+  );
+}
+const failed = total.failed + skippedFail;
+console.log(`${total.passed} passed, ${failed} failed`);
+process.exit(!total.ok || failed > 0 || total.passed === 0 ? 1 : 0);

@@ -7,7 +7,7 @@ import { guidBytes, playreadyObject, widevineData } from './pssh.ts';
 
 let video: Media;
 beforeAll(async () => {
-  video = await encodeMedia({ kind: 'video', size: '640x360', seconds: 2.5 });
+  video = await encodeMedia({ kind: 'video', size: '640x360' });
 });
 
 /** Walk every container (and sample entries) so that any size we failed to fix up throws. */

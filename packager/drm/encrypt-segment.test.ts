@@ -23,10 +23,10 @@ let media: Record<'video' | 'audio' | 'sliced', Media>;
 beforeAll(async () => {
   // 640x360 H.264 (GOP = D) and AAC from ffmpeg, re-cut onto the epoch grid like the bridge does.
   const [video, audio, sliced] = await Promise.all([
-    encodeMedia({ kind: 'video', size: '640x360', seconds: 4.5 }),
-    encodeMedia({ kind: 'audio', seconds: 4.5 }),
+    encodeMedia({ kind: 'video', size: '640x360' }),
+    encodeMedia({ kind: 'audio' }),
     // Four slices per picture: a sample's protected runs are several (encrypt-segment.ts re-encrypts those samples as one key stream).
-    encodeMedia({ kind: 'video', size: '640x360', seconds: 4.5, slices: 4 }),
+    encodeMedia({ kind: 'video', size: '640x360', slices: 4 }),
   ]);
   media = { video, audio, sliced };
 });

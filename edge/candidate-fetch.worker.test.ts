@@ -4,7 +4,7 @@
  * operator token.
  */
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { encodeMedia, liveK, segmentFor, type Media } from '../test/fixtures.ts';
+import { loadMedia as encodeMedia, liveK, segmentFor, type Media } from '../test/media.ts';
 import { DEV_OPERATOR_TOKEN, getBytes, ingestPut, randomEventId } from '../test/ingest-client.ts';
 
 const url = inject('workerUrl');

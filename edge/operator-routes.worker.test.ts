@@ -5,7 +5,7 @@
 import { Parser } from 'm3u8-parser';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseEventState } from '../contract/event-state.ts';
-import { encodeMedia, liveK, segmentFor, type Media } from '../test/fixtures.ts';
+import { loadMedia as encodeMedia, liveK, segmentFor, type Media } from '../test/media.ts';
 import { DEV_OPERATOR_TOKEN, getBytes, ingestPut, randomEventId } from '../test/ingest-client.ts';
 
 const url = inject('workerUrl');
@@ -275,7 +275,7 @@ describe('operator controls: version, DVR window, end', () => {
     const { event, k } = await twoPipelineEvent();
     const next = randomEventId();
     const atK = k + 1;
-    const other = await encodeMedia({ kind: 'video', size: '480x270' });
+    const other = await encodeMedia({ kind: 'video', size: '640x360' });
     expect((await ingestPut(url, `${next}/A/v1/init.mp4`, other.init)).status).toBe(201);
     for (const kk of [atK, atK + 1])
       expect((await ingestPut(url, `${next}/A/v1/${kk}.m4s`, segmentFor(other, kk, D))).status).toBe(201);

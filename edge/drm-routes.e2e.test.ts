@@ -9,7 +9,7 @@ import { kidToUuid, toBase64Url } from '../packager/drm/keys.ts';
 import { readTrackProtection } from '../packager/drm/track-protection.ts';
 import { readInitInfo } from '../packager/init-info.ts';
 import { packetHashes } from '../test/packet-hashes.ts';
-import { encodeMedia, liveK, segmentFor, type Media } from '../test/fixtures.ts';
+import { loadMedia as encodeMedia, liveK, segmentFor, type Media } from '../test/media.ts';
 import { DEV_OPERATOR_TOKEN, getBytes, ingestPut, randomEventId } from '../test/ingest-client.ts';
 
 const url = inject('workerUrl');

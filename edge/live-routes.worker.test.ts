@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { defaultEventConfig } from '../contract/event-config.ts';
 import { expectedPublishMs } from '../contract/epoch.ts';
-import { encodeMedia, liveK, segmentFor, type Media } from '../test/fixtures.ts';
+import { loadMedia as encodeMedia, liveK, type Media, segmentFor, withFiller } from '../test/media.ts';
 import { DEV_OPERATOR_TOKEN, getBytes, ingestPut, randomEventId } from '../test/ingest-client.ts';
 
 const url = inject('workerUrl');
@@ -33,7 +33,7 @@ const storage = async (event: string) =>
 
 describe('segments', () => {
   it('round-trips a segment bigger than the 2 MB row cap byte-exact (stored in chunks)', async () => {
-    const big = await encodeMedia({ kind: 'video', size: '1280x720', seconds: 2.5, lossless: true });
+    const big = withFiller(video, 40_000);
     const event = randomEventId();
     const k = liveK(D) - 2;
     const segment = segmentFor(big, k, D);

@@ -11,7 +11,7 @@ import { startKeyServer, type KeyServer } from '../scripts/cpix-key-server.ts';
 import { fromHex, toBase64Url } from '../packager/drm/keys.ts';
 import { readInitInfo } from '../packager/init-info.ts';
 import { packetHashes } from '../test/packet-hashes.ts';
-import { encodeMedia, liveK, segmentFor, type Media } from '../test/fixtures.ts';
+import { loadMedia as encodeMedia, liveK, segmentFor, type Media } from '../test/media.ts';
 import { DEV_OPERATOR_TOKEN, getBytes, ingestPut, randomEventId } from '../test/ingest-client.ts';
 import { freePort } from '../test/wrangler-dev.ts';
 

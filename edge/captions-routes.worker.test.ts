@@ -8,7 +8,7 @@ import { createFile, MP4BoxBuffer } from 'mp4box';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { PTS_WRAP } from '../contract/epoch.ts';
 import { defaultEventConfig } from '../contract/event-config.ts';
-import { encodeMedia, liveK, segmentFor, type Media } from '../test/fixtures.ts';
+import { loadMedia as encodeMedia, liveK, segmentFor, type Media } from '../test/media.ts';
 import { DEV_INGEST_TOKEN, DEV_OPERATOR_TOKEN, getBytes, ingestPut, randomEventId } from '../test/ingest-client.ts';
 import { parseWithMp4box } from '../test/mp4box-inspect.ts';
 

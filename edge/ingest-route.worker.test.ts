@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { MAX_INIT_BYTES } from '../contract/ingest.ts';
-import { encodeMedia, liveK, segmentFor, type Media } from '../test/fixtures.ts';
+import { loadMedia as encodeMedia, liveK, segmentFor, type Media } from '../test/media.ts';
 import { getBytes, ingestPut, randomEventId } from '../test/ingest-client.ts';
 
 const url = inject('workerUrl');

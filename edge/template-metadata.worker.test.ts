@@ -5,7 +5,7 @@
  */
 import { Parser } from 'm3u8-parser';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { encodeMedia, liveK, segmentFor, type Media } from '../test/fixtures.ts';
+import { loadMedia as encodeMedia, liveK, segmentFor, type Media } from '../test/media.ts';
 import { ingestPut, randomEventId } from '../test/ingest-client.ts';
 
 const url = inject('workerUrl');

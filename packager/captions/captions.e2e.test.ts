@@ -1,0 +1,30 @@
+/** WebVTT segments judged by ffmpeg, an independent reader (needs an ffmpeg process: end-to-end suite). */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Cue } from './cue.ts';
+import { writeVttSegment } from './webvtt-segment.ts';
+
+const D = 2000;
+const K = 882_141_000;
+const T0 = K * D;
+const cues: Cue[] = [
+  { startMs: T0 - 500, endMs: T0 + 300, text: 'spans the start' },
+  { startMs: T0 + 500, endMs: T0 + 1500, text: 'Fish & <chips>\nsecond line' },
+  { startMs: T0 + 1800, endMs: T0 + 2600, text: 'spans the end' },
+  { startMs: T0 + 2600, endMs: T0 + 3000, text: 'next segment only' },
+];
+
+describe('WebVTT segment writer', () => {
+  it('is read by ffmpeg as WebVTT with the same cue count', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vtt-'));
+    const file = join(dir, 'seg.vtt');
+    writeFileSync(file, writeVttSegment(cues, K, D));
+    const out = spawnSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'srt', '-'], { encoding: 'utf8' });
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout.match(/-->/g)).toHaveLength(3);
+    expect(out.stdout).toContain('Fish & <chips>');
+  });
+});
