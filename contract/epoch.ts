@@ -20,11 +20,6 @@ export function segmentTicks(durationMs: number, timescale: number): number {
   return ticks;
 }
 
-/** The segment number K whose interval [K·D, (K+1)·D) contains media time `ticks`. */
-export function segmentNumberAtTicks(ticks: number, durationMs: number, timescale: number): number {
-  return Math.floor(ticks / segmentTicks(durationMs, timescale));
-}
-
 /** The segment number K that contains UTC instant `utcMs`. */
 export function segmentNumberAt(utcMs: number, durationMs: number): number {
   return Math.floor(utcMs / durationMs);

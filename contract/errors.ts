@@ -1,50 +1,99 @@
 /**
  * One error vocabulary for the whole project. Every code has a stable number (never reused) and
  * the HTTP status it maps to; edge/http-errors.ts is the only place that turns one into a
- * response. docs/errors.md lists them for people searching logs.
+ * response. Each code carries its documentation (`doc`, Markdown): docs/errors.md is generated
+ * from it (`npm run docs:errors`) and a test fails when the two differ.
  */
 export const errorCodes = {
   // 1xxx: the request itself
-  ROUTE_NOT_FOUND: { id: 1000, status: 404 },
-  BAD_PATH: { id: 1001, status: 400 },
-  UNAUTHORIZED: { id: 1002, status: 401 },
-  FORBIDDEN: { id: 1003, status: 403 },
-  PAYLOAD_TOO_LARGE: { id: 1004, status: 413 },
-  UNSUPPORTED_MEDIA_TYPE: { id: 1005, status: 415 },
-  BAD_HEADER: { id: 1006, status: 400 },
-  BAD_BODY: { id: 1007, status: 400 },
-  METHOD_NOT_ALLOWED: { id: 1008, status: 405 },
-  BAD_QUERY: { id: 1009, status: 400 },
+  ROUTE_NOT_FOUND: { id: 1000, status: 404, doc: 'no route for this method and path' },
+  BAD_PATH: { id: 1001, status: 400, doc: 'a path part breaks its rule; the message names the part and the rule' },
+  UNAUTHORIZED: { id: 1002, status: 401, doc: 'no `Authorization: Bearer …` (response has `www-authenticate`)' },
+  FORBIDDEN: { id: 1003, status: 403, doc: 'the bearer token is wrong for this route' },
+  PAYLOAD_TOO_LARGE: { id: 1004, status: 413, doc: 'body (declared or received) over the limit' },
+  UNSUPPORTED_MEDIA_TYPE: { id: 1005, status: 415, doc: '`Content-Type` missing or not accepted' },
+  BAD_HEADER: {
+    id: 1006,
+    status: 400,
+    doc: 'a required header is missing or invalid (`x-track-meta`, `x-segment-defects`)',
+  },
+  BAD_BODY: {
+    id: 1007,
+    status: 400,
+    doc: 'an operator API body is not valid JSON or breaks its schema; the message names the field',
+  },
+  METHOD_NOT_ALLOWED: { id: 1008, status: 405, doc: 'wrong method (response has `allow`)' },
+  BAD_QUERY: {
+    id: 1009,
+    status: 400,
+    doc: 'a query parameter is invalid (operator candidate fetch: `pipeline`, `region`)',
+  },
   // 2xxx: media that cannot be accepted
-  MEDIA_MALFORMED: { id: 2001, status: 400 },
-  MEDIA_NOT_INIT: { id: 2002, status: 400 },
-  MEDIA_NOT_SEGMENT: { id: 2003, status: 400 },
-  INIT_MISSING: { id: 2004, status: 412 },
-  INIT_CONFLICT: { id: 2005, status: 409 },
-  MEDIA_UNSUPPORTED_CODEC: { id: 2006, status: 415 },
+  MEDIA_MALFORMED: {
+    id: 2001,
+    status: 400,
+    doc: "ISO-BMFF does not parse; message is the parser's reason with the offset",
+  },
+  MEDIA_NOT_INIT: { id: 2002, status: 400, doc: 'not a CMAF header (no `moov`, or carries media)' },
+  MEDIA_NOT_SEGMENT: { id: 2003, status: 400, doc: 'not a media segment (an init, or no `moof`/`mdat`)' },
+  INIT_MISSING: { id: 2004, status: 412, doc: 'segment before its init (per event, pipeline, track)' },
+  INIT_CONFLICT: { id: 2005, status: 409, doc: 'init differs from the stored one for that pipeline and track' },
+  MEDIA_UNSUPPORTED_CODEC: { id: 2006, status: 415, doc: 'handler or sample entry not supported' },
   // 3xxx: live-edge and storage answers
-  EVENT_NOT_FOUND: { id: 3001, status: 404 },
-  TRACK_NOT_FOUND: { id: 3002, status: 404 },
-  SEGMENT_NOT_YET_AVAILABLE: { id: 3003, status: 404 },
-  SEGMENT_GONE: { id: 3004, status: 410 },
-  OVERLOADED: { id: 3005, status: 503 },
-  EVENT_ENDED: { id: 3006, status: 409 },
-  CANDIDATE_NOT_FOUND: { id: 3007, status: 404 },
-  MASK_NOT_FOUND: { id: 3008, status: 404 },
-  /** A control that must hold in every region (DRM) was not accepted by all of them. */
-  REGION_NOT_APPLIED: { id: 3009, status: 502 },
-  /** A mask id that another region already uses for a different mask. */
-  MASK_CONFLICT: { id: 3010, status: 409 },
+  EVENT_NOT_FOUND: { id: 3001, status: 404, doc: 'no such event (yet); `max-age=1`' },
+  TRACK_NOT_FOUND: { id: 3002, status: 404, doc: 'no such track in the event; `max-age=1`' },
+  SEGMENT_NOT_YET_AVAILABLE: { id: 3003, status: 404, doc: 'segment K not due yet; TTL expires just before it is due' },
+  SEGMENT_GONE: { id: 3004, status: 410, doc: 'never produced and past its deadline, or outside the DVR window' },
+  OVERLOADED: {
+    id: 3005,
+    status: 503,
+    doc: 'origin shedding load (DVR requests first); `max-age=5`, `retry-after: 5`',
+  },
+  EVENT_ENDED: {
+    id: 3006,
+    status: 409,
+    doc: 'a segment after the end of an ended event, or ending it again with another `lastK`',
+  },
+  CANDIDATE_NOT_FOUND: {
+    id: 3007,
+    status: 404,
+    doc: 'operator candidate fetch: that pipeline (region) stored no such segment or init',
+  },
+  MASK_NOT_FOUND: { id: 3008, status: 404, doc: 'no mask with that id' },
+  REGION_NOT_APPLIED: {
+    id: 3009,
+    status: 502,
+    doc: "a control that must hold in every region (the event's DRM) was accepted by the home region but not by another (`x-regions-applied` says which); setting the same value again is safe to retry",
+  },
+  MASK_CONFLICT: {
+    id: 3010,
+    status: 409,
+    doc: "(reported per region in `x-regions-applied`) that region already has a different mask under the home region's mask id; it keeps its own",
+  },
   // 4xxx: DRM
-  DRM_LOCKED: { id: 4001, status: 409 },
-  KEY_NOT_FOUND: { id: 4002, status: 404 },
-  /** The event's key service did not answer, or answered an HTTP error (nothing is stored). */
-  KEY_SERVICE_UNAVAILABLE: { id: 4003, status: 502 },
-  /** The event's key service answered something that is not a usable CPIX document. */
-  KEY_SERVICE_BAD_ANSWER: { id: 4004, status: 502 },
+  DRM_LOCKED: {
+    id: 4001,
+    status: 409,
+    doc: "`PUT /api/events/{event}/drm` after the event's first init was stored under another DRM setting",
+  },
+  KEY_NOT_FOUND: {
+    id: 4002,
+    status: 404,
+    doc: 'ClearKey license request: a KID that is not a key of that event (current or neighbouring key periods)',
+  },
+  KEY_SERVICE_UNAVAILABLE: {
+    id: 4003,
+    status: 502,
+    doc: 'ingest (or a license request) of an event whose keys come from a CPIX key service that did not answer in time, refused the connection, or answered an HTTP error; nothing is stored, the publisher retries',
+  },
+  KEY_SERVICE_BAD_ANSWER: {
+    id: 4004,
+    status: 502,
+    doc: 'the same, but the key service answered something that is not a CPIX document with a 16-byte key for every KID asked; nothing is stored',
+  },
   // 9xxx: bugs (never expected; logged with details, answered without them)
-  INTERNAL: { id: 9000, status: 500 },
-} as const satisfies Record<string, { id: number; status: number }>;
+  INTERNAL: { id: 9000, status: 500, doc: 'a bug: logged with details, answered without them' },
+} as const satisfies Record<string, { id: number; status: number; doc: string }>;
 
 export type ErrorCode = keyof typeof errorCodes;
 

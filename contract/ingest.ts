@@ -9,8 +9,6 @@ import { z } from 'zod';
  *   PUT /ingest/{event}/{pipeline}/{track}/{K}.vtt    caption cues of segment K (WebVTT, text/vtt)
  *   Authorization: Bearer $INGEST_TOKEN
  */
-export const INGEST_PATH_PREFIX = '/ingest';
-
 /** Largest accepted segment body: a 2 s UHD HEVC segment at 40 Mbit/s is about 10 MB. */
 export const MAX_SEGMENT_BYTES = 32 * 1024 * 1024;
 export const MAX_INIT_BYTES = 256 * 1024;

@@ -18,12 +18,6 @@ export const fail = (code: ErrorCode, message: string, headers?: Record<string, 
   headers,
 });
 
-/** Turn an AppError raised inside the origin into a result value. */
-export function failFrom(err: unknown): OriginResult<never> {
-  if (err instanceof AppError) return fail(err.code, err.message, err.headers);
-  throw err;
-}
-
 /** At the edge: the value, or the AppError the result stands for. */
 export function unwrap<T>(result: OriginResult<T>): T {
   if (result.ok) return result.value;

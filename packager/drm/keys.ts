@@ -105,12 +105,3 @@ export function fromBase64Url(text: string): Uint8Array {
   const bin = atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
   return Uint8Array.from(bin, (c) => c.charCodeAt(0));
 }
-
-export function checkContentKey(k: ContentKey): void {
-  if (k.kid.byteLength !== 16 || k.key.byteLength !== 16) {
-    throw new AppError(
-      'INTERNAL',
-      `a content key needs a 16-byte kid and key (got ${k.kid.byteLength} and ${k.key.byteLength})`,
-    );
-  }
-}
