@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EventId, PipelineId } from './ids.ts';
+import { TokenScope } from './scoped-token.ts';
 
 /**
  * Request bodies of the operator controls (docs/operations.md, "Operator controls"). Strict: an
@@ -40,3 +41,12 @@ export type EndRequest = z.infer<typeof EndRequest>;
  */
 export const NextRequest = z.object({ event: EventId, atK: K }).strict();
 export type NextRequest = z.infer<typeof NextRequest>;
+
+/** POST /api/events/{event}/tokens: mint a scoped contribution token (contract/scoped-token.ts). */
+export const TokenRequest = z
+  .object({
+    scope: TokenScope,
+    /** Ingest only: restrict the token to one pipeline. */
+    pipeline: PipelineId.optional(),
+  })
+  .strict();

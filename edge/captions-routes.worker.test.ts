@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { PTS_WRAP } from '../contract/epoch.ts';
 import { defaultEventConfig } from '../contract/event-config.ts';
 import { loadMedia as encodeMedia, liveK, segmentFor, type Media } from '../test/media.ts';
-import { DEV_INGEST_TOKEN, DEV_OPERATOR_TOKEN, getBytes, ingestPut, randomEventId } from '../test/ingest-client.ts';
+import { DEV_OPERATOR_TOKEN, devToken, getBytes, ingestPut, randomEventId } from '../test/ingest-client.ts';
 import { parseWithMp4box } from '../test/mp4box-inspect.ts';
 
 const url = inject('workerUrl');
@@ -42,7 +42,8 @@ async function newEvent(
   return event;
 }
 
-function post(event: string, body: unknown, token: string | null = DEV_INGEST_TOKEN): Promise<Response> {
+async function post(event: string, body: unknown, token?: string | null): Promise<Response> {
+  if (token === undefined) token = await devToken('captions', event);
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token !== null) headers.authorization = `Bearer ${token}`;
   return fetch(`${url}/api/events/${event}/captions`, { method: 'POST', headers, body: JSON.stringify(body) });
@@ -71,12 +72,14 @@ function stppDocument(init: Uint8Array, segment: Uint8Array): { cts: number; dur
 }
 
 describe('captions API', () => {
-  it('wants the ingest token: 401 without, 403 with the operator token; nothing stored', async () => {
+  it("wants a captions token of this event: 401 without, 403 with the operator, an ingest or another event's token; nothing stored", async () => {
     const k = liveK(D) - 3;
     const event = await newEvent(k);
     const body = { language: 'en', cues: [{ start: iso(k * D + 100), end: iso(k * D + 900), text: 'no auth' }] };
     expect((await post(event, body, null)).status).toBe(401);
     expect((await post(event, body, DEV_OPERATOR_TOKEN)).status).toBe(403);
+    expect((await post(event, body, await devToken('ingest', event))).status).toBe(403);
+    expect((await post(event, body, await devToken('captions', 'another-event'))).status).toBe(403);
     const vtt = await (await fetch(`${url}/live/${event}/text-en/${k}.vtt`)).text();
     expect(vttCueLines(vtt)).toEqual([]);
   });
@@ -224,10 +227,10 @@ describe('DVR eviction', () => {
 });
 
 describe('{K}.vtt ingest PUT', () => {
-  const put = (event: string, k: number, body: string, contentType = 'text/vtt', track = 'text-en') =>
+  const put = async (event: string, k: number, body: string, contentType = 'text/vtt', track = 'text-en') =>
     fetch(`${url}/ingest/${event}/A/${track}/${k}.vtt`, {
       method: 'PUT',
-      headers: { authorization: `Bearer ${DEV_INGEST_TOKEN}`, 'content-type': contentType },
+      headers: { authorization: `Bearer ${await devToken('ingest', event, 'A')}`, 'content-type': contentType },
       body,
     });
 

@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { ClearKeyRequest, DrmConfigRequest, type DrmConfig } from '../contract/drm-config.ts';
 import { segmentNumberAt } from '../contract/epoch.ts';
 import { AppError } from '../contract/errors.ts';
@@ -6,39 +6,33 @@ import { EventId } from '../contract/ids.ts';
 import type { ManifestInput } from '../contract/track.ts';
 import { fromBase64Url, keyPeriod, toBase64Url, toHex, type ContentKey } from '../packager/drm/keys.ts';
 import { unwrap } from '../origin/result.ts';
-import { requireBearer } from './bearer-auth.ts';
+import { check } from './credentials.ts';
 import { corsHeaders } from './cors.ts';
 import { keyProviderFor } from './drm-packaging.ts';
 import { applyEverywhere } from './every-region.ts';
-import type { Env } from './env.ts';
+import type { Ctx, RouteHandler } from './route-handler.ts';
 import { pathPart } from './ingest-path.ts';
 import { readJson } from './json-body.ts';
 import { originFor } from './origin-stub.ts';
 import { readBodyLimited } from './read-body.ts';
 
-type Ctx = Context<{ Bindings: Env }>;
 const NO_STORE = { 'cache-control': 'no-store' };
 
 /**
  * PUT /api/events/{event}/drm (operator token): the event's DRM, set before its first init
  * (docs/api.md). `{"drm": {"scheme": "cenc"}}`, or `{"drm": null}` for clear.
  */
-export const drmOperatorRoutes = new Hono<{ Bindings: Env }>();
-
-drmOperatorRoutes.put('/events/:event/drm', async (c) => {
-  await requireBearer(c.req.header('authorization'), c.env.OPERATOR_TOKEN, 'operator');
+export const putDrm: RouteHandler = async (c) => {
   const event = pathPart(EventId, c.req.param('event'), 'event');
   const { drm } = await readJson(c.req.raw, DrmConfigRequest);
   return c.json(await applyEverywhere(c, event, (o) => o.setDrm(drm), { all: true }), 200, NO_STORE);
-});
+};
 
 /**
  * POST /drm/clearkey/{event}: a W3C ClearKey license server for local playback. No auth here (the
  * keys are development keys from a public seed, or a development CPIX key server's); in
  * production this sits behind player tokens, and licenses come from the DRM vendor's server.
  */
-export const clearKeyRoutes = new Hono<{ Bindings: Env }>();
-
 const LICENSE_CORS = {
   ...corsHeaders,
   'access-control-allow-methods': 'POST, OPTIONS',
@@ -46,13 +40,14 @@ const LICENSE_CORS = {
   'access-control-max-age': '86400',
 };
 
-clearKeyRoutes.use('*', async (c, next) => {
+/** CORS for license requests from players on any origin (preflights included). */
+export const licenseCors: MiddlewareHandler = async (c, next) => {
   if (c.req.method === 'OPTIONS') return new Response(null, { status: 204, headers: LICENSE_CORS });
   await next();
   for (const [name, value] of Object.entries(corsHeaders)) c.res.headers.set(name, value);
-});
+};
 
-clearKeyRoutes.post('/clearkey/:event', async (c) => {
+export const postClearKeyLicense: RouteHandler = async (c) => {
   const event = pathPart(EventId, c.req.param('event'), 'event');
   // EME sends the license request as-is; players differ in the Content-Type they give it.
   const req = await parseLicenseRequest(c);
@@ -60,8 +55,7 @@ clearKeyRoutes.post('/clearkey/:event', async (c) => {
   if (!drm) throw new AppError('KEY_NOT_FOUND', `event ${event} is not protected (no DRM set)`);
   // Keys from a key service are real keys: never handed out without credentials. Until player
   // tokens exist, only an operator may fetch them here (to check a key service end to end).
-  if (drm.keys?.provider === 'cpix')
-    await requireBearer(c.req.header('authorization'), c.env.OPERATOR_TOKEN, 'clearkey');
+  if (drm.keys?.provider === 'cpix') await check(c, 'operator:read');
   const keys = await candidateKeys(c, event, drm);
   const answer = req.kids.map((kid) => {
     const key = keys.get(toHex(fromBase64Url(kid)));
@@ -79,7 +73,7 @@ clearKeyRoutes.post('/clearkey/:event', async (c) => {
     .filter(([hex]) => !asked.has(hex))
     .map(([, key]) => ({ kty: 'oct', kid: toBase64Url(key.kid), k: toBase64Url(key.key) }));
   return c.json({ keys: [...answer, ...others], type: req.type }, 200, NO_STORE);
-});
+};
 
 async function parseLicenseRequest(c: Ctx): Promise<ClearKeyRequest> {
   const bytes = await readBodyLimited(c.req.raw, 16 * 1024, 'license request');

@@ -1,7 +1,6 @@
-import type { Context } from 'hono';
+import type { Ctx } from './route-handler.ts';
 import { AppError } from '../contract/errors.ts';
 import { unwrap, type OriginResult } from '../origin/result.ts';
-import type { Env } from './env.ts';
 import { originFor, regionsOf } from './origin-stub.ts';
 
 type Origin = ReturnType<typeof originFor>;
@@ -17,7 +16,7 @@ export const REGIONS_APPLIED_HEADER = 'x-regions-applied';
  * exists in a region once its first init is stored there).
  */
 export async function applyEverywhere<T>(
-  c: Context<{ Bindings: Env }>,
+  c: Ctx,
   event: string,
   call: (origin: Origin, home: T | undefined) => Promise<OriginResult<T>>,
   /** `all`: every region must accept (DRM: a region left clear would store clear media), else 502 REGION_NOT_APPLIED. */

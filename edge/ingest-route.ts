@@ -1,4 +1,3 @@
-import { Hono } from 'hono';
 import { AppError } from '../contract/errors.ts';
 import {
   DEFECTS_HEADER,
@@ -15,10 +14,10 @@ import { readBoxes } from '../packager/bmff/box-reader.ts';
 import { readInitInfo } from '../packager/init-info.ts';
 import { templateMetadata } from '../packager/template-metadata.ts';
 import { unwrap } from '../origin/result.ts';
-import { requireBearer } from './bearer-auth.ts';
+import { requireTokenFor } from './credentials.ts';
 import { encryptIngestSegment, protectIngestInit } from './drm-packaging.ts';
 import { ingestDrmFor } from './ingest-drm-memory.ts';
-import type { Env } from './env.ts';
+import type { RouteHandler } from './route-handler.ts';
 import { parseIngestPath } from './ingest-path.ts';
 import { originFor, regionOf, requireKnownRegion } from './origin-stub.ts';
 import { readBodyLimited } from './read-body.ts';
@@ -30,11 +29,9 @@ import { readBodyLimited } from './read-body.ts';
  * region whose origin stores it (default: this Worker's): packagers cross-publish every segment to
  * every region with one PUT each, so one region's trouble never holds up the other.
  */
-export const ingestRoutes = new Hono<{ Bindings: Env }>();
-
-ingestRoutes.put('/*', async (c) => {
-  await requireBearer(c.req.header('authorization'), c.env.INGEST_TOKEN, 'ingest');
+export const putIngest: RouteHandler = async (c) => {
   const target = parseIngestPath(new URL(c.req.url).pathname.replace(/^\/ingest\//, ''));
+  requireTokenFor(c, target.event, target.pipeline);
   const regionParam = c.req.query('region');
   const region = regionParam === undefined ? regionOf(c.env) : requireKnownRegion(c.env, regionParam);
   const origin = originFor(c.env, target.event, region);
@@ -99,13 +96,13 @@ ingestRoutes.put('/*', async (c) => {
     }),
   );
   return c.body(null, result.status, { [DEFECTS_HEADER]: result.defects.join(',') || 'none' });
-});
+};
 
-ingestRoutes.all('/*', (c) => {
+export const ingestMethodNotAllowed: RouteHandler = (c) => {
   throw new AppError('METHOD_NOT_ALLOWED', `${c.req.method} is not supported on ingest paths; use PUT`, {
     allow: 'PUT',
   });
-});
+};
 
 function requireMediaType(contentType: string | undefined, accepted: readonly string[]): void {
   const type = contentType?.split(';')[0].trim().toLowerCase();

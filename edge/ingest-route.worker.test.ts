@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { MAX_INIT_BYTES } from '../contract/ingest.ts';
 import { loadMedia as encodeMedia, liveK, segmentFor, type Media } from '../test/media.ts';
-import { getBytes, ingestPut, randomEventId } from '../test/ingest-client.ts';
+import { getBytes, ingestPut, ingestTokenFor, randomEventId } from '../test/ingest-client.ts';
 
 const url = inject('workerUrl');
 const D = 2000;
@@ -147,7 +147,7 @@ describe('ingest: every rejection, and nothing stored changes', () => {
     const streamed = await fetch(`${url}/ingest/${event}/A/v1/init.mp4`, {
       method: 'PUT',
       headers: {
-        authorization: 'Bearer dev-ingest-token',
+        authorization: `Bearer ${await ingestTokenFor(`${event}/A`)}`,
         'content-type': 'video/mp4',
         'x-track-meta': '{"bandwidth":1000}',
       },

@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { AppError } from '../contract/errors.ts';
 import { EVENT_STATE_HEADER } from '../contract/event-state.ts';
 import { EventId, PipelineId, SegmentNumber, TrackId } from '../contract/ids.ts';
@@ -7,10 +7,9 @@ import { writeMpd } from '../packager/manifest/dash.ts';
 import { writeMediaPlaylist, writeMultivariantPlaylist } from '../packager/manifest/hls.ts';
 import { unwrap } from '../origin/result.ts';
 import { candidateHeader } from '../origin/select-candidate.ts';
-import { requireBearer } from './bearer-auth.ts';
-import { cors } from './cors.ts';
+import { check } from './credentials.ts';
 import { withLicenseUrl } from './drm-routes.ts';
-import type { Env } from './env.ts';
+import type { Ctx, RouteHandler } from './route-handler.ts';
 import { etagFor, matchesIfNoneMatch, sha256Hex } from './etag.ts';
 import { rememberEventState } from './event-state-memory.ts';
 import { pathPart } from './ingest-path.ts';
@@ -22,19 +21,17 @@ import { originFor, regionOf, requireKnownRegion } from './origin-stub.ts';
  * `originFor`'s callers here, between the route and the RPC; their cache key must include the
  * event version (x-event-state `v`), as the ETags here do.
  */
-export const liveRoutes = new Hono<{ Bindings: Env }>();
-liveRoutes.use('*', cors);
 
 /**
  * Keep the newest x-event-state per event, whatever the answer (errors carry it too) — from the
  * home region only: an operator fetch with `?region=` reads another region's origin.
  */
-liveRoutes.use('*', async (c, next) => {
+export const rememberLiveEventState: MiddlewareHandler = async (c, next) => {
   await next();
   const url = new URL(c.req.url);
   const event = url.pathname.split('/')[2];
   if (event && !url.searchParams.has('region')) rememberEventState(event, c.res.headers.get(EVENT_STATE_HEADER));
-});
+};
 
 /** Segments and inits never change once published: cache them for a day. */
 const IMMUTABLE = 'public, max-age=86400, immutable';
@@ -50,8 +47,6 @@ const OPERATOR_TTL = 'private, no-store';
 
 const mediaType = (kind: TrackDescriptor['kind']) =>
   kind === 'audio' ? 'audio/mp4' : kind === 'video' ? 'video/mp4' : 'application/mp4';
-
-type Ctx = Context<{ Bindings: Env }>;
 
 /** 200 with an ETag, or 304 when the client already has exactly this (same version, same bytes). */
 function respond(c: Ctx, body: BodyInit, etag: string, headers: Record<string, string>): Response {
@@ -71,7 +66,7 @@ async function operatorPick(c: Ctx): Promise<{ pipeline: string; region?: string
   const pipeline = c.req.query('pipeline');
   const region = c.req.query('region');
   if (pipeline === undefined && region === undefined) return undefined;
-  await requireBearer(c.req.header('authorization'), c.env.OPERATOR_TOKEN, 'operator');
+  await check(c, 'operator:read');
   if (pipeline === undefined)
     throw new AppError('BAD_QUERY', '?region= needs ?pipeline= (an operator candidate fetch names the pipeline)');
   const p = PipelineId.safeParse(pipeline);
@@ -96,19 +91,17 @@ async function manifest(c: Ctx, write: (input: ManifestInput) => string, content
   });
 }
 
-liveRoutes.get('/:event/index.mpd', (c) =>
+export const getMpd: RouteHandler = (c) =>
   manifest(
     c,
     (input) => writeMpd(withLicenseUrl(input, c.req.url), { utcTimingUrl: new URL('/time', c.req.url).href }),
     'application/dash+xml',
-  ),
-);
+  );
 
-liveRoutes.get('/:event/index.m3u8', (c) =>
-  manifest(c, (input) => writeMultivariantPlaylist(input), 'application/vnd.apple.mpegurl'),
-);
+export const getMultivariantPlaylist: RouteHandler = (c) =>
+  manifest(c, (input) => writeMultivariantPlaylist(input), 'application/vnd.apple.mpegurl');
 
-liveRoutes.get('/:event/:track/index.m3u8', (c) => {
+export const getMediaPlaylist: RouteHandler = (c) => {
   const track = pathPart(TrackId, c.req.param('track'), 'track');
   return manifest(
     c,
@@ -121,9 +114,9 @@ liveRoutes.get('/:event/:track/index.m3u8', (c) => {
     },
     'application/vnd.apple.mpegurl',
   );
-});
+};
 
-liveRoutes.get('/:event/:track/init.mp4', async (c) => {
+export const getInit: RouteHandler = async (c) => {
   const event = pathPart(EventId, c.req.param('event'), 'event');
   const track = pathPart(TrackId, c.req.param('track'), 'track');
   const pick = await operatorPick(c);
@@ -141,16 +134,16 @@ liveRoutes.get('/:event/:track/init.mp4', async (c) => {
       defects: [],
     });
   return respond(c, init.bytes, etagFor(init.version, init.sha256), headers);
-});
+};
 
 /**
  * Caption segment K as WebVTT (HLS SUBTITLES; docs/captions.md). Written by the origin from the
  * cues overlapping K; cached briefly while late cues may still change it, then for good.
  */
-liveRoutes.get('/:event/:track/:file{[0-9]+\\.vtt}', async (c) => {
+export const getTextSegment: RouteHandler = async (c) => {
   const event = pathPart(EventId, c.req.param('event'), 'event');
   const track = pathPart(TrackId, c.req.param('track'), 'track');
-  const k = pathPart(SegmentNumber, c.req.param('file').replace(/\.vtt$/, ''), 'segment number');
+  const k = pathPart(SegmentNumber, (c.req.param('file') ?? '').replace(/\.vtt$/, ''), 'segment number');
   const segment = unwrap(await originFor(c.env, event).getTextSegment(track, k, 'vtt', regionOf(c.env)));
   const headers = {
     'content-type': 'text/vtt; charset=utf-8',
@@ -158,12 +151,12 @@ liveRoutes.get('/:event/:track/:file{[0-9]+\\.vtt}', async (c) => {
     [EVENT_STATE_HEADER]: segment.eventState,
   };
   return respond(c, segment.body ?? '', etagFor(segment.version, segment.sha256), headers);
-});
+};
 
-liveRoutes.get('/:event/:track/:file{[0-9]+\\.m4s}', async (c) => {
+export const getSegment: RouteHandler = async (c) => {
   const event = pathPart(EventId, c.req.param('event'), 'event');
   const track = pathPart(TrackId, c.req.param('track'), 'track');
-  const k = pathPart(SegmentNumber, c.req.param('file').replace(/\.m4s$/, ''), 'segment number');
+  const k = pathPart(SegmentNumber, (c.req.param('file') ?? '').replace(/\.m4s$/, ''), 'segment number');
   const pick = await operatorPick(c);
   const region = pick?.region ?? regionOf(c.env);
   const origin = originFor(c.env, event, region);
@@ -186,4 +179,4 @@ liveRoutes.get('/:event/:track/:file{[0-9]+\\.m4s}', async (c) => {
   // Operators (and the chaos test) compare arrival times of the pipelines' copies.
   if (pick) headers['x-received-at'] = new Date(segment.receivedAt).toISOString();
   return respond(c, segment.bytes, etagFor(segment.version, segment.sha256), headers);
-});
+};

@@ -1,13 +1,12 @@
-import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { AppError } from '../contract/errors.ts';
 import { EventConfigPatch } from '../contract/event-config.ts';
 import { EventId } from '../contract/ids.ts';
-import { EndRequest, MaskRequest, NextRequest, type Mask } from '../contract/operator.ts';
+import { EndRequest, MaskRequest, NextRequest, type Mask, TokenRequest } from '../contract/operator.ts';
+import { mintToken } from '../contract/scoped-token.ts';
 import type { EventStateView } from '../origin/event-origin.ts';
 import { unwrap } from '../origin/result.ts';
-import { requireBearer } from './bearer-auth.ts';
-import type { Env } from './env.ts';
+import type { Ctx, RouteHandler } from './route-handler.ts';
 import { rememberedEventState } from './event-state-memory.ts';
 import { pathPart } from './ingest-path.ts';
 import { readJson } from './json-body.ts';
@@ -15,19 +14,12 @@ import { applyEverywhere } from './every-region.ts';
 import { originFor, requireKnownRegion } from './origin-stub.ts';
 
 /**
- * Operator APIs (Authorization: Bearer $OPERATOR_TOKEN; docs/operations.md, "Operator controls").
+ * Operator APIs (credentials in edge/routes.ts: views take the read-only or the read-write operator
+ * token, controls only the read-write one; docs/operations.md, "Operator controls").
  * Each change is applied by the event's origin object in every region before the answer is sent,
  * so the very next player request sees it wherever it lands. Bodies are validated first: a
  * rejected request changes nothing.
  */
-export const operatorRoutes = new Hono<{ Bindings: Env }>();
-
-operatorRoutes.use('*', async (c, next) => {
-  await requireBearer(c.req.header('authorization'), c.env.OPERATOR_TOKEN, 'operator');
-  await next();
-});
-
-type Ctx = Context<{ Bindings: Env }>;
 const NO_STORE = { 'cache-control': 'no-store' };
 const eventOf = (c: Ctx) => pathPart(EventId, c.req.param('event'), 'event');
 /** The event's origin in `?region=` (default: this Worker's region), for the read-only views. */
@@ -37,10 +29,10 @@ const origin = (c: Ctx) => {
 };
 
 /** Storage footprint of one event's origin in one region (`?region=`, default this one): candidates, chunk rows, bytes, K range. */
-operatorRoutes.get('/events/:event/storage', async (c) => c.json(await origin(c).storageStats(), 200, NO_STORE));
+export const getStorage: RouteHandler = async (c) => c.json(await origin(c).storageStats(), 200, NO_STORE);
 
 /** The origin's state of the event (`?region=`, default this one) plus the newest x-event-state this edge isolate has seen. */
-operatorRoutes.get('/events/:event/state', async (c) => {
+export const getState: RouteHandler = async (c) => {
   const event = eventOf(c);
   const state = unwrap(await origin(c).eventState());
   const edge = rememberedEventState(event);
@@ -49,34 +41,34 @@ operatorRoutes.get('/events/:event/state', async (c) => {
     200,
     NO_STORE,
   );
-});
+};
 
-operatorRoutes.patch('/events/:event/config', async (c) => {
+export const patchConfig: RouteHandler = async (c) => {
   const patch = await readJson(c.req.raw, EventConfigPatch);
   return c.json(await applyEverywhere(c, eventOf(c), (o) => o.updateConfig(patch)), 200, NO_STORE);
-});
+};
 
-operatorRoutes.post('/events/:event/masks', async (c) => {
+export const postMask: RouteHandler = async (c) => {
   const mask = await readJson(c.req.raw, MaskRequest);
   return c.json(await applyEverywhere<Mask>(c, eventOf(c), (o, home) => o.addMask(mask, home?.id)), 201, NO_STORE);
-});
+};
 
-operatorRoutes.delete('/events/:event/masks/:id', async (c) => {
+export const deleteMask: RouteHandler = async (c) => {
   const id = z.coerce.number().int().positive().safeParse(c.req.param('id'));
   if (!id.success) throw new AppError('BAD_PATH', `mask id "${c.req.param('id')}" is invalid: a positive integer`);
   return c.json(await applyEverywhere(c, eventOf(c), (o) => o.removeMask(id.data)), 200, NO_STORE);
-});
+};
 
-operatorRoutes.post('/events/:event/version', async (c) => {
+export const postVersion: RouteHandler = async (c) => {
   await readJson(c.req.raw, z.object({}).strict());
   return c.json(
     await applyEverywhere<{ version: number }>(c, eventOf(c), (o, home) => o.bumpVersion(home?.version)),
     200,
     NO_STORE,
   );
-});
+};
 
-operatorRoutes.post('/events/:event/end', async (c) => {
+export const postEnd: RouteHandler = async (c) => {
   const req = await readJson(c.req.raw, EndRequest);
   return c.json(
     await applyEverywhere<EventStateView>(c, eventOf(c), (o, home) =>
@@ -85,14 +77,27 @@ operatorRoutes.post('/events/:event/end', async (c) => {
     200,
     NO_STORE,
   );
-});
+};
 
 /** Back-to-back events: from `atK` on, this event's manifests move viewers to `event`. */
-operatorRoutes.put('/events/:event/next', async (c) => {
+export const putNext: RouteHandler = async (c) => {
   const req = await readJson(c.req.raw, NextRequest);
   return c.json(await applyEverywhere(c, eventOf(c), (o) => o.scheduleNext(req)), 200, NO_STORE);
-});
+};
 
-operatorRoutes.delete('/events/:event/next', async (c) =>
-  c.json(await applyEverywhere(c, eventOf(c), (o) => o.cancelNext()), 200, NO_STORE),
-);
+export const deleteNext: RouteHandler = async (c) =>
+  c.json(await applyEverywhere(c, eventOf(c), (o) => o.cancelNext()), 200, NO_STORE);
+
+/**
+ * A contribution token scoped to this event: `ingest` (optionally for one pipeline) for a bridge,
+ * `captions` for a live captioner. Stateless (contract/scoped-token.ts): nothing is stored, and
+ * rotating `INGEST_TOKEN_KEY` revokes every token.
+ */
+export const postToken: RouteHandler = async (c) => {
+  const event = eventOf(c);
+  const req = await readJson(c.req.raw, TokenRequest);
+  if (req.scope === 'captions' && req.pipeline !== undefined)
+    throw new AppError('BAD_BODY', 'pipeline: a captions token is for the whole event; leave pipeline out');
+  const token = await mintToken(c.env.INGEST_TOKEN_KEY, { scope: req.scope, event, pipeline: req.pipeline });
+  return c.json({ token, scope: req.scope, event, pipeline: req.pipeline ?? null }, 201, NO_STORE);
+};

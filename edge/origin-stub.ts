@@ -1,7 +1,10 @@
 import { AppError } from '../contract/errors.ts';
 import { RegionId } from '../contract/ids.ts';
-import type { Env } from './env.ts';
-import { DEFAULT_REGION, DEFAULT_REGIONS } from './env.ts';
+
+/** Home region when wrangler.toml sets none. */
+export const DEFAULT_REGION = 'r1';
+/** Regions of the deployment when wrangler.toml sets none. */
+export const DEFAULT_REGIONS = 'r1,r2';
 
 /**
  * The origin object for one event in one region. A region is a Durable Object name

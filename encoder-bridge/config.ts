@@ -87,7 +87,7 @@ const flagOf = (key: string) => Object.keys(flags).find((f) => camel(f) === key)
 const camel = (flag: string) =>
   flag === 'ffmpeg' ? 'ffmpegPath' : flag.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
 
-export function loadBridgeConfig(argv: string[], env: NodeJS.ProcessEnv): BridgeConfig {
+export function loadBridgeConfig(argv: string[], env: Record<string, string | undefined>): BridgeConfig {
   const { values } = parseArgs({
     args: argv,
     options: Object.fromEntries(Object.keys(flags).map((f) => [f, { type: 'string' as const }])),

@@ -4,7 +4,6 @@ import { defaultEventConfig, EventConfig, type EventConfigPatch } from '../contr
 import { EVENT_STATE_HEADER } from '../contract/event-state.ts';
 import type { EndRequest, Mask, MaskRequest } from '../contract/operator.ts';
 import type { ManifestInput, TrackDescriptor } from '../contract/track.ts';
-import type { Env } from '../edge/env.ts';
 import type { InitInfo } from '../packager/init-info.ts';
 import { inspectSegment } from '../packager/inspect.ts';
 import type { DrmConfig } from '../contract/drm-config.ts';

@@ -1,8 +1,28 @@
 /** A tiny client for the ingest and live routes, shared by route, pipeline and browser tests. */
+import { EventId, PipelineId } from '../contract/ids.ts';
 import type { TrackMeta } from '../contract/ingest.ts';
+import { mintToken, type TokenScope } from '../contract/scoped-token.ts';
 
-export const DEV_INGEST_TOKEN = 'dev-ingest-token';
+/** The local-development secrets of .dev.vars. */
+export const DEV_INGEST_TOKEN_KEY = 'dev-ingest-token-key';
 export const DEV_OPERATOR_TOKEN = 'dev-operator-token';
+export const DEV_OPERATOR_READ_TOKEN = 'dev-operator-read-token';
+
+/** A scoped contribution token signed with the development key (what `npm run token` prints). */
+export function devToken(scope: TokenScope, event: string, pipeline?: string): Promise<string> {
+  return mintToken(DEV_INGEST_TOKEN_KEY, { scope, event, pipeline });
+}
+
+/**
+ * The development ingest token for `path` (`{event}/{pipeline}/…`): scoped to its event and
+ * pipeline. For a path whose event or pipeline is malformed (tests of 400 answers), a token of
+ * another event, so the Worker gets as far as parsing the path.
+ */
+export function ingestTokenFor(path: string): Promise<string> {
+  const [event, pipeline] = path.split('?')[0].split('/');
+  const validEvent = EventId.safeParse(event).success ? event : 'not-this-event';
+  return devToken('ingest', validEvent, PipelineId.safeParse(pipeline).success ? pipeline : undefined);
+}
 
 export interface PutOptions {
   token?: string | null;
@@ -20,7 +40,7 @@ export async function ingestPut(
   o: PutOptions = {},
 ): Promise<Response> {
   const headers = new Headers(o.headers);
-  const token = o.token === undefined ? DEV_INGEST_TOKEN : o.token;
+  const token = o.token === undefined ? await ingestTokenFor(path) : o.token;
   if (token !== null) headers.set('authorization', `Bearer ${token}`);
   const contentType = o.contentType === undefined ? 'video/mp4' : o.contentType;
   if (contentType !== null) headers.set('content-type', contentType);

@@ -1,0 +1,71 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { AppError } from '../contract/errors.ts';
+import { type TokenClaims, verifyToken } from '../contract/scoped-token.ts';
+import { constantTimeEqual } from './bearer-auth.ts';
+
+/**
+ * What a route needs from its caller (declared once per route in edge/routes.ts):
+ * - `public`: nothing (players; signed player tokens are checked per event where it asks for them).
+ * - `ingest`: a scoped token (contract/scoped-token.ts) with scope `ingest` for the path's event,
+ *   and for its pipeline when the token names one: the bridge's PUTs.
+ * - `captions`: a scoped token with scope `captions` for the path's event: a live captioner.
+ * - `operator:read`: `OPERATOR_READ_TOKEN` or `OPERATOR_TOKEN`: views that change nothing.
+ * - `operator:write`: `OPERATOR_TOKEN` only: every control.
+ * No credential is a 401 with a `www-authenticate` challenge; a wrong or out-of-scope one is a 403.
+ */
+export type Credential = 'public' | 'ingest' | 'captions' | 'operator:read' | 'operator:write';
+
+export type CredentialVars = { claims?: TokenClaims };
+type Ctx = Context<{ Bindings: Env; Variables: CredentialVars }>;
+
+export function requireCredential(credential: Credential): MiddlewareHandler<{
+  Bindings: Env;
+  Variables: CredentialVars;
+}> {
+  return async (c, next) => {
+    if (credential !== 'public') await check(c, credential);
+    await next();
+  };
+}
+
+/** For a route whose credential depends on the request (an operator candidate fetch on a player path). */
+export async function check(c: Ctx, credential: Exclude<Credential, 'public'>): Promise<void> {
+  const realm = credential.startsWith('operator') ? 'operator' : credential;
+  const token = bearerOf(c.req.header('authorization'), realm);
+  if (credential === 'operator:read' || credential === 'operator:write') {
+    if (await constantTimeEqual(token, c.env.OPERATOR_TOKEN ?? '')) return;
+    const readOnly = c.env.OPERATOR_READ_TOKEN ? await constantTimeEqual(token, c.env.OPERATOR_READ_TOKEN) : false;
+    if (readOnly && credential === 'operator:read') return;
+    throw new AppError(
+      'FORBIDDEN',
+      readOnly ? 'the read-only operator token cannot change anything' : 'the bearer token is not valid for this route',
+    );
+  }
+  const claims = await verifyToken(c.env.INGEST_TOKEN_KEY ?? '', token);
+  if (!claims || claims.scope !== credential) {
+    throw new AppError('FORBIDDEN', `the bearer token is not a valid ${credential} token of this deployment`);
+  }
+  c.set('claims', claims);
+}
+
+/** After the path is parsed: the scoped token must be for this event (and pipeline, when it names one). */
+export function requireTokenFor(c: Ctx, event: string, pipeline?: string): void {
+  const claims = c.get('claims');
+  if (!claims) throw new AppError('INTERNAL', 'route has no scoped-token credential');
+  if (claims.event !== event) {
+    throw new AppError('FORBIDDEN', `the ${claims.scope} token is for event ${claims.event}, not ${event}`);
+  }
+  if (pipeline !== undefined && claims.pipeline !== undefined && claims.pipeline !== pipeline) {
+    throw new AppError('FORBIDDEN', `the ingest token is for pipeline ${claims.pipeline}, not ${pipeline}`);
+  }
+}
+
+function bearerOf(authorization: string | undefined, realm: string): string {
+  const match = /^Bearer ([\x21-\x7e]+)$/.exec(authorization?.trim() ?? '');
+  if (!match) {
+    throw new AppError('UNAUTHORIZED', 'send Authorization: Bearer <token>', {
+      'www-authenticate': `Bearer realm="${realm}"`,
+    });
+  }
+  return match[1];
+}

@@ -1,0 +1,84 @@
+import { postCaptions } from './captions-routes.ts';
+import { cors } from './cors.ts';
+import type { Credential } from './credentials.ts';
+import { licenseCors, postClearKeyLicense, putDrm } from './drm-routes.ts';
+import { ingestMethodNotAllowed, putIngest } from './ingest-route.ts';
+import {
+  getInit,
+  getMediaPlaylist,
+  getMpd,
+  getMultivariantPlaylist,
+  getSegment,
+  getTextSegment,
+  rememberLiveEventState,
+} from './live-routes.ts';
+import {
+  deleteMask,
+  deleteNext,
+  getState,
+  getStorage,
+  patchConfig,
+  postEnd,
+  postMask,
+  postToken,
+  postVersion,
+  putNext,
+} from './operator-routes.ts';
+import type { RouteHandler } from './route-handler.ts';
+import { getTime } from './time-route.ts';
+
+export type Method = 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE' | 'ALL';
+
+export interface Route {
+  method: Method;
+  /** hono path pattern. */
+  path: string;
+  /** What the caller must present (edge/credentials.ts); checked before the handler runs. */
+  credential: Credential;
+  handler: RouteHandler;
+}
+
+/**
+ * Every route of the Worker and the credential it needs: the one table (docs/api.md). Each entry
+ * carries its own check, so what a route requires never depends on the order routes are added
+ * (a test walks this table and proves every non-public route refuses a request without it).
+ * `/` and `/vendor/*` never reach the Worker: they are static assets (wrangler.toml [assets]).
+ */
+export const routes: Route[] = [
+  // Contribution: the encoder bridge (scoped ingest token) and live captioners (scoped captions token).
+  { method: 'PUT', path: '/ingest/*', credential: 'ingest', handler: putIngest },
+  { method: 'ALL', path: '/ingest/*', credential: 'public', handler: ingestMethodNotAllowed },
+  { method: 'POST', path: '/api/events/:event/captions', credential: 'captions', handler: postCaptions },
+
+  // Players. A `?pipeline=`/`?region=` candidate fetch on a segment or init path is an operator
+  // view and checks operator:read inside the handler (live-routes.ts operatorPick).
+  { method: 'GET', path: '/live/:event/index.mpd', credential: 'public', handler: getMpd },
+  { method: 'GET', path: '/live/:event/index.m3u8', credential: 'public', handler: getMultivariantPlaylist },
+  { method: 'GET', path: '/live/:event/:track/index.m3u8', credential: 'public', handler: getMediaPlaylist },
+  { method: 'GET', path: '/live/:event/:track/init.mp4', credential: 'public', handler: getInit },
+  { method: 'GET', path: '/live/:event/:track/:file{[0-9]+\\.vtt}', credential: 'public', handler: getTextSegment },
+  { method: 'GET', path: '/live/:event/:track/:file{[0-9]+\\.m4s}', credential: 'public', handler: getSegment },
+  { method: 'POST', path: '/drm/clearkey/:event', credential: 'public', handler: postClearKeyLicense },
+  { method: 'GET', path: '/time', credential: 'public', handler: getTime },
+
+  // Operators: views take the read-only or the read-write token, controls only the read-write one.
+  { method: 'GET', path: '/api/events/:event/storage', credential: 'operator:read', handler: getStorage },
+  { method: 'GET', path: '/api/events/:event/state', credential: 'operator:read', handler: getState },
+  { method: 'PATCH', path: '/api/events/:event/config', credential: 'operator:write', handler: patchConfig },
+  { method: 'POST', path: '/api/events/:event/masks', credential: 'operator:write', handler: postMask },
+  { method: 'DELETE', path: '/api/events/:event/masks/:id', credential: 'operator:write', handler: deleteMask },
+  { method: 'POST', path: '/api/events/:event/version', credential: 'operator:write', handler: postVersion },
+  { method: 'POST', path: '/api/events/:event/end', credential: 'operator:write', handler: postEnd },
+  { method: 'PUT', path: '/api/events/:event/next', credential: 'operator:write', handler: putNext },
+  { method: 'DELETE', path: '/api/events/:event/next', credential: 'operator:write', handler: deleteNext },
+  { method: 'PUT', path: '/api/events/:event/drm', credential: 'operator:write', handler: putDrm },
+  { method: 'POST', path: '/api/events/:event/tokens', credential: 'operator:write', handler: postToken },
+];
+
+/** Middleware that is not about credentials, by path prefix (CORS, remembering event state). */
+export const middleware = [
+  { path: '/live/*', handler: cors },
+  { path: '/live/*', handler: rememberLiveEventState },
+  { path: '/drm/*', handler: licenseCors },
+  { path: '/time', handler: cors },
+];
