@@ -69,6 +69,18 @@ if (!step('format and lint', 'node_modules/.bin/biome', ['check', '--error-on-wa
   total.failed++;
   console.log('format or lint drift: run `npm run format` (counted as one failure)');
 }
+if (
+  !step('Env types', 'node_modules/.bin/wrangler', [
+    'types',
+    '--include-runtime=false',
+    '--strict-vars=false',
+    '--check',
+  ])
+) {
+  total.ok = false;
+  total.failed++;
+  console.log('worker-configuration.d.ts is stale: run `npm run types` (counted as one failure)');
+}
 vitest('in-process', ['unit', 'worker']);
 if (!unitOnly) {
   const vendor = spawnSync(process.execPath, ['scripts/vendor-players.ts'], { stdio: 'inherit' });
