@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from 'hono';
+import type { MiddlewareHandler } from 'hono';
 import { ClearKeyRequest, DrmConfigRequest, type DrmConfig } from '../contract/drm-config.ts';
 import { segmentNumberAt } from '../contract/epoch.ts';
 import { AppError } from '../contract/errors.ts';

@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from 'hono';
+import type { MiddlewareHandler } from 'hono';
 import { AppError } from '../contract/errors.ts';
 import { EVENT_STATE_HEADER } from '../contract/event-state.ts';
 import { EventId, PipelineId, SegmentNumber, TrackId } from '../contract/ids.ts';
