@@ -13,6 +13,15 @@ import { z } from 'zod';
 export const MAX_SEGMENT_BYTES = 32 * 1024 * 1024;
 export const MAX_INIT_BYTES = 256 * 1024;
 
+/**
+ * Most samples one segment may declare, all its trun boxes together; more is MEDIA_MALFORMED.
+ * 2 s of 120 fps video is 240 samples and 2 s of 48 kHz audio 94 AAC frames (63 E-AC-3); at the
+ * longest D (10 s) that is 1,200 and 469. The cap matters for samples that take no bytes (a trun
+ * with a huge count and no per-sample fields): each sample read costs about 1 µs and 200 bytes,
+ * so a hostile segment stays under about 15 ms and 2 MB.
+ */
+export const MAX_SAMPLES_PER_SEGMENT = 10_000;
+
 /** A caption segment's WebVTT body: 2 s of captions is a few hundred bytes. */
 export const MAX_VTT_BYTES = 64 * 1024;
 export const VTT_CONTENT_TYPE = 'text/vtt';

@@ -1,5 +1,5 @@
-import { AppError } from '../contract/errors.ts';
-import { children, readBoxes, view, type Box } from './bmff/box-reader.ts';
+import { MAX_SAMPLES_PER_SEGMENT } from '../contract/ingest.ts';
+import { BoxFields, children, malformed, readBoxes, type Box } from './bmff/box-reader.ts';
 import type { Sample } from './sample.ts';
 
 /** Defaults a track declares in its init segment (moov/mvex/trex). */
@@ -19,101 +19,106 @@ export interface Fragment {
 
 /**
  * Read every sample of every moof/mdat pair in `bytes` (one track). Sample data are views into
- * `bytes`, not copies. Throws MEDIA_MALFORMED when the boxes do not add up.
+ * `bytes`, not copies. Every field is read inside its own box, every sample must lie inside an
+ * mdat, and the samples of all fragments together are at most MAX_SAMPLES_PER_SEGMENT: anything
+ * else is MEDIA_MALFORMED naming the box and its offset.
  */
 export function readFragments(bytes: Uint8Array, defaults?: TrackDefaults): Fragment[] {
+  const top = readBoxes(bytes);
+  const mdats = top.filter((b) => b.type === 'mdat');
   const fragments: Fragment[] = [];
-  for (const box of readBoxes(bytes)) {
-    if (box.type === 'moof') fragments.push(readMoof(bytes, box, defaults));
+  const budget = { samples: MAX_SAMPLES_PER_SEGMENT };
+  for (const box of top) {
+    if (box.type === 'moof') fragments.push(readMoof(bytes, box, mdats, budget, defaults));
   }
   return fragments;
 }
 
-function readMoof(bytes: Uint8Array, moof: Box, defaults?: TrackDefaults): Fragment {
-  const dv = view(bytes);
+/** Per-sample fields a trun may carry (tr_flags bits), 4 bytes each. */
+const TRUN_DURATION = 0x100;
+const TRUN_SIZE = 0x200;
+const TRUN_FLAGS = 0x400;
+const TRUN_CTO = 0x800;
+
+function readMoof(
+  bytes: Uint8Array,
+  moof: Box,
+  mdats: Box[],
+  budget: { samples: number },
+  defaults?: TrackDefaults,
+): Fragment {
   const kids = children(bytes, moof);
   const mfhd = kids.find((b) => b.type === 'mfhd');
-  const traf = kids.find((b) => b.type === 'traf');
-  if (!mfhd || !traf)
-    throw new AppError('MEDIA_MALFORMED', `moof at offset ${moof.start} lacks ${mfhd ? 'traf' : 'mfhd'}`);
-  if (kids.filter((b) => b.type === 'traf').length > 1)
-    throw new AppError('MEDIA_MALFORMED', 'a CMAF fragment carries exactly one track (found several traf)');
-  const sequenceNumber = dv.getUint32(mfhd.payload + 4);
+  const trafs = kids.filter((b) => b.type === 'traf');
+  if (!mfhd) throw malformed(moof, 'lacks mfhd');
+  if (trafs.length !== 1)
+    throw malformed(moof, `a CMAF fragment carries exactly one track (found ${trafs.length} traf)`);
+  const traf = trafs[0];
+  const mfhdFields = new BoxFields(bytes, mfhd);
+  mfhdFields.versionAndFlags();
+  const sequenceNumber = mfhdFields.u32('sequence_number');
   const trafKids = children(bytes, traf);
   const tfhd = trafKids.find((b) => b.type === 'tfhd');
-  if (!tfhd) throw new AppError('MEDIA_MALFORMED', `traf at offset ${traf.start} lacks tfhd`);
+  if (!tfhd) throw malformed(traf, 'lacks tfhd');
 
-  const tfhdFlags = dv.getUint32(tfhd.payload) & 0xffffff;
-  const trackId = dv.getUint32(tfhd.payload + 4);
-  let p = tfhd.payload + 8;
+  const h = new BoxFields(bytes, tfhd);
+  const tfhdFlags = h.versionAndFlags().flags;
+  const trackId = h.u32('track_ID');
   let baseDataOffset = moof.start;
-  if (tfhdFlags & 0x01) {
-    baseDataOffset = Number(dv.getBigUint64(p));
-    p += 8;
-  }
-  if (tfhdFlags & 0x02) p += 4;
-  let defaultDuration = defaults?.defaultSampleDuration ?? 0;
-  let defaultSize = defaults?.defaultSampleSize ?? 0;
-  let defaultFlags = defaults?.defaultSampleFlags ?? 0;
-  if (tfhdFlags & 0x08) {
-    defaultDuration = dv.getUint32(p);
-    p += 4;
-  }
-  if (tfhdFlags & 0x10) {
-    defaultSize = dv.getUint32(p);
-    p += 4;
-  }
-  if (tfhdFlags & 0x20) {
-    defaultFlags = dv.getUint32(p);
-    p += 4;
-  }
-  if (p > tfhd.end) throw new AppError('MEDIA_MALFORMED', 'tfhd is shorter than its flags require');
+  if (tfhdFlags & 0x01) baseDataOffset = h.u64('base_data_offset');
+  if (tfhdFlags & 0x02) h.u32('sample_description_index');
+  const defaultDuration = tfhdFlags & 0x08 ? h.u32('default_sample_duration') : (defaults?.defaultSampleDuration ?? 0);
+  const defaultSize = tfhdFlags & 0x10 ? h.u32('default_sample_size') : (defaults?.defaultSampleSize ?? 0);
+  const defaultFlags = tfhdFlags & 0x20 ? h.u32('default_sample_flags') : (defaults?.defaultSampleFlags ?? 0);
 
   const tfdt = trafKids.find((b) => b.type === 'tfdt');
-  if (!tfdt) throw new AppError('MEDIA_MALFORMED', `traf at offset ${traf.start} lacks tfdt`);
-  const tfdtVersion = dv.getUint8(tfdt.payload);
+  if (!tfdt) throw malformed(traf, 'lacks tfdt');
+  const t = new BoxFields(bytes, tfdt);
   const baseMediaDecodeTime =
-    tfdtVersion === 1 ? Number(dv.getBigUint64(tfdt.payload + 4)) : dv.getUint32(tfdt.payload + 4);
+    t.versionAndFlags().version === 1 ? t.u64('baseMediaDecodeTime') : t.u32('baseMediaDecodeTime');
 
   const samples: Sample[] = [];
   let dts = baseMediaDecodeTime;
+  /** Where the next trun's data starts when it has no data_offset: after the previous run's. */
+  let dataPos = baseDataOffset;
   for (const trun of trafKids.filter((b) => b.type === 'trun')) {
-    const version = dv.getUint8(trun.payload);
-    const flags = dv.getUint32(trun.payload) & 0xffffff;
-    const count = dv.getUint32(trun.payload + 4);
-    let q = trun.payload + 8;
-    let dataOffset = 0;
-    if (flags & 0x001) {
-      dataOffset = dv.getInt32(q);
-      q += 4;
-    }
-    let firstFlags: number | undefined;
-    if (flags & 0x004) {
-      firstFlags = dv.getUint32(q);
-      q += 4;
-    }
-    const perSample =
-      (flags & 0x100 ? 4 : 0) + (flags & 0x200 ? 4 : 0) + (flags & 0x400 ? 4 : 0) + (flags & 0x800 ? 4 : 0);
-    if (q + perSample * count > trun.end) {
-      throw new AppError(
-        'MEDIA_MALFORMED',
-        `trun at offset ${trun.start} declares ${count} samples but is too short for them`,
+    const r = new BoxFields(bytes, trun);
+    const { version, flags } = r.versionAndFlags();
+    const count = r.u32('sample_count');
+    if (flags & 0x001) dataPos = baseDataOffset + r.i32('data_offset');
+    const firstFlags = flags & 0x004 ? r.u32('first_sample_flags') : undefined;
+    const perSample = [TRUN_DURATION, TRUN_SIZE, TRUN_FLAGS, TRUN_CTO].filter((bit) => flags & bit).length * 4;
+    // Bounded before anything is allocated: by the cap, by the trun's own bytes, and (sizes from
+    // defaults) by the bytes that remain after where the data starts.
+    if (count > budget.samples)
+      throw malformed(
+        trun,
+        `sample_count ${count} takes the segment past ${MAX_SAMPLES_PER_SEGMENT} samples (MAX_SAMPLES_PER_SEGMENT)`,
       );
-    }
-    let dataPos = baseDataOffset + dataOffset;
+    r.need(perSample * count, `${count} samples of ${perSample} bytes each`);
+    if (!(flags & TRUN_SIZE) && defaultSize > 0 && count * defaultSize > bytes.byteLength - dataPos)
+      throw malformed(
+        trun,
+        `${count} samples of ${defaultSize} bytes from offset ${dataPos} run past the end of the body (truncated mdat?)`,
+      );
+    budget.samples -= count;
+    let mdat: Box | undefined;
     for (let i = 0; i < count; i++) {
-      const duration = flags & 0x100 ? dv.getUint32((q += 4) - 4) : defaultDuration;
-      const size = flags & 0x200 ? dv.getUint32((q += 4) - 4) : defaultSize;
-      let sampleFlags = flags & 0x400 ? dv.getUint32((q += 4) - 4) : defaultFlags;
+      const duration = flags & TRUN_DURATION ? r.u32('sample_duration') : defaultDuration;
+      const size = flags & TRUN_SIZE ? r.u32('sample_size') : defaultSize;
+      let sampleFlags = flags & TRUN_FLAGS ? r.u32('sample_flags') : defaultFlags;
       if (i === 0 && firstFlags !== undefined) sampleFlags = firstFlags;
       let cto = 0;
-      if (flags & 0x800) cto = version === 0 ? dv.getUint32((q += 4) - 4) : dv.getInt32((q += 4) - 4);
-      if (dataPos + size > bytes.byteLength) {
-        throw new AppError(
-          'MEDIA_MALFORMED',
-          `sample ${i} of fragment ${sequenceNumber} runs past the end of the data (${dataPos + size} > ${bytes.byteLength}): truncated mdat?`,
+      if (flags & TRUN_CTO)
+        cto = version === 0 ? r.u32('sample_composition_time_offset') : r.i32('sample_composition_time_offset');
+      // An empty sample has no bytes to be anywhere (its view is empty wherever it points).
+      if (size > 0 && (!mdat || dataPos < mdat.payload || dataPos + size > mdat.end))
+        mdat = mdatHolding(mdats, dataPos, size);
+      if (size > 0 && !mdat)
+        throw malformed(
+          trun,
+          `sample ${i} (${size} bytes at offset ${dataPos}) is not inside an mdat${dataPos + size > bytes.byteLength ? ' (truncated mdat?)' : ''}`,
         );
-      }
       samples.push({
         dts,
         duration,
@@ -126,4 +131,9 @@ function readMoof(bytes: Uint8Array, moof: Box, defaults?: TrackDefaults): Fragm
     }
   }
   return { sequenceNumber, trackId, baseMediaDecodeTime, samples };
+}
+
+/** The mdat whose payload holds [at, at + size), if any. */
+function mdatHolding(mdats: Box[], at: number, size: number): Box | undefined {
+  return mdats.find((m) => at >= m.payload && at + size <= m.end);
 }

@@ -30,7 +30,7 @@ describe('inspectSegment with ffmpeg media', () => {
     const full = segmentFor(video, K, D);
     const r = inspectSegment(full.subarray(0, full.byteLength - 100), video.info, K, D);
     expect(r.defects).toEqual(['truncated']);
-    expect(r.malformed).toMatch(/box 'mdat' at offset \d+ declares \d+ bytes but only \d+ remain/);
+    expect(r.malformed).toMatch(/^mdat at offset \d+: declares \d+ bytes but only \d+ remain/);
   });
 
   it('reports tfdt-mismatch when tfdt is off the grid by a frame or more', () => {

@@ -4,7 +4,7 @@
  * layout), and moov gains one pssh per DRM system. Everything else stays byte-identical.
  */
 import { AppError } from '../../contract/errors.ts';
-import { children, readBoxes, requirePath, type Box } from '../bmff/box-reader.ts';
+import { BoxFields, children, readBoxes, requirePath, type Box } from '../bmff/box-reader.ts';
 import { box, concat, fullBox, str, u32, u8 } from '../bmff/box-writer.ts';
 import { readInitInfo } from '../init-info.ts';
 import type { ContentKey } from './keys.ts';
@@ -109,16 +109,16 @@ export function tencBox(p: TrackProtection): Uint8Array {
 
 /** NAL length size from avcC (lengthSizeMinusOne, byte 4) or hvcC (byte 21). */
 function nalFraming(init: Uint8Array, entry: Box): TrackProtection['nal'] {
-  const kids = readBoxes(init, entry.payload + VISUAL_ENTRY_FIELDS, entry.end);
+  const kids = children(init, entry, VISUAL_ENTRY_FIELDS);
   if (entry.type === 'avc1' || entry.type === 'avc3') {
     const avcC = kids.find((b) => b.type === 'avcC');
     if (!avcC) throw new AppError('MEDIA_MALFORMED', `${entry.type} lacks avcC`);
-    return { codec: 'avc', lengthSize: (init[avcC.payload + 4] & 3) + 1 };
+    return { codec: 'avc', lengthSize: (new BoxFields(init, avcC, 4).u8('lengthSizeMinusOne') & 3) + 1 };
   }
   if (entry.type === 'hvc1' || entry.type === 'hev1') {
     const hvcC = kids.find((b) => b.type === 'hvcC');
     if (!hvcC) throw new AppError('MEDIA_MALFORMED', `${entry.type} lacks hvcC`);
-    return { codec: 'hevc', lengthSize: (init[hvcC.payload + 21] & 3) + 1 };
+    return { codec: 'hevc', lengthSize: (new BoxFields(init, hvcC, 21).u8('lengthSizeMinusOne') & 3) + 1 };
   }
   throw new AppError('MEDIA_UNSUPPORTED_CODEC', `cannot subsample-encrypt '${entry.type}'`);
 }

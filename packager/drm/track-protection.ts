@@ -3,8 +3,7 @@
  * the NAL framing from avcC/hvcC), so segments can be encrypted later from the stored protected
  * init alone.
  */
-import { AppError } from '../../contract/errors.ts';
-import { children, fourcc, readBoxes, requirePath, view } from '../bmff/box-reader.ts';
+import { BoxFields, children, malformed, readBoxes, requirePath } from '../bmff/box-reader.ts';
 import { readInitInfo } from '../init-info.ts';
 import { fromHex } from './keys.ts';
 import type { TrackProtection } from './protection.ts';
@@ -16,17 +15,21 @@ export function readTrackProtection(init: Uint8Array): TrackProtection | undefin
   const info = readInitInfo(init);
   if (!info.protection || info.kind === 'text') return undefined;
   const entry = children(init, requirePath(init, readBoxes(init), STSD_PATH), 8)[0];
-  const kids = readBoxes(init, entry.payload + (info.kind === 'video' ? 78 : 28), entry.end);
+  const kids = children(init, entry, info.kind === 'video' ? 78 : 28);
   const sinf = kids.find((b) => b.type === 'sinf')!;
   const schi = children(init, sinf).find((b) => b.type === 'schi')!;
   const tenc = children(init, schi).find((b) => b.type === 'tenc')!;
-  const dv = view(init);
-  const p = tenc.payload;
-  const version = dv.getUint8(p);
-  const pattern = version === 1 ? dv.getUint8(p + 5) : 0;
-  const ivSize = dv.getUint8(p + 7);
+  // Every field is read inside tenc (readInitInfo has checked it holds them all).
+  const t = new BoxFields(init, tenc);
+  const { version } = t.versionAndFlags();
+  t.skip(1, 'reserved');
+  const patternByte = t.u8('default_crypt_byte_block and default_skip_byte_block');
+  const pattern = version === 1 ? patternByte : 0;
+  t.u8('default_isProtected');
+  const ivSize = t.u8('default_Per_Sample_IV_Size');
+  t.skip(16, 'default_KID');
   if (ivSize !== 0 && ivSize !== 8 && ivSize !== 16)
-    throw new AppError('MEDIA_MALFORMED', `tenc Per_Sample_IV_Size ${ivSize} is not 0, 8 or 16`);
+    throw malformed(tenc, `Per_Sample_IV_Size ${ivSize} is not 0, 8 or 16`);
   const protection: TrackProtection = {
     scheme: info.protection.scheme,
     kind: info.kind,
@@ -35,17 +38,13 @@ export function readTrackProtection(init: Uint8Array): TrackProtection | undefin
     cryptByteBlock: pattern >> 4,
     skipByteBlock: pattern & 0xf,
   };
-  if (ivSize === 0) {
-    const n = dv.getUint8(p + 24);
-    protection.constantIv = init.slice(p + 25, p + 25 + n);
-  }
+  if (ivSize === 0) protection.constantIv = t.bytesOf(t.u8('default_constant_IV_size'), 'default_constant_IV').slice();
   if (info.kind === 'video') {
     const config = kids.find((b) => b.type === 'avcC' || b.type === 'hvcC');
-    if (!config) throw new AppError('MEDIA_MALFORMED', `${fourcc(init, entry.start + 4)} lacks avcC/hvcC`);
-    protection.nal =
-      config.type === 'avcC'
-        ? { codec: 'avc', lengthSize: (init[config.payload + 4] & 3) + 1 }
-        : { codec: 'hevc', lengthSize: (init[config.payload + 21] & 3) + 1 };
+    if (!config) throw malformed(entry, 'lacks avcC/hvcC');
+    const avc = config.type === 'avcC';
+    const lengthSize = (new BoxFields(init, config, avc ? 4 : 21).u8('lengthSizeMinusOne') & 3) + 1;
+    protection.nal = { codec: avc ? 'avc' : 'hevc', lengthSize };
   }
   return protection;
 }
