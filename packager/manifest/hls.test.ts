@@ -226,6 +226,68 @@ describe('writeMediaPlaylist', () => {
   });
 });
 
+describe('Playlist Delta Updates (EXT-X-SKIP, RFC 8216bis §6.2.5.1)', () => {
+  // 60 s window: 30 segments listed, K0+70 … K0+99.
+  const long = (over: Partial<ManifestInput> = {}) => input({ lastSegmentByTrack: { v540: K0 + 99 }, ...over });
+  const lines = (text: string) => text.trim().split('\n');
+
+  it('advertises CAN-SKIP-UNTIL (six target durations) on live playlists only', () => {
+    expect(lines(writeMediaPlaylist(long(), 'v540'))).toContain('#EXT-X-SERVER-CONTROL:CAN-SKIP-UNTIL=12.0');
+    expect(writeMediaPlaylist(long({ ended: true }), 'v540')).not.toContain('SERVER-CONTROL');
+    expect(writeMediaPlaylist(long({ ended: true }), 'v540', { skip: true })).not.toContain('EXT-X-SKIP');
+  });
+
+  it('replaces the segments older than the skip boundary with one EXT-X-SKIP; the rest is the full playlist', () => {
+    const full = writeMediaPlaylist(long(), 'v540');
+    const delta = writeMediaPlaylist(long(), 'v540', { skip: true });
+    const d = parse(delta) as ParsedPlaylist & { skip?: { skippedSegments: number } };
+    expect(d.version).toBe(9);
+    expect(d.skip?.skippedSegments).toBe(24);
+    expect(d.mediaSequence).toBe(K0 + 70);
+    // Six segments (12 s) remain: none of them ends more than the boundary before the end.
+    expect(d.segments.map((s) => s.uri)).toEqual(
+      parse(full)
+        .segments.slice(24)
+        .map((s) => s.uri),
+    );
+    expect(d.segments[0].dateTimeString).toBe(new Date((K0 + 94) * D).toISOString());
+    expect(d.segments[0].map?.uri).toBe('init.mp4');
+    expect(delta.indexOf('#EXT-X-MAP')).toBeLessThan(delta.indexOf('#EXT-X-SKIP'));
+    expect(delta.length).toBeLessThan(full.length / 2);
+  });
+
+  it('keeps gaps after the boundary and answers a short playlist in full', () => {
+    const gappy = parse(
+      writeMediaPlaylist(long({ gapsByTrack: { v540: [K0 + 97] } }), 'v540', { skip: true }),
+    ) as ParsedPlaylist;
+    expect(gappy.segments.map((s) => s.custom?.gap === true)).toEqual([false, false, false, true, false, false]);
+    const short = writeMediaPlaylist(input({ lastSegmentByTrack: { v540: K0 + 5 } }), 'v540', { skip: true });
+    expect(short).not.toContain('EXT-X-SKIP');
+    expect(short).toContain('#EXT-X-VERSION:7');
+  });
+
+  it('never skips past a discontinuity into the next event', () => {
+    const atK = K0 + 95;
+    const next: ManifestInput = input({
+      eventId: 'next-ev',
+      firstSegment: atK,
+      lastSegmentByTrack: { v540: atK + 20 },
+    });
+    const delta = writeMediaPlaylist(
+      long({ lastSegmentByTrack: { v540: atK - 1 }, next: { eventId: 'next-ev', atK, input: next } }),
+      'v540',
+      {
+        skip: true,
+      },
+    );
+    const d = parse(delta) as ParsedPlaylist & { skip?: { skippedSegments: number } };
+    // 30 listed: this event's last 9 (K0+86 … K0+94), then 21 of the next one; only this event's are skipped.
+    expect(d.skip?.skippedSegments).toBe(9);
+    expect(delta).toContain('#EXT-X-DISCONTINUITY\n');
+    expect(d.segments[0].uri).toBe(`../../next-ev/v540/${atK}.m4s`);
+  });
+});
+
 describe('HLS DRM signalling', () => {
   const drm = (scheme: 'cenc' | 'cbcs', kid: string) => ({
     scheme,

@@ -4,7 +4,18 @@ import { keyTags } from './hls-drm.ts';
 export interface PlaylistOptions {
   /** Query string (without `?`) appended to every URI, e.g. `token=…`. */
   query?: string;
+  /**
+   * The client asked for a Playlist Delta Update (`_HLS_skip=YES`, or `v2`: this writer has no
+   * EXT-X-DATERANGE to skip, so both mean the same). Media playlists only.
+   */
+  skip?: boolean;
 }
+
+/**
+ * The Skip Boundary advertised in EXT-X-SERVER-CONTROL CAN-SKIP-UNTIL, in target durations: the
+ * smallest RFC 8216bis allows (§4.4.3.8: at least six), so a delta update is as short as allowed.
+ */
+export const SKIP_BOUNDARY_TARGET_DURATIONS = 6;
 
 const AUDIO_GROUP = 'aud';
 const SUBTITLES_GROUP = 'subs';
@@ -87,6 +98,14 @@ function mediaTag(
  * PROGRAM-DATE-TIME is written on the first segment and after every gap. In between it is
  * implied (every EXTINF is exactly D), which keeps a two-hour DVR playlist from growing by
  * 50 bytes per segment on every reload.
+ *
+ * Live playlists advertise Playlist Delta Updates (RFC 8216bis §6.2.5.1: EXT-X-SERVER-CONTROL
+ * CAN-SKIP-UNTIL). With `opts.skip`, the segments that end at least the Skip Boundary before the
+ * end of the playlist are replaced by one `EXT-X-SKIP:SKIPPED-SEGMENTS=N` (EXT-X-VERSION 9), so
+ * a player reloading a two-hour window gets a few lines instead of 3,600 segments. Skipping stops
+ * at the first discontinuity (a back-to-back event's part is never skipped into), so the
+ * discontinuity sequence of what remains is unchanged; the EXT-X-KEY and EXT-X-MAP that apply to
+ * the remaining segments stay before the EXT-X-SKIP, and the first remaining segment is dated.
  */
 export function writeMediaPlaylist(input: ManifestInput, trackId: string, opts: PlaylistOptions = {}): string {
   const D = input.config.segmentDurationMs;
@@ -115,12 +134,22 @@ export function writeMediaPlaylist(input: ManifestInput, trackId: string, opts: 
   parts[0].ks = parts[0].ks.slice(drop);
   const first = parts[0].ks[0]?.k ?? input.firstSegment;
 
+  const targetDuration = Math.ceil(D / 1000);
+  const canSkipUntil = SKIP_BOUNDARY_TARGET_DURATIONS * targetDuration;
+  // Every listed segment lasts D: segment i (of n) ends (n − 1 − i)·D before the playlist's end.
+  const listedCount = parts.reduce((n, p) => n + p.ks.length, 0);
+  const skipped =
+    opts.skip && !ended
+      ? Math.min(parts[0].ks.length, Math.max(0, listedCount - Math.ceil((canSkipUntil * 1000) / D)))
+      : 0;
   const lines = [
     '#EXTM3U',
-    '#EXT-X-VERSION:7',
-    `#EXT-X-TARGETDURATION:${Math.ceil(D / 1000)}`,
-    `#EXT-X-MEDIA-SEQUENCE:${first}`,
+    // EXT-X-SKIP needs version 9 (RFC 8216bis §8).
+    `#EXT-X-VERSION:${skipped > 0 ? 9 : 7}`,
+    `#EXT-X-TARGETDURATION:${targetDuration}`,
   ];
+  if (!ended) lines.push(`#EXT-X-SERVER-CONTROL:CAN-SKIP-UNTIL=${canSkipUntil.toFixed(1)}`);
+  lines.push(`#EXT-X-MEDIA-SEQUENCE:${first}`);
   if (discontinuitySequence > 0) lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${discontinuitySequence}`);
   lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
   const extinf = `#EXTINF:${(D / 1000).toFixed(3)},`;
@@ -131,8 +160,9 @@ export function writeMediaPlaylist(input: ManifestInput, trackId: string, opts: 
     lines.push(...keyTags(part.drm, 'EXT-X-KEY'));
     // WebVTT segments stand alone: no initialization section.
     if (!isText) lines.push(`#EXT-X-MAP:URI="${uri(`${part.prefix}init.mp4`, opts.query)}"`);
+    if (i === 0 && skipped > 0) lines.push(`#EXT-X-SKIP:SKIPPED-SEGMENTS=${skipped}`);
     let needDate = true;
-    for (const { k, gap } of part.ks) {
+    for (const { k, gap } of i === 0 ? part.ks.slice(skipped) : part.ks) {
       if (needDate) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(k * D).toISOString()}`);
       // A gap keeps its place (and its EXTINF) so the timeline and the sequence numbers stay
       // continuous; players skip it instead of requesting a segment that will answer 410.
