@@ -26,6 +26,7 @@ import {
 } from './operator-routes.ts';
 import type { RouteHandler } from './route-handler.ts';
 import { getTime } from './time-route.ts';
+import { deleteTtlRule, getTtlExplain, getTtlRules, putTtlRuleSet } from './ttl-routes.ts';
 
 export type Method = 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE' | 'ALL';
 
@@ -73,6 +74,10 @@ export const routes: Route[] = [
   { method: 'DELETE', path: '/api/events/:event/next', credential: 'operator:write', handler: deleteNext },
   { method: 'PUT', path: '/api/events/:event/drm', credential: 'operator:write', handler: putDrm },
   { method: 'POST', path: '/api/events/:event/tokens', credential: 'operator:write', handler: postToken },
+  { method: 'GET', path: '/api/ttl/rules', credential: 'operator:read', handler: getTtlRules },
+  { method: 'PUT', path: '/api/ttl/rules', credential: 'operator:write', handler: putTtlRuleSet },
+  { method: 'DELETE', path: '/api/ttl/rules/:id', credential: 'operator:write', handler: deleteTtlRule },
+  { method: 'GET', path: '/api/ttl/explain', credential: 'operator:read', handler: getTtlExplain },
 ];
 
 /** Middleware that is not about credentials, by path prefix (CORS, remembering event state). */
