@@ -91,6 +91,8 @@ export const errorCodes = {
     status: 502,
     doc: 'the same, but the key service answered something that is not a CPIX document with a 16-byte key for every KID asked; nothing is stored',
   },
+  // 5xxx: edge configuration
+  TTL_RULE_NOT_FOUND: { id: 5001, status: 404, doc: 'no TTL rule with that id (`DELETE /api/ttl/rules/{id}`)' },
   // 9xxx: bugs (never expected; logged with details, answered without them)
   INTERNAL: { id: 9000, status: 500, doc: 'a bug: logged with details, answered without them' },
 } as const satisfies Record<string, { id: number; status: number; doc: string }>;
