@@ -17,6 +17,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localLadder } from '../contract/ladder.ts';
+import { DEFAULT_FEED_TOKEN } from '../encoder-bridge/config.ts';
 import { buildFfmpegArgs } from '../encoder-bridge/ffmpeg-args.ts';
 import { planTiming } from '../encoder-bridge/timing-plan.ts';
 import { firstPts, videoFrameGrid, videoPtsValues } from '../encoder-bridge/ts-timestamps.ts';
@@ -101,7 +102,9 @@ async function bridgeRun(feed: string, sinkUrl: string, pipeline: string): Promi
   child.stdout!.on('data', (d) => (out += d));
   while (!out.includes('listening')) await new Promise((r) => setTimeout(r, 50));
   await new Promise<void>((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/feed', method: 'PUT' }, (res) => {
+    // The bridge's default feed token (it reads BRIDGE_FEED_TOKEN, as we do).
+    const headers = { authorization: `Bearer ${process.env.BRIDGE_FEED_TOKEN ?? DEFAULT_FEED_TOKEN}` };
+    const req = http.request({ host: '127.0.0.1', port, path: '/feed', method: 'PUT', headers }, (res) => {
       res.resume();
       res.on('end', resolve);
     });

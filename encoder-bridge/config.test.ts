@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadBridgeConfig, publishTargets } from './config.ts';
+import { DEFAULT_FEED_TOKEN, DEFAULT_SRT_PASSPHRASE, loadBridgeConfig, publishTargets } from './config.ts';
 
 describe('bridge configuration: publish targets', () => {
   it('cross-publishes to r1 and r2 at the ingest URL by default', () => {
@@ -43,5 +43,36 @@ describe('bridge configuration: CC1 captions', () => {
     expect(loadBridgeConfig(['--pipeline-delay-ms', '3000'], {}).pipelineDelayMs).toBe(3000);
     expect(loadBridgeConfig([], { BRIDGE_PIPELINE_DELAY_MS: '0' }).pipelineDelayMs).toBe(0);
     expect(() => loadBridgeConfig(['--pipeline-delay-ms', '-1'], {})).toThrow(/--pipeline-delay-ms/);
+  });
+});
+
+describe('bridge configuration: contribution credentials', () => {
+  it('has local-dev defaults that the synthetic source sends too', () => {
+    const config = loadBridgeConfig([], {});
+    expect(config.feedToken).toBe(DEFAULT_FEED_TOKEN);
+    expect(config.srtPassphrase).toBe(DEFAULT_SRT_PASSPHRASE);
+    expect(config.srtPbkeylen).toBe(16);
+    expect(String(config.rtpAllow)).toBe('127.0.0.1,::1');
+    expect(config.rtpAllow.allows(0, '127.0.0.1', 1234)).toBe(true);
+    expect(config.rtpAllow.allows(0, '192.0.2.1', 1234)).toBe(false);
+  });
+
+  it('reads flags over environment variables, and names the flag when a value is wrong', () => {
+    const config = loadBridgeConfig(['--feed-token', 'venue-feed-secret', '--rtp-allow', 'path1=192.0.2.1:5000'], {
+      BRIDGE_FEED_TOKEN: 'other-secret',
+      BRIDGE_SRT_PASSPHRASE: 'a-long-passphrase',
+      BRIDGE_SRT_PBKEYLEN: '32',
+    });
+    expect(config).toMatchObject({
+      feedToken: 'venue-feed-secret',
+      srtPassphrase: 'a-long-passphrase',
+      srtPbkeylen: 32,
+    });
+    expect(config.rtpAllow.allows(0, '192.0.2.1', 5000)).toBe(true);
+    expect(config.rtpAllow.allows(1, '192.0.2.1', 5000)).toBe(false);
+    expect(() => loadBridgeConfig(['--feed-token', 'short'], {})).toThrow(/--feed-token/);
+    expect(() => loadBridgeConfig(['--srt-passphrase', 'too-short'], {})).toThrow(/--srt-passphrase/);
+    expect(() => loadBridgeConfig(['--srt-pbkeylen', '20'], {})).toThrow(/--srt-pbkeylen: must be 16, 24 or 32/);
+    expect(() => loadBridgeConfig(['--rtp-allow', 'venue.example'], {})).toThrow(/--rtp-allow: .*IP address/);
   });
 });

@@ -4,6 +4,23 @@ import { CaptionLanguage } from '../contract/captions.ts';
 import { EventId, PipelineId } from '../contract/ids.ts';
 import { ladders } from '../contract/ladder.ts';
 import { RtpPortPair } from './rtp/rtp-options.ts';
+import { LOCAL_SOURCES, RtpAllowList } from './rtp/source-allow-list.ts';
+
+/**
+ * Contribution credentials' local-dev defaults: the bridge expects them and the synthetic source
+ * sends them, so `npm start` and the tests authenticate without configuration. Set real ones in
+ * production (docs/configuration.md, "Contribution authentication").
+ */
+export const DEFAULT_FEED_TOKEN = 'dev-feed-token';
+export const DEFAULT_SRT_PASSPHRASE = 'dev-srt-passphrase';
+export const DEFAULT_SRT_PBKEYLEN = 16;
+
+/** libsrt accepts 10 to 64 characters (ffmpeg 5.1 with libsrt 1.5). */
+export const SrtPassphrase = z.string().min(10).max(64);
+export const SrtKeyLength = z.coerce
+  .number()
+  .refine((n) => n === 16 || n === 24 || n === 32, { message: 'must be 16, 24 or 32 (AES-128/192/256)' })
+  .transform((n) => n as 16 | 24 | 32);
 
 /**
  * Bridge configuration: command-line flags override environment variables, which override the
@@ -12,7 +29,7 @@ import { RtpPortPair } from './rtp/rtp-options.ts';
 export const BridgeConfig = z.object({
   event: EventId.default('demo'),
   pipeline: PipelineId.default('A'),
-  /** Where the contribution feed is pushed (HTTP PUT/POST of MPEG-TS to /feed). */
+  /** Where the contribution feed is pushed (HTTP PUT/POST of MPEG-TS to /feed) and /status, /health answer. */
   listenPort: z.coerce.number().int().min(0).max(65535).default(9001),
   listenHost: z.string().default('127.0.0.1'),
   /** Base URL of the Worker's ingest route. */
@@ -34,6 +51,8 @@ export const BridgeConfig = z.object({
     .default('r1,r2'),
   /** Local-dev default matches .dev.vars; production uses the Worker secret. */
   ingestToken: z.string().min(1).default('dev-ingest-token'),
+  /** A push to /feed must carry `Authorization: Bearer <this>`. */
+  feedToken: z.string().min(8).default(DEFAULT_FEED_TOKEN),
   ladder: z
     .string()
     .refine((name) => name in ladders, { message: `ladder must be one of: ${Object.keys(ladders).join(', ')}` })
@@ -45,10 +64,16 @@ export const BridgeConfig = z.object({
   rtpPorts: RtpPortPair.optional(),
   /** Largest delay difference between the two RTP paths that is still merged without loss. */
   rtpSkewMs: z.coerce.number().int().min(10).max(5000).default(200),
+  /** RTP senders accepted per path (rtp/source-allow-list.ts); the default accepts this machine only. */
+  rtpAllow: RtpAllowList.prefault(LOCAL_SOURCES),
   /** SRT listener port (bound on listenHost; ffmpeg's libsrt). Unset: no SRT. */
   srtPort: z.coerce.number().int().min(1).max(65535).optional(),
   /** SRT receive latency: the time SRT may spend recovering lost packets. */
   srtLatencyMs: z.coerce.number().int().min(20).max(8000).default(200),
+  /** SRT callers must encrypt with this passphrase; callers without it or with another are rejected. */
+  srtPassphrase: SrtPassphrase.default(DEFAULT_SRT_PASSPHRASE),
+  /** SRT AES key length in bytes. */
+  srtPbkeylen: SrtKeyLength.default(DEFAULT_SRT_PBKEYLEN),
   /**
    * CEA-608 CC1 in the feed's video (A/53 SEI) becomes cues of this caption language, posted to
    * the captions API; the language must be declared on the event. Unset: the feed's 608 is ignored.
@@ -69,6 +94,7 @@ const flags = {
   'listen-host': 'BRIDGE_LISTEN_HOST',
   'ingest-url': 'INGEST_URL',
   'ingest-token': 'INGEST_TOKEN',
+  'feed-token': 'BRIDGE_FEED_TOKEN',
   'publish-to': 'PUBLISH_TO',
   ladder: 'BRIDGE_LADDER',
   'segment-duration-ms': 'SEGMENT_DURATION_MS',
@@ -76,8 +102,11 @@ const flags = {
   'restart-delay-ms': 'BRIDGE_RESTART_DELAY_MS',
   'rtp-ports': 'BRIDGE_RTP_PORTS',
   'rtp-skew-ms': 'BRIDGE_RTP_SKEW_MS',
+  'rtp-allow': 'BRIDGE_RTP_ALLOW',
   'srt-port': 'BRIDGE_SRT_PORT',
   'srt-latency-ms': 'BRIDGE_SRT_LATENCY_MS',
+  'srt-passphrase': 'BRIDGE_SRT_PASSPHRASE',
+  'srt-pbkeylen': 'BRIDGE_SRT_PBKEYLEN',
   'cc1-language': 'BRIDGE_CC1_LANGUAGE',
   'pipeline-delay-ms': 'BRIDGE_PIPELINE_DELAY_MS',
 } as const;

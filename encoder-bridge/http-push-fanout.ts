@@ -3,23 +3,41 @@ import type { Readable } from 'node:stream';
 
 /**
  * Pushes one contribution feed (MPEG-TS bytes) to several encoder bridges over HTTP, each on its
- * own long-lived chunked PUT. A bridge that goes away (crash, restart) does not disturb the
- * others: its connection is re-opened every `retryMs` and it receives the feed from that moment,
- * which is what a venue encoder does for a pipeline that rejoins mid-event.
+ * own long-lived chunked PUT with the bridges' feed token. A bridge that goes away (crash,
+ * restart) or refuses (busy with another feed, wrong token) does not disturb the others: its
+ * connection is re-opened every `retryMs` and it receives the feed from that moment, which is what
+ * a venue encoder does for a pipeline that rejoins mid-event.
  */
+const ACCEPTED_AFTER_MS = 2000;
+
+/** The bridge's refusal message (JSON `message`), for the log. */
+function messageOf(body: string): string {
+  try {
+    const message = (JSON.parse(body) as { message?: unknown }).message;
+    return typeof message === 'string' ? `: ${message}` : '';
+  } catch {
+    return '';
+  }
+}
+
 export class HttpPushFanout {
   readonly targets: { url: string; connected: boolean; connects: number; bytes: number }[];
   private readonly requests: (http.ClientRequest | undefined)[];
   private readonly nextAttempt: number[];
   private readonly retryMs: number;
   private readonly log: (message: string) => void;
+  private readonly token: string | undefined;
+  /** The last refusal logged per target, so a bridge refusing every retry is logged once. */
+  private readonly lastRefusal: (string | undefined)[];
 
-  constructor(urls: string[], opts: { retryMs?: number; log?: (message: string) => void } = {}) {
+  constructor(urls: string[], opts: { token?: string; retryMs?: number; log?: (message: string) => void } = {}) {
     this.targets = urls.map((url) => ({ url, connected: false, connects: 0, bytes: 0 }));
     this.requests = urls.map(() => undefined);
     this.nextAttempt = urls.map(() => 0);
     this.retryMs = opts.retryMs ?? 500;
     this.log = opts.log ?? (() => {});
+    this.token = opts.token;
+    this.lastRefusal = urls.map(() => undefined);
   }
 
   write(chunk: Uint8Array): void {
@@ -57,12 +75,19 @@ export class HttpPushFanout {
       port: url.port,
       path: url.pathname + url.search,
       method: 'PUT',
-      headers: { 'content-type': 'video/mp2t' },
+      headers: {
+        'content-type': 'video/mp2t',
+        ...(this.token === undefined ? {} : { authorization: `Bearer ${this.token}` }),
+      },
     });
     this.requests[i] = req;
-    const drop = (why: string) => {
+    const drop = (why: string, report: boolean) => {
       if (this.requests[i] !== req) return;
-      if (target.connected) this.log(`push to ${target.url} lost (${why}); retrying every ${this.retryMs} ms`);
+      // Logged once per distinct problem, not on every retry while it lasts.
+      if (report && this.lastRefusal[i] !== why) {
+        this.lastRefusal[i] = why;
+        this.log(`push to ${target.url} lost (${why}); retrying every ${this.retryMs} ms`);
+      }
       this.requests[i] = undefined;
       target.connected = false;
       this.nextAttempt[i] = Date.now() + this.retryMs;
@@ -72,13 +97,27 @@ export class HttpPushFanout {
       socket.on('connect', () => {
         target.connected = true;
         target.connects++;
-        if (target.connects > 1) this.log(`push to ${target.url} re-connected`);
+        // A push the bridge has not refused within ACCEPTED_AFTER_MS is taken.
+        setTimeout(() => {
+          if (this.requests[i] !== req || this.lastRefusal[i] === undefined) return;
+          this.lastRefusal[i] = undefined;
+          this.log(`push to ${target.url} re-connected`);
+        }, ACCEPTED_AFTER_MS).unref();
       });
     });
-    req.on('error', (err) => drop(err.message));
+    let answered = false;
+    req.on('error', (err) => {
+      if (!answered) drop(err.message, target.connected);
+    });
     req.on('response', (res) => {
-      res.resume();
-      drop(`bridge answered ${res.statusCode}`);
+      // Nothing more is sent on a refused push; the bridge closes it (writes may fail: ignored).
+      answered = true;
+      target.connected = false;
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body = (body + d).slice(0, 500)));
+      res.on('error', () => {});
+      res.on('close', () => drop(`bridge answered ${res.statusCode}${messageOf(body)}`, true));
     });
     req.flushHeaders();
   }

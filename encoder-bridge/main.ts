@@ -2,11 +2,13 @@ import { ladders } from '../contract/ladder.ts';
 import { loadBridgeConfig, publishTargets } from './config.ts';
 import { Cc1Captions } from './cea608/cc1-captions.ts';
 import { CaptionPoster } from './cea608/caption-poster.ts';
+import { contributionStatus } from './contribution-status.ts';
+import { FeedGate, StreamFeed } from './feed-gate.ts';
 import { Pipeline } from './pipeline.ts';
 import { Publisher } from './publisher.ts';
 import { DualPathReceiver } from './rtp/dual-path-receiver.ts';
 import { SrtListener } from './srt-listener.ts';
-import { createBridgeServer } from './server.ts';
+import { createBridgeServer, type HttpFeedCounters } from './server.ts';
 
 /** Entry point: `node encoder-bridge/main.ts --event demo --pipeline A` (see --help in docs/operations.md). */
 const config = (() => {
@@ -62,14 +64,18 @@ const pipeline = (() => {
     process.exit(2);
   }
 })();
+// Every input (HTTP push, RTP, SRT) claims the pipeline here: one contribution feed at a time.
+const gate = new FeedGate({ sink: pipeline, log });
 // Two-path RTP contribution (SMPTE 2022-7) when ports are configured; HTTP push stays available.
+const rtpFeed = new StreamFeed(gate, 'rtp', () => `RTP SSRC ${rtp?.status().ssrc} on ports ${config.rtpPorts}`);
 const rtp = config.rtpPorts
   ? new DualPathReceiver({
       ports: config.rtpPorts,
       host: config.listenHost,
       skewMs: config.rtpSkewMs,
-      onPayload: (ts) => void pipeline.feed(ts), // UDP cannot be paused: the pipeline buffers
-      onStreamEnd: () => pipeline.endOfFeed(),
+      allow: config.rtpAllow,
+      onPayload: (ts) => rtpFeed.feed(ts), // UDP cannot be paused: the pipeline buffers
+      onStreamEnd: () => rtpFeed.end(),
       log,
     })
   : undefined;
@@ -87,27 +93,33 @@ const srt = config.srtPort
       host: config.listenHost,
       port: config.srtPort,
       latencyMs: config.srtLatencyMs,
+      passphrase: config.srtPassphrase,
+      pbkeylen: config.srtPbkeylen,
       ffmpegPath: config.ffmpegPath,
-      onData: (ts) => void pipeline.feed(ts),
-      onStreamEnd: () => pipeline.endOfFeed(),
+      gate,
       log,
     })
   : undefined;
 srt?.start();
+const httpFeedCounters: HttpFeedCounters = { unauthorized: 0 };
 const server = createBridgeServer({
   pipeline,
   publisher,
+  gate,
+  feedToken: config.feedToken,
+  httpFeedCounters,
   segmentDurationMs: config.segmentDurationMs,
   describe: () => ({
     event: config.event,
     pipeline: config.pipeline,
     ladder: ladder.name,
     segmentDurationMs: config.segmentDurationMs,
-    contribution: {
-      httpPush: '/feed',
-      rtp: rtp?.status() ?? null,
-      srt: srt ? { url: srt.url, ...srt.counters } : null,
-    },
+    contribution: contributionStatus({
+      gate,
+      http: httpFeedCounters,
+      rtp: rtp?.status(),
+      srt: srt && { url: srt.url, counters: srt.counters },
+    }),
     cc1Captions:
       cc1 && captionPoster ? { language: config.cc1Language, ...cc1.counters, ...captionPoster.counters } : null,
   }),
@@ -117,7 +129,7 @@ server.listen(config.listenPort, config.listenHost, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.listenPort;
   log(
-    `listening on http://${config.listenHost}:${port} (feed: PUT /feed), publishing to ${publisher.describeTargets()}`,
+    `listening on http://${config.listenHost}:${port} (feed: PUT /feed with the feed token), publishing to ${publisher.describeTargets()}`,
   );
 });
 
@@ -138,8 +150,15 @@ const progress = setInterval(() => {
     cc1 && captionPoster
       ? `, CC1 cues extracted ${cc1.counters.extracted}/posted ${captionPoster.counters.posted}/failed ${captionPoster.counters.failed} (late ${captionPoster.counters.late})`
       : '';
+  const refused = contributionStatus({
+    gate,
+    http: httpFeedCounters,
+    rtp: r,
+    srt: srt && { url: srt.url, counters: srt.counters },
+  }).refused;
+  const refusedLine = refused.total > 0 ? `, contribution refused ${refused.total} (see /status)` : '';
   log(
-    `${s.state}: published ${c.published} (last K ${c.lastK ?? '-'}; ${regions}), retried ${c.retried}, failed ${c.failed}, feed lag ${s.feedLagMs ?? '-'} ms, ffmpeg restarts ${s.ffmpegRestarts}${rtpLine}${ccLine}`,
+    `${s.state}: published ${c.published} (last K ${c.lastK ?? '-'}; ${regions}), retried ${c.retried}, failed ${c.failed}, feed lag ${s.feedLagMs ?? '-'} ms, ffmpeg restarts ${s.ffmpegRestarts}${rtpLine}${ccLine}${refusedLine}`,
   );
 }, 10_000);
 progress.unref();

@@ -53,6 +53,8 @@ export interface SourceOptions {
   audio?: 'tone' | 'full';
   /** false drops `-re` (tests: the bridge does not need real time, only PTS near the clock). */
   realtime?: boolean;
+  /** For an `srt://` output: the listener's passphrase and key length (the bridge enforces encryption). */
+  srt?: { passphrase: string; pbkeylen: number };
 }
 
 /** The burnt-in clock, picture input and H.264 settings shared by both source layouts. */
@@ -99,6 +101,10 @@ const tsOutputs = (opts: SourceOptions) => [
     '-muxpreload',
     '0',
     ...(url.startsWith('http') ? ['-method', 'PUT'] : []),
+    // libsrt options, not URL query: a passphrase then needs no escaping (ffmpeg does not decode it).
+    ...(url.startsWith('srt:') && opts.srt
+      ? ['-passphrase', opts.srt.passphrase, '-pbkeylen', String(opts.srt.pbkeylen)]
+      : []),
     url,
   ]),
 ];

@@ -2,6 +2,13 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { spawnCc608Source } from './cea608/cc608-source.ts';
+import {
+  DEFAULT_FEED_TOKEN,
+  DEFAULT_SRT_PASSPHRASE,
+  DEFAULT_SRT_PBKEYLEN,
+  SrtKeyLength,
+  SrtPassphrase,
+} from './config.ts';
 import { HttpPushFanout } from './http-push-fanout.ts';
 import { DualPathSender } from './rtp/dual-path-sender.ts';
 import { DropProbability, OutageSeconds, RtpDestinations } from './rtp/rtp-options.ts';
@@ -24,6 +31,11 @@ export { sourceArgs, type SourceOptions } from './source-args.ts';
  *
  * `--cc608 on` adds CEA-608 captions of that clock to the video (cea608/cc608-source.ts); the
  * PTS scheme stays exactly the same.
+ *
+ * Credentials: the HTTP push carries the bridges' feed token, SRT the listener's passphrase; both
+ * read the bridge's variables (BRIDGE_FEED_TOKEN, BRIDGE_SRT_PASSPHRASE) with the same local-dev
+ * defaults, so `npm start` and the tests authenticate without configuration. RTP has no
+ * credential: the bridge accepts senders on its allow-list.
  */
 // Parsed only when run as a program, so tests can import sourceArgs without their argv being read.
 const parseFlags = () =>
@@ -36,8 +48,13 @@ const parseFlags = () =>
       ffmpeg: { type: 'string', default: process.env.FFMPEG_PATH ?? 'ffmpeg' },
       /** Stop after this many seconds (0: run until killed). */
       duration: { type: 'string', default: '0' },
+      /** The bridges' feed token (Authorization: Bearer on the HTTP push); the same variable and default as the bridge's. */
+      'feed-token': { type: 'string', default: process.env.BRIDGE_FEED_TOKEN ?? DEFAULT_FEED_TOKEN },
       /** SRT instead of HTTP push: srt://host:port (the bridge listens with --srt-port). */
       srt: { type: 'string' },
+      /** With --srt: the listener's passphrase and key length; the same variables and defaults as the bridge's. */
+      'srt-passphrase': { type: 'string', default: process.env.BRIDGE_SRT_PASSPHRASE ?? DEFAULT_SRT_PASSPHRASE },
+      'srt-pbkeylen': { type: 'string', default: process.env.BRIDGE_SRT_PBKEYLEN ?? String(DEFAULT_SRT_PBKEYLEN) },
       /** Two-path RTP instead of HTTP push: host:port1,host:port2 (SMPTE 2022-7 contribution). */
       rtp: { type: 'string' },
       /** With --rtp: drop this share of packets on each path (different packets per path). */
@@ -66,6 +83,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(2);
   }
   const rtp = values.rtp === undefined ? undefined : rtpSenderFromFlags(values);
+  const srtCredentials = values.srt === undefined ? undefined : srtCredentialsFromFlags(values);
   const t0 = Math.ceil(Date.now() / 1000) + 1;
   await new Promise((r) => setTimeout(r, t0 * 1000 - Date.now()));
   // ffmpeg writes the feed to stdout; Node sends it on (RTP on two paths, or HTTP push to every
@@ -82,6 +100,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     push: [srt ?? 'pipe:1'],
     durationSeconds: Number(values.duration),
     audio: values.audio,
+    srt: srtCredentials,
   };
   // With captions, two ffmpegs and Node in between; without, one ffmpeg (the light default).
   const child =
@@ -97,7 +116,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     ? Promise.resolve()
     : rtp
       ? rtp.pipeFrom(child.stdout!)
-      : new HttpPushFanout(values.push!.split(','), { log }).pipeFrom(child.stdout!);
+      : new HttpPushFanout(values.push!.split(','), { token: values['feed-token'], log }).pipeFrom(child.stdout!);
   child.on('exit', async (code) => {
     await sent;
     if (rtp)
@@ -106,6 +125,17 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       );
     process.exit(code ?? 0);
   });
+}
+
+function srtCredentialsFromFlags(values: ReturnType<typeof parseFlags>): { passphrase: string; pbkeylen: number } {
+  const parsed = z.object({ 'srt-passphrase': SrtPassphrase, 'srt-pbkeylen': SrtKeyLength }).safeParse(values);
+  if (!parsed.success) {
+    console.error(
+      `invalid source flags:\n${parsed.error.issues.map((i) => `  --${String(i.path[0])}: ${i.message}`).join('\n')}`,
+    );
+    process.exit(2);
+  }
+  return { passphrase: parsed.data['srt-passphrase'], pbkeylen: parsed.data['srt-pbkeylen'] };
 }
 
 function rtpSenderFromFlags(values: ReturnType<typeof parseFlags>): DualPathSender {

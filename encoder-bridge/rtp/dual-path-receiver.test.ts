@@ -1,7 +1,8 @@
 import dgram from 'node:dgram';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DualPathReceiver } from './dual-path-receiver.ts';
 import { buildRtpPacket } from './rtp-packet.ts';
+import { LOCAL_SOURCES, RtpAllowList } from './source-allow-list.ts';
 
 const ts = (marker: number) => {
   const bytes = new Uint8Array(188 * 7);
@@ -10,6 +11,7 @@ const ts = (marker: number) => {
   return bytes;
 };
 const settle = (ms = 60) => new Promise((r) => setTimeout(r, ms));
+const local = RtpAllowList.parse(LOCAL_SOURCES);
 
 describe('DualPathReceiver (real UDP on loopback)', () => {
   let receiver: DualPathReceiver | undefined;
@@ -20,13 +22,15 @@ describe('DualPathReceiver (real UDP on loopback)', () => {
   });
   afterAll(() => socket.close());
 
-  it('merges two paths, rejects what is not RTP/MPEG-TS, and resets on a new SSRC', async () => {
+  it('merges two paths, rejects what is not RTP/MPEG-TS, and switches to a new SSRC once the old one is silent', async () => {
     const payloads: number[] = [];
     const ends: string[] = [];
     receiver = new DualPathReceiver({
       ports: [0, 0],
       skewMs: 20,
       tickMs: 5,
+      allow: local,
+      ssrcSwitchSilenceMs: 100,
       onPayload: (b) => payloads.push(b[4]),
       onStreamEnd: (why) => ends.push(why),
     });
@@ -53,7 +57,9 @@ describe('DualPathReceiver (real UDP on loopback)', () => {
     });
     expect(s.paths.path1.lost + s.paths.path2.lost).toBe(2);
 
-    // The sender restarts: new SSRC, new numbering. Stragglers of the old one are ignored.
+    // The sender restarts: new SSRC, new numbering, after the old one has been silent for 100 ms.
+    // Stragglers of the old one are ignored.
+    await settle(120);
     send(0, buildRtpPacket({ sequenceNumber: 500, timestamp: 0, ssrc: 0xbbbb, payload: ts(100) }));
     send(1, buildRtpPacket({ sequenceNumber: 500, timestamp: 0, ssrc: 0xbbbb, payload: ts(100) }));
     await settle();
@@ -62,6 +68,7 @@ describe('DualPathReceiver (real UDP on loopback)', () => {
     s = receiver.status();
     expect(ends).toEqual(['new SSRC bbbb']);
     expect(s).toMatchObject({ streams: 2, stale: 1, ssrc: '0000bbbb', merged: { emitted: 1, lost: 0 } });
+    expect(s.refused).toEqual({ notAllowed: 0, otherSsrc: 0 });
     expect(payloads.at(-1)).toBe(100);
   });
 
@@ -72,6 +79,7 @@ describe('DualPathReceiver (real UDP on loopback)', () => {
       skewMs: 20,
       tickMs: 5,
       idleMs: 100,
+      allow: local,
       onPayload: () => {},
       onStreamEnd: (why) => ends.push(why),
     });
@@ -83,5 +91,101 @@ describe('DualPathReceiver (real UDP on loopback)', () => {
     socket.send(buildRtpPacket({ sequenceNumber: 2, timestamp: 0, ssrc: 7, payload: ts(2) }), ports[1], '127.0.0.1');
     await settle();
     expect(receiver.status()).toMatchObject({ active: true, streams: 2 });
+  });
+});
+
+describe('DualPathReceiver: who may send (real UDP on loopback)', () => {
+  let receiver: DualPathReceiver | undefined;
+  const venue = dgram.createSocket('udp4');
+  const stranger = dgram.createSocket('udp4');
+  let venuePort = 0;
+  beforeAll(async () => {
+    await new Promise<void>((r) => venue.bind(0, '127.0.0.1', r));
+    // Another loopback address (Linux answers all of 127/8): a sender on another machine.
+    await new Promise<void>((r) => stranger.bind(0, '127.0.0.2', r));
+    venuePort = venue.address().port;
+  });
+  afterEach(async () => {
+    await receiver?.stop();
+    receiver = undefined;
+  });
+  afterAll(() => {
+    venue.close();
+    stranger.close();
+  });
+
+  it('drops and counts datagrams from senders not on the allow-list, per path and port', async () => {
+    const payloads: number[] = [];
+    receiver = new DualPathReceiver({
+      ports: [0, 0],
+      skewMs: 20,
+      tickMs: 5,
+      // path 1 only from the venue's socket; path 2 from anything on 127.0.0.1 (not 127.0.0.2)
+      allow: RtpAllowList.parse(`path1=127.0.0.1:${venuePort},path2=127.0.0.1`),
+      onPayload: (b) => payloads.push(b[4]),
+    });
+    const ports = await receiver.start();
+    const packet = (seq: number, marker: number) =>
+      buildRtpPacket({ sequenceNumber: seq, timestamp: 0, ssrc: 0x5151, payload: ts(marker) });
+    venue.send(packet(1, 1), ports[0], '127.0.0.1');
+    venue.send(packet(1, 1), ports[1], '127.0.0.1');
+    stranger.send(packet(2, 66), ports[0], '127.0.0.1'); // wrong address
+    stranger.send(packet(2, 66), ports[1], '127.0.0.1'); // wrong address
+    await settle();
+    const other = dgram.createSocket('udp4'); // right address, another port: refused on path 1 only
+    await new Promise<void>((r) => other.bind(0, '127.0.0.1', r));
+    other.send(packet(2, 2), ports[0], '127.0.0.1');
+    other.send(packet(2, 2), ports[1], '127.0.0.1');
+    await settle();
+    other.close();
+    expect(payloads).toEqual([1, 2]);
+    const s = receiver.status();
+    expect(s.refused).toEqual({
+      notAllowed: 3,
+      otherSsrc: 0,
+      lastNotAllowedFrom: expect.stringMatching(/^127\.0\.0\.1:/),
+    });
+    expect(s.paths.path1.received).toBe(1);
+    expect(s.paths.path2.received).toBe(2);
+    expect(s.allow).toBe(`path1=127.0.0.1:${venuePort},path2=127.0.0.1`);
+  });
+
+  it('one spoofed packet with a new SSRC does not interrupt the live stream', async () => {
+    const payloads: number[] = [];
+    const ends: string[] = [];
+    receiver = new DualPathReceiver({
+      ports: [0, 0],
+      skewMs: 20,
+      tickMs: 5,
+      allow: local, // the spoofer forges an allowed source address: only the SSRC rule stands
+      onPayload: (b) => payloads.push(b[4]),
+      onStreamEnd: (why) => ends.push(why),
+    });
+    const ports = await receiver.start();
+    // The real stream: one packet per path every 5 ms for 600 ms, the spoof in the middle.
+    for (let seq = 0; seq < 120; seq++) {
+      for (const port of ports)
+        venue.send(
+          buildRtpPacket({ sequenceNumber: seq, timestamp: 0, ssrc: 0x1234, payload: ts(seq) }),
+          port,
+          '127.0.0.1',
+        );
+      if (seq === 60)
+        venue.send(
+          buildRtpPacket({ sequenceNumber: 9, timestamp: 0, ssrc: 0xbad, payload: ts(255) }),
+          ports[0],
+          '127.0.0.1',
+        );
+      await settle(5);
+    }
+    await settle();
+    expect(ends).toEqual([]);
+    expect(payloads).toEqual(Array.from({ length: 120 }, (_, i) => i));
+    expect(receiver.status()).toMatchObject({
+      streams: 1,
+      ssrc: '00001234',
+      merged: { emitted: 120, lost: 0 },
+      refused: { notAllowed: 0, otherSsrc: 1 },
+    });
   });
 });

@@ -2,19 +2,27 @@ import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import { mpegTsPayloadProblem, MP2T_PAYLOAD_TYPE, parseRtpPacket } from './rtp-packet.ts';
 import { DEFAULT_SKEW_MS, SeamlessMerger, type MergeCounters } from './seamless-merge.ts';
+import type { SourceAllowList } from './source-allow-list.ts';
 
 export interface DualPathReceiverOptions {
   /** UDP port of path 1, path 2 (0: any free port, for tests). */
   ports: number[];
   host?: string;
   skewMs?: number;
+  /** Senders (address, port) accepted per path; datagrams from anyone else are dropped and counted. */
+  allow: SourceAllowList;
+  /**
+   * A packet with another SSRC replaces the current stream only once the current SSRC has been
+   * silent this long (default 1 s): one spoofed or stray packet never cuts a live stream.
+   */
+  ssrcSwitchSilenceMs?: number;
   /** How often held packets are checked against the skew window. */
   tickMs?: number;
   /** No packet on any path for this long ends the stream (the next packet starts a new one). */
   idleMs?: number;
   /** Merged MPEG-TS, whole packets, in order: the bridge passes it to `pipeline.feed`. */
   onPayload: (ts: Uint8Array) => void;
-  /** A stream ended (new SSRC or idle): the bridge ends the feed so the next one starts a fresh run. */
+  /** A stream ended (new SSRC after silence, or idle): the bridge ends the feed so the next one starts a fresh run. */
   onStreamEnd?: (reason: string) => void;
   log?: (message: string) => void;
   now?: () => number;
@@ -31,10 +39,14 @@ export interface ContributionStatus {
   ssrc: string | undefined;
   /** Streams seen since start (a new SSRC or a restart after idle starts a new one). */
   streams: number;
+  /** The allow-list, as configured (`--rtp-allow`). */
+  allow: string;
   /** Datagrams that were not RTP carrying MPEG-TS. */
   invalid: number;
   /** Stragglers of a previous SSRC, ignored. */
   stale: number;
+  /** Datagrams dropped on purpose: from a sender not on the allow-list, or of another SSRC while the current one is live. */
+  refused: { notAllowed: number; otherSsrc: number; lastNotAllowedFrom?: string };
   /** Packets waiting for an earlier number. */
   buffered: number;
   paths: Record<string, MergeCounters['paths'][number]>;
@@ -43,6 +55,8 @@ export interface ContributionStatus {
 
 /** Previous SSRCs are ignored this long after a switch (their stragglers on the slower path). */
 const RETIRE_MS = 2000;
+/** The current SSRC must be silent this long before another one takes over. */
+export const DEFAULT_SSRC_SWITCH_SILENCE_MS = 1000;
 
 /**
  * Receives the same RTP/MPEG-TS stream on two UDP ports (one per network path) and merges them
@@ -65,12 +79,15 @@ export class DualPathReceiver {
   private streams = 0;
   private invalid = 0;
   private stale = 0;
+  private readonly refused: ContributionStatus['refused'] = { notAllowed: 0, otherSsrc: 0 };
+  private readonly switchSilenceMs: number;
 
   constructor(opts: DualPathReceiverOptions) {
     this.opts = opts;
     this.host = opts.host ?? '127.0.0.1';
     this.skewMs = opts.skewMs ?? DEFAULT_SKEW_MS;
     this.now = opts.now ?? (() => performance.now());
+    this.switchSilenceMs = opts.ssrcSwitchSilenceMs ?? DEFAULT_SSRC_SWITCH_SILENCE_MS;
   }
 
   /** Bind both sockets; resolves with the ports actually bound. */
@@ -79,7 +96,7 @@ export class DualPathReceiver {
     for (const [path, port] of this.opts.ports.entries()) {
       const socket = dgram.createSocket({ type, reuseAddr: false });
       this.sockets.push(socket);
-      socket.on('message', (msg) => this.onDatagram(path, msg));
+      socket.on('message', (msg, from) => this.onDatagram(path, msg, from));
       socket.on('error', (err) => this.opts.log?.(`rtp path ${path + 1}: ${err.message}`));
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
@@ -99,7 +116,7 @@ export class DualPathReceiver {
     this.timer = setInterval(() => this.tick(), this.opts.tickMs ?? 10);
     this.timer.unref();
     this.opts.log?.(
-      `rtp: listening on ${this.boundPorts.map((p) => `${this.host}:${p}`).join(' + ')} (2022-7 merge, skew window ${this.skewMs} ms)`,
+      `rtp: listening on ${this.boundPorts.map((p) => `${this.host}:${p}`).join(' + ')} (2022-7 merge, skew window ${this.skewMs} ms), senders allowed: ${this.opts.allow}`,
     );
     return this.boundPorts;
   }
@@ -123,8 +140,10 @@ export class DualPathReceiver {
       active: this.active,
       ssrc: this.ssrc?.toString(16).padStart(8, '0'),
       streams: this.streams,
+      allow: String(this.opts.allow),
       invalid: this.invalid,
       stale: this.stale,
+      refused: { ...this.refused },
       buffered: this.merger?.buffered ?? 0,
       paths: Object.fromEntries(
         this.opts.ports.map((_, i) => [
@@ -136,7 +155,16 @@ export class DualPathReceiver {
     };
   }
 
-  private onDatagram(path: number, msg: Buffer): void {
+  private onDatagram(path: number, msg: Buffer, from: { address: string; port: number }): void {
+    if (!this.opts.allow.allows(path, from.address, from.port)) {
+      const sender = from.address.includes(':') ? `[${from.address}]:${from.port}` : `${from.address}:${from.port}`;
+      this.refused.lastNotAllowedFrom = sender;
+      if (this.refused.notAllowed++ < 5 || this.refused.notAllowed % 1000 === 0)
+        this.opts.log?.(
+          `rtp path ${path + 1}: dropped datagram from ${sender}, not on the allow-list (${this.refused.notAllowed} so far)`,
+        );
+      return;
+    }
     const parsed = parseRtpPacket(msg);
     const problem = !parsed.ok
       ? parsed.reason
@@ -157,7 +185,17 @@ export class DualPathReceiver {
         return;
       }
       if (this.active && this.ssrc !== undefined) {
+        // The live stream keeps the feed until it falls silent: a stray or spoofed packet with a
+        // new SSRC is dropped instead of cutting it (a restarted sender loses its first second).
+        if (now - this.lastPacketAt < this.switchSilenceMs) {
+          if (this.refused.otherSsrc++ < 5 || this.refused.otherSsrc % 1000 === 0)
+            this.opts.log?.(
+              `rtp path ${path + 1}: dropped packet of SSRC ${ssrc.toString(16)} while ${this.ssrc.toString(16)} is live (${this.refused.otherSsrc} so far)`,
+            );
+          return;
+        }
         this.endStream(`new SSRC ${ssrc.toString(16)}`);
+        for (const [old, until] of this.retired) if (until <= now) this.retired.delete(old);
         this.retired.set(this.ssrc, now + RETIRE_MS);
       }
       this.startStream(ssrc);

@@ -16,6 +16,7 @@ import { sourceArgs } from '../synthetic-source.ts';
 import { TS_PACKET_SIZE } from '../ts-timestamps.ts';
 import { DualPathReceiver } from './dual-path-receiver.ts';
 import { DualPathSender } from './dual-path-sender.ts';
+import { LOCAL_SOURCES, RtpAllowList } from './source-allow-list.ts';
 
 const D = 2000;
 const STREAM_SECONDS = 15;
@@ -70,6 +71,7 @@ describe('two-path RTP contribution with SMPTE 2022-7 merge (real UDP, real ffmp
     const receiver = new DualPathReceiver({
       ports: [0, 0],
       skewMs: 200,
+      allow: RtpAllowList.parse(LOCAL_SOURCES),
       onPayload: (ts) => {
         merged.update(ts);
         continuity.push(ts);
