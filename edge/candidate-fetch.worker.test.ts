@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadMedia as encodeMedia, liveK, segmentFor, type Media } from '../test/media.ts';
-import { DEV_OPERATOR_TOKEN, getBytes, ingestPut, randomEventId } from '../test/ingest-client.ts';
+import { DEV_OPERATOR_TOKEN, devToken, getBytes, ingestPut, randomEventId } from '../test/ingest-client.ts';
 
 const url = inject('workerUrl');
 const D = 2000;
@@ -63,13 +63,17 @@ describe('operator candidate fetch', () => {
   });
 
   it('requires the operator bearer token: 401 without, 403 with a wrong one', async () => {
-    const { seg } = await twoPipelines();
+    const { seg, event } = await twoPipelines();
     const none = await fetch(`${seg}?pipeline=B`);
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
-    expect((await fetch(`${seg}?pipeline=B`, { headers: { authorization: 'Bearer dev-ingest-token' } })).status).toBe(
-      403,
-    );
+    expect(
+      (
+        await fetch(`${seg}?pipeline=B`, {
+          headers: { authorization: `Bearer ${await devToken('ingest', event, 'B')}` },
+        })
+      ).status,
+    ).toBe(403);
     expect((await fetch(`${seg}?pipeline=B`, { headers: { authorization: 'Basic eDp5' } })).status).toBe(401);
   });
 

@@ -49,8 +49,18 @@ export const BridgeConfig = z.object({
       message: 'each "region=URL" needs a valid URL',
     })
     .default('r1,r2'),
-  /** Local-dev default matches .dev.vars; production uses the Worker secret. */
-  ingestToken: z.string().min(1).default('dev-ingest-token'),
+  /**
+   * Scoped ingest token of this event (and pipeline), minted by the operator API
+   * (`POST /api/events/{event}/tokens`). Unset: the bridge signs its own with ingestTokenKey.
+   */
+  ingestToken: z.string().min(1).optional(),
+  /** Scoped captions token of this event, for CC1 cues (--cc1-language). Unset: signed with ingestTokenKey. */
+  captionsToken: z.string().min(1).optional(),
+  /**
+   * Local development only: the Worker's INGEST_TOKEN_KEY (.dev.vars), with which the bridge signs
+   * its own scoped tokens when none is given. Never give a production bridge the key: give it tokens.
+   */
+  ingestTokenKey: z.string().min(1).default('dev-ingest-token-key'),
   /** A push to /feed must carry `Authorization: Bearer <this>`. */
   feedToken: z.string().min(8).default(DEFAULT_FEED_TOKEN),
   ladder: z
@@ -94,6 +104,8 @@ const flags = {
   'listen-host': 'BRIDGE_LISTEN_HOST',
   'ingest-url': 'INGEST_URL',
   'ingest-token': 'INGEST_TOKEN',
+  'captions-token': 'CAPTIONS_TOKEN',
+  'ingest-token-key': 'INGEST_TOKEN_KEY',
   'feed-token': 'BRIDGE_FEED_TOKEN',
   'publish-to': 'PUBLISH_TO',
   ladder: 'BRIDGE_LADDER',

@@ -9,6 +9,7 @@ import { Publisher } from './publisher.ts';
 import { DualPathReceiver } from './rtp/dual-path-receiver.ts';
 import { SrtListener } from './srt-listener.ts';
 import { createBridgeServer, type HttpFeedCounters } from './server.ts';
+import { mintToken } from '../contract/scoped-token.ts';
 
 /** Entry point: `node encoder-bridge/main.ts --event demo --pipeline A` (see --help in docs/operations.md). */
 const config = (() => {
@@ -23,10 +24,18 @@ const config = (() => {
 const tag = `[bridge ${config.event}/${config.pipeline}]`;
 const log = (message: string) => console.log(`${new Date().toISOString()} ${tag} ${message}`);
 const ladder = ladders[config.ladder];
+// Tokens given are used as they are; without one the bridge signs its own from the local key.
+const ingestToken =
+  config.ingestToken ??
+  (await mintToken(config.ingestTokenKey, { scope: 'ingest', event: config.event, pipeline: config.pipeline }));
+const captionsToken =
+  config.captionsToken ?? (await mintToken(config.ingestTokenKey, { scope: 'captions', event: config.event }));
+if (!config.ingestToken)
+  log("no --ingest-token: signing this bridge's own tokens with --ingest-token-key (local development)");
 const publisher = new Publisher({
   ingestUrl: config.ingestUrl,
   targets: publishTargets(config),
-  token: config.ingestToken,
+  token: ingestToken,
   event: config.event,
   pipeline: config.pipeline,
   segmentBudgetMs: config.segmentDurationMs,
@@ -36,7 +45,7 @@ const publisher = new Publisher({
 const captionPoster = config.cc1Language
   ? new CaptionPoster({
       url: config.ingestUrl,
-      token: config.ingestToken,
+      token: captionsToken,
       event: config.event,
       language: config.cc1Language,
       segmentDurationMs: config.segmentDurationMs,

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { CaptionsPost, CaptionTrack } from '../contract/captions.ts';
+import { mintToken } from '../contract/scoped-token.ts';
 
 /**
  * The synthetic live captioner for the demo and tests: declares English and Spanish captions on
@@ -52,7 +53,10 @@ async function main(): Promise<void> {
   const base = values.url;
   const event = values.event;
   const intervalMs = Number(values.interval);
-  const ingestToken = process.env.INGEST_TOKEN ?? 'dev-ingest-token';
+  // A captioner holds a captions token of its event; locally one is signed with the dev key.
+  const captionsToken =
+    process.env.CAPTIONS_TOKEN ??
+    (await mintToken(process.env.INGEST_TOKEN_KEY ?? 'dev-ingest-token-key', { scope: 'captions', event }));
   const operatorToken = process.env.OPERATOR_TOKEN ?? 'dev-operator-token';
   const log = (m: string) => console.log(`${new Date().toISOString()} [captions] ${m}`);
 
@@ -78,7 +82,7 @@ async function main(): Promise<void> {
     for (const { language } of posting) {
       const res = await fetch(`${base}/api/events/${event}/captions`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${ingestToken}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${captionsToken}`, 'content-type': 'application/json' },
         body: JSON.stringify(demoPost(language, startMs, intervalMs)),
       }).catch((err: Error) => ({ ok: false, status: 0, text: async () => err.message }));
       if (!res.ok) log(`posting ${language} cue failed: ${res.status} ${await res.text()}`);
