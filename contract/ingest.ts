@@ -7,7 +7,7 @@ import { z } from 'zod';
  *   PUT /ingest/{event}/{pipeline}/{track}/init.mp4   CMAF header
  *   PUT /ingest/{event}/{pipeline}/{track}/{K}.m4s    CMAF segment K
  *   PUT /ingest/{event}/{pipeline}/{track}/{K}.vtt    caption cues of segment K (WebVTT, text/vtt)
- *   Authorization: Bearer $INGEST_TOKEN
+ *   Authorization: Bearer <scoped ingest token of the event> (contract/scoped-token.ts)
  */
 /** Largest accepted segment body: a 2 s UHD HEVC segment at 40 Mbit/s is about 10 MB. */
 export const MAX_SEGMENT_BYTES = 32 * 1024 * 1024;
