@@ -70,6 +70,16 @@ export const errorCodes = {
     status: 409,
     doc: "(reported per region in `x-regions-applied`) that region already has a different mask under the home region's mask id; it keeps its own",
   },
+  SEGMENT_NUMBER_IMPLAUSIBLE: {
+    id: 3011,
+    status: 400,
+    doc: 'ingest: segment K is before the DVR window or more than `maxSegmentsAhead` segments past the live edge (the message gives the accepted range); nothing is stored, pipeline health does not move',
+  },
+  SEGMENT_IMMUTABLE: {
+    id: 3012,
+    status: 409,
+    doc: "ingest: different bytes for a (pipeline, track, K) whose stored copy players were already served as immutable under the event's current version; a correction needs a version bump first (docs/operations.md)",
+  },
   // 4xxx: DRM
   DRM_LOCKED: {
     id: 4001,

@@ -45,6 +45,25 @@ export const EventConfig = z.object({
    * start, before any cue arrives. Cues for an undeclared language are refused.
    */
   captions: CaptionTracks.default([]),
+  /**
+   * Ingest accepts segment K from the start of the DVR window up to this many segments past the
+   * live edge (floor(now / D), the segment being produced now): room for a publisher whose clock
+   * runs a little ahead, and no more. Anything else is refused (400 SEGMENT_NUMBER_IMPLAUSIBLE)
+   * and changes nothing: one PUT of a far-future K must not make its pipeline look alive.
+   */
+  maxSegmentsAhead: z.number().int().min(0).max(30).default(3),
+  /**
+   * Bytes of segment candidates this event may keep in one region's origin object (a Durable
+   * Object holds at most 10 GB). From 90% of it on, the oldest DVR segments are evicted (down to
+   * 80%) and an alert is raised; the live edge is never evicted. The default leaves 2 GB of the
+   * object for SQLite's own pages, inits, cues and the write in flight.
+   */
+  storageBudgetBytes: z
+    .number()
+    .int()
+    .min(1_000_000)
+    .max(10_000_000_000)
+    .default(8 * 1024 ** 3),
   /** DRM (contract/drm-config.ts); absent: clear. Set with PUT /api/events/{event}/drm before the first init. */
   drm: DrmConfig.optional(),
 });
@@ -65,6 +84,8 @@ export const EventConfigPatch = z
     dvrShareOfRequests: unwrapDefault(EventConfig.shape.dvrShareOfRequests),
     liveEdgeSegments: unwrapDefault(EventConfig.shape.liveEdgeSegments),
     defectiveGraceMs: unwrapDefault(EventConfig.shape.defectiveGraceMs),
+    maxSegmentsAhead: unwrapDefault(EventConfig.shape.maxSegmentsAhead),
+    storageBudgetBytes: unwrapDefault(EventConfig.shape.storageBudgetBytes),
     captions: CaptionTracks,
   })
   .partial()

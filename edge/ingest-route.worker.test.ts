@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { MAX_INIT_BYTES } from '../contract/ingest.ts';
 import { loadMedia as encodeMedia, liveK, segmentFor, type Media } from '../test/media.ts';
-import { getBytes, ingestPut, ingestTokenFor, randomEventId } from '../test/ingest-client.ts';
+import { DEV_OPERATOR_TOKEN, getBytes, ingestPut, ingestTokenFor, randomEventId } from '../test/ingest-client.ts';
 
 const url = inject('workerUrl');
 const D = 2000;
@@ -50,12 +50,46 @@ describe('ingest: stores and is idempotent', () => {
     await expectUnchanged();
   });
 
-  it('replaces a stored segment when the same (pipeline, track, K) brings different bytes: 201', async () => {
-    const { event, k } = await storedEvent();
-    const other = segmentFor(video, k, D, { keepSamples: 59 });
-    expect((await ingestPut(url, `${event}/A/v1/${k}.m4s`, other)).status).toBe(201);
-    const { bytes } = await getBytes(`${url}/live/${event}/v1/${k}.m4s`);
-    expect(Buffer.from(bytes).equals(Buffer.from(other))).toBe(true);
+  it('replaces a stored segment with different bytes (201) only until players were served it as immutable', async () => {
+    const { event, k, segment } = await storedEvent();
+    // Not served yet: a republish after a local fix wins.
+    const fixed = segmentFor(video, k, D, { tfdtShift: 1 });
+    expect((await ingestPut(url, `${event}/A/v1/${k}.m4s`, fixed)).status).toBe(201);
+    const served = await getBytes(`${url}/live/${event}/v1/${k}.m4s`);
+    expect(served.res.headers.get('cache-control')).toBe('public, max-age=86400, immutable');
+    expect(Buffer.from(served.bytes).equals(Buffer.from(fixed))).toBe(true);
+    // Served with a day's TTL: different bytes under the same URL are refused, the stored copy stays.
+    const late = await errorOf(await ingestPut(url, `${event}/A/v1/${k}.m4s`, segment));
+    expect(late).toMatchObject({ status: 409, code: 'SEGMENT_IMMUTABLE' });
+    expect(late.message).toMatch(/bump the event version/);
+    expect((await ingestPut(url, `${event}/A/v1/${k}.m4s`, fixed)).status).toBe(204);
+    const again = await getBytes(`${url}/live/${event}/v1/${k}.m4s`);
+    expect(Buffer.from(again.bytes).equals(Buffer.from(fixed))).toBe(true);
+    // A correction: the operator bumps the version (every ETag and cache key changes), then republishes.
+    const bump = await fetch(`${url}/api/events/${event}/version`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}` },
+    });
+    expect(bump.status).toBe(200);
+    expect((await ingestPut(url, `${event}/A/v1/${k}.m4s`, segment)).status).toBe(201);
+    const corrected = await getBytes(`${url}/live/${event}/v1/${k}.m4s`);
+    expect(corrected.res.headers.get('etag')).toMatch(/^"v2-/);
+    expect(Buffer.from(corrected.bytes).equals(Buffer.from(segment))).toBe(true);
+  });
+
+  it('replaces a defective copy that was served (briefly cached) with a clean one', async () => {
+    const event = randomEventId();
+    const k = liveK(D) - 3;
+    expect((await ingestPut(url, `${event}/A/v1/init.mp4`, video.init)).status).toBe(201);
+    const short = segmentFor(video, k, D, { keepSamples: 30 });
+    expect((await ingestPut(url, `${event}/A/v1/${k}.m4s`, short)).status).toBe(201);
+    const first = await fetch(`${url}/live/${event}/v1/${k}.m4s`);
+    expect(first.headers.get('cache-control')).toBe('public, max-age=1');
+    await first.arrayBuffer();
+    expect((await ingestPut(url, `${event}/A/v1/${k}.m4s`, segmentFor(video, k, D))).status).toBe(201);
+    expect((await fetch(`${url}/live/${event}/v1/${k}.m4s`)).headers.get('x-candidate')).toBe(
+      'pipeline=A; region=r1; defects=none',
+    );
   });
 
   it('stores audio with its media type', async () => {

@@ -12,7 +12,8 @@ export function isMasked(masks: Mask[], pipeline: string, k: number): boolean {
 /**
  * The operator-controlled state of one event in one origin object — version, end, masks — and
  * the pipelines' health, persisted in SQLite and mirrored in memory so that every request reads
- * it without a query and every change is visible to the very next request.
+ * it without a query and every change is visible to the very next request. Every change is
+ * written first and mirrored only once the write succeeded: a failed write changes neither.
  */
 export class EventControls {
   private readonly sql: SqlStorage;
@@ -64,15 +65,16 @@ export class EventControls {
   }
 
   bumpVersion(atLeast = 0): number {
-    this.version = Math.max(this.version + 1, atLeast);
-    this.saveState();
-    return this.version;
+    const version = Math.max(this.version + 1, atLeast);
+    this.saveState(version, this.endedAt, this.endK);
+    this.version = version;
+    return version;
   }
 
   end(endK: number, nowMs: number): void {
+    this.saveState(this.version, nowMs, endK);
     this.endedAt = nowMs;
     this.endK = endK;
-    this.saveState();
   }
 
   setNext(eventId: string, atK: number): void {
@@ -110,9 +112,18 @@ export class EventControls {
     return this.masks.length < before;
   }
 
-  recordSegment(pipeline: string, k: number, defects: string[], receivedAt: number, config: EventConfig): void {
+  /**
+   * Persist the pipeline's health with one more stored candidate folded in, inside the caller's
+   * transaction; the caller hands the result to applyHealth once that transaction committed.
+   */
+  writeSegmentHealth(
+    pipeline: string,
+    k: number,
+    defects: string[],
+    receivedAt: number,
+    config: EventConfig,
+  ): PipelineHealth {
     const h = recordSegment(this.health.get(pipeline), pipeline, k, defects, receivedAt, config);
-    this.health.set(pipeline, h);
     this.sql.exec(
       'INSERT OR REPLACE INTO pipeline_health (pipeline, last_k, last_received_at, lateness_ms, last_defective, segments, defective, defects) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       pipeline,
@@ -124,6 +135,11 @@ export class EventControls {
       h.defective,
       JSON.stringify(h.defects),
     );
+    return h;
+  }
+
+  applyHealth(h: PipelineHealth): void {
+    this.health.set(h.pipeline, h);
   }
 
   pipelineStates(nowMs: number, config: EventConfig): (PipelineState & { health: PipelineHealth })[] {
@@ -150,22 +166,18 @@ export class EventControls {
    * is not merely late but will not come (origin/segment-timing.ts). Per track, because a loaded
    * bridge can run its video a segment or two ahead of its audio. False when no pipeline is up:
    * a total silence of a few seconds is more often a hiccup (an overloaded host, a network
-   * blip) than the end, so K is waited for until its hard deadline.
+   * blip) than the end, so K is waited for until its hard deadline. `newestOf` is the newest K of
+   * this track stored from a pipeline (origin/segment-index.ts): no query per K.
    */
-  pipelinesPast(track: string, k: number, nowMs: number, config: EventConfig): boolean {
+  pipelinesPast(
+    k: number,
+    nowMs: number,
+    config: EventConfig,
+    newestOf: (pipeline: string) => number | undefined,
+  ): boolean {
     const alive = this.alivePipelines(nowMs, config);
     if (alive.length === 0) return false;
-    const newest = new Map(
-      this.sql
-        .exec<{ pipeline: string; hi: number }>(
-          'SELECT pipeline, MAX(k) AS hi FROM candidates WHERE track = ? AND k >= ? GROUP BY pipeline',
-          track,
-          k,
-        )
-        .toArray()
-        .map((r) => [r.pipeline, r.hi]),
-    );
-    return alive.every((h) => (newest.get(h.pipeline) ?? -1) >= k + 2);
+    return alive.every((h) => (newestOf(h.pipeline) ?? -1) >= k + 2);
   }
 
   /** The x-event-state header value (contract/event-state.ts). */
@@ -178,12 +190,13 @@ export class EventControls {
     });
   }
 
-  private saveState(): void {
+  /** Writes first; the callers change their fields only once this returned (memory follows storage). */
+  private saveState(version: number, endedAt: number | null, endK: number | null): void {
     this.sql.exec(
       'INSERT OR REPLACE INTO event_state (id, version, ended_at, end_k) VALUES (1, ?, ?, ?)',
-      this.version,
-      this.endedAt,
-      this.endK,
+      version,
+      endedAt,
+      endK,
     );
   }
 }

@@ -26,11 +26,15 @@ import {
   isDvrRequest,
   isOutsideWindow,
   newestDueK,
+  outsideWindowReason,
   segmentTiming,
   windowStartK,
 } from './segment-timing.ts';
 import { measuredBitrates, withMeasuredBitrate } from './measured-bitrate.ts';
 import { describeCaptionTrack } from '../packager/template-metadata.ts';
+import { listedSegments } from './listed-segments.ts';
+import { SegmentIndex } from './segment-index.ts';
+import { type BudgetState, StorageBudget } from './storage-budget.ts';
 
 /** Negative answers about things that may appear any moment (an event or track not yet ingested). */
 const SHORT_NEGATIVE_TTL = { 'cache-control': 'public, max-age=1' };
@@ -114,6 +118,8 @@ export interface EventStateView {
   }[];
   /** Segment requests admitted in the last second (the load gauge). */
   segmentRequestsLastSecond: number;
+  /** The storage budget (origin/storage-budget.ts): what is stored, the limit, and its alert. */
+  storage: ReturnType<StorageBudget['view']>;
   header: string;
 }
 
@@ -127,6 +133,8 @@ export interface IngestDrm {
 interface CandidateRow extends Candidate {
   sha256: string;
   receivedAt: number;
+  /** The event version under which players were served this copy as immutable (null: never). */
+  servedVersion: number | null;
 }
 
 /**
@@ -147,6 +155,9 @@ export class EventOrigin extends DurableObject<Env> {
   private readonly hot = new HotSegments();
   /** Track descriptors never change once stored (INSERT OR IGNORE): parsed once per object. */
   private readonly descriptors = new Map<string, TrackDescriptor>();
+  private readonly budget: StorageBudget;
+  /** Which K are stored, per track and pipeline (origin/segment-index.ts); built on first use. */
+  private index: SegmentIndex | undefined;
   private config: EventConfig | undefined;
   private eventId: string | undefined;
 
@@ -157,6 +168,7 @@ export class EventOrigin extends DurableObject<Env> {
     this.controls = new EventControls(this.sql);
     this.drm = new DrmSettings(this.sql);
     this.captions = new CaptionStore(this.sql);
+    this.budget = new StorageBudget(this.sql);
   }
 
   // ---- ingest -------------------------------------------------------------------------------
@@ -213,10 +225,12 @@ export class EventOrigin extends DurableObject<Env> {
   }
 
   /**
-   * Inspect and store one candidate of segment K. 412 without this pipeline's init, 400 when it
-   * cannot be parsed, 409 after the event's end; 204 when the same bytes are already stored
-   * (idempotent retry); otherwise 201, replacing a different earlier copy from the same pipeline
-   * and region.
+   * Inspect and store one candidate of segment K. 412 without this pipeline's init, 409 after the
+   * event's end, 400 for a K outside [DVR window start, live edge + maxSegmentsAhead] or a body
+   * that cannot be parsed; 204 when the same bytes are already stored (idempotent retry). A
+   * different copy from the same pipeline and region replaces the stored one (201) only while
+   * players have not been served that one as immutable under the current event version; after
+   * that it is 409 SEGMENT_IMMUTABLE until an operator bumps the version.
    */
   async putSegment(req: PutSegmentRequest): Promise<OriginResult<{ status: 201 | 204; defects: string[] }>> {
     // The only await before the writes: from here on nothing interleaves with this request.
@@ -233,22 +247,34 @@ export class EventOrigin extends DurableObject<Env> {
     if (endK !== null && req.k > endK)
       return fail('EVENT_ENDED', `event ${req.event} ended with segment ${endK}; segment ${req.k} is not accepted`);
     const config = this.loadConfig()!;
+    const implausible = this.implausibleK(req.k, Date.now(), config);
+    if (implausible) return fail('SEGMENT_NUMBER_IMPLAUSIBLE', implausible);
     const inspection = inspectSegment(req.bytes, JSON.parse(initRow.info) as InitInfo, req.k, config.segmentDurationMs);
     if (inspection.malformed)
       return fail('MEDIA_MALFORMED', `segment ${req.k} cannot be parsed: ${inspection.malformed}`);
     const defects = [...new Set<string>([...inspection.defects, ...req.publisherDefects])];
     const key = [req.track, req.k, req.pipeline, req.region] as const;
     const existing = this.sql
-      .exec<{ sha256: string; size: number }>(
-        'SELECT sha256, size FROM candidates WHERE track = ? AND k = ? AND pipeline = ? AND region = ?',
+      .exec<{ sha256: string; size: number; served_version: number | null }>(
+        `SELECT c.sha256, c.size, s.version AS served_version FROM candidates c
+         LEFT JOIN served s ON s.track = c.track AND s.k = c.k AND s.pipeline = c.pipeline AND s.region = c.region
+         WHERE c.track = ? AND c.k = ? AND c.pipeline = ? AND c.region = ?`,
         ...key,
       )
       .toArray()[0];
     if (existing && existing.sha256 === sha256 && existing.size === req.bytes.byteLength)
       return ok({ status: 204, defects });
+    if (existing && existing.served_version === this.controls.version)
+      return fail(
+        'SEGMENT_IMMUTABLE',
+        `segment ${req.k} of track ${req.track} from pipeline ${req.pipeline} was already served to players as immutable (event version ${this.controls.version}); different bytes under the same URL are refused. To correct it, bump the event version (POST /api/events/${req.event}/version), then PUT it again`,
+      );
     const now = Date.now();
+    let health: PipelineHealth | undefined;
     this.ctx.storage.transactionSync(() => {
       this.sql.exec('DELETE FROM segment_chunks WHERE track = ? AND k = ? AND pipeline = ? AND region = ?', ...key);
+      // A copy served under an older version may be replaced; the new one has not been served.
+      this.sql.exec('DELETE FROM served WHERE track = ? AND k = ? AND pipeline = ? AND region = ?', ...key);
       this.sql.exec(
         'INSERT OR REPLACE INTO candidates (track, k, pipeline, region, size, sha256, defects, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
         ...key,
@@ -265,12 +291,17 @@ export class EventOrigin extends DurableObject<Env> {
           piece,
         ),
       );
-      this.controls.recordSegment(req.pipeline, req.k, defects, now, config);
+      health = this.controls.writeSegmentHealth(req.pipeline, req.k, defects, now, config);
     });
+    // Committed: only now does memory follow (a failed write above left it as it was).
+    if (health) this.controls.applyHealth(health);
+    this.budget.apply(this.budget.state(), req.bytes.byteLength - (existing?.size ?? 0));
+    this.segmentIndex().add(req.track, req.pipeline, req.k);
     // The RPC gave this object its own copy of the bytes; nothing changes them from here on.
     this.hot.put(key.join('/'), req.k, sha256, req.bytes);
     this.wake(`${req.track}/${req.k}`);
-    await this.scheduleEviction(windowStartK(Date.now(), config) > req.k ? 1000 : EVICTION_INTERVAL_MS);
+    this.enforceBudget(Date.now(), config);
+    await this.scheduleEviction(this.windowStart(Date.now(), config) > req.k ? 1000 : EVICTION_INTERVAL_MS);
     return ok({ status: 201, defects });
   }
 
@@ -323,14 +354,10 @@ export class EventOrigin extends DurableObject<Env> {
     const { config, descriptor } = found.value;
     if (descriptor.kind === 'text') return this.getTextSegment(track, k, 'stpp', region);
     const now = Date.now();
-    const timing = segmentTiming(k, now, config, this.controls.pipelinesPast(track, k, now, config));
-    // Only the window makes a caption segment gone: it never waits for a pipeline.
-    if (isOutsideWindow(k, now, config))
-      return this.failStamped(
-        'SEGMENT_GONE',
-        `segment ${k} is outside the ${config.dvrWindowSeconds} s DVR window`,
-        GONE_TTL,
-      );
+    const windowStart = this.windowStart(now, config);
+    const timing = segmentTiming(k, now, config, this.pipelinesPast(track, k, now, config), windowStart);
+    if (isOutsideWindow(k, now, config, windowStart))
+      return this.failStamped('SEGMENT_GONE', outsideWindowReason(k, now, config, windowStart), GONE_TTL);
     const { endK } = this.controls;
     if (endK !== null && k > endK)
       return this.failStamped('SEGMENT_GONE', `the event ended with segment ${endK}`, GONE_TTL);
@@ -363,6 +390,18 @@ export class EventOrigin extends DurableObject<Env> {
       return this.failStamped('SEGMENT_GONE', reason, RECENTLY_GONE_TTL);
     }
     const bytes = this.readBytes(track, k, chosen);
+    // A clean copy is served as immutable (the edge's long TTL): from now on it is the answer for
+    // (track, K) under this version and is never replaced by different bytes (putSegment).
+    // Written before the answer leaves: the output gate holds the answer until it is stored.
+    if (chosen.defects.length === 0 && chosen.servedVersion !== this.controls.version)
+      this.sql.exec(
+        'INSERT OR REPLACE INTO served (track, k, pipeline, region, version) VALUES (?, ?, ?, ?, ?)',
+        track,
+        k,
+        chosen.pipeline,
+        chosen.region,
+        this.controls.version,
+      );
     return ok({
       bytes,
       kind: descriptor.kind,
@@ -426,7 +465,7 @@ export class EventOrigin extends DurableObject<Env> {
     }
     const now = Date.now();
     const D = config.segmentDurationMs;
-    const windowStartMs = windowStartK(now, config) * D;
+    const windowStartMs = this.windowStart(now, config) * D;
     for (const [i, c] of req.cues.entries()) {
       const at = `cue ${i + 1} (${new Date(c.startMs).toISOString()} → ${new Date(c.endMs).toISOString()})`;
       if (c.endMs - c.startMs > MAX_CUE_MS) return fail('BAD_BODY', `${at} lasts more than ${MAX_CUE_MS / 1000} s`);
@@ -480,14 +519,11 @@ export class EventOrigin extends DurableObject<Env> {
         SHORT_NEGATIVE_TTL,
       );
     const now = Date.now();
-    const timing = segmentTiming(k, now, config, true);
+    const windowStart = this.windowStart(now, config);
+    const timing = segmentTiming(k, now, config, true, windowStart);
     // Only the window makes a caption segment gone: it never waits for a pipeline.
-    if (isOutsideWindow(k, now, config))
-      return this.failStamped(
-        'SEGMENT_GONE',
-        `segment ${k} is outside the ${config.dvrWindowSeconds} s DVR window`,
-        GONE_TTL,
-      );
+    if (isOutsideWindow(k, now, config, windowStart))
+      return this.failStamped('SEGMENT_GONE', outsideWindowReason(k, now, config, windowStart), GONE_TTL);
     const { endK } = this.controls;
     if (endK !== null && k > endK)
       return this.failStamped('SEGMENT_GONE', `the event ended with segment ${endK}`, GONE_TTL);
@@ -520,7 +556,11 @@ export class EventOrigin extends DurableObject<Env> {
     });
   }
 
-  /** Everything the DASH/HLS writers need, from segment-template metadata only. */
+  /**
+   * Everything the DASH/HLS writers need, from segment-template metadata only. The stored K come
+   * from the in-memory segment index, not from a query per K: O(tracks) work whatever the window
+   * and however long its gaps (origin/listed-segments.ts).
+   */
   async manifestInput(): Promise<OriginResult<{ input: ManifestInput } & Stamped>> {
     const eventId = this.loadEventId();
     const config = this.loadConfig();
@@ -531,49 +571,20 @@ export class EventOrigin extends DurableObject<Env> {
       .exec<{ descriptor: string }>('SELECT descriptor FROM tracks ORDER BY created_at, track')
       .toArray()
       .map((r) => JSON.parse(r.descriptor) as TrackDescriptor);
-    const start = windowStartK(nowMs, config);
+    const start = this.windowStart(nowMs, config);
     // A scheduled next event takes over at atK: this event's manifests list its own K only before that.
     const { next } = this.controls;
     const end = Math.min(this.controls.endK ?? Number.MAX_SAFE_INTEGER, next ? next.atK - 1 : Number.MAX_SAFE_INTEGER);
-    const { masks } = this.controls;
-    // A K whose only candidates are masked is as good as missing: list it as a gap.
-    const rows = this.sql
-      .exec<{ track: string; k: number; pipeline: string }>(
-        'SELECT DISTINCT track, k, pipeline FROM candidates WHERE k >= ? AND k <= ? ORDER BY track, k',
-        start,
-        end,
-      )
-      .toArray()
-      .filter((r) => masks.length === 0 || !isMasked(masks, r.pipeline, r.k));
-    const byTrack = new Map<string, number[]>();
-    for (const r of rows) {
-      const ks = byTrack.get(r.track) ?? [];
-      if (ks[ks.length - 1] !== r.k) ks.push(r.k);
-      byTrack.set(r.track, ks);
-    }
-    let firstSegment = Number.MAX_SAFE_INTEGER;
-    for (const ks of byTrack.values()) firstSegment = Math.min(firstSegment, ks[0]);
-    if (byTrack.size === 0) firstSegment = Math.min(segmentNumberAt(nowMs, config.segmentDurationMs), end);
-    const lastSegmentByTrack: Record<string, number> = {};
-    const gapsByTrack: Record<string, number[]> = {};
-    for (const [track, ks] of byTrack) {
-      let last = ks[ks.length - 1];
-      const have = new Set(ks);
-      const gaps: number[] = [];
-      for (let k = firstSegment; k <= last; k++) {
-        if (have.has(k)) continue;
-        // A hole that is merely late (a pipeline published K+1 first) is not a gap yet: end the
-        // playlist before it, or hls.js would skip K for good although it arrives a moment later.
-        if (segmentTiming(k, nowMs, config, this.controls.pipelinesPast(track, k, nowMs, config)).kind !== 'gone') {
-          last = k - 1;
-          break;
-        }
-        gaps.push(k);
-      }
-      if (last < firstSegment) continue;
-      lastSegmentByTrack[track] = last;
-      if (gaps.length) gapsByTrack[track] = gaps;
-    }
+    const index = this.segmentIndex();
+    const listed = listedSegments(
+      index.tracks().map((t) => [t, index.pipelinesOf(t)] as const),
+      this.controls.masks,
+      start,
+      end,
+      (track, k) => segmentTiming(k, nowMs, config, this.pipelinesPast(track, k, nowMs, config), start).kind === 'gone',
+    );
+    const firstSegment = listed.firstSegment ?? Math.min(segmentNumberAt(nowMs, config.segmentDurationMs), end);
+    const { lastSegmentByTrack, gapsByTrack } = listed;
     // Caption tracks are declared, not ingested: they exist for every K the media has (an empty
     // segment where there are no cues), so they end where the furthest audio/video track ends.
     const mediaLast = Math.max(...Object.values(lastSegmentByTrack));
@@ -599,22 +610,38 @@ export class EventOrigin extends DurableObject<Env> {
     return ok({ input, ...this.stamp(config) });
   }
 
-  /** Storage footprint, for operators and for tests of eviction. */
-  async storageStats(): Promise<{
-    candidates: number;
-    chunks: number;
-    bytes: number;
-    oldestK: number | null;
-    newestK: number | null;
-    cues: number;
-  }> {
+  /** Storage footprint and budget, for operators and for tests of eviction. */
+  async storageStats(): Promise<
+    {
+      candidates: number;
+      chunks: number;
+      bytes: number;
+      oldestK: number | null;
+      newestK: number | null;
+      cues: number;
+    } & Partial<ReturnType<StorageBudget['view']>>
+  > {
     const c = this.sql
       .exec<{ n: number; bytes: number | null; lo: number | null; hi: number | null }>(
         'SELECT COUNT(*) AS n, SUM(size) AS bytes, MIN(k) AS lo, MAX(k) AS hi FROM candidates',
       )
       .one();
     const chunks = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM segment_chunks').one().n;
-    return { candidates: c.n, chunks, bytes: c.bytes ?? 0, oldestK: c.lo, newestK: c.hi, cues: this.captions.count() };
+    const config = this.loadConfig();
+    const now = Date.now();
+    // bytes is counted here from the rows (the truth), the budget's own figure follows each write.
+    const { bytes: _counted, ...budget } = config
+      ? this.budget.view(config, this.windowStart(now, config))
+      : { bytes: 0 };
+    return {
+      candidates: c.n,
+      chunks,
+      bytes: c.bytes ?? 0,
+      oldestK: c.lo,
+      newestK: c.hi,
+      cues: this.captions.count(),
+      ...budget,
+    };
   }
 
   // ---- operator controls (docs/operations.md) -------------------------------------------------
@@ -648,6 +675,7 @@ export class EventOrigin extends DurableObject<Env> {
       masks: c.masks,
       pipelines,
       segmentRequestsLastSecond: this.gauge.rate(now),
+      storage: this.budget.view(config, this.windowStart(now, config)),
       header: c.header(now, config),
     });
   }
@@ -661,8 +689,14 @@ export class EventOrigin extends DurableObject<Env> {
       return fail('BAD_BODY', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     this.sql.exec('UPDATE event SET config = ? WHERE id = 1', JSON.stringify(parsed.data));
     this.config = parsed.data;
-    // A shorter window: evict right away instead of at the next 30 s alarm.
-    if (parsed.data.dvrWindowSeconds < config.dvrWindowSeconds) await this.scheduleEviction(1000);
+    // A smaller budget is enforced before the answer, so the operator sees its effect in it.
+    this.enforceBudget(Date.now(), parsed.data);
+    // A shorter window (or less room ahead): evict right away instead of at the next 30 s alarm.
+    if (
+      parsed.data.dvrWindowSeconds < config.dvrWindowSeconds ||
+      parsed.data.maxSegmentsAhead < config.maxSegmentsAhead
+    )
+      await this.scheduleEviction(1000);
     return this.eventState();
   }
 
@@ -753,19 +787,97 @@ export class EventOrigin extends DurableObject<Env> {
 
   // ---- DVR eviction -------------------------------------------------------------------------
 
-  /** Delete every candidate that left the DVR window; keep running while anything is stored. */
+  /**
+   * Delete every candidate that left the DVR window, and any further past the live edge than
+   * ingest accepts (only rows from before that rule, or from before `maxSegmentsAhead` was
+   * lowered, can be there); enforce the storage budget; keep running while anything is stored.
+   */
   override async alarm(): Promise<void> {
     const config = this.loadConfig();
     if (!config) return;
-    const start = windowStartK(Date.now(), config);
-    this.ctx.storage.transactionSync(() => {
-      this.sql.exec('DELETE FROM segment_chunks WHERE k < ?', start);
-      this.sql.exec('DELETE FROM candidates WHERE k < ?', start);
-      this.captions.evict(start * config.segmentDurationMs);
-    });
-    this.hot.evictBefore(start);
+    const now = Date.now();
+    let next: BudgetState = this.budget.state();
+    // The configured window alone keeps the event inside its budget again: the alert is over.
+    if (next.floorK !== null && next.floorK <= windowStartK(now, config)) {
+      if (next.alert) console.log(`event ${this.loadEventId()}: storage budget alert cleared`);
+      next = { floorK: null, alert: null };
+    }
+    this.evictOutside(this.windowStart(now, config), this.newestAcceptedK(now, config), config, next);
+    this.enforceBudget(now, config);
     const left = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM candidates').one().n;
     if (left > 0) await this.ctx.storage.setAlarm(Date.now() + EVICTION_INTERVAL_MS);
+  }
+
+  /**
+   * Delete every candidate outside [fromK, toK] (and the cues before fromK) in one transaction,
+   * persisting `next` with it; memory (byte count, index, hot copies) follows once it committed.
+   */
+  private evictOutside(fromK: number, toK: number, config: EventConfig, next: BudgetState = this.budget.state()): void {
+    let freed = 0;
+    const changed = JSON.stringify(next) !== JSON.stringify(this.budget.state());
+    this.ctx.storage.transactionSync(() => {
+      freed = this.sql
+        .exec<{ n: number }>('SELECT COALESCE(SUM(size), 0) AS n FROM candidates WHERE k < ? OR k > ?', fromK, toK)
+        .one().n;
+      for (const table of ['segment_chunks', 'candidates', 'served'])
+        this.sql.exec(`DELETE FROM ${table} WHERE k < ? OR k > ?`, fromK, toK);
+      this.captions.evict(fromK * config.segmentDurationMs);
+      if (changed) this.budget.write(next);
+    });
+    this.budget.apply(next, -freed);
+    this.index?.keepOnly(fromK, toK);
+    this.hot.evictBefore(fromK);
+  }
+
+  /**
+   * Keep the event inside `storageBudgetBytes`: from 90% of it on, evict the oldest K (every
+   * track, every copy) until 80% remain, never the live edge (the newest due K and the
+   * `liveEdgeSegments` before it). The DVR window then starts later than configured: the alert
+   * says so in the operator state and in the log, until the configured window is short enough again.
+   */
+  private enforceBudget(nowMs: number, config: EventConfig): void {
+    if (this.budget.excess(config) === 0) return;
+    // What the window evicts anyway goes first (the alarm may not have run yet).
+    this.evictOutside(this.windowStart(nowMs, config), this.newestAcceptedK(nowMs, config), config);
+    const excess = this.budget.excess(config);
+    if (excess === 0) return;
+    const liveFrom = newestDueK(nowMs, config) - config.liveEdgeSegments;
+    let freed = 0;
+    let cutoff: number | undefined;
+    // Oldest first, and only as far as needed: the cursor stops being read once enough is found.
+    for (const r of this.sql.exec<{ k: number; bytes: number }>(
+      'SELECT k, SUM(size) AS bytes FROM candidates WHERE k < ? GROUP BY k ORDER BY k',
+      liveFrom,
+    )) {
+      freed += r.bytes;
+      cutoff = r.k + 1;
+      if (freed >= excess) break;
+    }
+    const used = `${mib(this.budget.bytes)} of the ${mib(config.storageBudgetBytes)} storage budget`;
+    const since = this.budget.alert?.since ?? nowMs;
+    if (cutoff === undefined) {
+      // Everything stored is the live edge: keep serving it, and say that the budget is too small.
+      if (this.budget.alert?.message.startsWith('nothing')) return;
+      const alert = {
+        since,
+        message: `nothing can be evicted: ${used} is all live edge (raise storageBudgetBytes)`,
+      };
+      const next = { floorK: this.budget.floorK, alert };
+      this.ctx.storage.transactionSync(() => this.budget.write(next));
+      this.budget.apply(next);
+      console.log(`event ${this.loadEventId()}: storage budget alert: ${alert.message}`);
+      return;
+    }
+    const minutes = Math.round(((newestDueK(nowMs, config) - cutoff) * config.segmentDurationMs) / 60_000);
+    const alert = {
+      since,
+      message: `${used} was used: evicted every segment before ${cutoff}; the DVR window is about ${minutes} min instead of ${Math.round(config.dvrWindowSeconds / 60)} min`,
+    };
+    this.evictOutside(cutoff, Number.MAX_SAFE_INTEGER, config, {
+      floorK: Math.max(cutoff, this.budget.floorK ?? cutoff),
+      alert,
+    });
+    console.log(`event ${this.loadEventId()}: storage budget alert: ${alert.message}`);
   }
 
   private async scheduleEviction(inMs: number): Promise<void> {
@@ -775,6 +887,39 @@ export class EventOrigin extends DurableObject<Env> {
   }
 
   // ---- helpers ------------------------------------------------------------------------------
+
+  /** Where the DVR window starts now: the configured window, or later when the storage budget evicted more. */
+  private windowStart(nowMs: number, config: EventConfig): number {
+    return Math.max(windowStartK(nowMs, config), this.budget.floorK ?? Number.MIN_SAFE_INTEGER);
+  }
+
+  /** The newest K ingest accepts now: the live edge (floor(now / D)) plus `maxSegmentsAhead`. */
+  private newestAcceptedK(nowMs: number, config: EventConfig): number {
+    return segmentNumberAt(nowMs, config.segmentDurationMs) + config.maxSegmentsAhead;
+  }
+
+  /** Why ingest refuses segment K now, or undefined when K is plausible. */
+  private implausibleK(k: number, nowMs: number, config: EventConfig): string | undefined {
+    const from = this.windowStart(nowMs, config);
+    const to = this.newestAcceptedK(nowMs, config);
+    if (k >= from && k <= to) return undefined;
+    const range = `segments ${from}..${to} are accepted now`;
+    if (k < from)
+      return `segment ${k} is before the DVR window, which starts at segment ${from} (${new Date(from * config.segmentDurationMs).toISOString()}); ${range}`;
+    const liveK = segmentNumberAt(nowMs, config.segmentDurationMs);
+    return `segment ${k} is ${k - liveK} segments past the live edge (segment ${liveK}, ${new Date(nowMs).toISOString()}); at most ${config.maxSegmentsAhead} ahead are accepted, ${range}: is the publisher's clock right?`;
+  }
+
+  private segmentIndex(): SegmentIndex {
+    this.index ??= SegmentIndex.load(this.sql);
+    return this.index;
+  }
+
+  /** Whether every pipeline that is up has stored K+2 or later of `track` (EventControls.pipelinesPast). */
+  private pipelinesPast(track: string, k: number, nowMs: number, config: EventConfig): boolean {
+    const index = this.segmentIndex();
+    return this.controls.pipelinesPast(k, nowMs, config, (pipeline) => index.newest(track, pipeline));
+  }
 
   private loadConfig(): EventConfig | undefined {
     if (this.config) return this.config;
@@ -831,8 +976,18 @@ export class EventOrigin extends DurableObject<Env> {
 
   private candidateRows(track: string, k: number): CandidateRow[] {
     return this.sql
-      .exec<{ pipeline: string; region: string; defects: string; sha256: string; received_at: number }>(
-        'SELECT pipeline, region, defects, sha256, received_at FROM candidates WHERE track = ? AND k = ?',
+      .exec<{
+        pipeline: string;
+        region: string;
+        defects: string;
+        sha256: string;
+        received_at: number;
+        served_version: number | null;
+      }>(
+        `SELECT c.pipeline, c.region, c.defects, c.sha256, c.received_at, s.version AS served_version
+         FROM candidates c
+         LEFT JOIN served s ON s.track = c.track AND s.k = c.k AND s.pipeline = c.pipeline AND s.region = c.region
+         WHERE c.track = ? AND c.k = ?`,
         track,
         k,
       )
@@ -843,17 +998,20 @@ export class EventOrigin extends DurableObject<Env> {
         defects: JSON.parse(r.defects) as string[],
         sha256: r.sha256,
         receivedAt: r.received_at,
+        servedVersion: r.served_version,
       }));
   }
 
-  /** The candidate selection picks among those operators have not masked. */
+  /**
+   * The candidate selection picks among those operators have not masked. Once a clean copy was
+   * served as immutable under the current version it stays the answer (a preferred pipeline's
+   * copy arriving late must not change the bytes behind the URL); a version bump lifts that.
+   */
   private select(track: string, k: number, config: EventConfig, region: string): CandidateRow | undefined {
     const { masks } = this.controls;
-    return selectCandidate(
-      this.candidateRows(track, k).filter((c) => !isMasked(masks, c.pipeline, k)),
-      config.pipelines,
-      region,
-    );
+    const rows = this.candidateRows(track, k).filter((c) => !isMasked(masks, c.pipeline, k));
+    const served = rows.filter((c) => c.servedVersion === this.controls.version && c.defects.length === 0);
+    return selectCandidate(served.length > 0 ? served : rows, config.pipelines, region);
   }
 
   /**
@@ -878,7 +1036,13 @@ export class EventOrigin extends DurableObject<Env> {
         if (!this.awaitingCopy(track, k, config)) return chosen;
         until = Math.min(deadlineMs, chosen.receivedAt + config.defectiveGraceMs);
       } else if (
-        segmentTiming(k, Date.now(), config, this.controls.pipelinesPast(track, k, Date.now(), config)).kind === 'gone'
+        segmentTiming(
+          k,
+          Date.now(),
+          config,
+          this.pipelinesPast(track, k, Date.now(), config),
+          this.windowStart(Date.now(), config),
+        ).kind === 'gone'
       ) {
         return undefined; // every working pipeline has moved past K without it
       }
@@ -932,6 +1096,10 @@ export class EventOrigin extends DurableObject<Env> {
   private wake(key: string): void {
     for (const done of [...(this.waiters.get(key) ?? [])]) done();
   }
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
 }
 
 function rank(order: string[], pipeline: string): number {

@@ -82,4 +82,21 @@ export const SCHEMA = [
      received_at INTEGER NOT NULL,
      PRIMARY KEY (language, start_ms, end_ms, text))`,
   `CREATE INDEX IF NOT EXISTS cues_by_end ON cues (language, end_ms)`,
+  // Candidates players were served as immutable (long TTL), and under which event version: such a
+  // copy is never replaced by different bytes, and stays the one served, until the version moves.
+  `CREATE TABLE IF NOT EXISTS served (
+     track TEXT NOT NULL,
+     k INTEGER NOT NULL,
+     pipeline TEXT NOT NULL,
+     region TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     PRIMARY KEY (track, k, pipeline, region))`,
+  `CREATE INDEX IF NOT EXISTS served_by_k ON served (k)`,
+  // The storage budget (origin/storage-budget.ts): segments before floor_k were evicted to stay
+  // inside it, and the alert raised when that happened (NULL: none).
+  `CREATE TABLE IF NOT EXISTS storage_state (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     floor_k INTEGER,
+     alert_since INTEGER,
+     alert_message TEXT)`,
 ];

@@ -40,14 +40,28 @@ export function windowStartK(nowMs: number, config: EventConfig): number {
   return segmentNumberAt(nowMs - config.dvrWindowSeconds * 1000, config.segmentDurationMs);
 }
 
-export function isOutsideWindow(k: number, nowMs: number, config: EventConfig): boolean {
-  return k < windowStartK(nowMs, config);
+/**
+ * `windowStart`: where the DVR window starts now, when the storage budget moved it later than
+ * `dvrWindowSeconds` alone would (origin/storage-budget.ts); by default the configured window's.
+ */
+export function isOutsideWindow(
+  k: number,
+  nowMs: number,
+  config: EventConfig,
+  windowStart = windowStartK(nowMs, config),
+): boolean {
+  return k < windowStart;
 }
 
-export function segmentTiming(k: number, nowMs: number, config: EventConfig, pipelinesPastK = true): SegmentTiming {
+export function segmentTiming(
+  k: number,
+  nowMs: number,
+  config: EventConfig,
+  pipelinesPastK = true,
+  windowStart = windowStartK(nowMs, config),
+): SegmentTiming {
   const d = config.segmentDurationMs;
-  if (isOutsideWindow(k, nowMs, config))
-    return { kind: 'gone', reason: `segment ${k} is outside the ${config.dvrWindowSeconds} s DVR window` };
+  if (k < windowStart) return { kind: 'gone', reason: outsideWindowReason(k, nowMs, config, windowStart) };
   const dueMs = expectedPublishMs(k, d, config.pipelineDelayMs);
   const deadlineMs = dueMs + d;
   const hardDeadlineMs = deadlineMs + MAX_LATENESS_SEGMENTS * d;
@@ -64,6 +78,13 @@ export function segmentTiming(k: number, nowMs: number, config: EventConfig, pip
     Math.max(0, Math.floor((dueMs - nowMs - EARLY_MARGIN_MS) / 1000)),
   );
   return { kind: 'early', dueMs, maxAgeSeconds };
+}
+
+/** Why K is gone when it is before the window: the configured window, or the storage budget that shortened it. */
+export function outsideWindowReason(k: number, nowMs: number, config: EventConfig, windowStart: number): string {
+  return windowStart > windowStartK(nowMs, config)
+    ? `segment ${k} is outside the DVR window: the storage budget evicted everything before segment ${windowStart}`
+    : `segment ${k} is outside the ${config.dvrWindowSeconds} s DVR window`;
 }
 
 /** Cache-Control for an early 404: expires before the segment is due; `no-store` when that is under a second. */
