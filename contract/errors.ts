@@ -80,6 +80,11 @@ export const errorCodes = {
     status: 409,
     doc: "ingest: different bytes for a (pipeline, track, K) whose stored copy players were already served as immutable under the event's current version; a correction needs a version bump first (docs/operations.md)",
   },
+  ORIGIN_UNAVAILABLE: {
+    id: 3013,
+    status: 503,
+    doc: 'player request: no origin region answered in time (each failed or missed its deadline); `retry-after: 1`, kept 1 s',
+  },
   // 4xxx: DRM
   DRM_LOCKED: {
     id: 4001,

@@ -1,4 +1,5 @@
 import { AppError, type ErrorCode } from '../contract/errors.ts';
+import type { OriginFact } from '../contract/origin-facts.ts';
 
 /**
  * What an origin RPC method returns. Errors travel as values, not exceptions: an exception thrown
@@ -7,7 +8,14 @@ import { AppError, type ErrorCode } from '../contract/errors.ts';
  */
 export type OriginResult<T> =
   | { ok: true; value: T }
-  | { ok: false; code: ErrorCode; message: string; headers?: Record<string, string> };
+  | {
+      ok: false;
+      code: ErrorCode;
+      message: string;
+      headers?: Record<string, string>;
+      /** What the refusal means for caching: the edge's answer policy decides the TTL from it. */
+      fact?: OriginFact;
+    };
 
 export const ok = <T>(value: T): OriginResult<T> => ({ ok: true, value });
 
