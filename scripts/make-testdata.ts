@@ -8,8 +8,8 @@
  *
  * The encodes are repeatable byte for byte with the same ffmpeg build (+bitexact, one encoder
  * thread, fixed sources and timestamps): remaking a file with nothing changed leaves git clean.
- * Expected outputs derived from this media (testdata/expected/) are refreshed by the tests that
- * read them: `UPDATE_GOLDEN=1 npx vitest run --project unit packager/golden`.
+ * Expected outputs cut from this media (testdata/expected/) are refreshed by the tests that read
+ * them, with UPDATE_GOLDEN=1 (testdata/README.md, "Refreshing golden files").
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
