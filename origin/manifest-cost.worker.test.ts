@@ -114,6 +114,11 @@ describe('manifest cost at 2 h DVR with a 30-minute gap in both pipelines', () =
     // The gap is listed as gaps, and the live end is the newest segment.
     expect(playlist).toContain(`#EXT-X-GAP\n#EXTINF:2.000,\n${gapFrom}.m4s`);
     expect(playlist).toContain(`${newest}.m4s`);
+    // A reload with _HLS_skip=YES is a delta update: six segments instead of the whole window.
+    const deltaText = await get('v540/index.m3u8?_HLS_skip=YES')();
+    expect(deltaText).toMatch(/#EXT-X-SKIP:SKIPPED-SEGMENTS=\d+/);
+    expect(deltaText.match(/\.m4s/g)).toHaveLength(6);
+    console.log(`  playlist bytes: full ${playlist.length}, delta ${deltaText.length}`);
     for (const v of [input, mpd, media, delta]) expect(median(v)).toBeLessThan(MANIFEST_BUDGET_MS);
   });
 });
