@@ -8,6 +8,13 @@ import { parseVttTimestamp } from './timestamp.ts';
 export const MAX_VTT_CUES = 500;
 
 /**
+ * The last millisecond a Date can hold (ECMA-262: ±8.64e15 ms around the epoch). A cue past it
+ * has no time anyone can print or compare, and every later step (the origin's checks, the
+ * segment writers) formats cue times as dates.
+ */
+const MAX_MEDIA_MS = 8.64e15;
+
+/**
  * Parse a WebVTT body from the ingest PUT (…/{K}.vtt) into cues on the epoch media timeline.
  *
  * Two ways to say where cues sit, so that a publisher can send what it has:
@@ -60,6 +67,8 @@ export function parseWebVtt(body: string, nowMs: number): Cue[] {
     if (text.length === 0) continue; // an empty cue shows nothing: nothing to store
     if (text.length > MAX_CUE_TEXT) throw bad(lineNo + 1, `cue text is longer than ${MAX_CUE_TEXT} characters`);
     const offset = map?.offsetMs ?? 0;
+    if (start + offset < 0 || end + offset > MAX_MEDIA_MS)
+      throw bad(lineNo, 'the cue is outside the epoch media timeline (from 1970 to the last date a clock can show)');
     cues.push({ startMs: start + offset, endMs: end + offset, text });
     if (cues.length > MAX_VTT_CUES) throw new AppError('BAD_BODY', `more than ${MAX_VTT_CUES} cues in one WebVTT body`);
   }
