@@ -115,6 +115,7 @@ export class EventControls {
   /**
    * Persist the pipeline's health with one more stored candidate folded in, inside the caller's
    * transaction; the caller hands the result to applyHealth once that transaction committed.
+   * Undefined when health ignores this K (origin/pipeline-health.ts): nothing is written.
    */
   writeSegmentHealth(
     pipeline: string,
@@ -122,8 +123,10 @@ export class EventControls {
     defects: string[],
     receivedAt: number,
     config: EventConfig,
-  ): PipelineHealth {
-    const h = recordSegment(this.health.get(pipeline), pipeline, k, defects, receivedAt, config);
+  ): PipelineHealth | undefined {
+    const prev = this.health.get(pipeline);
+    const h = recordSegment(prev, pipeline, k, defects, receivedAt, config);
+    if (!h || h === prev) return undefined;
     this.sql.exec(
       'INSERT OR REPLACE INTO pipeline_health (pipeline, last_k, last_received_at, lateness_ms, last_defective, segments, defective, defects) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       pipeline,

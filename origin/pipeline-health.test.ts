@@ -22,16 +22,26 @@ describe('pipeline health', () => {
     });
   });
 
-  it('turns down when the next segment is more than D overdue', () => {
+  it('ignores a K further past the live edge than ingest accepts', () => {
     const h = recordSegment(undefined, 'A', k, [], due(k), config);
+    expect(recordSegment(h, 'A', k + 1000, [], due(k) + 10, config)).toBe(h);
+    expect(recordSegment(undefined, 'A', k + 1000, [], due(k), config)).toBeUndefined();
+    // The live edge at due(k) is k + 1; up to maxSegmentsAhead past it still counts.
+    expect(recordSegment(h, 'A', k + 1 + config.maxSegmentsAhead, [], due(k), config)?.lastK).toBe(
+      k + 1 + config.maxSegmentsAhead,
+    );
+  });
+
+  it('turns down when the next segment is more than D overdue', () => {
+    const h = recordSegment(undefined, 'A', k, [], due(k), config)!;
     expect(pipelineStatus(h, due(k) + 10, config, false)).toBe('ok');
     expect(pipelineStatus(h, due(k + 1) + D + 1, config, false)).toBe('down');
     expect(pipelineStatus(h, due(k) + 10, config, true)).toBe('masked');
     expect(
-      pipelineStatus(recordSegment(h, 'A', k + 1, [], due(k + 1) + D, config), due(k + 1) + D, config, false),
+      pipelineStatus(recordSegment(h, 'A', k + 1, [], due(k + 1) + D, config)!, due(k + 1) + D, config, false),
     ).toBe('late');
-    expect(pipelineStatus(recordSegment(h, 'A', k + 1, ['short'], due(k + 1), config), due(k + 1), config, false)).toBe(
-      'defective',
-    );
+    expect(
+      pipelineStatus(recordSegment(h, 'A', k + 1, ['short'], due(k + 1), config)!, due(k + 1), config, false),
+    ).toBe('defective');
   });
 });

@@ -1,4 +1,4 @@
-import { expectedPublishMs } from '../contract/epoch.ts';
+import { expectedPublishMs, segmentNumberAt } from '../contract/epoch.ts';
 import type { EventConfig } from '../contract/event-config.ts';
 import type { PipelineStatus } from '../contract/event-state.ts';
 
@@ -20,7 +20,12 @@ export interface PipelineHealth {
   defects: Record<string, number>;
 }
 
-/** Fold one stored candidate into the pipeline's health. */
+/**
+ * Fold one stored candidate into the pipeline's health. A K further past the live edge at
+ * `receivedAt` than ingest accepts (`maxSegmentsAhead`) is ignored: ingest refuses it anyway
+ * (SEGMENT_NUMBER_IMPLAUSIBLE), and were one to slip through, a far-future K would make the
+ * pipeline look alive and ahead of every late segment until that K came due.
+ */
 export function recordSegment(
   prev: PipelineHealth | undefined,
   pipeline: string,
@@ -28,7 +33,8 @@ export function recordSegment(
   defects: string[],
   receivedAt: number,
   config: EventConfig,
-): PipelineHealth {
+): PipelineHealth | undefined {
+  if (k > segmentNumberAt(receivedAt, config.segmentDurationMs) + config.maxSegmentsAhead) return prev;
   const h: PipelineHealth = prev
     ? { ...prev, defects: { ...prev.defects } }
     : {
