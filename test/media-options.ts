@@ -141,5 +141,5 @@ export const CC608_FIXTURE = {
   size: '160x90',
   seconds: 7,
   bitrateKbps: 60,
-  name: 'cc608-160x90-29.97fps-7s.ts',
+  name: 'cc608-160x90-29.97fps-7s.mpegts',
 } as const;

@@ -1,5 +1,5 @@
 /**
- * The checked-in CEA-608 feed (testdata/media/cc608-…ts, made by npm run testdata the way the
+ * The checked-in CEA-608 feed (testdata/media/cc608-….mpegts, made by npm run testdata the way the
  * synthetic source makes its captions) read without ffmpeg: the TS reader finds one A/53 pair per
  * picture at PTS = UTC, and the CC1 decoder gives back the demo captioner's cues on UTC.
  * cc1-captions.e2e.test.ts does the same on a fresh live-clock encode (and with B-frames).
