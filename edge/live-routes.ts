@@ -5,7 +5,12 @@ import { EventId, PipelineId, SegmentNumber, TrackId } from '../contract/ids.ts'
 import type { ManifestInput, TrackDescriptor } from '../contract/track.ts';
 import { writeMpd } from '../packager/manifest/dash.ts';
 import { writeMediaPlaylist, writeMultivariantPlaylist } from '../packager/manifest/hls.ts';
-import { unwrap } from '../origin/result.ts';
+import { type OriginResult, unwrap } from '../origin/result.ts';
+import { expectedPublishMs } from '../contract/epoch.ts';
+import type { OriginFact } from '../contract/origin-facts.ts';
+import { refusedAnswer, servedAnswer, serveCached } from './edge-answer.ts';
+import { chooseAcrossRegions } from './four-candidates.ts';
+import { RegionHealth } from './region-health.ts';
 import { candidateHeader } from '../origin/select-candidate.ts';
 import { check } from './credentials.ts';
 import { withLicenseUrl } from './drm-routes.ts';
@@ -13,13 +18,13 @@ import type { Ctx, RouteHandler } from './route-handler.ts';
 import { etagFor, matchesIfNoneMatch, sha256Hex } from './etag.ts';
 import { rememberEventState } from './event-state-memory.ts';
 import { pathPart } from './ingest-path.ts';
-import { originFor, regionOf, requireKnownRegion } from './origin-stub.ts';
+import { originFor, regionOf, regionsOf, requireKnownRegion } from './origin-stub.ts';
 
 /**
- * Player-facing routes (docs/api.md). Thin for now: each request goes straight to the event's
- * origin object in this Worker's region. Request coalescing and region failover belong in
- * `originFor`'s callers here, between the route and the RPC; their cache key must include the
- * event version (x-event-state `v`), as the ETags here do.
+ * Player-facing routes (docs/api.md), behind the edge shield (docs/edge-shield.md): every answer
+ * goes through the edge cache (edge/edge-answer.ts) with coalesced misses, and segments, inits
+ * and manifests come from the best of the candidates of every region (edge/four-candidates.ts).
+ * Operator candidate fetches (`?pipeline=`) bypass all of it.
  */
 
 /**
@@ -33,15 +38,6 @@ export const rememberLiveEventState: MiddlewareHandler = async (c, next) => {
   if (event && !url.searchParams.has('region')) rememberEventState(event, c.res.headers.get(EVENT_STATE_HEADER));
 };
 
-/** Segments and inits never change once published: cache them for a day. */
-const IMMUTABLE = 'public, max-age=86400, immutable';
-/**
- * A defective candidate is served only when nothing better exists yet; a clean copy may still
- * arrive, so it is cached about as briefly as a manifest.
- */
-const DEFECTIVE_TTL = 'public, max-age=1';
-/** Live manifests change every D; about half of a 2 s segment, in Cloudflare's whole seconds. */
-const MANIFEST_TTL = 'public, max-age=1';
 /** Operator fetches bypass selection; no shared cache may keep them. */
 const OPERATOR_TTL = 'private, no-store';
 
@@ -75,44 +71,131 @@ async function operatorPick(c: Ctx): Promise<{ pipeline: string; region?: string
   return { pipeline: p.data, region: requireKnownRegion(c.env, region) };
 }
 
-async function manifest(c: Ctx, write: (input: ManifestInput) => string, contentType: string): Promise<Response> {
+/** Regions failing or late are remembered this long by this isolate (wrangler.toml REGION_DOWN_MS). */
+let health: RegionHealth | undefined;
+function regionHealth(env: Env): RegionHealth {
+  health ??= new RegionHealth(Number(env.REGION_DOWN_MS ?? 10_000));
+  return health;
+}
+const regionTimeoutMs = (env: Env) => Number(env.REGION_TIMEOUT_MS ?? 3000);
+
+/** Segment timing per event, learned from manifests: when a segment is due, for region deadlines. */
+const timings = new Map<string, { segmentDurationMs: number; pipelineDelayMs: number }>();
+
+/** When a region must have answered a request for segment K: its due time (a live-edge hold) plus the timeout. */
+function deadlineFor(env: Env, event: string, k: number | undefined): number {
+  const now = Date.now();
+  const t = timings.get(event);
+  const due = t && k !== undefined ? expectedPublishMs(k, t.segmentDurationMs, t.pipelineDelayMs) : now;
+  return Math.max(now, due) + regionTimeoutMs(env);
+}
+
+function choose<T>(
+  env: Env,
+  event: string,
+  k: number | undefined,
+  ask: (region: string) => Promise<OriginResult<T>>,
+  defectsOf: (value: T) => string[] = () => [],
+) {
+  return chooseAcrossRegions<T>({
+    regions: regionsOf(env),
+    ask,
+    defectsOf,
+    // Not due yet is the same answer everywhere: the same clock rules every region.
+    refusalIsFinal: (r) => r.fact?.state === 'early',
+    deadlineAt: deadlineFor(env, event, k),
+    regionTimeoutMs: regionTimeoutMs(env),
+    health: regionHealth(env),
+  });
+}
+
+function manifest(
+  c: Ctx,
+  type: 'mpd' | 'multivariant-playlist' | 'media-playlist',
+  write: (input: ManifestInput) => string,
+  contentType: string,
+  keyExtra: string,
+): Promise<Response> {
   const event = pathPart(EventId, c.req.param('event'), 'event');
-  const { input, version, eventState } = unwrap(await originFor(c.env, event).manifestInput());
-  if (input.next) {
-    // The next event's own state, once it exists (only one hop: its own `next` is not followed).
-    const next = await originFor(c.env, input.next.eventId).manifestInput();
-    if (next.ok) input.next.input = { ...next.value.input, next: undefined };
-  }
-  const body = write(input);
-  return respond(c, body, etagFor(version, await sha256Hex(body)), {
-    'content-type': contentType,
-    'cache-control': MANIFEST_TTL,
-    [EVENT_STATE_HEADER]: eventState,
+  const url = new URL(c.req.url);
+  const subject = { type, event, track: c.req.param('track'), path: url.pathname } as const;
+  return serveCached(c, {
+    event,
+    // The MPD names this host (license and clock URLs): the host is part of what shapes it.
+    key: `${url.host}${url.pathname}${keyExtra}`,
+    fill: async () => {
+      const chosen = await choose(c.env, event, undefined, (r) => originFor(c.env, event, r).manifestInput());
+      if (!chosen.result.ok) return refusedAnswer(c.env, type, subject, chosen.result);
+      const { input, version, eventState } = chosen.result.value;
+      timings.set(event, {
+        segmentDurationMs: input.config.segmentDurationMs,
+        pipelineDelayMs: input.config.pipelineDelayMs,
+      });
+      if (input.next) {
+        // The next event's own state, once it exists (only one hop: its own `next` is not followed).
+        const next = await originFor(c.env, input.next.eventId, chosen.region).manifestInput();
+        if (next.ok) input.next.input = { ...next.value.input, next: undefined };
+      }
+      let body: string;
+      try {
+        body = write(input);
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'TRACK_NOT_FOUND')
+          return refusedAnswer(c.env, type, subject, {
+            ok: false,
+            code: err.code,
+            message: err.message,
+            fact: { state: 'missing' },
+          });
+        throw err;
+      }
+      return servedAnswer(
+        c.env,
+        subject,
+        { state: 'manifest', segmentDurationMs: input.config.segmentDurationMs },
+        body,
+        {
+          'content-type': contentType,
+          etag: etagFor(version, await sha256Hex(body)),
+          [EVENT_STATE_HEADER]: eventState,
+        },
+      );
+    },
   });
 }
 
 export const getMpd: RouteHandler = (c) =>
   manifest(
     c,
+    'mpd',
     (input) => writeMpd(withLicenseUrl(input, c.req.url), { utcTimingUrl: new URL('/time', c.req.url).href }),
     'application/dash+xml',
+    '',
   );
 
 export const getMultivariantPlaylist: RouteHandler = (c) =>
-  manifest(c, (input) => writeMultivariantPlaylist(input), 'application/vnd.apple.mpegurl');
+  manifest(
+    c,
+    'multivariant-playlist',
+    (input) => writeMultivariantPlaylist(input),
+    'application/vnd.apple.mpegurl',
+    '',
+  );
 
 export const getMediaPlaylist: RouteHandler = (c) => {
   const track = pathPart(TrackId, c.req.param('track'), 'track');
+  // RFC 8216bis Playlist Delta Update: `_HLS_skip=YES` (or v2) asks for the short form.
+  const skip = ['YES', 'v2'].includes(c.req.query('_HLS_skip') ?? '');
   return manifest(
     c,
+    'media-playlist',
     (input) => {
       if (!input.tracks.some((t) => t.id === track))
-        throw new AppError('TRACK_NOT_FOUND', `no track ${track} in event ${input.eventId}`, {
-          'cache-control': 'public, max-age=1',
-        });
-      return writeMediaPlaylist(input, track);
+        throw new AppError('TRACK_NOT_FOUND', `no track ${track} in event ${input.eventId}`);
+      return writeMediaPlaylist(input, track, { skip });
     },
     'application/vnd.apple.mpegurl',
+    skip ? '?skip' : '',
   );
 };
 
@@ -120,37 +203,66 @@ export const getInit: RouteHandler = async (c) => {
   const event = pathPart(EventId, c.req.param('event'), 'event');
   const track = pathPart(TrackId, c.req.param('track'), 'track');
   const pick = await operatorPick(c);
-  // A region asked for is the one whose origin answers (every region stores its own copy).
-  const init = unwrap(await originFor(c.env, event, pick?.region).getInit(track, pick?.pipeline));
-  const headers: Record<string, string> = {
-    'content-type': mediaType(init.kind),
-    'cache-control': pick ? OPERATOR_TTL : IMMUTABLE,
-    [EVENT_STATE_HEADER]: init.eventState,
-  };
-  if (pick)
-    headers['x-candidate'] = candidateHeader({
-      pipeline: init.pipeline,
-      region: pick.region ?? regionOf(c.env),
-      defects: [],
+  if (pick) {
+    // A region asked for is the one whose origin answers (every region stores its own copy).
+    const init = unwrap(await originFor(c.env, event, pick.region).getInit(track, pick.pipeline));
+    return respond(c, init.bytes, etagFor(init.version, init.sha256), {
+      'content-type': mediaType(init.kind),
+      'cache-control': OPERATOR_TTL,
+      [EVENT_STATE_HEADER]: init.eventState,
+      'x-candidate': candidateHeader({ pipeline: init.pipeline, region: pick.region ?? regionOf(c.env), defects: [] }),
     });
-  return respond(c, init.bytes, etagFor(init.version, init.sha256), headers);
+  }
+  const subject = { type: 'init', event, track, path: new URL(c.req.url).pathname } as const;
+  return serveCached(c, {
+    event,
+    key: `${track}/init.mp4`,
+    fill: async () => {
+      const chosen = await choose(c.env, event, undefined, (r) => originFor(c.env, event, r).getInit(track));
+      if (!chosen.result.ok) return refusedAnswer(c.env, 'init', subject, chosen.result);
+      const init = chosen.result.value;
+      return servedAnswer(c.env, subject, { state: 'stored' }, init.bytes, {
+        'content-type': mediaType(init.kind),
+        etag: etagFor(init.version, init.sha256),
+        [EVENT_STATE_HEADER]: init.eventState,
+        'x-candidate': candidateHeader({ pipeline: init.pipeline, region: chosen.region, defects: [] }),
+        'x-candidate-reason': chosen.reason,
+      });
+    },
+  });
 };
 
 /**
  * Caption segment K as WebVTT (HLS SUBTITLES; docs/captions.md). Written by the origin from the
- * cues overlapping K; cached briefly while late cues may still change it, then for good.
+ * cues overlapping K; kept briefly while late cues may still change it, then for good.
  */
 export const getTextSegment: RouteHandler = async (c) => {
   const event = pathPart(EventId, c.req.param('event'), 'event');
   const track = pathPart(TrackId, c.req.param('track'), 'track');
   const k = pathPart(SegmentNumber, (c.req.param('file') ?? '').replace(/\.vtt$/, ''), 'segment number');
-  const segment = unwrap(await originFor(c.env, event).getTextSegment(track, k, 'vtt', regionOf(c.env)));
-  const headers = {
-    'content-type': 'text/vtt; charset=utf-8',
-    'cache-control': segment.settled ? IMMUTABLE : DEFECTIVE_TTL,
-    [EVENT_STATE_HEADER]: segment.eventState,
-  };
-  return respond(c, segment.body ?? '', etagFor(segment.version, segment.sha256), headers);
+  const subject = { type: 'text', event, track, path: new URL(c.req.url).pathname } as const;
+  return serveCached(c, {
+    event,
+    key: `${track}/${k}.vtt`,
+    fill: async () => {
+      const chosen = await choose(c.env, event, k, (r) =>
+        originFor(c.env, event, r).getTextSegment(track, k, 'vtt', r),
+      );
+      if (!chosen.result.ok) return refusedAnswer(c.env, 'text', subject, chosen.result);
+      const segment = chosen.result.value;
+      return servedAnswer(
+        c.env,
+        subject,
+        segment.settled ? { state: 'stored' } : { state: 'settling' },
+        segment.body ?? '',
+        {
+          'content-type': 'text/vtt; charset=utf-8',
+          etag: etagFor(segment.version, segment.sha256),
+          [EVENT_STATE_HEADER]: segment.eventState,
+        },
+      );
+    },
+  });
 };
 
 export const getSegment: RouteHandler = async (c) => {
@@ -158,25 +270,47 @@ export const getSegment: RouteHandler = async (c) => {
   const track = pathPart(TrackId, c.req.param('track'), 'track');
   const k = pathPart(SegmentNumber, (c.req.param('file') ?? '').replace(/\.m4s$/, ''), 'segment number');
   const pick = await operatorPick(c);
-  const region = pick?.region ?? regionOf(c.env);
-  const origin = originFor(c.env, event, region);
-  const segment = unwrap(
-    pick ? await origin.getCandidate(track, k, pick.pipeline) : await origin.getSegment(track, k, region),
-  );
-  // Caption (stpp) segments are written from cues, which may still arrive for a K just due.
-  const unsettled = segment.settled === false;
-  const cacheControl = pick
-    ? OPERATOR_TTL
-    : segment.candidate.defects.length > 0 || unsettled
-      ? DEFECTIVE_TTL
-      : IMMUTABLE;
-  const headers: Record<string, string> = {
-    'content-type': mediaType(segment.kind),
-    'cache-control': cacheControl,
-    'x-candidate': candidateHeader(segment.candidate),
-    [EVENT_STATE_HEADER]: segment.eventState,
-  };
-  // Operators (and the chaos test) compare arrival times of the pipelines' copies.
-  if (pick) headers['x-received-at'] = new Date(segment.receivedAt).toISOString();
-  return respond(c, segment.bytes, etagFor(segment.version, segment.sha256), headers);
+  if (pick) {
+    const region = pick.region ?? regionOf(c.env);
+    const segment = unwrap(await originFor(c.env, event, region).getCandidate(track, k, pick.pipeline));
+    return respond(c, segment.bytes, etagFor(segment.version, segment.sha256), {
+      'content-type': mediaType(segment.kind),
+      'cache-control': OPERATOR_TTL,
+      'x-candidate': candidateHeader(segment.candidate),
+      [EVENT_STATE_HEADER]: segment.eventState,
+      // Operators (and the chaos test) compare arrival times of the pipelines' copies.
+      'x-received-at': new Date(segment.receivedAt).toISOString(),
+    });
+  }
+  const subject = { type: 'segment', event, track, path: new URL(c.req.url).pathname } as const;
+  return serveCached(c, {
+    event,
+    key: `${track}/${k}.m4s`,
+    fill: async () => {
+      const chosen = await choose(
+        c.env,
+        event,
+        k,
+        (r) => originFor(c.env, event, r).getSegment(track, k, r),
+        (s) => s.candidate.defects,
+      );
+      const type = track.startsWith('text-') ? 'text' : 'segment';
+      if (!chosen.result.ok) return refusedAnswer(c.env, type, subject, chosen.result);
+      const segment = chosen.result.value;
+      // Caption (stpp) segments are written from cues, which may still arrive for a K just due.
+      const fact: OriginFact =
+        segment.settled === false
+          ? { state: 'settling' }
+          : segment.candidate.defects.length > 0
+            ? { state: 'defective', defects: segment.candidate.defects }
+            : { state: 'stored' };
+      return servedAnswer(c.env, { ...subject, type }, fact, segment.bytes, {
+        'content-type': mediaType(segment.kind),
+        etag: etagFor(segment.version, segment.sha256),
+        'x-candidate': candidateHeader(segment.candidate),
+        'x-candidate-reason': chosen.reason,
+        [EVENT_STATE_HEADER]: segment.eventState,
+      });
+    },
+  });
 };

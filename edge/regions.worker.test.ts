@@ -43,7 +43,7 @@ async function publish(event: string, regions: string[], k: number) {
 }
 
 describe('ingest into a named region', () => {
-  it('?region=r2 stores in r2 only: the r2 candidate is served there, r1 has nothing', async () => {
+  it('?region=r2 stores in r2 only: r1 has nothing, and players are served r2\'s candidate', async () => {
     const event = randomEventId();
     const k = liveK(D) - 3;
     await publish(event, ['r2'], k);
@@ -54,8 +54,11 @@ describe('ingest into a named region', () => {
     expect((await fetch(`${url}/live/${event}/v1/init.mp4?pipeline=A&region=r2`, { headers: operator })).status).toBe(
       200,
     );
-    // The home region (r1) never heard of the event.
-    expect((await fetch(`${url}/live/${event}/v1/${k}.m4s`)).status).toBe(404);
+    // The home region (r1) never heard of the event; the edge finds the copy in r2.
+    const played = await fetch(`${url}/live/${event}/v1/${k}.m4s`);
+    expect(played.status).toBe(200);
+    expect(played.headers.get('x-candidate')).toBe('pipeline=A; region=r2; defects=none');
+    expect(played.headers.get('x-candidate-reason')).toBe('home-missing');
     expect((await api(event, 'state')).status).toBe(404);
     expect((await state(event, 'r2')).version).toBe(1);
   });

@@ -61,6 +61,8 @@ describe('measured bandwidth in manifests', () => {
     const peak = Math.round((Math.max(...sizes) * 8000) / D);
     const mean = Math.round((sizes.reduce((a, b) => a + b, 0) / sizes.length) * (8000 / D));
     expect(peak).not.toBe(declared);
+    // The edge keeps a manifest for half a segment (its default TTL): the next one shows the change.
+    await new Promise((r) => setTimeout(r, D / 2 + 100));
     expect(await mpdBandwidth(event)).toBe(peak);
     const top = await variant(event);
     expect(top.BANDWIDTH).toBe(peak);

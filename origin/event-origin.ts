@@ -19,10 +19,10 @@ import { HotSegments } from './hot-segments.ts';
 import { LoadGauge } from './load-gauge.ts';
 import type { PipelineHealth } from './pipeline-health.ts';
 import { fail, ok, type OriginResult } from './result.ts';
+import type { OriginFact } from '../contract/origin-facts.ts';
 import { SCHEMA } from './schema.ts';
 import { selectCandidate, type Candidate } from './select-candidate.ts';
 import {
-  earlyCacheControl,
   isDvrRequest,
   isOutsideWindow,
   newestDueK,
@@ -37,15 +37,17 @@ import { SegmentIndex } from './segment-index.ts';
 import { type BudgetState, StorageBudget } from './storage-budget.ts';
 
 /** Negative answers about things that may appear any moment (an event or track not yet ingested). */
-const SHORT_NEGATIVE_TTL = { 'cache-control': 'public, max-age=1' };
-const GONE_TTL = { 'cache-control': 'public, max-age=60' };
+const MISSING: OriginFact = { state: 'missing' };
+const GONE: OriginFact = { state: 'gone', recent: false };
 /**
- * A live-edge segment that missed its deadline may still come from a late pipeline: its 410 is
- * not cached, so a player's retry reaches the origin again.
+ * A live-edge segment that missed its deadline may still come from a late pipeline: its 410 must
+ * not be kept, so a player's retry reaches the origin again.
  */
-const RECENTLY_GONE_TTL = { 'cache-control': 'no-store' };
+const RECENTLY_GONE: OriginFact = { state: 'gone', recent: true };
 /** Shed load: clients come back in a few seconds (DESIGN §4). */
-const OVERLOADED_HEADERS = { 'cache-control': 'public, max-age=5', 'retry-after': '5' };
+const SHED: OriginFact = { state: 'shed', retryAfterMs: 5000 };
+/** Operator views: never kept by a shared cache. */
+const PRIVATE: OriginFact = { state: 'private' };
 /** A held request re-checks whether its segment is still coming this often (besides being woken by its PUT). */
 const HOLD_RECHECK_MS = 500;
 /** A caption segment is cached briefly until this long after it is due (late cues still change it), then for good. */
@@ -300,7 +302,12 @@ export class EventOrigin extends DurableObject<Env> {
     // The RPC gave this object its own copy of the bytes; nothing changes them from here on.
     this.hot.put(key.join('/'), req.k, sha256, req.bytes);
     this.wake(`${req.track}/${req.k}`);
-    this.enforceBudget(Date.now(), config);
+    // The segment is stored whatever happens next: a failed eviction is the alarm's to retry.
+    try {
+      this.enforceBudget(Date.now(), config);
+    } catch (e) {
+      console.error(`event ${req.event}: storage budget eviction failed (the alarm retries it): ${e}`);
+    }
     await this.scheduleEviction(this.windowStart(Date.now(), config) > req.k ? 1000 : EVICTION_INTERVAL_MS);
     return ok({ status: 201, defects });
   }
@@ -330,9 +337,7 @@ export class EventOrigin extends DurableObject<Env> {
     rows.sort((a, b) => rank(order, a.pipeline) - rank(order, b.pipeline) || a.pipeline.localeCompare(b.pipeline));
     const row = pipeline === undefined ? rows[0] : rows.find((r) => r.pipeline === pipeline);
     if (!row)
-      return this.failStamped('CANDIDATE_NOT_FOUND', `pipeline ${pipeline} stored no init for track ${track}`, {
-        'cache-control': 'no-store',
-      });
+      return this.failStamped('CANDIDATE_NOT_FOUND', `pipeline ${pipeline} stored no init for track ${track}`, PRIVATE);
     const bytes = new Uint8Array(row.bytes);
     return ok({
       bytes,
@@ -357,16 +362,16 @@ export class EventOrigin extends DurableObject<Env> {
     const windowStart = this.windowStart(now, config);
     const timing = segmentTiming(k, now, config, this.pipelinesPast(track, k, now, config), windowStart);
     if (isOutsideWindow(k, now, config, windowStart))
-      return this.failStamped('SEGMENT_GONE', outsideWindowReason(k, now, config, windowStart), GONE_TTL);
+      return this.failStamped('SEGMENT_GONE', outsideWindowReason(k, now, config, windowStart), GONE);
     const { endK } = this.controls;
     if (endK !== null && k > endK)
-      return this.failStamped('SEGMENT_GONE', `the event ended with segment ${endK}`, GONE_TTL);
+      return this.failStamped('SEGMENT_GONE', `the event ended with segment ${endK}`, GONE);
     const kind = isDvrRequest(k, now, config) ? 'dvr' : 'live';
     if (!this.gauge.admit(now, kind, config)) {
       return this.failStamped(
         'OVERLOADED',
         `origin is shedding ${kind === 'dvr' ? 'DVR' : 'live-edge'} requests; retry in 5 s`,
-        OVERLOADED_HEADERS,
+        SHED,
       );
     }
 
@@ -375,19 +380,19 @@ export class EventOrigin extends DurableObject<Env> {
       return this.failStamped(
         'SEGMENT_NOT_YET_AVAILABLE',
         `segment ${k} is due at ${new Date(timing.dueMs).toISOString()}`,
-        { 'cache-control': earlyCacheControl(timing.maxAgeSeconds) },
+        { state: 'early', dueMs: timing.dueMs },
       );
     }
     if (timing.kind === 'hold' && (!chosen || chosen.defects.length > 0))
       chosen = await this.holdForClean(track, k, config, region, timing.untilMs);
     if (!chosen) {
       if (timing.kind === 'gone')
-        return this.failStamped('SEGMENT_GONE', timing.reason, timing.recent ? RECENTLY_GONE_TTL : GONE_TTL);
+        return this.failStamped('SEGMENT_GONE', timing.reason, timing.recent ? RECENTLY_GONE : GONE);
       const reason =
         timing.kind === 'hold'
           ? `segment ${k} was not published before its deadline`
           : `segment ${k} has no candidate that may be served`;
-      return this.failStamped('SEGMENT_GONE', reason, RECENTLY_GONE_TTL);
+      return this.failStamped('SEGMENT_GONE', reason, RECENTLY_GONE);
     }
     const bytes = this.readBytes(track, k, chosen);
     // A clean copy is served as immutable (the edge's long TTL): from now on it is the answer for
@@ -422,7 +427,7 @@ export class EventOrigin extends DurableObject<Env> {
       return this.failStamped(
         'CANDIDATE_NOT_FOUND',
         `pipeline ${pipeline} stored no segment ${k} of track ${track} in this region`,
-        { 'cache-control': 'no-store' },
+        PRIVATE,
       );
     return ok({
       bytes: this.readBytes(track, k, c),
@@ -516,24 +521,24 @@ export class EventOrigin extends DurableObject<Env> {
       return this.failStamped(
         'TRACK_NOT_FOUND',
         `track ${track} is not a caption track: its segments are {K}.m4s`,
-        SHORT_NEGATIVE_TTL,
+        MISSING,
       );
     const now = Date.now();
     const windowStart = this.windowStart(now, config);
     const timing = segmentTiming(k, now, config, true, windowStart);
     // Only the window makes a caption segment gone: it never waits for a pipeline.
     if (isOutsideWindow(k, now, config, windowStart))
-      return this.failStamped('SEGMENT_GONE', outsideWindowReason(k, now, config, windowStart), GONE_TTL);
+      return this.failStamped('SEGMENT_GONE', outsideWindowReason(k, now, config, windowStart), GONE);
     const { endK } = this.controls;
     if (endK !== null && k > endK)
-      return this.failStamped('SEGMENT_GONE', `the event ended with segment ${endK}`, GONE_TTL);
+      return this.failStamped('SEGMENT_GONE', `the event ended with segment ${endK}`, GONE);
     if (!this.gauge.admit(now, isDvrRequest(k, now, config) ? 'dvr' : 'live', config))
-      return this.failStamped('OVERLOADED', 'origin is shedding load; retry in 5 s', OVERLOADED_HEADERS);
+      return this.failStamped('OVERLOADED', 'origin is shedding load; retry in 5 s', SHED);
     if (timing.kind === 'early') {
       return this.failStamped(
         'SEGMENT_NOT_YET_AVAILABLE',
         `segment ${k} is due at ${new Date(timing.dueMs).toISOString()}`,
-        { 'cache-control': earlyCacheControl(timing.maxAgeSeconds) },
+        { state: 'early', dueMs: timing.dueMs },
       );
     }
     const D = config.segmentDurationMs;
@@ -565,7 +570,7 @@ export class EventOrigin extends DurableObject<Env> {
     const eventId = this.loadEventId();
     const config = this.loadConfig();
     if (!eventId || !config)
-      return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)', SHORT_NEGATIVE_TTL);
+      return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)', MISSING);
     const nowMs = Date.now();
     const tracks = this.sql
       .exec<{ descriptor: string }>('SELECT descriptor FROM tracks ORDER BY created_at, track')
@@ -868,10 +873,10 @@ export class EventOrigin extends DurableObject<Env> {
       console.log(`event ${this.loadEventId()}: storage budget alert: ${alert.message}`);
       return;
     }
-    const minutes = Math.round(((newestDueK(nowMs, config) - cutoff) * config.segmentDurationMs) / 60_000);
+    const kept = ((newestDueK(nowMs, config) - cutoff) * config.segmentDurationMs) / 1000;
     const alert = {
       since,
-      message: `${used} was used: evicted every segment before ${cutoff}; the DVR window is about ${minutes} min instead of ${Math.round(config.dvrWindowSeconds / 60)} min`,
+      message: `${used} was used: evicted every segment before ${cutoff}; the DVR window is about ${duration(kept)} instead of ${duration(config.dvrWindowSeconds)}`,
     };
     this.evictOutside(cutoff, Number.MAX_SAFE_INTEGER, config, {
       floorK: Math.max(cutoff, this.budget.floorK ?? cutoff),
@@ -940,23 +945,15 @@ export class EventOrigin extends DurableObject<Env> {
   }
 
   /** A failure that still carries x-event-state, so the edge learns the state from every answer. */
-  private failStamped(
-    code: Parameters<typeof fail>[0],
-    message: string,
-    headers: Record<string, string>,
-  ): OriginResult<never> {
+  /** A refusal with its fact, stamped with the event state (cumulative: errors carry it too). */
+  private failStamped(code: Parameters<typeof fail>[0], message: string, fact: OriginFact): OriginResult<never> {
     const config = this.loadConfig();
-    return fail(
-      code,
-      message,
-      config ? { ...headers, [EVENT_STATE_HEADER]: this.controls.header(Date.now(), config) } : headers,
-    );
+    return fail(code, message, fact, config ? { [EVENT_STATE_HEADER]: this.controls.header(Date.now(), config) } : {});
   }
 
   private findTrack(track: string): OriginResult<{ config: EventConfig; descriptor: TrackDescriptor }> {
     const config = this.loadConfig();
-    if (!config)
-      return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)', SHORT_NEGATIVE_TTL);
+    if (!config) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)', MISSING);
     let descriptor = this.descriptors.get(track);
     if (!descriptor) {
       const row = this.sql
@@ -966,7 +963,7 @@ export class EventOrigin extends DurableObject<Env> {
         // Caption tracks are declared in the config (which can change), so they are not cached here.
         const caption = config.captions.find((c) => captionTrackId(c.language) === track);
         if (caption) return ok({ config, descriptor: describeCaptionTrack(caption) });
-        return this.failStamped('TRACK_NOT_FOUND', `no track ${track} in this event`, SHORT_NEGATIVE_TTL);
+        return this.failStamped('TRACK_NOT_FOUND', `no track ${track} in this event`, MISSING);
       }
       descriptor = JSON.parse(row.descriptor) as TrackDescriptor;
       this.descriptors.set(track, descriptor);
@@ -1096,6 +1093,11 @@ export class EventOrigin extends DurableObject<Env> {
   private wake(key: string): void {
     for (const done of [...(this.waiters.get(key) ?? [])]) done();
   }
+}
+
+/** `90 s`, `45 min`: what an operator reads in the alert. */
+function duration(seconds: number): string {
+  return seconds < 120 ? `${Math.max(0, Math.round(seconds))} s` : `${Math.round(seconds / 60)} min`;
 }
 
 function mib(bytes: number): string {

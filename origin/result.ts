@@ -3,8 +3,9 @@ import type { OriginFact } from '../contract/origin-facts.ts';
 
 /**
  * What an origin RPC method returns. Errors travel as values, not exceptions: an exception thrown
- * across Durable Object RPC keeps only its message, and the edge needs the code and headers
- * (e.g. the Cache-Control of a 404 that expires when the segment is due).
+ * across Durable Object RPC keeps only its message, and the edge needs the code, the fact (e.g.
+ * "not yet, due at T", from which the edge's answer policy makes the 404's TTL) and the event
+ * state header. The origin never picks a status or a Cache-Control.
  */
 export type OriginResult<T> =
   | { ok: true; value: T }
@@ -12,19 +13,20 @@ export type OriginResult<T> =
       ok: false;
       code: ErrorCode;
       message: string;
-      headers?: Record<string, string>;
       /** What the refusal means for caching: the edge's answer policy decides the TTL from it. */
       fact?: OriginFact;
+      /** Only `x-event-state`. */
+      headers?: Record<string, string>;
     };
 
 export const ok = <T>(value: T): OriginResult<T> => ({ ok: true, value });
 
-export const fail = (code: ErrorCode, message: string, headers?: Record<string, string>): OriginResult<never> => ({
-  ok: false,
-  code,
-  message,
-  headers,
-});
+export const fail = (
+  code: ErrorCode,
+  message: string,
+  fact?: OriginFact,
+  headers?: Record<string, string>,
+): OriginResult<never> => ({ ok: false, code, message, fact, headers });
 
 /** At the edge: the value, or the AppError the result stands for. */
 export function unwrap<T>(result: OriginResult<T>): T {

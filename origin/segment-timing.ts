@@ -9,7 +9,7 @@ import type { EventConfig } from '../contract/event-config.ts';
  *   it; or K is more than MAX_LATENESS past that deadline, whatever the pipelines do;
  * - hold: K is due within one D, or overdue while a working pipeline may still deliver it: wait
  *   for its PUT (re-checking this verdict) until `untilMs`;
- * - early: K is further in the future: 404 whose TTL runs out just before K is due.
+ * - early: K is further in the future, due at `dueMs` (the edge's 404 expires just before).
  *
  * Why the evidence and not the clock alone: a pipeline running 3 s behind on a loaded machine has
  * not "never produced" K, it is producing it late, and dash.js stalls for good on a 410 for a
@@ -19,7 +19,7 @@ import type { EventConfig } from '../contract/event-config.ts';
 export type SegmentTiming =
   | { kind: 'gone'; reason: string; recent?: boolean }
   | { kind: 'hold'; untilMs: number }
-  | { kind: 'early'; dueMs: number; maxAgeSeconds: number };
+  | { kind: 'early'; dueMs: number };
 
 /** The most an overdue segment is waited for beyond its nominal deadline, in segment durations. */
 export const MAX_LATENESS_SEGMENTS = 4;
@@ -29,11 +29,6 @@ export const MAX_LATENESS_SEGMENTS = 4;
  * only briefly, because a late pipeline may still deliver it.
  */
 const RECENT_GONE_MS = 30_000;
-
-/** A 404 for an early segment is cached at most this long, whatever K asks for. */
-export const MAX_EARLY_TTL_SECONDS = 300;
-/** The early 404 expires at least this long before K is due, so the re-request arrives in time to be held. */
-const EARLY_MARGIN_MS = 500;
 
 /** First segment number still inside the DVR window at `nowMs`. */
 export function windowStartK(nowMs: number, config: EventConfig): number {
@@ -73,11 +68,7 @@ export function segmentTiming(
   if (nowMs > hardDeadlineMs) return gone();
   if (nowMs > deadlineMs) return pipelinesPastK ? gone() : { kind: 'hold', untilMs: hardDeadlineMs };
   if (dueMs - nowMs <= d) return { kind: 'hold', untilMs: hardDeadlineMs };
-  const maxAgeSeconds = Math.min(
-    MAX_EARLY_TTL_SECONDS,
-    Math.max(0, Math.floor((dueMs - nowMs - EARLY_MARGIN_MS) / 1000)),
-  );
-  return { kind: 'early', dueMs, maxAgeSeconds };
+  return { kind: 'early', dueMs };
 }
 
 /** Why K is gone when it is before the window: the configured window, or the storage budget that shortened it. */
@@ -85,11 +76,6 @@ export function outsideWindowReason(k: number, nowMs: number, config: EventConfi
   return windowStart > windowStartK(nowMs, config)
     ? `segment ${k} is outside the DVR window: the storage budget evicted everything before segment ${windowStart}`
     : `segment ${k} is outside the ${config.dvrWindowSeconds} s DVR window`;
-}
-
-/** Cache-Control for an early 404: expires before the segment is due; `no-store` when that is under a second. */
-export function earlyCacheControl(maxAgeSeconds: number): string {
-  return maxAgeSeconds > 0 ? `public, max-age=${maxAgeSeconds}` : 'no-store';
 }
 
 /** The newest segment number whose expected publish time has passed at `nowMs`. */

@@ -1,0 +1,112 @@
+import { errorCodes } from '../contract/errors.ts';
+import { EVENT_STATE_HEADER, parseEventState } from '../contract/event-state.ts';
+import type { OriginFact } from '../contract/origin-facts.ts';
+import type { ObjectType } from '../contract/ttl-rules.ts';
+import type { OriginResult } from '../origin/result.ts';
+import { type AnswerSubject, decideTtl, subjectType, ttlHeaders } from './answer-policy.ts';
+import { edgeCache } from './edge-cache.ts';
+import { matchesIfNoneMatch } from './etag.ts';
+import { rememberedEventState } from './event-state-memory.ts';
+import type { CachedAnswer } from './hot-cache.ts';
+import type { Ctx } from './route-handler.ts';
+import { ttlRules } from './ttl-rules-store.ts';
+
+/**
+ * Player answers through the edge shield: build the answer once from what the origin said (a
+ * fact, turned into TTLs by edge/answer-policy.ts and the operator's rules), keep it in the edge
+ * cache, and make each player's Response from it (304 for a matching If-None-Match).
+ */
+
+export interface AnswerSpec {
+  event: string;
+  /** What the cache key adds to the event and its version: the object and what shapes the bytes. */
+  key: string;
+  fill: () => Promise<CachedAnswer>;
+}
+
+/** A served answer: bytes, the fact that says how long they are good, and headers. */
+export async function servedAnswer(
+  env: Env,
+  subject: AnswerSubject,
+  fact: OriginFact,
+  body: Uint8Array | string,
+  headers: Record<string, string>,
+): Promise<CachedAnswer> {
+  const now = Date.now();
+  const decision = decideTtl(fact, subject, await ttlRules(env, now), now);
+  const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
+  return {
+    status: 200,
+    headers: Object.entries({ ...headers, ...ttlHeaders(decision) }),
+    body: bytes,
+    freshUntil: now + decision.ttlMs,
+    staleUntil: now + decision.ttlMs + decision.staleWhileRevalidateMs,
+  };
+}
+
+/** An origin refusal as a kept answer: the error body of http-errors.ts, its TTL from the fact. */
+export async function refusedAnswer(
+  env: Env,
+  objectType: ObjectType,
+  subject: Omit<AnswerSubject, 'type'>,
+  refusal: Extract<OriginResult<unknown>, { ok: false }>,
+): Promise<CachedAnswer> {
+  const now = Date.now();
+  const { id, status } = errorCodes[refusal.code];
+  const fact: OriginFact = refusal.fact ?? { state: 'missing' };
+  const decision = decideTtl(
+    fact,
+    { ...subject, type: subjectType(objectType, status) },
+    await ttlRules(env, now),
+    now,
+  );
+  const headers: Record<string, string> = {
+    'content-type': 'application/json; charset=utf-8',
+    ...ttlHeaders(decision),
+  };
+  const eventState = refusal.headers?.[EVENT_STATE_HEADER];
+  if (eventState) headers[EVENT_STATE_HEADER] = eventState;
+  return {
+    status,
+    headers: Object.entries(headers),
+    body: new TextEncoder().encode(JSON.stringify({ error: { code: refusal.code, id, message: refusal.message } })),
+    freshUntil: now + decision.ttlMs,
+    staleUntil: now + decision.ttlMs + decision.staleWhileRevalidateMs,
+  };
+}
+
+/**
+ * Operator controls that went through this isolate (a mask, a version bump, a window change, …)
+ * make it forget what it keeps for that event at once: the next player request here sees the
+ * change. Other isolates and data centres see it when their copies expire (manifests: about D/2);
+ * a version bump, seen on the next manifest, invalidates everything everywhere (docs/edge-shield.md).
+ */
+const generations = new Map<string, number>();
+
+export function forgetEvent(event: string): void {
+  generations.set(event, (generations.get(event) ?? 0) + 1);
+}
+
+/**
+ * The Response for this request. The cache key carries the event version this isolate knows
+ * (x-event-state `v`), so a version bump, seen on the next manifest fill, bypasses every answer
+ * kept under the old one at once; never a token, CMCD or anything per viewer.
+ */
+export async function serveCached(c: Ctx, spec: AnswerSpec): Promise<Response> {
+  const version = rememberedEventState(spec.event)?.state.version ?? '?';
+  const key = `${spec.event}|v${version}|g${generations.get(spec.event) ?? 0}|${spec.key}`;
+  const { answer, source } = await edgeCache.answer(key, spec.fill, (p) => c.executionCtx.waitUntil(p));
+  const headers = new Headers(answer.headers);
+  headers.set('x-cache', source);
+  // The kept copy may carry an older pipeline state than this isolate has seen since: the state
+  // header is cumulative, so the newest one goes out.
+  const newest = rememberedEventState(spec.event);
+  const kept = parseEventState(headers.get(EVENT_STATE_HEADER));
+  if (newest && (!kept || newest.state.t > kept.t)) headers.set(EVENT_STATE_HEADER, newest.header);
+  const etag = headers.get('etag');
+  if (answer.status === 200 && etag && matchesIfNoneMatch(c.req.header('if-none-match'), etag)) {
+    headers.delete('content-type');
+    return new Response(null, { status: 304, headers });
+  }
+  return new Response(answer.body as Uint8Array<ArrayBuffer> | null, { status: answer.status, headers });
+}
