@@ -152,6 +152,11 @@ export class SimulatedPlayer {
     return !this.stop.signal.aborted;
   }
 
+  /** A request gives up after the timeout, or at once when the soak ends. */
+  private requestSignal(): AbortSignal {
+    return AbortSignal.any([AbortSignal.timeout(this.o.timeoutMs), this.stop.signal]);
+  }
+
   private async run(): Promise<void> {
     await sleep(this.o.startDelayMs, this.stop.signal);
     try {
@@ -278,7 +283,7 @@ export class SimulatedPlayer {
   /** GET a manifest and parse it; undefined (counted, reported) when that fails. */
   private async manifest<T>(url: string, parse: (text: string) => T): Promise<T | undefined> {
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(this.o.timeoutMs) });
+      const res = await fetch(url, { signal: this.requestSignal() });
       const text = await res.text();
       if (!res.ok) throw new Error(`${res.status} ${text.slice(0, 120)}`);
       const parsed = parse(text);
@@ -294,7 +299,7 @@ export class SimulatedPlayer {
 
   private async init(url: string): Promise<void> {
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(this.o.timeoutMs) });
+      const res = await fetch(url, { signal: this.requestSignal() });
       const body = new Uint8Array(await res.arrayBuffer());
       if (!res.ok || boxType(body) !== 'ftyp') throw new Error(`${res.status}, ${body.byteLength} bytes`);
       this.o.stats.count((c) => c.initsOk++);
@@ -312,7 +317,7 @@ export class SimulatedPlayer {
       const started = Date.now();
       let status = 0;
       try {
-        const res = await fetch(url, { signal: AbortSignal.timeout(this.o.timeoutMs) });
+        const res = await fetch(url, { signal: this.requestSignal() });
         status = res.status;
         const body = new Uint8Array(await res.arrayBuffer());
         if (res.status === 200) {
