@@ -93,9 +93,18 @@ export function forgetEvent(event: string): void {
  * kept under the old one at once; never a token, CMCD or anything per viewer.
  */
 export async function serveCached(c: Ctx, spec: AnswerSpec): Promise<Response> {
-  const version = rememberedEventState(spec.event)?.state.version ?? '?';
-  const key = `${spec.event}|v${version}|g${generations.get(spec.event) ?? 0}|${spec.key}`;
-  const { answer, source } = await edgeCache.answer(key, spec.fill, (p) => c.executionCtx.waitUntil(p));
+  const keyFor = (version: number | '?') => `${spec.event}|v${version}|g${generations.get(spec.event) ?? 0}|${spec.key}`;
+  const known = rememberedEventState(spec.event)?.state.version ?? '?';
+  const fill = async () => {
+    const filled = await spec.fill();
+    // The first answer of an event teaches this isolate its version: keep it under that key too,
+    // or the next request (which knows the version) would miss.
+    const version = parseEventState(new Headers(filled.headers).get(EVENT_STATE_HEADER))?.version;
+    if (version !== undefined && version !== known && filled.staleUntil > Date.now())
+      edgeCache.hot.put(keyFor(version), filled);
+    return filled;
+  };
+  const { answer, source } = await edgeCache.answer(keyFor(known), fill, (p) => c.executionCtx.waitUntil(p));
   const headers = new Headers(answer.headers);
   headers.set('x-cache', source);
   // The kept copy may carry an older pipeline state than this isolate has seen since: the state

@@ -9,6 +9,7 @@ import { type OriginResult, unwrap } from '../origin/result.ts';
 import { expectedPublishMs } from '../contract/epoch.ts';
 import type { OriginFact } from '../contract/origin-facts.ts';
 import { refusedAnswer, servedAnswer, serveCached } from './edge-answer.ts';
+import { edgeCache } from './edge-cache.ts';
 import { chooseAcrossRegions } from './four-candidates.ts';
 import { RegionHealth } from './region-health.ts';
 import { candidateHeader } from '../origin/select-candidate.ts';
@@ -77,6 +78,11 @@ function regionHealth(env: Env): RegionHealth {
   health ??= new RegionHealth(Number(env.REGION_DOWN_MS ?? 10_000));
   return health;
 }
+/** What this isolate's edge shield did (the operator state's `edge.shield`). */
+export function shieldState() {
+  return { cache: { ...edgeCache.counters }, hot: edgeCache.hot.size, regionsDown: health?.snapshot() ?? {} };
+}
+
 const regionTimeoutMs = (env: Env) => Number(env.REGION_TIMEOUT_MS ?? 3000);
 
 /** Segment timing per event, learned from manifests: when a segment is due, for region deadlines. */

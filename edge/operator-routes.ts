@@ -8,6 +8,7 @@ import type { EventStateView } from '../origin/event-origin.ts';
 import { unwrap } from '../origin/result.ts';
 import type { Ctx, RouteHandler } from './route-handler.ts';
 import { rememberedEventState } from './event-state-memory.ts';
+import { shieldState } from './live-routes.ts';
 import { pathPart } from './ingest-path.ts';
 import { readJson } from './json-body.ts';
 import { applyEverywhere } from './every-region.ts';
@@ -37,7 +38,14 @@ export const getState: RouteHandler = async (c) => {
   const state = unwrap(await origin(c).eventState());
   const edge = rememberedEventState(event);
   return c.json(
-    { ...state, edge: edge ? { header: edge.header, seenAt: new Date(edge.seenAt).toISOString() } : null },
+    {
+      ...state,
+      edge: {
+        header: edge?.header ?? null,
+        seenAt: edge ? new Date(edge.seenAt).toISOString() : null,
+        shield: shieldState(),
+      },
+    },
     200,
     NO_STORE,
   );

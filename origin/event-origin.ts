@@ -33,6 +33,7 @@ import {
 import { measuredBitrates, withMeasuredBitrate } from './measured-bitrate.ts';
 import { describeCaptionTrack } from '../packager/template-metadata.ts';
 import { listedSegments } from './listed-segments.ts';
+import { RequestCounts } from './request-counts.ts';
 import { SegmentIndex } from './segment-index.ts';
 import { type BudgetState, StorageBudget } from './storage-budget.ts';
 
@@ -120,6 +121,8 @@ export interface EventStateView {
   }[];
   /** Segment requests admitted in the last second (the load gauge). */
   segmentRequestsLastSecond: number;
+  /** Player segment requests that reached this object, per segment (the edge shield's proof). */
+  segmentRequests: ReturnType<RequestCounts['view']>;
   /** The storage budget (origin/storage-budget.ts): what is stored, the limit, and its alert. */
   storage: ReturnType<StorageBudget['view']>;
   header: string;
@@ -152,6 +155,7 @@ export class EventOrigin extends DurableObject<Env> {
   private readonly controls: EventControls;
   private readonly drm: DrmSettings;
   private readonly gauge = new LoadGauge();
+  private readonly requests = new RequestCounts();
   private readonly captions: CaptionStore;
   /** The newest segment bytes, so GETs right after a publish skip the SQLite read (origin/hot-segments.ts). */
   private readonly hot = new HotSegments();
@@ -354,6 +358,7 @@ export class EventOrigin extends DurableObject<Env> {
    * is up still owes a copy of K (or `defectiveGraceMs` after it arrived, or at the deadline).
    */
   async getSegment(track: string, k: number, region: string): Promise<OriginResult<StoredSegment>> {
+    this.requests.add(track, k);
     const found = this.findTrack(track);
     if (!found.ok) return found;
     const { config, descriptor } = found.value;
@@ -680,6 +685,7 @@ export class EventOrigin extends DurableObject<Env> {
       masks: c.masks,
       pipelines,
       segmentRequestsLastSecond: this.gauge.rate(now),
+      segmentRequests: this.requests.view(),
       storage: this.budget.view(config, this.windowStart(now, config)),
       header: c.header(now, config),
     });
