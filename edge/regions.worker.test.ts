@@ -43,7 +43,7 @@ async function publish(event: string, regions: string[], k: number) {
 }
 
 describe('ingest into a named region', () => {
-  it('?region=r2 stores in r2 only: r1 has nothing, and players are served r2\'s candidate', async () => {
+  it("?region=r2 stores in r2 only: r1 has nothing, and players are served r2's candidate", async () => {
     const event = randomEventId();
     const k = liveK(D) - 3;
     await publish(event, ['r2'], k);
