@@ -83,7 +83,7 @@ export function shieldState() {
   return { cache: { ...edgeCache.counters }, hot: edgeCache.hot.size, regionsDown: health?.snapshot() ?? {} };
 }
 
-const regionTimeoutMs = (env: Env) => Number(env.REGION_TIMEOUT_MS ?? 3000);
+const regionTimeoutMs = (env: Env) => Number(env.REGION_TIMEOUT_MS ?? 1500);
 
 /** Segment timing per event, learned from manifests: when a segment is due, for region deadlines. */
 const timings = new Map<string, { segmentDurationMs: number; pipelineDelayMs: number }>();
