@@ -32,7 +32,7 @@ export const errorCodes = {
   MEDIA_MALFORMED: {
     id: 2001,
     status: 400,
-    doc: "ISO-BMFF does not parse; message is the parser's reason with the offset",
+    doc: 'ISO-BMFF does not parse: a box or field runs past its box, a size is impossible, sample data lie outside the mdat, or a segment declares more than `MAX_SAMPLES_PER_SEGMENT` (contract/ingest.ts) samples; the message is `<box> at offset N: <reason>`',
   },
   MEDIA_NOT_INIT: { id: 2002, status: 400, doc: 'not a CMAF header (no `moov`, or carries media)' },
   MEDIA_NOT_SEGMENT: { id: 2003, status: 400, doc: 'not a media segment (an init, or no `moof`/`mdat`)' },
