@@ -4,7 +4,8 @@ import type { OriginFact } from '../contract/origin-facts.ts';
 import type { ObjectType } from '../contract/ttl-rules.ts';
 import type { OriginResult } from '../origin/result.ts';
 import { type AnswerSubject, decideTtl, subjectType, ttlHeaders } from './answer-policy.ts';
-import { edgeCache } from './edge-cache.ts';
+import { type AnswerSource, edgeCache, ShedAtEdge } from './edge-cache.ts';
+import { admitMiss, edgeLoadLimits } from './edge-load.ts';
 import { matchesIfNoneMatch } from './etag.ts';
 import { rememberedEventState } from './event-state-memory.ts';
 import type { CachedAnswer } from './hot-cache.ts';
@@ -21,6 +22,10 @@ export interface AnswerSpec {
   event: string;
   /** What the cache key adds to the event and its version: the object and what shapes the bytes. */
   key: string;
+  /** What is asked for (the shed answer's TTL rule matches it). */
+  subject: AnswerSubject;
+  /** DVR misses are shed first under load (edge/edge-load.ts). */
+  kind?: 'live' | 'dvr';
   fill: () => Promise<CachedAnswer>;
 }
 
@@ -93,7 +98,8 @@ export function forgetEvent(event: string): void {
  * kept under the old one at once; never a token, CMCD or anything per viewer.
  */
 export async function serveCached(c: Ctx, spec: AnswerSpec): Promise<Response> {
-  const keyFor = (version: number | '?') => `${spec.event}|v${version}|g${generations.get(spec.event) ?? 0}|${spec.key}`;
+  const keyFor = (version: number | '?') =>
+    `${spec.event}|v${version}|g${generations.get(spec.event) ?? 0}|${spec.key}`;
   const known = rememberedEventState(spec.event)?.state.version ?? '?';
   const fill = async () => {
     const filled = await spec.fill();
@@ -104,14 +110,34 @@ export async function serveCached(c: Ctx, spec: AnswerSpec): Promise<Response> {
       edgeCache.hot.put(keyFor(version), filled);
     return filled;
   };
-  const { answer, source } = await edgeCache.answer(keyFor(known), fill, (p) => c.executionCtx.waitUntil(p));
+  const limits = edgeLoadLimits(c.env);
+  let kept: { answer: CachedAnswer; source: AnswerSource | 'shed' };
+  try {
+    kept = await edgeCache.answer(
+      keyFor(known),
+      fill,
+      (p) => c.executionCtx.waitUntil(p),
+      (inFlight) => admitMiss(inFlight, spec.kind ?? 'live', limits),
+    );
+  } catch (err) {
+    if (!(err instanceof ShedAtEdge)) throw err;
+    const { type, ...subject } = spec.subject;
+    const shed = await refusedAnswer(c.env, type, subject, {
+      ok: false,
+      code: 'OVERLOADED',
+      message: `the edge is shedding ${spec.kind === 'dvr' ? 'DVR' : 'live-edge'} requests; retry in 5 s`,
+      fact: { state: 'shed', retryAfterMs: 5000 },
+    });
+    kept = { answer: shed, source: 'shed' };
+  }
+  const { answer, source } = kept;
   const headers = new Headers(answer.headers);
   headers.set('x-cache', source);
   // The kept copy may carry an older pipeline state than this isolate has seen since: the state
   // header is cumulative, so the newest one goes out.
   const newest = rememberedEventState(spec.event);
-  const kept = parseEventState(headers.get(EVENT_STATE_HEADER));
-  if (newest && (!kept || newest.state.t > kept.t)) headers.set(EVENT_STATE_HEADER, newest.header);
+  const carried = parseEventState(headers.get(EVENT_STATE_HEADER));
+  if (newest && (!carried || newest.state.t > carried.t)) headers.set(EVENT_STATE_HEADER, newest.header);
   const etag = headers.get('etag');
   if (answer.status === 200 && etag && matchesIfNoneMatch(c.req.header('if-none-match'), etag)) {
     headers.delete('content-type');

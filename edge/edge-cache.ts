@@ -18,6 +18,15 @@ export interface EdgeCacheCounters {
   origin: number;
   /** Requests that could not be cached (operator views, errors with no TTL). */
   uncached: number;
+  /** Misses refused at the edge because too many origin requests were already in flight. */
+  shed: number;
+}
+
+/** A miss the edge refused to send to the origin (edge/edge-load.ts decides). */
+export class ShedAtEdge extends Error {
+  constructor() {
+    super('too many origin requests in flight at this edge');
+  }
 }
 
 /** Cloudflare's Cache API is addressed by URL: our keys live under a host no request can name. */
@@ -27,7 +36,7 @@ const STALE_HEADER = 'x-edge-stale-until';
 const DOWNSTREAM_CC = 'x-edge-cache-control';
 
 export class EdgeCache {
-  readonly counters: EdgeCacheCounters = { hot: 0, shared: 0, stale: 0, coalesced: 0, origin: 0, uncached: 0 };
+  readonly counters: EdgeCacheCounters = { hot: 0, shared: 0, stale: 0, coalesced: 0, origin: 0, uncached: 0, shed: 0 };
   private readonly inflight = new Map<string, Promise<CachedAnswer>>();
 
   readonly hot: HotCache;
@@ -41,12 +50,15 @@ export class EdgeCache {
   /**
    * The answer for `key`: from memory, from the data centre's cache, from a request already on
    * its way, or from `fill` (the origin). `waitUntil` keeps background work (a shared-cache write,
-   * a stale refresh) alive after the response is sent.
+   * a stale refresh) alive after the response is sent. `admit(inFlight)` is asked before a miss
+   * goes to the origin: false sheds it (ShedAtEdge), so kept answers are served however busy the
+   * origin is, and only new work is refused.
    */
   async answer(
     key: string,
     fill: () => Promise<CachedAnswer>,
     waitUntil: (p: Promise<unknown>) => void,
+    admit: (inFlight: number) => boolean = () => true,
   ): Promise<{ answer: CachedAnswer; source: AnswerSource }> {
     const now = Date.now();
     const kept = this.hot.get(key, now);
@@ -64,6 +76,10 @@ export class EdgeCache {
     if (pending) {
       this.counters.coalesced++;
       return { answer: await pending, source: 'coalesced' };
+    }
+    if (!admit(this.inflight.size)) {
+      this.counters.shed++;
+      throw new ShedAtEdge();
     }
     const promise = this.lookupShared(key).then((found) => found ?? this.fromOrigin(key, fill, waitUntil));
     this.inflight.set(key, promise);

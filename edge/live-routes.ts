@@ -10,6 +10,7 @@ import { expectedPublishMs } from '../contract/epoch.ts';
 import type { OriginFact } from '../contract/origin-facts.ts';
 import { refusedAnswer, servedAnswer, serveCached } from './edge-answer.ts';
 import { edgeCache } from './edge-cache.ts';
+import { isDvrSegment } from './edge-load.ts';
 import { chooseAcrossRegions } from './four-candidates.ts';
 import { RegionHealth } from './region-health.ts';
 import { candidateHeader } from '../origin/select-candidate.ts';
@@ -88,6 +89,12 @@ const regionTimeoutMs = (env: Env) => Number(env.REGION_TIMEOUT_MS ?? 1500);
 /** Segment timing per event, learned from manifests: when a segment is due, for region deadlines. */
 const timings = new Map<string, { segmentDurationMs: number; pipelineDelayMs: number }>();
 
+/** A request far behind the live edge is DVR: shed first under load. Unknown timing: live. */
+function segmentKind(event: string, k: number): 'live' | 'dvr' {
+  const t = timings.get(event);
+  return t && isDvrSegment(k, Date.now(), t.segmentDurationMs, t.pipelineDelayMs) ? 'dvr' : 'live';
+}
+
 /** When a region must have answered a request for segment K: its due time (a live-edge hold) plus the timeout. */
 function deadlineFor(env: Env, event: string, k: number | undefined): number {
   const now = Date.now();
@@ -127,6 +134,7 @@ function manifest(
   const subject = { type, event, track: c.req.param('track'), path: url.pathname } as const;
   return serveCached(c, {
     event,
+    subject,
     // The MPD names this host (license and clock URLs): the host is part of what shapes it.
     key: `${url.host}${url.pathname}${keyExtra}`,
     fill: async () => {
@@ -222,6 +230,7 @@ export const getInit: RouteHandler = async (c) => {
   const subject = { type: 'init', event, track, path: new URL(c.req.url).pathname } as const;
   return serveCached(c, {
     event,
+    subject,
     key: `${track}/init.mp4`,
     fill: async () => {
       const chosen = await choose(c.env, event, undefined, (r) => originFor(c.env, event, r).getInit(track));
@@ -249,6 +258,8 @@ export const getTextSegment: RouteHandler = async (c) => {
   const subject = { type: 'text', event, track, path: new URL(c.req.url).pathname } as const;
   return serveCached(c, {
     event,
+    subject,
+    kind: segmentKind(event, k),
     key: `${track}/${k}.vtt`,
     fill: async () => {
       const chosen = await choose(c.env, event, k, (r) =>
@@ -291,6 +302,8 @@ export const getSegment: RouteHandler = async (c) => {
   const subject = { type: 'segment', event, track, path: new URL(c.req.url).pathname } as const;
   return serveCached(c, {
     event,
+    subject,
+    kind: segmentKind(event, k),
     key: `${track}/${k}.m4s`,
     fill: async () => {
       const chosen = await choose(

@@ -93,6 +93,8 @@ describe('declared roles', () => {
         })
       ).status,
     ).toBe(201);
+    // The MPD read above is kept by the edge for half a segment: the next one shows the new track.
+    await new Promise((r) => setTimeout(r, D / 2 + 100));
     const mpd = await (await fetch(`${url}/live/${event}/index.mpd`)).text();
     expect(mpd).toMatch(
       /<AdaptationSet[^>]*lang="en"[^>]*>(?:(?!<\/AdaptationSet>).)*value="description"(?:(?!<\/AdaptationSet>).)*id="aad"/s,
