@@ -2,6 +2,7 @@ import { postCaptions } from './captions-routes.ts';
 import { cors } from './cors.ts';
 import type { Credential } from './credentials.ts';
 import { licenseCors, postClearKeyLicense, putDrm } from './drm-routes.ts';
+import { faultInjectionGate, putFault } from './fault-routes.ts';
 import { ingestMethodNotAllowed, putIngest } from './ingest-route.ts';
 import {
   getInit,
@@ -74,6 +75,8 @@ export const routes: Route[] = [
   { method: 'DELETE', path: '/api/events/:event/next', credential: 'operator:write', handler: deleteNext },
   { method: 'PUT', path: '/api/events/:event/drm', credential: 'operator:write', handler: putDrm },
   { method: 'POST', path: '/api/events/:event/tokens', credential: 'operator:write', handler: postToken },
+  // Local development only (ALLOW_FAULT_INJECTION): make one region's origin fail player requests.
+  { method: 'PUT', path: '/api/events/:event/fault', credential: 'operator:write', handler: putFault },
   { method: 'GET', path: '/api/ttl/rules', credential: 'operator:read', handler: getTtlRules },
   { method: 'PUT', path: '/api/ttl/rules', credential: 'operator:write', handler: putTtlRuleSet },
   { method: 'DELETE', path: '/api/ttl/rules/:id', credential: 'operator:write', handler: deleteTtlRule },
@@ -86,4 +89,6 @@ export const middleware = [
   { path: '/live/*', handler: rememberLiveEventState },
   { path: '/drm/*', handler: licenseCors },
   { path: '/time', handler: cors },
+  // Not a route at all unless ALLOW_FAULT_INJECTION is "true": 404 before any credential check.
+  { path: '/api/events/:event/fault', handler: faultInjectionGate },
 ];

@@ -15,6 +15,7 @@ import { CaptionStore } from './caption-store.ts';
 import { join, split } from './chunks.ts';
 import { DrmSettings } from './drm-settings.ts';
 import { EventControls, isMasked } from './event-controls.ts';
+import { type FaultMode, FaultSwitch, type FaultView } from './fault-switch.ts';
 import { HotSegments } from './hot-segments.ts';
 import { LoadGauge } from './load-gauge.ts';
 import type { PipelineHealth } from './pipeline-health.ts';
@@ -162,6 +163,8 @@ export class EventOrigin extends DurableObject<Env> {
   /** Track descriptors never change once stored (INSERT OR IGNORE): parsed once per object. */
   private readonly descriptors = new Map<string, TrackDescriptor>();
   private readonly budget: StorageBudget;
+  /** An injected fault of the player RPCs (local development only; origin/fault-switch.ts). */
+  private readonly fault = new FaultSwitch();
   /** Which K are stored, per track and pipeline (origin/segment-index.ts); built on first use. */
   private index: SegmentIndex | undefined;
   private config: EventConfig | undefined;
@@ -320,6 +323,7 @@ export class EventOrigin extends DurableObject<Env> {
 
   /** The init players should use (the first pipeline in preference order that has one), or exactly `pipeline`'s. */
   async getInit(track: string, pipeline?: string): Promise<OriginResult<StoredInit>> {
+    if (pipeline === undefined) await this.fault.enter();
     const found = this.findTrack(track);
     if (!found.ok) return found;
     const { config, descriptor } = found.value;
@@ -358,6 +362,7 @@ export class EventOrigin extends DurableObject<Env> {
    * is up still owes a copy of K (or `defectiveGraceMs` after it arrived, or at the deadline).
    */
   async getSegment(track: string, k: number, region: string): Promise<OriginResult<StoredSegment>> {
+    await this.fault.enter();
     this.requests.add(track, k);
     const found = this.findTrack(track);
     if (!found.ok) return found;
@@ -400,10 +405,11 @@ export class EventOrigin extends DurableObject<Env> {
       return this.failStamped('SEGMENT_GONE', reason, RECENTLY_GONE);
     }
     const bytes = this.readBytes(track, k, chosen);
+    const defects = this.fault.defects(chosen.defects);
     // A clean copy is served as immutable (the edge's long TTL): from now on it is the answer for
     // (track, K) under this version and is never replaced by different bytes (putSegment).
     // Written before the answer leaves: the output gate holds the answer until it is stored.
-    if (chosen.defects.length === 0 && chosen.servedVersion !== this.controls.version)
+    if (defects.length === 0 && chosen.servedVersion !== this.controls.version)
       this.sql.exec(
         'INSERT OR REPLACE INTO served (track, k, pipeline, region, version) VALUES (?, ?, ?, ?, ?)',
         track,
@@ -415,7 +421,7 @@ export class EventOrigin extends DurableObject<Env> {
     return ok({
       bytes,
       kind: descriptor.kind,
-      candidate: { pipeline: chosen.pipeline, region: chosen.region, defects: chosen.defects },
+      candidate: { pipeline: chosen.pipeline, region: chosen.region, defects },
       sha256: chosen.sha256,
       receivedAt: chosen.receivedAt,
       ...this.stamp(config),
@@ -519,6 +525,8 @@ export class EventOrigin extends DurableObject<Env> {
     format: 'vtt' | 'stpp',
     region: string,
   ): Promise<OriginResult<StoredSegment & { body: string | null }>> {
+    // stpp comes through getSegment, which already went through the fault switch.
+    if (format === 'vtt') await this.fault.enter();
     const found = this.findTrack(track);
     if (!found.ok) return found;
     const { config, descriptor } = found.value;
@@ -572,6 +580,7 @@ export class EventOrigin extends DurableObject<Env> {
    * and however long its gaps (origin/listed-segments.ts).
    */
   async manifestInput(): Promise<OriginResult<{ input: ManifestInput } & Stamped>> {
+    await this.fault.enter();
     const eventId = this.loadEventId();
     const config = this.loadConfig();
     if (!eventId || !config)
@@ -655,6 +664,14 @@ export class EventOrigin extends DurableObject<Env> {
   }
 
   // ---- operator controls (docs/operations.md) -------------------------------------------------
+
+  /**
+   * Switch an injected fault of this object's player RPCs (origin/fault-switch.ts). The edge calls
+   * it only when ALLOW_FAULT_INJECTION is "true" (local development); any event name works.
+   */
+  async setFault(mode: FaultMode): Promise<FaultView> {
+    return this.fault.set(mode);
+  }
 
   async eventState(): Promise<OriginResult<EventStateView>> {
     const eventId = this.loadEventId();
