@@ -20,7 +20,7 @@ import type { Ctx, RouteHandler } from './route-handler.ts';
 import { etagFor, matchesIfNoneMatch, sha256Hex } from './etag.ts';
 import { rememberEventState } from './event-state-memory.ts';
 import { pathPart } from './ingest-path.ts';
-import { originFor, regionOf, regionsOf, requireKnownRegion } from './origin-stub.ts';
+import { originFor, regionOf, regionsFor, requireKnownRegion } from './origin-stub.ts';
 
 /**
  * Player-facing routes (docs/api.md), behind the edge shield (docs/edge-shield.md): every answer
@@ -104,14 +104,15 @@ function deadlineFor(env: Env, event: string, k: number | undefined): number {
 }
 
 function choose<T>(
-  env: Env,
+  c: Ctx,
   event: string,
   k: number | undefined,
   ask: (region: string) => Promise<OriginResult<T>>,
   defectsOf: (value: T) => string[] = () => [],
 ) {
+  const env = c.env;
   return chooseAcrossRegions<T>({
-    regions: regionsOf(env),
+    regions: regionsFor(env, c.req.raw),
     ask,
     defectsOf,
     // Not due yet is the same answer everywhere: the same clock rules every region.
@@ -138,7 +139,7 @@ function manifest(
     // The MPD names this host (license and clock URLs): the host is part of what shapes it.
     key: `${url.host}${url.pathname}${keyExtra}`,
     fill: async () => {
-      const chosen = await choose(c.env, event, undefined, (r) => originFor(c.env, event, r).manifestInput());
+      const chosen = await choose(c, event, undefined, (r) => originFor(c.env, event, r).manifestInput());
       if (!chosen.result.ok) return refusedAnswer(c.env, type, subject, chosen.result);
       const { input, version, eventState } = chosen.result.value;
       timings.set(event, {
@@ -233,7 +234,7 @@ export const getInit: RouteHandler = async (c) => {
     subject,
     key: `${track}/init.mp4`,
     fill: async () => {
-      const chosen = await choose(c.env, event, undefined, (r) => originFor(c.env, event, r).getInit(track));
+      const chosen = await choose(c, event, undefined, (r) => originFor(c.env, event, r).getInit(track));
       if (!chosen.result.ok) return refusedAnswer(c.env, 'init', subject, chosen.result);
       const init = chosen.result.value;
       return servedAnswer(c.env, subject, { state: 'stored' }, init.bytes, {
@@ -262,9 +263,7 @@ export const getTextSegment: RouteHandler = async (c) => {
     kind: segmentKind(event, k),
     key: `${track}/${k}.vtt`,
     fill: async () => {
-      const chosen = await choose(c.env, event, k, (r) =>
-        originFor(c.env, event, r).getTextSegment(track, k, 'vtt', r),
-      );
+      const chosen = await choose(c, event, k, (r) => originFor(c.env, event, r).getTextSegment(track, k, 'vtt', r));
       if (!chosen.result.ok) return refusedAnswer(c.env, 'text', subject, chosen.result);
       const segment = chosen.result.value;
       return servedAnswer(
@@ -307,7 +306,7 @@ export const getSegment: RouteHandler = async (c) => {
     key: `${track}/${k}.m4s`,
     fill: async () => {
       const chosen = await choose(
-        c.env,
+        c,
         event,
         k,
         (r) => originFor(c.env, event, r).getSegment(track, k, r),

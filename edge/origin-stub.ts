@@ -12,7 +12,33 @@ export const DEFAULT_REGIONS = 'r1,r2';
  * writing to every region's object, and the edge can fail over by asking another one.
  */
 export function originFor(env: Env, event: string, region = regionOf(env)) {
-  return env.EVENT_ORIGIN.get(env.EVENT_ORIGIN.idFromName(`${event}:${region}`));
+  const id = env.EVENT_ORIGIN.idFromName(`${event}:${region}`);
+  // Production places each region's objects near it (REGION_LOCATION_HINTS, docs/operations.md).
+  // A hint only matters when an object is first created; afterwards it stays where it is.
+  const locationHint = mapVar(env.REGION_LOCATION_HINTS)[region] as DurableObjectLocationHint | undefined;
+  return locationHint ? env.EVENT_ORIGIN.get(id, { locationHint }) : env.EVENT_ORIGIN.get(id);
+}
+
+/**
+ * The home region of one player request: in production from where the request arrived
+ * (`request.cf.continent` through REGION_BY_CONTINENT, e.g. `EU=r1,NA=r2`), else this Worker's
+ * REGION. Every other region follows it, for failover.
+ */
+export function regionsFor(env: Env, request: Request): string[] {
+  const continent = (request as { cf?: { continent?: string } }).cf?.continent;
+  const mapped = continent ? mapVar(env.REGION_BY_CONTINENT)[continent] : undefined;
+  const all = regionsOf(env);
+  return mapped && all.includes(mapped) ? [mapped, ...all.filter((r) => r !== mapped)] : all;
+}
+
+/** `a=1,b=2` as a record; empty or unset: {}. */
+function mapVar(value: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (value ?? '').split(',')) {
+    const [k, v] = pair.split('=').map((x) => x.trim());
+    if (k && v) out[k] = v;
+  }
+  return out;
 }
 
 /** The region this Worker reads from: its home region. */
