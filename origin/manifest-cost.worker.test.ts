@@ -48,6 +48,8 @@ async function twoHoursWithAGap(): Promise<{ event: string; newest: number; gapF
   }
   await runInDurableObject(originOf(event), (_instance, state) => {
     const sql = state.storage.sql;
+    // 100 kB a segment (0.4 Mbit/s a track): the window stays under the default storage budget,
+    // so the whole 2 h are listed (storage-budget.worker.test.ts covers the budget).
     state.storage.transactionSync(() => {
       for (const track of TRACKS)
         for (const p of ['A', 'B'])
@@ -55,7 +57,7 @@ async function twoHoursWithAGap(): Promise<{ event: string; newest: number; gapF
             if (k >= gapFrom && k < gapFrom + GAP) continue;
             sql.exec(
               `INSERT INTO candidates (track, k, pipeline, region, size, sha256, defects, received_at)
-               VALUES (?, ?, ?, 'r1', 250000, 'x', '[]', ?)`,
+               VALUES (?, ?, ?, 'r1', 100000, 'x', '[]', ?)`,
               track,
               k,
               p,
@@ -126,6 +128,7 @@ describe('manifest cost at 2 h DVR with a 30-minute gap in both pipelines', () =
     // The gap is listed as gaps, and the live end is the newest segment.
     expect(mediaMiss.text).toContain(`#EXT-X-GAP\n#EXTINF:2.000,\n${gapFrom}.m4s`);
     expect(mediaMiss.text).toContain(`${newest}.m4s`);
+    expect(mediaMiss.text).toContain(`#EXT-X-MEDIA-SEQUENCE:${newest - WINDOW + 2}\n`);
     // A reload with _HLS_skip=YES is a delta update: six segments instead of the whole window.
     expect(deltaMiss.text).toMatch(/#EXT-X-SKIP:SKIPPED-SEGMENTS=\d+/);
     expect(deltaMiss.text.match(/\.m4s/g)).toHaveLength(6);
