@@ -13,6 +13,7 @@
  * the exit code is 1 when a goal is missed.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -215,12 +216,26 @@ const percentile = (xs: number[], q: number) => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 };
 const mb = (kb: number) => (kb / 1024).toFixed(0);
+/**
+ * Share of the last minute in which some runnable task waited for a CPU (/proc/pressure/cpu): on a
+ * shared machine the load average alone does not say whether the soak's processes were starved.
+ */
+function cpuPressure(): number {
+  try {
+    return Number(/some avg60=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'))?.[1] ?? Number.NaN);
+  } catch {
+    return Number.NaN;
+  }
+}
 const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
 
 interface MinuteRow {
   minute: number;
   load: number;
+  cpuPressure: number;
   rssMb: Record<string, number>;
+  /** CPU used over the minute, % of one core. */
+  cpuPercent: Record<string, number>;
   published: Record<string, number>;
   publishFailed: Record<string, number>;
   feedLagMs: Record<string, number | undefined>;
@@ -237,9 +252,23 @@ let lastPublished = Object.fromEntries(
 );
 let lastFailed = Object.fromEntries(pipelines.map((p) => [p, (baseline[p] as BridgeSnapshot).publish?.failed ?? 0]));
 
+let minuteStart: MemorySample = { t: 0, procs: sampleMemory() };
+/** % of one core each process used between two samples (a process that restarted: since it started). */
+function cpuPercent(from: MemorySample, to: MemorySample): Record<string, number> {
+  const seconds = (to.t - from.t) / 1000;
+  return Object.fromEntries(
+    to.procs.map((p) => {
+      const before = from.procs.find((q) => q.pid === p.pid)?.cpuS ?? 0;
+      return [p.label, seconds > 0 ? Math.round(((p.cpuS - before) / seconds) * 100) : 0];
+    }),
+  );
+}
+
 function minuteReport(minute: number, now: Record<string, BridgeSnapshot | { error: string }>): void {
   const { counters, fetchMs } = stats.rollInterval();
   const memory = samples.at(-1)?.procs ?? [];
+  const cpu = samples.length > 0 ? cpuPercent(minuteStart, samples.at(-1)!) : {};
+  if (samples.length > 0) minuteStart = samples.at(-1)!;
   const published = Object.fromEntries(
     pipelines.map((p) => {
       const s = now[p] as BridgeSnapshot;
@@ -261,7 +290,9 @@ function minuteReport(minute: number, now: Record<string, BridgeSnapshot | { err
   const row: MinuteRow = {
     minute,
     load: loadavg()[0],
+    cpuPressure: cpuPressure(),
     rssMb: Object.fromEntries(memory.map((m) => [m.label, Math.round(m.rssKb / 1024)])),
+    cpuPercent: cpu,
     published,
     publishFailed,
     feedLagMs: Object.fromEntries(pipelines.map((p) => [p, (now[p] as BridgeSnapshot).pipeline?.feedLagMs])),
@@ -271,9 +302,9 @@ function minuteReport(minute: number, now: Record<string, BridgeSnapshot | { err
   };
   minutes.push(row);
   log(
-    `minute ${minute}: load ${row.load.toFixed(1)} | published ${pipelines.map((p) => `${p} ${published[p]} (${publishFailed[p]} failed, feed lag ${row.feedLagMs[p] ?? '-'} ms)`).join(', ')} | players: ${counters.segmentsOk} segments ok, ${lostTotal(counters)} lost, ${counters.lost.gap} gaps, ${errorTotal(counters)} errors, ${counters.retried} 404 retries, ${counters.lateForPlayback} late; manifests ${counters.manifestsOk} ok | ${f1((counters.manifestsOk + counters.manifestsFailed + counters.initsOk + counters.initsFailed + counters.segmentsOk + lostTotal(counters)) / 60)} player requests/s | fetch p50 ${row.fetchP50Ms} ms, p99 ${row.fetchP99Ms} ms`,
+    `minute ${minute}: load ${row.load.toFixed(1)}, CPU pressure ${f1(row.cpuPressure)} % | published ${pipelines.map((p) => `${p} ${published[p]} (${publishFailed[p]} failed, feed lag ${row.feedLagMs[p] ?? '-'} ms)`).join(', ')} | players: ${counters.segmentsOk} segments ok, ${lostTotal(counters)} lost, ${counters.lost.gap} gaps, ${errorTotal(counters)} errors, ${counters.retried} 404 retries, ${counters.lateForPlayback} late; manifests ${counters.manifestsOk} ok | ${f1((counters.manifestsOk + counters.manifestsFailed + counters.initsOk + counters.initsFailed + counters.segmentsOk + lostTotal(counters)) / 60)} player requests/s | fetch p50 ${row.fetchP50Ms} ms, p99 ${row.fetchP99Ms} ms`,
   );
-  log(`  RSS MB: ${memory.map((m) => `${m.label} ${mb(m.rssKb)}`).join(' | ')}`);
+  log(`  RSS MB (CPU %): ${memory.map((m) => `${m.label} ${mb(m.rssKb)} (${cpu[m.label] ?? '-'})`).join(' | ')}`);
 }
 
 // Sample memory every sampleSeconds; report every minute; stop after the run or on Ctrl-C.
@@ -294,6 +325,7 @@ await stopAll();
 
 // ---- the report ----------------------------------------------------------------------------
 const trends = memoryTrends(samples, warmupMs);
+const runCpu = samples.length > 1 ? cpuPercent(samples[0], samples.at(-1)!) : {};
 const total = stats.total;
 const lost = lostTotal(total);
 /** K that no player received although later ones were, per track: holes in what the audience got. */
@@ -319,6 +351,7 @@ const summary = {
   ladder: opts.ladder,
   pipelines,
   loadAverageAtEnd: loadavg(),
+  cpuPressureByMinute: minutes.map((m) => m.cpuPressure),
   bridges: final,
   playerTotals: total,
   playerErrors: { events: stats.errorEvents, players: stats.playersWithErrors.size, first: stats.firstErrors },
@@ -335,11 +368,22 @@ lines.push(
   '',
   `${startedAt.toISOString().slice(0, 16)}Z, \`npm run soak -- --minutes ${opts.minutes}\`; load average at the end ${loadavg()
     .map((l) => l.toFixed(1))
-    .join(' / ')}; memory compared from the end of a ${f1(warmupMs / 60_000)}-minute warm-up.`,
+    .join(
+      ' / ',
+    )}, CPU pressure (share of time something waited for a CPU) ${minutes.map((m) => f1(m.cpuPressure)).join(' / ')} % per minute; memory compared from the end of a ${f1(warmupMs / 60_000)}-minute warm-up.`,
   '',
 );
-row('process', 'RSS after warm-up (MB)', 'RSS at end (MB)', 'max (MB)', 'growth (MB)', 'slope (MB/h)', 'flat');
-row('---', '---', '---', '---', '---', '---', '---');
+row(
+  'process',
+  'RSS after warm-up (MB)',
+  'RSS at end (MB)',
+  'max (MB)',
+  'growth (MB)',
+  'slope (MB/h)',
+  'flat',
+  'CPU (% of a core)',
+);
+row('---', '---', '---', '---', '---', '---', '---', '---');
 for (const t of trends)
   row(
     t.label + (t.restarts ? ` (restarted ${t.restarts}×)` : ''),
@@ -349,6 +393,7 @@ for (const t of trends)
     f1(t.growthMb),
     f1(t.slopeMbPerHour),
     t.flat ? 'yes' : '**no**',
+    runCpu[t.label] ?? '-',
   );
 lines.push('');
 row('figure', 'value');

@@ -18,6 +18,8 @@ export interface MpdRepresentation {
 export interface Mpd {
   type: 'dynamic' | 'static';
   suggestedPresentationDelayS: number | undefined;
+  /** How far back segments exist (a young event advertises only what it has). */
+  timeShiftBufferDepthS: number | undefined;
   video: MpdRepresentation[];
   audio: MpdRepresentation[];
 }
@@ -27,6 +29,7 @@ export function parseMpd(text: string): Mpd {
   if (!mpdTag) throw new Error('not an MPD: no <MPD> element');
   const type = attr(mpdTag, 'type') === 'static' ? 'static' : 'dynamic';
   const spd = attr(mpdTag, 'suggestedPresentationDelay');
+  const tsbd = attr(mpdTag, 'timeShiftBufferDepth');
   const period = /<Period\b[\s\S]*?<\/Period>/.exec(text)?.[0];
   if (!period) throw new Error('MPD has no Period');
   const video: MpdRepresentation[] = [];
@@ -55,7 +58,13 @@ export function parseMpd(text: string): Mpd {
       else if (kind === 'audio') audio.push(r);
     }
   }
-  return { type, suggestedPresentationDelayS: spd ? isoDurationS(spd) : undefined, video, audio };
+  return {
+    type,
+    suggestedPresentationDelayS: spd ? isoDurationS(spd) : undefined,
+    timeShiftBufferDepthS: tsbd ? isoDurationS(tsbd) : undefined,
+    video,
+    audio,
+  };
 }
 
 export interface Multivariant {

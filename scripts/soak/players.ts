@@ -191,7 +191,12 @@ export class SimulatedPlayer {
         }
       })(),
     );
-    const firstK = Math.floor((Date.now() / 1000 - this.delayS) / this.D);
+    // Never before the first segment the MPD says exists (dash.js clamps to timeShiftBufferDepth).
+    const nowS = Date.now() / 1000;
+    const firstK = Math.max(
+      Math.floor((nowS - this.delayS) / this.D),
+      Math.ceil((nowS - (mpd.timeShiftBufferDepthS ?? Number.POSITIVE_INFINITY)) / this.D),
+    );
     await Promise.all(
       [video, audio].map(async (rep) => {
         await this.init(new URL(rep.initialization, dir).href);

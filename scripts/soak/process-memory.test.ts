@@ -36,14 +36,15 @@ describe('soak: process memory', () => {
     const own = sampleMemory(process.pid).find((m) => m.pid === process.pid);
     expect(own?.label).toBe('soak (players)');
     expect(own!.rssKb).toBeGreaterThan(10_000);
+    expect(own!.cpuS).toBeGreaterThan(0);
   });
 
   it('calls memory flat when it grows less than max(8 MB, 10 %) after warm-up, and counts restarts', () => {
     const at = (t: number, a: number, b: number, bPid = 2) => ({
       t,
       procs: [
-        { label: 'steady', pid: 1, rssKb: a * 1024, anonKb: 0 },
-        { label: 'leaky', pid: bPid, rssKb: b * 1024, anonKb: 0 },
+        { label: 'steady', pid: 1, rssKb: a * 1024, anonKb: 0, cpuS: 0 },
+        { label: 'leaky', pid: bPid, rssKb: b * 1024, anonKb: 0, cpuS: 0 },
       ],
     });
     const samples = [

@@ -9,6 +9,8 @@ export interface ProcessInfo {
   pid: number;
   ppid: number;
   argv: string[];
+  /** User + system CPU time so far, seconds. */
+  cpuS?: number;
 }
 
 export interface ProcessMemory {
@@ -18,7 +20,12 @@ export interface ProcessMemory {
   rssKb: number;
   /** RssAnon: the process's own heap and stacks, where a leak shows. */
   anonKb: number;
+  /** User + system CPU time so far, seconds (with the memory: which process is the bottleneck). */
+  cpuS: number;
 }
+
+/** Linux reports CPU times in clock ticks of 1/100 s (USER_HZ) on every architecture we run on. */
+const TICKS_PER_S = 100;
 
 /** Every process below `root` (and root itself), from /proc. */
 export function processTree(root: number): ProcessInfo[] {
@@ -28,9 +35,12 @@ export function processTree(root: number): ProcessInfo[] {
     try {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
       // comm is in parentheses and may contain spaces: the fields after its last ')' are fixed.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // fields[0] is field 3 (state): ppid is field 4, utime 14, stime 15.
+      const ppid = Number(fields[1]);
+      const cpuS = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S;
       const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean);
-      all.push({ pid: Number(name), ppid, argv });
+      all.push({ pid: Number(name), ppid, argv, cpuS });
     } catch {
       // gone while we looked
     }
@@ -107,6 +117,7 @@ export function sampleMemory(root: number = process.pid): ProcessMemory[] {
       pid: p.pid,
       rssKb: statusKb(p.pid, 'VmRSS'),
       anonKb: statusKb(p.pid, 'RssAnon'),
+      cpuS: p.cpuS ?? 0,
     }))
     .filter((m) => m.rssKb > 0)
     .sort((a, b) => a.label.localeCompare(b.label));
