@@ -75,6 +75,9 @@ export class HttpPushFanout {
       port: url.port,
       path: url.pathname + url.search,
       method: 'PUT',
+      // A connection of its own per push: a pooled socket would never emit 'connect', and the
+      // feed would not be sent on it.
+      agent: false,
       headers: {
         'content-type': 'video/mp2t',
         ...(this.token === undefined ? {} : { authorization: `Bearer ${this.token}` }),
@@ -117,7 +120,10 @@ export class HttpPushFanout {
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body = (body + d).slice(0, 500)));
       res.on('error', () => {});
-      res.on('close', () => drop(`bridge answered ${res.statusCode}${messageOf(body)}`, true));
+      // 'end' once the answer is read (the bridge closes the connection a moment later); 'close' if it never completes.
+      const refused = () => drop(`bridge answered ${res.statusCode}${messageOf(body)}`, true);
+      res.on('end', refused);
+      res.on('close', refused);
     });
     req.flushHeaders();
   }
