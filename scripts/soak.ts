@@ -216,6 +216,16 @@ const percentile = (xs: number[], q: number) => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 };
 const mb = (kb: number) => (kb / 1024).toFixed(0);
+/** `x-cache` sources as shares: how much of the audience the edge answered without the origin. */
+const edgeLine = (sources: Record<string, number>) => {
+  const total = Object.values(sources).reduce((a, b) => a + b, 0);
+  return total === 0
+    ? '-'
+    : Object.entries(sources)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `${k} ${Math.round((100 * n) / total)} %`)
+        .join(', ');
+};
 /**
  * Share of the last minute in which some runnable task waited for a CPU (/proc/pressure/cpu): on a
  * shared machine the load average alone does not say whether the soak's processes were starved.
@@ -302,7 +312,7 @@ function minuteReport(minute: number, now: Record<string, BridgeSnapshot | { err
   };
   minutes.push(row);
   log(
-    `minute ${minute}: load ${row.load.toFixed(1)}, CPU pressure ${f1(row.cpuPressure)} % | published ${pipelines.map((p) => `${p} ${published[p]} (${publishFailed[p]} failed, feed lag ${row.feedLagMs[p] ?? '-'} ms)`).join(', ')} | players: ${counters.segmentsOk} segments ok, ${lostTotal(counters)} lost, ${counters.lost.gap} gaps, ${errorTotal(counters)} errors, ${counters.retried} 404 retries, ${counters.lateForPlayback} late; manifests ${counters.manifestsOk} ok | ${f1((counters.manifestsOk + counters.manifestsFailed + counters.initsOk + counters.initsFailed + counters.segmentsOk + lostTotal(counters)) / 60)} player requests/s | fetch p50 ${row.fetchP50Ms} ms, p99 ${row.fetchP99Ms} ms`,
+    `minute ${minute}: load ${row.load.toFixed(1)}, CPU pressure ${f1(row.cpuPressure)} % | published ${pipelines.map((p) => `${p} ${published[p]} (${publishFailed[p]} failed, feed lag ${row.feedLagMs[p] ?? '-'} ms)`).join(', ')} | players: ${counters.segmentsOk} segments ok, ${lostTotal(counters)} lost, ${counters.lost.gap} gaps, ${errorTotal(counters)} errors, ${counters.retried} 404 retries, ${counters.lateForPlayback} late; manifests ${counters.manifestsOk} ok | edge ${edgeLine(counters.edgeSources)} | ${f1((counters.manifestsOk + counters.manifestsFailed + counters.initsOk + counters.initsFailed + counters.segmentsOk + lostTotal(counters)) / 60)} player requests/s | fetch p50 ${row.fetchP50Ms} ms, p99 ${row.fetchP99Ms} ms`,
   );
   log(`  RSS MB (CPU %): ${memory.map((m) => `${m.label} ${mb(m.rssKb)} (${cpu[m.label] ?? '-'})`).join(' | ')}`);
 }
@@ -427,6 +437,7 @@ row('manifests fetched OK / failed', `${total.manifestsOk} / ${total.manifestsFa
 row('404 retries (segment not there yet)', total.retried);
 row('segments arriving after a 3-segment buffer would play them', total.lateForPlayback);
 row('segment fetch p50 / p99 (ms)', `${summary.fetchMs.p50} / ${summary.fetchMs.p99}`);
+row('edge answers by source (x-cache)', edgeLine(total.edgeSources));
 row('contribution refusals (bridges)', refused);
 row(
   'goal: memory flat, 0 lost, 0 player errors',

@@ -32,6 +32,8 @@ export interface PlayerCounters {
   retried: number;
   /** Arrived after the moment a player three segments behind the live edge would play them. */
   lateForPlayback: number;
+  /** Where the edge says each answer came from (`x-cache`: hot, cache, coalesced, origin, …). */
+  edgeSources: Record<string, number>;
 }
 
 const newCounters = (): PlayerCounters => ({
@@ -44,6 +46,7 @@ const newCounters = (): PlayerCounters => ({
   lost: { '404': 0, '410': 0, '5xx': 0, 'other-status': 0, timeout: 0, network: 0, 'bad-body': 0, gap: 0 },
   retried: 0,
   lateForPlayback: 0,
+  edgeSources: {},
 });
 
 export const lostTotal = (c: PlayerCounters) => Object.values(c.lost).reduce((a, b) => a + b, 0);
@@ -81,6 +84,13 @@ export class PlayerStats {
     this.errorEvents++;
     this.playersWithErrors.add(player);
     if (this.firstErrors.length < 30) this.firstErrors.push(`${new Date().toISOString()} player ${player}: ${what}`);
+  }
+
+  edgeSource(res: Response): void {
+    const source = res.headers.get('x-cache') ?? 'none';
+    this.count((c) => {
+      c.edgeSources[source] = (c.edgeSources[source] ?? 0) + 1;
+    });
   }
 
   servedSegment(track: string, k: number, bytes: number, fetchMs: number): void {
@@ -290,6 +300,7 @@ export class SimulatedPlayer {
     try {
       const res = await fetch(url, { signal: this.requestSignal() });
       const text = await res.text();
+      this.o.stats.edgeSource(res);
       if (!res.ok) throw new Error(`${res.status} ${text.slice(0, 120)}`);
       const parsed = parse(text);
       this.o.stats.count((c) => c.manifestsOk++);
@@ -325,6 +336,7 @@ export class SimulatedPlayer {
         const res = await fetch(url, { signal: this.requestSignal() });
         status = res.status;
         const body = new Uint8Array(await res.arrayBuffer());
+        this.o.stats.edgeSource(res);
         if (res.status === 200) {
           if (!SEGMENT_BOXES.has(boxType(body)))
             return this.lost(track, k, 'bad-body', `${body.byteLength} bytes, first box "${boxType(body)}"`);
