@@ -19,8 +19,12 @@ const { segmentDurationMs: D, dvrWindowSeconds } = defaultEventConfig;
 const WINDOW = (dvrWindowSeconds * 1000) / D; // 3600 segments
 const GAP = (30 * 60 * 1000) / D; // 900 segments
 const TRACKS = ['v1080', 'v720', 'v540', 'v360', 'aen', 'aes'];
-/** Upper bound (p50) for the origin's and each writer's part of a manifest at this state (in-process workerd, shared 2-core machine). */
-const MANIFEST_BUDGET_MS = 100;
+/**
+ * The most SQL statements one manifestInput may run: a few per track, whatever the gaps (the
+ * old code ran range queries per missing K: thousands at this state). Time is not asserted here
+ * (a shared machine makes timed tests flaky); the figures are printed and benchmarked.
+ */
+const MAX_STATEMENTS_PER_MANIFEST = 4 * TRACKS.length;
 
 let video: Media;
 let audio: Media;
@@ -93,7 +97,7 @@ const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length
 const fmt = (v: number[]) => `p50 ${median(v).toFixed(1)} ms, max ${Math.max(...v).toFixed(1)} ms`;
 
 describe('manifest cost at 2 h DVR with a 30-minute gap in both pipelines', () => {
-  it('answers every manifest within the budget, whatever the gap', { timeout: 600_000 }, async () => {
+  it('builds every manifest with O(tracks) work, whatever the gap', { timeout: 600_000 }, async () => {
     const { event, newest, gapFrom } = await twoHoursWithAGap();
     // The edge caches manifests for about D/2: the first GET of each is a miss (origin + writer),
     // and the origin's part and the writers' part are then timed on their own, every time a miss.
@@ -135,9 +139,23 @@ describe('manifest cost at 2 h DVR with a 30-minute gap in both pipelines', () =
     // A reload with _HLS_skip=YES is a delta update: six segments instead of the whole window.
     expect(deltaMiss.text).toMatch(/#EXT-X-SKIP:SKIPPED-SEGMENTS=\d+/);
     expect(deltaMiss.text.match(/\.m4s/g)).toHaveLength(6);
-    for (const v of [origin, writeMpdMs, writeDeltaMs]) expect(median(v)).toBeLessThan(MANIFEST_BUDGET_MS);
-    // A full 2 h media playlist is 3,600 entries by nature (the delta update is the cheap reload).
-    expect(median(writeMediaMs)).toBeLessThan(2.5 * MANIFEST_BUDGET_MS);
-    for (const miss of [mpdMiss, mediaMiss, deltaMiss]) expect(miss.ms).toBeLessThan(10 * MANIFEST_BUDGET_MS);
+    // The work, counted: SQL statements the origin runs for one manifest at this state.
+    const statements = await runInDurableObject(originOf(event), async (instance: EventOrigin) => {
+      const sql = (instance as unknown as { sql: SqlStorage }).sql;
+      const exec = sql.exec;
+      let n = 0;
+      sql.exec = ((...args: Parameters<SqlStorage['exec']>) => {
+        n++;
+        return exec.apply(sql, args);
+      }) as SqlStorage['exec'];
+      try {
+        unwrap(await instance.manifestInput());
+      } finally {
+        sql.exec = exec;
+      }
+      return n;
+    });
+    console.log(`  SQL statements per manifestInput: ${statements}`);
+    expect(statements).toBeLessThanOrEqual(MAX_STATEMENTS_PER_MANIFEST);
   });
 });
