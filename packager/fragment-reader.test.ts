@@ -50,12 +50,13 @@ describe('readFragments: hostile fragments are MEDIA_MALFORMED, fast', () => {
     expect(message).toBe(
       `trun at offset ${TRUN_AT}: sample_count 4294967295 takes the segment past ${MAX_SAMPLES_PER_SEGMENT} samples (MAX_SAMPLES_PER_SEGMENT)`,
     );
-    expect(ms).toBeLessThan(50);
+    // Refused at once, where it used to loop until the isolate died (bound generous for loaded machines).
+    expect(ms).toBeLessThan(1000);
     // What the origin runs on every PUT: the segment is refused (400), not stored with a defect.
     const info = { ...NO_DEFAULTS, kind: 'video', timescale: 90_000, codecs: 'avc1', sampleEntry: 'avc1' } as const;
     const t = performance.now();
     expect(inspectSegment(bomb, info, K, D)).toMatchObject({ defects: ['truncated'], malformed: message });
-    expect(performance.now() - t).toBeLessThan(50);
+    expect(performance.now() - t).toBeLessThan(1000);
   });
 
   it('the cap counts every trun of the segment, and holds exactly MAX_SAMPLES_PER_SEGMENT', () => {
