@@ -173,6 +173,9 @@ function manifest(
           'content-type': contentType,
           etag: etagFor(version, await sha256Hex(body)),
           [EVENT_STATE_HEADER]: eventState,
+          // Which region's origin built it, and why that one (as for segments).
+          'x-candidate': `region=${chosen.region}`,
+          'x-candidate-reason': chosen.reason,
         },
       );
     },
@@ -275,6 +278,8 @@ export const getTextSegment: RouteHandler = async (c) => {
           'content-type': 'text/vtt; charset=utf-8',
           etag: etagFor(segment.version, segment.sha256),
           [EVENT_STATE_HEADER]: segment.eventState,
+          'x-candidate': `region=${chosen.region}`,
+          'x-candidate-reason': chosen.reason,
         },
       );
     },
