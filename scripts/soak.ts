@@ -24,6 +24,7 @@ import { startWranglerDev } from '../test/wrangler-dev.ts';
 import { type MemorySample, memoryTrends } from './soak/memory-trend.ts';
 import { errorTotal, lostTotal, type PlayerCounters, PlayerStats, SimulatedPlayer } from './soak/players.ts';
 import { sampleMemory } from './soak/process-memory.ts';
+import { startServe } from './serve.ts';
 import { ensureSystemPackages } from './system-packages.ts';
 
 const D = 2000;
@@ -47,6 +48,7 @@ const Options = z.object({
   captions: z.enum(['on', 'off']),
   hlsSkip: z.enum(['on', 'off']),
   snapshot: z.enum(['on', 'off']),
+  worker: z.enum(['dev', 'serve']),
   out: z.string(),
 });
 
@@ -65,6 +67,8 @@ const { values } = parseArgs({
     'hls-skip': { type: 'string', default: 'on' },
     /** on: the Worker runs from a copy of the working tree taken at start, so edits during the soak do not reload it. */
     snapshot: { type: 'string', default: 'on' },
+    /** dev: `wrangler dev`, as `npm start`; serve: `npm run serve`'s workerd without wrangler's proxy (scripts/serve.ts). */
+    worker: { type: 'string', default: 'dev' },
     out: { type: 'string', default: '.tmp' },
   },
 });
@@ -110,10 +114,14 @@ async function snapshotWorktree(): Promise<string> {
   await symlink(resolve('node_modules'), join(dir, 'node_modules'));
   return dir;
 }
-const workerDir = opts.snapshot === 'on' ? await snapshotWorktree() : undefined;
-const dev = await startWranglerDev({ cwd: workerDir });
+// `npm run serve` bundles once and watches nothing: no snapshot needed.
+const workerDir = opts.snapshot === 'on' && opts.worker === 'dev' ? await snapshotWorktree() : undefined;
+const dev =
+  opts.worker === 'dev'
+    ? await startWranglerDev({ cwd: workerDir })
+    : await startServe({ port: 0, persistTo: null, logTo: 'stderr' });
 log(
-  `wrangler dev on ${dev.url} (fresh state${workerDir ? `, Worker from a snapshot of the working tree in ${workerDir}` : ''})`,
+  `${opts.worker === 'dev' ? 'wrangler dev' : 'workerd without the wrangler dev proxy (npm run serve)'} on ${dev.url} (fresh state${workerDir ? `, Worker from a snapshot of the working tree in ${workerDir}` : ''})`,
 );
 let live: Awaited<ReturnType<typeof startLiveEvent>> | undefined;
 let captioner: ChildProcess | undefined;
@@ -232,7 +240,7 @@ const edgeLine = (sources: Record<string, number>) => {
  */
 function cpuPressure(): number {
   try {
-    return Number(/some avg60=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'))?.[1] ?? Number.NaN);
+    return Number(/^some .*\bavg60=([\d.]+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'))?.[1] ?? Number.NaN);
   } catch {
     return Number.NaN;
   }
@@ -359,6 +367,7 @@ const summary = {
   warmupMinutes: warmupMs / 60_000,
   players: { total: opts.players, ...kinds, pollMs: opts.pollMs, timeoutMs: opts.timeoutMs, hlsSkip: opts.hlsSkip },
   ladder: opts.ladder,
+  worker: opts.worker,
   pipelines,
   loadAverageAtEnd: loadavg(),
   cpuPressureByMinute: minutes.map((m) => m.cpuPressure),
@@ -374,7 +383,7 @@ const summary = {
 const lines: string[] = [];
 const row = (...cells: (string | number)[]) => lines.push(`| ${cells.join(' | ')} |`);
 lines.push(
-  `## Soak: ${f1(ranMs / 60_000)} min, pipelines ${pipelines.join('+')} (\`${opts.ladder}\` ladder), ${opts.players} players (${kinds.dash} DASH, ${kinds.hls} HLS)`,
+  `## Soak: ${f1(ranMs / 60_000)} min, pipelines ${pipelines.join('+')} (\`${opts.ladder}\` ladder), ${opts.players} players (${kinds.dash} DASH, ${kinds.hls} HLS), Worker under ${opts.worker === 'dev' ? '`wrangler dev`' : '`npm run serve`'}`,
   '',
   `${startedAt.toISOString().slice(0, 16)}Z, \`npm run soak -- --minutes ${opts.minutes}\`; load average at the end ${loadavg()
     .map((l) => l.toFixed(1))
