@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EdgeCache, ShedAtEdge } from './edge-cache.ts';
+import { awaitAnother, EdgeCache, ShedAtEdge } from './edge-cache.ts';
 import { admitMiss, isDvrSegment } from './edge-load.ts';
 import { type CachedAnswer, HotCache } from './hot-cache.ts';
 
@@ -69,6 +69,15 @@ describe('EdgeCache (in the isolate)', () => {
     expect((await c.answer('kept', async () => answer(1), waitUntil, busy)).source).toBe('hot');
     await expect(c.answer('new', async () => answer(1), waitUntil, busy)).rejects.toBeInstanceOf(ShedAtEdge);
     expect(c.counters.shed).toBe(1);
+  });
+
+  it("a coalesced request waits on a timer of its own: it gets the fill's answer, or gives up after the limit", async () => {
+    const shared = sleep(20).then(() => 'filled');
+    expect(await awaitAnother(shared, 1000)).toBe('filled');
+    const never = new Promise<string>(() => undefined);
+    const started = Date.now();
+    await expect(awaitAnother(never, 40)).rejects.toThrow('took over 40 ms');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(35);
   });
 
   it('the hot cache is bounded by bytes, oldest first', async () => {

@@ -75,7 +75,7 @@ export class EdgeCache {
     const pending = this.inflight.get(key);
     if (pending) {
       this.counters.coalesced++;
-      return { answer: await pending, source: 'coalesced' };
+      return { answer: await awaitAnother(pending), source: 'coalesced' };
     }
     if (!admit(this.inflight.size)) {
       this.counters.shed++;
@@ -161,6 +161,30 @@ export class EdgeCache {
       new Response(answer.body as Uint8Array<ArrayBuffer> | null, { status: answer.status, headers }),
     );
   }
+}
+
+/**
+ * The longest a request waits for a fill another request started: far past any hold of a
+ * live-edge segment (due + 5·D at D ≤ 10 s) and the region deadlines.
+ */
+export const COALESCED_WAIT_MS = 120_000;
+
+/**
+ * Wait for a promise that another request created, keeping this request alive in its own right.
+ * Awaiting it directly works alone but not under load in workerd: the waiter has no I/O of its
+ * own pending, so the runtime cancels it as hung ("would never generate a response"), or its
+ * continuation runs in the creating request's context and its Response then belongs to that
+ * request ("Cannot perform I/O on behalf of a different request"). bench/edge.ts saw every
+ * coalesced player request fail that way (a minimal Worker with this pattern: 15% of requests
+ * at 64 connections). Racing the shared promise with a timer of this request's own keeps an
+ * event pending here and brings the continuation back to this request (0 failures of 110,000).
+ */
+export function awaitAnother<T>(shared: Promise<T>, ms = COALESCED_WAIT_MS): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const guard = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the origin request this one waited for took over ${ms} ms`)), ms);
+  });
+  return Promise.race([shared, guard]).finally(() => clearTimeout(timer));
 }
 
 /** Answers read back from the data centre's cache (to report where an answer came from). */
