@@ -1,3 +1,4 @@
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { FeedGate } from './feed-gate.ts';
@@ -60,6 +61,29 @@ describe('HttpPushFanout against a bridge (loopback)', () => {
       first.end();
       second.end();
       stranger.end();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('cuts off a bridge that does not take the feed, instead of queueing it without bound', async () => {
+    const server = http.createServer((req) => req.pause()); // accepts the push, never reads
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/feed`;
+    const log: string[] = [];
+    const fanout = new HttpPushFanout([url], { retryMs: 10_000, maxBacklogBytes: 2 ** 20, log: (m) => log.push(m) });
+    try {
+      const chunk = Buffer.alloc(256 * 1024);
+      fanout.write(chunk);
+      await settle(50);
+      for (let i = 0; i < 200 && log.length === 0; i++) {
+        fanout.write(chunk);
+        await settle(5);
+      }
+      expect(log).toEqual([expect.stringMatching(/lost \(bridge not keeping up: 1\.\d MiB waiting\)/)]);
+      expect(fanout.targets[0].connected).toBe(false);
+    } finally {
+      fanout.end();
       server.closeAllConnections();
       server.close();
     }

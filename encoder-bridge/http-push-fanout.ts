@@ -9,6 +9,8 @@ import type { Readable } from 'node:stream';
  * a venue encoder does for a pipeline that rejoins mid-event.
  */
 const ACCEPTED_AFTER_MS = 2000;
+/** About 15 s of the synthetic source's 4 Mbit/s feed. */
+const DEFAULT_MAX_BACKLOG_BYTES = 8 * 2 ** 20;
 
 /** The bridge's refusal message (JSON `message`), for the log. */
 function messageOf(body: string): string {
@@ -23,6 +25,8 @@ function messageOf(body: string): string {
 export class HttpPushFanout {
   readonly targets: { url: string; connected: boolean; connects: number; bytes: number }[];
   private readonly requests: (http.ClientRequest | undefined)[];
+  private readonly drops: (((why: string, report: boolean) => void) | undefined)[];
+  private readonly maxBacklogBytes: number;
   private readonly nextAttempt: number[];
   private readonly retryMs: number;
   private readonly log: (message: string) => void;
@@ -30,9 +34,20 @@ export class HttpPushFanout {
   /** The last refusal logged per target, so a bridge refusing every retry is logged once. */
   private readonly lastRefusal: (string | undefined)[];
 
-  constructor(urls: string[], opts: { token?: string; retryMs?: number; log?: (message: string) => void } = {}) {
+  constructor(
+    urls: string[],
+    opts: {
+      token?: string;
+      retryMs?: number;
+      /** A bridge this far behind (bytes written but not yet taken) is cut off and pushed to afresh. */
+      maxBacklogBytes?: number;
+      log?: (message: string) => void;
+    } = {},
+  ) {
     this.targets = urls.map((url) => ({ url, connected: false, connects: 0, bytes: 0 }));
     this.requests = urls.map(() => undefined);
+    this.drops = urls.map(() => undefined);
+    this.maxBacklogBytes = opts.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES;
     this.nextAttempt = urls.map(() => 0);
     this.retryMs = opts.retryMs ?? 500;
     this.log = opts.log ?? (() => {});
@@ -46,6 +61,12 @@ export class HttpPushFanout {
       const req = this.requests[i];
       // While a bridge is away its share of the live feed is simply not sent: live, not a queue.
       if (req && target.connected && !req.destroyed) {
+        // A bridge that cannot keep up would otherwise queue the live feed in this process without
+        // bound; seconds behind, its segments are too late anyway: start it again from now.
+        if (req.writableLength > this.maxBacklogBytes) {
+          this.drops[i]?.(`bridge not keeping up: ${(req.writableLength / 2 ** 20).toFixed(1)} MiB waiting`, true);
+          return;
+        }
         req.write(chunk);
         target.bytes += chunk.byteLength;
       }
@@ -96,6 +117,7 @@ export class HttpPushFanout {
       this.nextAttempt[i] = Date.now() + this.retryMs;
       req.destroy();
     };
+    this.drops[i] = drop;
     req.on('socket', (socket) => {
       socket.on('connect', () => {
         target.connected = true;
