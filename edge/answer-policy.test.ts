@@ -17,8 +17,8 @@ describe('defaults (no rule): what the project always did', () => {
       rule: 'default',
     });
   });
-  it('a defective or settling answer is kept a second, a manifest half a segment', () => {
-    expect(decide({ state: 'defective', defects: ['short'] }).cacheControl).toBe('public, max-age=1');
+  it('a defective answer is never kept, a settling one a second, a manifest half a segment', () => {
+    expect(decide({ state: 'defective', defects: ['short'] })).toMatchObject({ ttlMs: 0, cacheControl: 'no-store' });
     expect(decide({ state: 'settling' }).ttlMs).toBe(1000);
     const mpd = { type: 'mpd', event: 'demo', path: '/live/demo/index.mpd' } as const;
     expect(decide({ state: 'manifest', segmentDurationMs: 2000 }, mpd)).toMatchObject({ ttlMs: 1000 });

@@ -37,7 +37,8 @@ export interface TtlDecision {
 /** The default keeps of DESIGN §4. */
 export const DEFAULT_TTL_MS = {
   stored: 86_400_000,
-  defective: 1000,
+  /** Never kept: a clean copy may arrive any moment, and the origin holds for it (DESIGN §5). */
+  defective: 0,
   settling: 1000,
   missing: 1000,
   gone: 60_000,

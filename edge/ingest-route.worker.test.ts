@@ -77,21 +77,22 @@ describe('ingest: stores and is idempotent', () => {
     expect(Buffer.from(corrected.bytes).equals(Buffer.from(segment))).toBe(true);
   });
 
-  it('replaces a defective copy that was served (briefly cached) with a clean one', async () => {
+  it('replaces a defective copy that was served (never kept) with a clean one, which players get next', async () => {
     const event = randomEventId();
     const k = liveK(D) - 3;
     expect((await ingestPut(url, `${event}/A/v1/init.mp4`, video.init)).status).toBe(201);
     const short = segmentFor(video, k, D, { keepSamples: 30 });
     expect((await ingestPut(url, `${event}/A/v1/${k}.m4s`, short)).status).toBe(201);
     const first = await fetch(`${url}/live/${event}/v1/${k}.m4s`);
-    expect(first.headers.get('cache-control')).toBe('public, max-age=1');
+    expect(first.headers.get('cache-control')).toBe('no-store');
     await first.arrayBuffer();
     expect((await ingestPut(url, `${event}/A/v1/${k}.m4s`, segmentFor(video, k, D))).status).toBe(201);
-    // What the origin now holds (the edge may still answer its briefly cached defective copy).
     const stored = await fetch(`${url}/live/${event}/v1/${k}.m4s?pipeline=A`, {
       headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}` },
     });
     expect(stored.headers.get('x-candidate')).toBe('pipeline=A; region=r1; defects=none');
+    const next = await fetch(`${url}/live/${event}/v1/${k}.m4s`);
+    expect(next.headers.get('x-candidate')).toBe('pipeline=A; region=r1; defects=none');
   });
 
   it('stores audio with its media type', async () => {

@@ -88,7 +88,7 @@ describe('hold-open at the live edge', () => {
     expect(res.status).toBe(200);
     expect(Date.now() - started).toBeLessThan(1500);
     expect(res.headers.get('x-candidate')).toBe('pipeline=A; region=r1; defects=short');
-    expect(res.headers.get('cache-control')).toBe('public, max-age=1');
+    expect(res.headers.get('cache-control')).toBe('no-store');
   });
 
   it('serves a defective candidate at once when every pipeline that is up has delivered', async () => {
