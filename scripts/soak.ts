@@ -23,7 +23,7 @@ import { startLiveEvent, waitFor } from '../test/live-event.ts';
 import { startWranglerDev } from '../test/wrangler-dev.ts';
 import { type MemorySample, memoryTrends } from './soak/memory-trend.ts';
 import { errorTotal, lostTotal, type PlayerCounters, PlayerStats, SimulatedPlayer } from './soak/players.ts';
-import { sampleMemory } from './soak/process-memory.ts';
+import { type LabelHint, sampleMemory } from './soak/process-memory.ts';
 import { startServe } from './serve.ts';
 import { ensureSystemPackages } from './system-packages.ts';
 
@@ -120,6 +120,19 @@ const dev =
   opts.worker === 'dev'
     ? await startWranglerDev({ cwd: workerDir })
     : await startServe({ port: 0, persistTo: null, logTo: 'stderr' });
+/**
+ * Which workerd is which: under wrangler dev the one listening on the public port is wrangler's
+ * proxy and the other (with an inspector) runs the Worker and its origin objects; under serve one
+ * workerd does both.
+ */
+const workerdHints: LabelHint[] =
+  opts.worker === 'dev'
+    ? [
+        { argvIncludes: `entry=127.0.0.1:${new URL(dev.url).port} `, label: 'workerd (wrangler dev proxy)' },
+        { argvIncludes: '--inspector-addr', label: 'workerd (Worker, origin objects)' },
+      ]
+    : [{ argvIncludes: 'workerd', label: 'workerd (Worker, origin objects)' }];
+const memoryNow = () => sampleMemory(process.pid, workerdHints);
 log(
   `${opts.worker === 'dev' ? 'wrangler dev' : 'workerd without the wrangler dev proxy (npm run serve)'} on ${dev.url} (fresh state${workerDir ? `, Worker from a snapshot of the working tree in ${workerDir}` : ''})`,
 );
@@ -270,7 +283,7 @@ let lastPublished = Object.fromEntries(
 );
 let lastFailed = Object.fromEntries(pipelines.map((p) => [p, (baseline[p] as BridgeSnapshot).publish?.failed ?? 0]));
 
-let minuteStart: MemorySample = { t: 0, procs: sampleMemory() };
+let minuteStart: MemorySample = { t: 0, procs: memoryNow() };
 /** % of one core each process used between two samples (a process that restarted: since it started). */
 function cpuPercent(from: MemorySample, to: MemorySample): Record<string, number> {
   const seconds = (to.t - from.t) / 1000;
@@ -331,12 +344,12 @@ while (!stopping && Date.now() - t0 < durationMs) {
   await new Promise((r) =>
     setTimeout(r, Math.max(0, Math.min(opts.sampleSeconds * 1000, t0 + durationMs - Date.now()))),
   );
-  samples.push({ t: Date.now() - t0, procs: sampleMemory() });
+  samples.push({ t: Date.now() - t0, procs: memoryNow() });
   if (Date.now() - t0 >= nextMinute * 60_000 - 500) minuteReport(nextMinute++, await bridges());
 }
 const ranMs = Date.now() - t0;
 await Promise.all(players.map((p) => p.close()));
-samples.push({ t: ranMs, procs: sampleMemory() });
+samples.push({ t: ranMs, procs: memoryNow() });
 const final = await bridges();
 if (stats.interval.segmentsOk > 0 || errorTotal(stats.interval) > 0) minuteReport(nextMinute, final);
 await stopAll();

@@ -32,6 +32,26 @@ describe('soak: process memory', () => {
     });
   });
 
+  it('tells the two workerd of wrangler dev apart by their command lines', () => {
+    const tree = [
+      { pid: 1, ppid: 0, argv: ['node', 'scripts/soak.ts'] },
+      { pid: 2, ppid: 1, argv: ['/x/workerd', 'serve', '--socket-addr=entry=127.0.0.1:8787', '--control-fd=3'] },
+      {
+        pid: 3,
+        ppid: 1,
+        argv: ['/x/workerd', 'serve', '--socket-addr=entry=127.0.0.1:0', '--inspector-addr=127.0.0.1:0'],
+      },
+    ];
+    const labels = labelProcesses(tree, 1, [
+      { argvIncludes: 'entry=127.0.0.1:8787 ', label: 'workerd (wrangler dev proxy)' },
+      { argvIncludes: '--inspector-addr', label: 'workerd (Worker, origin objects)' },
+    ]);
+    expect([labels.get(2), labels.get(3)]).toEqual([
+      'workerd (wrangler dev proxy)',
+      'workerd (Worker, origin objects)',
+    ]);
+  });
+
   it('reads its own memory from /proc', () => {
     const own = sampleMemory(process.pid).find((m) => m.pid === process.pid);
     expect(own?.label).toBe('soak (players)');

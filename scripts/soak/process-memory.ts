@@ -57,12 +57,18 @@ export function processTree(root: number): ProcessInfo[] {
   return out;
 }
 
+/** A name for a process whose command line contains `argvIncludes` (which workerd is which). */
+export interface LabelHint {
+  argvIncludes: string;
+  label: string;
+}
+
 /**
  * Names for the processes of a tree: `bridge A`, `bridge A ffmpeg`, `source`, `source ffmpeg`,
  * `workerd`, … Processes with the same name get `#2`, `#3` in pid order. Tools nobody asked about
  * (the shell wrangler runs esbuild under, `nice`) keep their program name.
  */
-export function labelProcesses(tree: ProcessInfo[], root: number): Map<number, string> {
+export function labelProcesses(tree: ProcessInfo[], root: number, hints: LabelHint[] = []): Map<number, string> {
   const byPid = new Map(tree.map((p) => [p.pid, p]));
   const own = (p: ProcessInfo): string | undefined => {
     if (p.pid === root) return 'soak (players)';
@@ -74,7 +80,8 @@ export function labelProcesses(tree: ProcessInfo[], root: number): Map<number, s
     }
     if (args.includes('synthetic-source.ts')) return 'source';
     if (args.includes('synthetic-captions.ts')) return 'captioner';
-    if (program === 'workerd' || args.includes('/workerd ')) return 'workerd';
+    if (program === 'workerd' || args.includes('/workerd '))
+      return hints.find((h) => args.includes(h.argvIncludes))?.label ?? 'workerd';
     if (args.includes('wrangler') && args.includes(' dev')) return 'wrangler';
     if (program === 'ffmpeg') return 'ffmpeg';
     return undefined;
@@ -108,9 +115,9 @@ function statusKb(pid: number, field: string): number {
 }
 
 /** Memory of every process under `root` now. Short-lived helpers without memory (exited) are left out. */
-export function sampleMemory(root: number = process.pid): ProcessMemory[] {
+export function sampleMemory(root: number = process.pid, hints: LabelHint[] = []): ProcessMemory[] {
   const tree = processTree(root);
-  const labels = labelProcesses(tree, root);
+  const labels = labelProcesses(tree, root, hints);
   return tree
     .map((p) => ({
       label: labels.get(p.pid)!,
