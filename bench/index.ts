@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: runs every benchmark section and writes BENCHMARKS.md. Each section is a
  * script that prints markdown, measuring the project beside a baseline run in the same script
- * (bare ffmpeg, raw WebCrypto / openssl speed, nginx as a static bucket). Medians and ratios;
+ * (bare ffmpeg, raw WebCrypto / openssl speed, nginx as a static bucket, trivial Workers on the
+ * same workerd). Medians and ratios;
  * these machines are 2-core and noisy, so never read one figure alone.
  */
 import { spawnSync } from 'node:child_process';
@@ -13,6 +14,7 @@ const sections = [
   { name: 'packager encryption (Node)', script: 'packager/drm/bench.ts' },
   { name: 'packager encryption (workerd)', script: 'bench/drm-workerd.ts' },
   { name: 'origin publish and GET', script: 'bench/origin.ts' },
+  { name: 'edge shield', script: 'bench/edge.ts' },
 ];
 const only = process.argv.slice(2);
 

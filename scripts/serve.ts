@@ -38,6 +38,8 @@ export interface ServeOptions {
   extraWorkers?: ExtraWorker[];
   /** Where the Workers' console output goes (default stdout; a benchmark printing markdown on stdout says stderr). */
   logTo?: 'stdout' | 'stderr';
+  /** Open workerd's inspector (Chrome DevTools protocol) on this port, e.g. to profile: ws://127.0.0.1:PORT/core:user:NAME. */
+  inspectorPort?: number;
 }
 
 export interface Served {
@@ -93,6 +95,7 @@ export async function startServe(options: ServeOptions = {}): Promise<Served> {
       resourcePersistencePath: join(persistTo, 'v3'),
       resourceTmpPath: join(tmp, 'mf'),
       logRequests: false,
+      ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
       handleStructuredLogs: ({ level, message }: { level: string; message: string }) =>
         (level === 'error' || level === 'warn' ? process.stderr : out).write(`${message}\n`),
       workers: [
