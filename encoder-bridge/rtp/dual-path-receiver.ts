@@ -57,6 +57,8 @@ export interface ContributionStatus {
 const RETIRE_MS = 2000;
 /** The current SSRC must be silent this long before another one takes over. */
 export const DEFAULT_SSRC_SWITCH_SILENCE_MS = 1000;
+/** The receiver not running for longer than this (ticks come every few ms) is a stall of this process. */
+const STALL_MS = 50;
 
 /**
  * Receives the same RTP/MPEG-TS stream on two UDP ports (one per network path) and merges them
@@ -81,6 +83,10 @@ export class DualPathReceiver {
   private stale = 0;
   private readonly refused: ContributionStatus['refused'] = { notAllowed: 0, otherSsrc: 0 };
   private readonly switchSilenceMs: number;
+  private readonly tickMs: number;
+  /** Last time this receiver ran (a datagram or a tick), and the stall time excluded so far. */
+  private lastRanAt: number | undefined;
+  private stalledMs = 0;
 
   constructor(opts: DualPathReceiverOptions) {
     this.opts = opts;
@@ -88,6 +94,7 @@ export class DualPathReceiver {
     this.skewMs = opts.skewMs ?? DEFAULT_SKEW_MS;
     this.now = opts.now ?? (() => performance.now());
     this.switchSilenceMs = opts.ssrcSwitchSilenceMs ?? DEFAULT_SSRC_SWITCH_SILENCE_MS;
+    this.tickMs = opts.tickMs ?? 10;
   }
 
   /** Bind both sockets; resolves with the ports actually bound. */
@@ -113,7 +120,7 @@ export class DualPathReceiver {
       }
       this.boundPorts.push(socket.address().port);
     }
-    this.timer = setInterval(() => this.tick(), this.opts.tickMs ?? 10);
+    this.timer = setInterval(() => this.tick(), this.tickMs);
     this.timer.unref();
     this.opts.log?.(
       `rtp: listening on ${this.boundPorts.map((p) => `${this.host}:${p}`).join(' + ')} (2022-7 merge, skew window ${this.skewMs} ms), senders allowed: ${this.opts.allow}`,
@@ -178,6 +185,7 @@ export class DualPathReceiver {
       return;
     }
     const { ssrc, sequenceNumber, payload } = parsed.packet;
+    this.noteRunning();
     const now = this.now();
     if (ssrc !== this.ssrc || !this.active) {
       if ((this.retired.get(ssrc) ?? -Infinity) > now) {
@@ -208,7 +216,11 @@ export class DualPathReceiver {
     this.ssrc = ssrc;
     this.active = true;
     this.streams++;
-    this.merger = new SeamlessMerger({ paths: this.opts.ports.length, skewMs: this.skewMs, now: this.now });
+    this.merger = new SeamlessMerger({
+      paths: this.opts.ports.length,
+      skewMs: this.skewMs,
+      now: () => this.mergeNow(),
+    });
     this.opts.log?.(`rtp: stream ${ssrc.toString(16).padStart(8, '0')} started`);
   }
 
@@ -223,7 +235,28 @@ export class DualPathReceiver {
     this.opts.onStreamEnd?.(reason);
   }
 
+  /**
+   * The merger's clock leaves out the time this process was not running (a long GC, or
+   * descheduled on a loaded machine): datagrams that queued in the socket buffers meanwhile are
+   * still unread, so a stall must not count as waiting for them — it would declare lost a packet
+   * whose copy on the other path is already here.
+   */
+  private mergeNow(): number {
+    return this.now() - this.stalledMs;
+  }
+
+  /** Called whenever the receiver runs; a gap much longer than the tick interval was a stall. */
+  private noteRunning(): void {
+    const now = this.now();
+    if (this.lastRanAt !== undefined) {
+      const gap = now - this.lastRanAt;
+      if (gap > Math.max(STALL_MS, 5 * this.tickMs)) this.stalledMs += gap - this.tickMs;
+    }
+    this.lastRanAt = now;
+  }
+
   private tick(): void {
+    this.noteRunning();
     if (!this.active || !this.merger) return;
     this.deliver(this.merger.tick());
     if (this.now() - this.lastPacketAt > (this.opts.idleMs ?? 5000)) this.endStream('idle');
