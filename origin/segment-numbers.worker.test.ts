@@ -40,7 +40,8 @@ describe('segment numbers accepted at ingest', () => {
     const event = await newEvent();
     const edge = liveK(D);
     expect((await put(event, edge + maxSegmentsAhead - 1)).status).toBe(201);
-    const next = liveK(D) + maxSegmentsAhead + 1;
+    // One more than the limit, plus one: a segment boundary passing before the origin checks must not make it plausible.
+    const next = liveK(D) + maxSegmentsAhead + 2;
     const refused = await errorOf(await put(event, next));
     expect(refused).toMatchObject({ status: 400, code: 'SEGMENT_NUMBER_IMPLAUSIBLE' });
     expect(refused.message).toMatch(/segments past the live edge/);
