@@ -17,7 +17,8 @@
  * filler NAL units (test/media.ts withFiller) to the size wanted; the trivial Worker and nginx
  * serve exactly the bytes the edge serves (checked before timing).
  */
-import { loadavg } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
 import { defaultEventConfig } from '../contract/event-config.ts';
 import { startServe } from '../scripts/serve.ts';
 import { DEV_OPERATOR_TOKEN, ingestPut } from '../test/ingest-client.ts';
@@ -50,6 +51,8 @@ const pct = (values: number[], p: number) => {
 };
 
 ensureBenchTools(['wrk', 'nginx']);
+const wrkVersion = () => /wrk (\S+)/.exec(spawnSync('wrk', ['--version'], { encoding: 'utf8' }).stdout)?.[1] ?? '?';
+const nginxVersion = () => /nginx\/(\S+)/.exec(spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr)?.[1] ?? '?';
 
 /** `media` padded so that its segment K is about `bytes` long. */
 function sizedSegment(media: Media, k: number, bytes: number): Uint8Array {
@@ -368,7 +371,8 @@ try {
   lines.push(
     '## Edge shield: cached GETs and 500 players (`npm run serve`)',
     '',
-    `Load average (1 min): ${loadAtStart.toFixed(2)} at the start, ${loadAtEnd.toFixed(2)} at the end. ` +
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, wrk ${wrkVersion()}, nginx ${nginxVersion()}. ` +
+      `Load average (1 min): ${loadAtStart.toFixed(2)} at the start, ${loadAtEnd.toFixed(2)} at the end. ` +
       '`npm run serve` = our Worker bundled as `wrangler deploy` bundles it, on workerd through Miniflare, requests straight into workerd (assets router, then our Worker), no `wrangler dev` proxy (docs/operations.md, "Production-like local mode"). ' +
       `The trivial Workers run in the same workerd; "trivial Worker" has our Worker's assets routing (\`run_worker_first\`), so a request takes the same path as ours; "no assets router" shows what that routing costs. nginx: 1 worker, sendfile. wrk: 2 threads, ${CONNECTIONS} connections, one warm-up second per target, then ${ROUNDS} rounds of ${SECONDS} s, every target once per round (medians; ratio ranges are per round). Server CPU per request: user + system CPU of the processes that serve the target (\`npm run serve\`'s workerd; \`wrangler dev\`'s proxy and user workerd; nginx) during its run, minus what they used in ${SECONDS} s without requests in the same round, divided by the requests answered; unlike req/s it hardly moves with what else loads the machine.`,
     '',
@@ -462,14 +466,17 @@ try {
   const hr = ratio('hlsEdge', 'tiny').median;
   const mp = ratio('mpdEdge', 'tiny', (x) => x.p99).median;
   const hp = ratio('hlsEdge', 'tiny', (x) => x.p99).median;
+  const cpuX = (a: Target, b: Target) => `${(cpuUs(a) / cpuUs(b)).toFixed(2)}×`;
   const maxFillsPerTtl = Math.max(manifestFills.mpd, manifestFills.playlist) / perTtl;
   lines.push(
     '### Goals (edge shield, `npm run serve`)',
     '',
-    `- cached segments ≥ 80% of the trivial same-bytes Worker's req/s (the faster of its two forms): 0.5 MB ${verdict(sr >= 0.8)} (${(sr * 100).toFixed(0)}%), 2 MB ${verdict(lr >= 0.8)} (${(lr * 100).toFixed(0)}%).`,
-    `- manifests ≥ 60% of the trivial tiny-body Worker's req/s: MPD ${verdict(mr >= 0.6)} (${(mr * 100).toFixed(0)}%), HLS ${verdict(hr >= 0.6)} (${(hr * 100).toFixed(0)}%); p99 within 1.5× of its p99: MPD ${verdict(mp <= 1.5)} (${mp.toFixed(2)}×), HLS ${verdict(hp <= 1.5)} (${hp.toFixed(2)}×).`,
+    `- cached segments ≥ 80% of the trivial same-bytes Worker's req/s (the faster of its two forms): 0.5 MB ${verdict(sr >= 0.8)} (${(sr * 100).toFixed(0)}%; server CPU per request ${cpuX('smallEdge', smallBase)} the trivial Worker's), 2 MB ${verdict(lr >= 0.8)} (${(lr * 100).toFixed(0)}%; CPU ${cpuX('largeEdge', largeBase)}).`,
+    `- manifests ≥ 60% of the trivial tiny-body Worker's req/s: MPD ${verdict(mr >= 0.6)} (${(mr * 100).toFixed(0)}%; CPU per request ${cpuX('mpdEdge', 'tiny')} the trivial Worker's), HLS ${verdict(hr >= 0.6)} (${(hr * 100).toFixed(0)}%; CPU ${cpuX('hlsEdge', 'tiny')}); p99 within 1.5× of its p99: MPD ${verdict(mp <= 1.5)} (${mp.toFixed(2)}×), HLS ${verdict(hp <= 1.5)} (${hp.toFixed(2)}×).`,
     `- ${PLAYERS} players: one origin request per (track, K) per isolate and region ${verdict(notOne.length === 0 && ks.length > 0)} (${ks.length - notOne.length} of ${ks.length}); at most one origin manifest fill per manifest TTL ${verdict(maxFillsPerTtl <= 1 + 1 / perTtl)} (${maxFillsPerTtl.toFixed(2)} per TTL at most).`,
     `- \`wrangler dev\`'s proxy, for comparison: the same cached 0.5 MB GETs at ${pctRange(ratio('smallDev', 'smallEdge'))} of \`npm run serve\`'s rate, MPD at ${pctRange(ratio('mpdDev', 'mpdEdge'))}.`,
+    '',
+    'One run of one machine: how the figures move with its load, where the time goes and what was tried is in docs/operations.md, "Edge shield performance".',
     '',
   );
 } finally {
