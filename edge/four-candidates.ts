@@ -22,12 +22,6 @@ export type CandidateReason =
   | 'home-defective'
   | 'home-best';
 
-/** What a region's origin answered, as far as choosing goes. */
-export interface RegionAnswer<T> {
-  region: string;
-  result: OriginResult<T>;
-}
-
 export interface Chosen<T> {
   region: string;
   result: OriginResult<T>;

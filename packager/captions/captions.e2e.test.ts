@@ -4,18 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Cue } from './cue.ts';
+import { cues, D, K, } from './test-cues.ts';
 import { writeVttSegment } from './webvtt-segment.ts';
-
-const D = 2000;
-const K = 882_141_000;
-const T0 = K * D;
-const cues: Cue[] = [
-  { startMs: T0 - 500, endMs: T0 + 300, text: 'spans the start' },
-  { startMs: T0 + 500, endMs: T0 + 1500, text: 'Fish & <chips>\nsecond line' },
-  { startMs: T0 + 1800, endMs: T0 + 2600, text: 'spans the end' },
-  { startMs: T0 + 2600, endMs: T0 + 3000, text: 'next segment only' },
-];
 
 describe('WebVTT segment writer', () => {
   it('is read by ffmpeg as WebVTT with the same cue count', () => {

@@ -10,18 +10,8 @@ import { cuesInSegment, type Cue } from './cue.ts';
 import { STPP_CODECS, writeStppInit, writeStppSegment } from './stpp.ts';
 import { writeTtml } from './ttml.ts';
 import { parseWebVtt } from './webvtt-parse.ts';
+import { cues, D, K, T0 } from './test-cues.ts';
 import { writeVttSegment } from './webvtt-segment.ts';
-
-const D = 2000;
-// A K of today (2026): media time is about 490,000 hours since the epoch.
-const K = 882_141_000;
-const T0 = K * D;
-const cues: Cue[] = [
-  { startMs: T0 - 500, endMs: T0 + 300, text: 'spans the start' },
-  { startMs: T0 + 500, endMs: T0 + 1500, text: 'Fish & <chips>\nsecond line' },
-  { startMs: T0 + 1800, endMs: T0 + 2600, text: 'spans the end' },
-  { startMs: T0 + 2600, endMs: T0 + 3000, text: 'next segment only' },
-];
 
 describe('cuesInSegment', () => {
   it('keeps cues overlapping [K·D, (K+1)·D), clipped to it', () => {
