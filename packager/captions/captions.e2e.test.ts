@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cues, D, K, } from './test-cues.ts';
+import { cues, D, K } from './test-cues.ts';
 import { writeVttSegment } from './webvtt-segment.ts';
 
 describe('WebVTT segment writer', () => {
