@@ -6,7 +6,7 @@ import { PTS_WRAP } from '../../contract/epoch.ts';
 import { parseWithMp4box } from '../../test/mp4box-inspect.ts';
 import { readInitInfo } from '../init-info.ts';
 import { inspectSegment } from '../inspect.ts';
-import { cuesInSegment, type Cue } from './cue.ts';
+import { cuesInSegment } from './cue.ts';
 import { STPP_CODECS, writeStppInit, writeStppSegment } from './stpp.ts';
 import { writeTtml } from './ttml.ts';
 import { parseWebVtt } from './webvtt-parse.ts';
