@@ -15,6 +15,7 @@ const sections = [
   { name: 'packager encryption (workerd)', script: 'bench/drm-workerd.ts' },
   { name: 'origin publish and GET', script: 'bench/origin.ts' },
   { name: 'edge shield', script: 'bench/edge.ts' },
+  { name: 'region failover', script: 'bench/failover.ts' },
 ];
 const only = process.argv.slice(2);
 

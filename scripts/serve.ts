@@ -40,6 +40,8 @@ export interface ServeOptions {
   logTo?: 'stdout' | 'stderr';
   /** Open workerd's inspector (Chrome DevTools protocol) on this port, e.g. to profile: ws://127.0.0.1:PORT/core:user:NAME. */
   inspectorPort?: number;
+  /** Vars that replace wrangler.toml's and .dev.vars' (a benchmark's shorter REGION_DOWN_MS, say). */
+  vars?: Record<string, string>;
 }
 
 export interface Served {
@@ -101,6 +103,7 @@ export async function startServe(options: ServeOptions = {}): Promise<Served> {
       workers: [
         {
           ...workerOptions,
+          bindings: { ...(workerOptions.bindings as Record<string, unknown> | undefined), ...options.vars },
           name,
           modules: [{ type: 'ESModule', path: main, contents: await readFile(main, 'utf8') }],
           modulesRoot: join(tmp, 'bundle'),
