@@ -108,6 +108,35 @@ export const errorCodes = {
   },
   // 5xxx: edge configuration
   TTL_RULE_NOT_FOUND: { id: 5001, status: 404, doc: 'no TTL rule with that id (`DELETE /api/ttl/rules/{id}`)' },
+  // 7xxx: player tokens and keys (docs/player-tokens.md); the body's `reason` is the short code
+  PLAYER_TOKEN_MISSING: {
+    id: 7001,
+    status: 403,
+    doc: 'reason `missing`: the event requires a player token (or it is a license request) and none came, in `?token=` or the `player-token` cookie',
+  },
+  PLAYER_TOKEN_MALFORMED: {
+    id: 7002,
+    status: 403,
+    doc: 'reason `malformed`: the player token does not parse (`st~exp~acl~…~hmac`, docs/player-tokens.md)',
+  },
+  PLAYER_TOKEN_BAD_SIGNATURE: {
+    id: 7003,
+    status: 403,
+    doc: 'reason `bad-signature`: the HMAC is wrong, or `kid` names no active key (`PLAYER_TOKEN_KEY`, `PLAYER_TOKEN_KEY_PREVIOUS`)',
+  },
+  PLAYER_TOKEN_EXPIRED: { id: 7004, status: 403, doc: "reason `expired`: past the token's `exp`" },
+  PLAYER_TOKEN_NOT_YET_VALID: { id: 7005, status: 403, doc: "reason `not-yet-valid`: before the token's `st`" },
+  PLAYER_TOKEN_ACL: { id: 7006, status: 403, doc: "reason `acl`: no entry of the token's `acl` matches the path" },
+  PLAYER_TOKEN_IP: {
+    id: 7007,
+    status: 403,
+    doc: 'reason `ip`: the token is bound to another client address (`cf-connecting-ip`)',
+  },
+  DEV_KEYS_NOT_ALLOWED: {
+    id: 7008,
+    status: 403,
+    doc: 'DRM with the development key store (published keys, docs/drm.md) in a deployment without `ALLOW_DEV_KEYS=true` (set only in `.dev.vars`): setting it, ingest and licenses are refused and nothing is stored; use a CPIX key service (`"keys": {"provider": "cpix", …}`)',
+  },
   // 9xxx: bugs (never expected; logged with details, answered without them)
   INTERNAL: { id: 9000, status: 500, doc: 'a bug: logged with details, answered without them' },
 } as const satisfies Record<string, { id: number; status: number; doc: string }>;
@@ -118,11 +147,19 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   /** Extra response headers (e.g. Cache-Control for a 404 that expires when the segment is due). */
   readonly headers: Record<string, string>;
-  constructor(code: ErrorCode, message: string, headers: Record<string, string> = {}) {
+  /** Extra fields of the error body (e.g. a player token refusal's `reason`). */
+  readonly details: Record<string, string>;
+  constructor(
+    code: ErrorCode,
+    message: string,
+    headers: Record<string, string> = {},
+    details: Record<string, string> = {},
+  ) {
     super(message);
     this.name = 'AppError';
     this.code = code;
     this.headers = headers;
+    this.details = details;
   }
   get status(): number {
     return errorCodes[this.code].status;

@@ -66,6 +66,12 @@ export const EventConfig = z.object({
     .default(8 * 1024 ** 3),
   /** DRM (contract/drm-config.ts); absent: clear. Set with PUT /api/events/{event}/drm before the first init. */
   drm: DrmConfig.optional(),
+  /**
+   * `required`: every /live request of the event needs a valid player token (docs/player-tokens.md);
+   * `off` (the default, so the demo stays open): anyone may play. The license endpoint needs a
+   * token either way. Every answer's x-event-state says `tok=?1` when required.
+   */
+  playerTokens: z.enum(['off', 'required']).default('off'),
 });
 export type EventConfig = z.infer<typeof EventConfig>;
 
@@ -87,6 +93,7 @@ export const EventConfigPatch = z
     maxSegmentsAhead: unwrapDefault(EventConfig.shape.maxSegmentsAhead),
     storageBudgetBytes: unwrapDefault(EventConfig.shape.storageBudgetBytes),
     captions: CaptionTracks,
+    playerTokens: unwrapDefault(EventConfig.shape.playerTokens),
   })
   .partial()
   .strict()

@@ -28,4 +28,11 @@ describe('x-event-state', () => {
     expect(parseEventState('v=1, A=weird;k=1')).toBeUndefined();
     expect(parseEventState(null)).toBeUndefined();
   });
+
+  it('says tok=?1 only for an event that requires player tokens', () => {
+    const header = formatEventState({ ...state, tokens: true, pipelines: [] });
+    expect(header).toBe('v=3, ended=?0, t=1770000000123, tok=?1');
+    expect(parseEventState(header)?.tokens).toBe(true);
+    expect(formatEventState({ ...state, tokens: false })).not.toContain('tok');
+  });
 });

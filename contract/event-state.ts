@@ -8,6 +8,7 @@
  * - `v`      event version (bumped by operators; part of every cache key and ETag)
  * - `ended`  `?1` once the event has ended (HLS ENDLIST, static MPD)
  * - `t`      when the origin wrote this state (ms since the epoch): the newest `t` wins
+ * - `tok`    `?1` when the event requires player tokens (docs/player-tokens.md); absent: open
  * - one member per pipeline that has published: its status token, and parameters
  *   `k` (last segment number stored), `late` (ms its last segment arrived after
  *   expected_publish(K); negative when early), `def` (defective candidates stored so far).
@@ -37,11 +38,14 @@ export interface EventStateSummary {
   ended: boolean;
   /** ms since the epoch when the origin computed this. */
   t: number;
+  /** The event requires player tokens (`tok=?1`; written only when true). */
+  tokens?: boolean;
   pipelines: PipelineState[];
 }
 
 export function formatEventState(s: EventStateSummary): string {
   const members = [`v=${s.version}`, `ended=?${s.ended ? 1 : 0}`, `t=${s.t}`];
+  if (s.tokens) members.push('tok=?1');
   for (const p of s.pipelines)
     members.push(`${p.pipeline}=${p.status};k=${p.lastK};late=${p.latenessMs};def=${p.defective}`);
   return members.join(', ');
@@ -60,6 +64,7 @@ export function parseEventState(header: string | null | undefined): EventStateSu
     if (key === 'v') out.version = Number(value);
     else if (key === 'ended') out.ended = value === '?1';
     else if (key === 't') out.t = Number(value);
+    else if (key === 'tok') out.tokens = value === '?1';
     else if (/^[A-Z]$/.test(key) && (PIPELINE_STATUSES as readonly string[]).includes(value)) {
       const p = Object.fromEntries(params.map((kv) => kv.split('=') as [string, string]));
       out.pipelines.push({

@@ -17,6 +17,6 @@ export function errorResponse(err: unknown): Response {
     ...corsHeaders,
   });
   for (const [name, value] of Object.entries(appError.headers)) headers.set(name, value);
-  const body = { error: { code: appError.code, id, message: appError.message } };
+  const body = { error: { code: appError.code, id, message: appError.message, ...appError.details } };
   return new Response(JSON.stringify(body), { status, headers });
 }

@@ -189,6 +189,7 @@ export class EventControls {
       version: this.version,
       ended: this.ended,
       t: nowMs,
+      tokens: config.playerTokens === 'required',
       pipelines: this.pipelineStates(nowMs, config),
     });
   }
