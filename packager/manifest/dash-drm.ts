@@ -31,7 +31,9 @@ export function contentProtection(tracks: TrackDescriptor[], el: El, escapeXml: 
   };
   system(SYSTEM_IDS.widevine, 'Widevine', drm.pssh.widevine);
   system(SYSTEM_IDS.playready, 'MSPR 2.0', drm.pssh.playready);
-  if (drm.laUrl !== undefined) {
+  // ClearKey is signalled only where the init carries its pssh (a device profile of another
+  // system leaves it out: packager/manifest/personalise.ts).
+  if (drm.laUrl !== undefined && drm.pssh.clearkey !== undefined) {
     out.push(
       el('ContentProtection', { schemeIdUri: `urn:uuid:${SYSTEM_IDS.dashifClearkey}`, value: 'ClearKey1.0' }, [
         el('clearkey:Laurl', { Lic_type: 'EME-1.0' }, [escapeXml(drm.laUrl)]),

@@ -295,6 +295,43 @@ describe('writeMpd: languages, escaping and tokens', () => {
   });
 });
 
+describe('writeMpd: codec families', () => {
+  const hevc: TrackDescriptor = { ...ladder[1], id: 'h360', codecs: 'hvc1.1.6.L93.90', bandwidth: 500_000 };
+  const av1: TrackDescriptor = { ...ladder[1], id: 'a360', codecs: 'av01.0.04M.08', bandwidth: 400_000 };
+  const eac3: TrackDescriptor = { ...ladder[3], id: 'aen51', codecs: 'ec-3', channels: 6, label: 'English 5.1' };
+  const mpd = mpdOf(writeMpd(input({ tracks: [...ladder, hevc, av1, eac3] })));
+  const sets = all(mpd, 'AdaptationSet');
+
+  it('puts AVC, HEVC and AV1 in separate video AdaptationSets, each with its own maxima', () => {
+    const video = sets.filter((s) => s.attributes.contentType === 'video');
+    expect(video.map((s) => child(s, 'Representation').map((r) => r.attributes.codecs.split('.')[0]))).toEqual([
+      ['avc1', 'avc1', 'avc1'],
+      ['hvc1'],
+      ['av01'],
+    ]);
+    expect(video.map((s) => s.attributes.maxHeight)).toEqual(['540', '360', '360']);
+  });
+
+  it('puts AAC and E-AC-3 of one language in two audio AdaptationSets, both main', () => {
+    const audio = sets.filter((s) => s.attributes.contentType === 'audio');
+    expect(audio.map((s) => child(s, 'Representation').map((r) => r.attributes.codecs))).toEqual([
+      ['mp4a.40.2'],
+      ['ec-3'],
+    ]);
+    expect(audio.map((s) => child(s, 'Role').map((r) => r.attributes.value))).toEqual([['main'], ['main']]);
+  });
+
+  it('counts an E-AC-3 frame as 1536 samples in maxSegmentDuration', () => {
+    const audioOnly = mpdOf(writeMpd(input({ tracks: [{ ...eac3, sampleRate: 32000 }] })));
+    // 1536 / 32 kHz = 48 ms (an AAC frame would be 32 ms).
+    expect(audioOnly.attributes.maxSegmentDuration).toBe('PT2.048S');
+  });
+
+  it.skipIf(!haveValidator)(`still validates against the MPD schema${skipNote}`, () => {
+    validate('codec-families', writeMpd(input({ tracks: [...ladder, hevc, av1, eac3] })));
+  });
+});
+
 describe('writeMpd with DRM', () => {
   const drm = (kid: string) => ({
     scheme: 'cenc' as const,

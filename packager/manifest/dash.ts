@@ -1,4 +1,5 @@
 import type { ManifestInput, TrackDescriptor } from '../../contract/track.ts';
+import { audioFrameSamples, codecGroupKey } from './codecs.ts';
 import { contentProtection, DRM_NAMESPACES } from './dash-drm.ts';
 import { escapeXml } from '../xml/escape-xml.ts';
 
@@ -91,15 +92,30 @@ export function writeMpd(input: ManifestInput, opts: MpdOptions = {}): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n${el('MPD', mpdAttrs, body)}\n`;
 }
 
-/** One AdaptationSet for video (all rungs), one per audio language and one per caption language. */
+/**
+ * One video AdaptationSet per codec family (AVC, HEVC, AV1: a player switches seamlessly only
+ * within one decoder, and one that cannot decode HEVC drops that set and keeps the others), one
+ * audio AdaptationSet per language, declared roles and codec family, and one per caption language.
+ */
 function adaptationSets(av: TrackDescriptor[], ctx: TemplateContext): string[] {
   const sets: string[] = [];
   let setId = 0;
-  const video = av.filter((t) => t.kind === 'video').sort((a, b) => a.bandwidth - b.bandwidth);
-  if (video.length > 0) sets.push(videoSet(setId++, video, ctx));
-  audioGroups(av.filter((t) => t.kind === 'audio')).forEach((group, i) =>
-    sets.push(audioSet(setId++, group, i === 0, ctx)),
+  const video = groupBy(
+    av.filter((t) => t.kind === 'video'),
+    (t) => codecGroupKey(t.codecs),
   );
+  for (const group of video)
+    sets.push(
+      videoSet(
+        setId++,
+        group.sort((a, b) => a.bandwidth - b.bandwidth),
+        ctx,
+      ),
+    );
+  // The first language (and roles) is "main" in every codec it comes in.
+  const groups = audioGroups(av.filter((t) => t.kind === 'audio'));
+  const mainKey = groups[0] && languageKey(groups[0][0]);
+  for (const group of groups) sets.push(audioSet(setId++, group, languageKey(group[0]) === mainKey, ctx));
   for (const t of av.filter((x) => x.kind === 'text')) sets.push(textSet(setId++, t, ctx));
   return sets;
 }
@@ -249,20 +265,34 @@ function segmentTemplate(trackTimescale: number, ctx: TemplateContext): string {
   });
 }
 
-/** Audio tracks grouped by language and declared roles (a description track is its own set), in order of first appearance. */
+/**
+ * Audio tracks grouped by language, declared roles (a description track is its own set) and codec
+ * family (AAC and E-AC-3 of one language are two sets), in order of first appearance.
+ */
 function audioGroups(tracks: TrackDescriptor[]): TrackDescriptor[][] {
-  const groups = new Map<string, TrackDescriptor[]>();
-  for (const t of tracks) {
-    const key = `${t.language ?? 'und'}|${t.roles?.join('+') ?? ''}`;
-    groups.set(key, [...(groups.get(key) ?? []), t]);
+  return groupBy(tracks, (t) => `${languageKey(t)}|${codecGroupKey(t.codecs)}`).map((g) =>
+    g.sort((a, b) => a.bandwidth - b.bandwidth),
+  );
+}
+
+function languageKey(t: TrackDescriptor): string {
+  return `${t.language ?? 'und'}|${t.roles?.join('+') ?? ''}`;
+}
+
+/** Items grouped by key, groups in order of first appearance, items in their order. */
+function groupBy<T>(items: T[], key: (item: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    groups.set(k, [...(groups.get(k) ?? []), item]);
   }
-  return [...groups.values()].map((g) => g.sort((a, b) => a.bandwidth - b.bandwidth));
+  return [...groups.values()];
 }
 
 /** The longest single frame a track can add to a segment (segments start at the first frame at or after K·D). */
 function longestFrameMs(t: TrackDescriptor): number {
   if (t.kind === 'video' && t.frameRate !== undefined) return Math.ceil(1000 / frameRateValue(t.frameRate));
-  if (t.kind === 'audio' && t.sampleRate) return Math.ceil((1024 * 1000) / t.sampleRate); // one AAC frame
+  if (t.kind === 'audio' && t.sampleRate) return Math.ceil((audioFrameSamples(t.codecs) * 1000) / t.sampleRate);
   return 0;
 }
 

@@ -134,11 +134,11 @@ describe('writeMultivariantPlaylist', () => {
     expect(top.CODECS).toBe('avc1.4d401f,mp4a.40.2');
     expect(top.RESOLUTION).toEqual({ width: 960, height: 540 });
     expect(top['FRAME-RATE']).toBe(29.97);
-    expect(top.AUDIO).toBe('aud');
+    expect(top.AUDIO).toBe('aud-aac');
     expect(text).toContain('FRAME-RATE=29.970,');
     // No measurement yet: no AVERAGE-BANDWIDTH rather than a guess.
     expect(text).not.toContain('AVERAGE-BANDWIDTH');
-    const en = m.mediaGroups!.AUDIO.aud.English;
+    const en = m.mediaGroups!.AUDIO['aud-aac'].English;
     expect(en).toMatchObject({ language: 'en', default: true, autoselect: true, uri: 'aen/index.m3u8' });
     expect(text).toContain('CHANNELS="2"');
   });
@@ -147,8 +147,8 @@ describe('writeMultivariantPlaylist', () => {
     const base = input();
     const es = { ...base.tracks[3], id: 'aes', language: 'es', label: 'Español' };
     const m = parse(writeMultivariantPlaylist({ ...base, tracks: [...base.tracks, es] }));
-    expect(m.mediaGroups!.AUDIO.aud.English.default).toBe(true);
-    expect(m.mediaGroups!.AUDIO.aud['Español']).toMatchObject({
+    expect(m.mediaGroups!.AUDIO['aud-aac'].English.default).toBe(true);
+    expect(m.mediaGroups!.AUDIO['aud-aac']['Español']).toMatchObject({
       language: 'es',
       default: false,
       uri: 'aes/index.m3u8',
@@ -158,7 +158,45 @@ describe('writeMultivariantPlaylist', () => {
   it('appends the query to every URI', () => {
     const m = parse(writeMultivariantPlaylist(input(), { query: 'token=abc.def' }));
     expect(m.playlists?.every((p) => p.uri.endsWith('/index.m3u8?token=abc.def'))).toBe(true);
-    expect(m.mediaGroups!.AUDIO.aud.English.uri).toBe('aen/index.m3u8?token=abc.def');
+    expect(m.mediaGroups!.AUDIO['aud-aac'].English.uri).toBe('aen/index.m3u8?token=abc.def');
+  });
+});
+
+describe('writeMultivariantPlaylist: codec families', () => {
+  const base = input();
+  const hevc = { ...base.tracks[0], id: 'h360', codecs: 'hvc1.1.6.L93.90', bandwidth: 500_000 };
+  const eac3 = { ...base.tracks[3], id: 'aen51', codecs: 'ec-3', channels: 6, bandwidth: 192_000 };
+  const m = parse(writeMultivariantPlaylist({ ...base, tracks: [...base.tracks, hevc, eac3] }));
+
+  it('puts each audio codec in its own group, each with its default', () => {
+    const groups = m.mediaGroups!.AUDIO;
+    expect(Object.keys(groups)).toEqual(['aud-aac', 'aud-ec3']);
+    expect(groups['aud-aac'].English).toMatchObject({ default: true, uri: 'aen/index.m3u8' });
+    expect(Object.values(groups['aud-ec3'])).toEqual([
+      expect.objectContaining({ default: true, uri: 'aen51/index.m3u8' }),
+    ]);
+  });
+
+  it('writes one variant per (video, audio group), CODECS naming only its own video and audio codec', () => {
+    const variants = m.playlists!.map((p) => [p.uri, p.attributes.AUDIO, p.attributes.CODECS, p.attributes.BANDWIDTH]);
+    expect(variants).toEqual([
+      ['v540/index.m3u8', 'aud-aac', 'avc1.4d401f,mp4a.40.2', 1_928_000],
+      ['v360/index.m3u8', 'aud-aac', 'avc1.4d401e,mp4a.40.2', 928_000],
+      ['h360/index.m3u8', 'aud-aac', 'hvc1.1.6.L93.90,mp4a.40.2', 628_000],
+      ['v234/index.m3u8', 'aud-aac', 'avc1.42c015,mp4a.40.2', 428_000],
+      ['v540/index.m3u8', 'aud-ec3', 'avc1.4d401f,ec-3', 1_992_000],
+      ['v360/index.m3u8', 'aud-ec3', 'avc1.4d401e,ec-3', 992_000],
+      ['h360/index.m3u8', 'aud-ec3', 'hvc1.1.6.L93.90,ec-3', 692_000],
+      ['v234/index.m3u8', 'aud-ec3', 'avc1.42c015,ec-3', 492_000],
+    ]);
+  });
+
+  it('writes audio-only variants when there is no video', () => {
+    const audioOnly = parse(writeMultivariantPlaylist({ ...base, tracks: [base.tracks[3], eac3] }));
+    expect(audioOnly.playlists!.map((p) => [p.uri, p.attributes.AUDIO, p.attributes.CODECS])).toEqual([
+      ['aen/index.m3u8', 'aud-aac', 'mp4a.40.2'],
+      ['aen51/index.m3u8', 'aud-ec3', 'ec-3'],
+    ]);
   });
 });
 

@@ -1,4 +1,5 @@
 import type { ManifestInput, TrackDescriptor } from '../../contract/track.ts';
+import { codecGroupKey } from './codecs.ts';
 import { keyTags } from './hls-drm.ts';
 
 export interface PlaylistOptions {
@@ -17,13 +18,16 @@ export interface PlaylistOptions {
  */
 export const SKIP_BOUNDARY_TARGET_DURATIONS = 6;
 
-const AUDIO_GROUP = 'aud';
 const SUBTITLES_GROUP = 'subs';
 
 /**
- * The HLS multivariant playlist: one EXT-X-MEDIA per audio track (all in one group) and one
- * EXT-X-STREAM-INF per video track, highest bandwidth first. URIs are relative to the playlist
- * (`{track}/index.m3u8`) so the same text works behind any host or path prefix.
+ * The HLS multivariant playlist. Audio tracks are EXT-X-MEDIA renditions in one group per codec
+ * family (`aud-aac`, `aud-ec3`, …): a variant names one group, and its CODECS only its video
+ * codec and that group's audio codecs, so a player that cannot decode E-AC-3 (or HEVC) drops those
+ * variants and still finds one it can play. One EXT-X-STREAM-INF per (video track, audio group):
+ * groups in order of their first track, within a group highest bandwidth first. Without video,
+ * one audio-only variant per group. URIs are relative to the playlist (`{track}/index.m3u8`) so
+ * the same text works behind any host or path prefix.
  */
 export function writeMultivariantPlaylist(input: ManifestInput, opts: PlaylistOptions = {}): string {
   const audio = input.tracks.filter((t) => t.kind === 'audio');
@@ -32,40 +36,72 @@ export function writeMultivariantPlaylist(input: ManifestInput, opts: PlaylistOp
   // One session key per distinct key (audio and video may have their own), so players can start the license request early.
   lines.push(...new Set(input.tracks.flatMap((t) => keyTags(t.drm, 'EXT-X-SESSION-KEY'))));
 
-  audio.forEach((t, i) => {
-    lines.push(
-      mediaTag(t, 'AUDIO', AUDIO_GROUP, i === 0, opts, [
-        `CHANNELS="${t.channels ?? 2}"`,
-        // HLS names audio description by its Apple characteristic; other DASH roles have no HLS twin.
-        t.roles?.includes('description') ? 'CHARACTERISTICS="public.accessibility.describes-video"' : undefined,
-      ]),
-    );
-  });
+  const groups = audioGroups(audio);
+  for (const group of groups) {
+    group.tracks.forEach((t, i) => {
+      lines.push(
+        mediaTag(t, 'AUDIO', group.id, i === 0, opts, [
+          `CHANNELS="${t.channels ?? 2}"`,
+          // HLS names audio description by its Apple characteristic; other DASH roles have no HLS twin.
+          t.roles?.includes('description') ? 'CHARACTERISTICS="public.accessibility.describes-video"' : undefined,
+        ]),
+      );
+    });
+  }
   // Caption languages: WebVTT media playlists ({K}.vtt) in one SUBTITLES group (docs/captions.md).
   const text = input.tracks.filter((t) => t.kind === 'text');
   for (const t of text) lines.push(mediaTag(t, 'SUBTITLES', SUBTITLES_GROUP, t.default === true, opts, []));
 
-  // BANDWIDTH is the peak a client needs for the whole variant: video plus the heaviest audio;
-  // AVERAGE-BANDWIDTH likewise from the measured means, once every track has one.
-  const audioPeak = Math.max(0, ...audio.map((t) => t.bandwidth));
-  const audioAverage = Math.max(0, ...audio.map((t) => t.averageBandwidth ?? 0));
-  const averagesKnown = audio.every((t) => t.averageBandwidth !== undefined);
-  const audioCodecs = [...new Set(audio.map((t) => t.codecs))];
-  for (const v of video) {
-    const attrs = [
-      `BANDWIDTH=${v.bandwidth + audioPeak}`,
-      averagesKnown && v.averageBandwidth !== undefined
-        ? `AVERAGE-BANDWIDTH=${v.averageBandwidth + audioAverage}`
-        : undefined,
-      `CODECS="${quoted([v.codecs, ...audioCodecs].join(','))}"`,
-      v.width !== undefined && v.height !== undefined ? `RESOLUTION=${v.width}x${v.height}` : undefined,
-      v.frameRate !== undefined ? `FRAME-RATE=${frameRate(v.frameRate).toFixed(3)}` : undefined,
-      audio.length > 0 ? `AUDIO="${AUDIO_GROUP}"` : undefined,
-      text.length > 0 ? `SUBTITLES="${SUBTITLES_GROUP}"` : undefined,
-    ];
-    lines.push(`#EXT-X-STREAM-INF:${attrs.filter(Boolean).join(',')}`, uri(`${v.id}/index.m3u8`, opts.query));
+  const subtitles = text.length > 0 ? `SUBTITLES="${SUBTITLES_GROUP}"` : undefined;
+  for (const group of groups.length > 0 ? groups : [undefined]) {
+    // BANDWIDTH is the peak a client needs for the whole variant: video plus the group's heaviest
+    // audio; AVERAGE-BANDWIDTH likewise from the measured means, once every track has one.
+    const tracks = group?.tracks ?? [];
+    const audioPeak = Math.max(0, ...tracks.map((t) => t.bandwidth));
+    const audioAverage = Math.max(0, ...tracks.map((t) => t.averageBandwidth ?? 0));
+    const averagesKnown = tracks.every((t) => t.averageBandwidth !== undefined);
+    const audioCodecs = [...new Set(tracks.map((t) => t.codecs))];
+    const audioGroup = group ? `AUDIO="${group.id}"` : undefined;
+    for (const v of video) {
+      const attrs = [
+        `BANDWIDTH=${v.bandwidth + audioPeak}`,
+        averagesKnown && v.averageBandwidth !== undefined
+          ? `AVERAGE-BANDWIDTH=${v.averageBandwidth + audioAverage}`
+          : undefined,
+        `CODECS="${quoted([v.codecs, ...audioCodecs].join(','))}"`,
+        v.width !== undefined && v.height !== undefined ? `RESOLUTION=${v.width}x${v.height}` : undefined,
+        v.frameRate !== undefined ? `FRAME-RATE=${frameRate(v.frameRate).toFixed(3)}` : undefined,
+        audioGroup,
+        subtitles,
+      ];
+      lines.push(`#EXT-X-STREAM-INF:${attrs.filter(Boolean).join(',')}`, uri(`${v.id}/index.m3u8`, opts.query));
+    }
+    if (video.length === 0 && group) {
+      // Audio only (no video yet, or a filter left none): the group's default rendition is the variant.
+      const attrs = [
+        `BANDWIDTH=${audioPeak}`,
+        averagesKnown ? `AVERAGE-BANDWIDTH=${audioAverage}` : undefined,
+        `CODECS="${quoted(audioCodecs.join(','))}"`,
+        audioGroup,
+        subtitles,
+      ];
+      lines.push(
+        `#EXT-X-STREAM-INF:${attrs.filter(Boolean).join(',')}`,
+        uri(`${group.tracks[0].id}/index.m3u8`, opts.query),
+      );
+    }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Audio tracks in one rendition group per codec family, groups and tracks in order of first appearance. */
+function audioGroups(audio: TrackDescriptor[]): { id: string; tracks: TrackDescriptor[] }[] {
+  const groups = new Map<string, TrackDescriptor[]>();
+  for (const t of audio) {
+    const id = `aud-${codecGroupKey(t.codecs).replace(/[^a-z0-9]/g, '')}`;
+    groups.set(id, [...(groups.get(id) ?? []), t]);
+  }
+  return [...groups].map(([id, tracks]) => ({ id, tracks }));
 }
 
 /** One EXT-X-MEDIA rendition: language, name, default flag, type-specific attributes, then its playlist URI. */
