@@ -83,7 +83,7 @@ describe('declared roles', () => {
       code: 'BAD_HEADER',
       message: expect.stringContaining('roles'),
     });
-    expect(await (await fetch(`${url}/live/${event}/index.mpd`)).text()).not.toContain('aad');
+    expect(await (await fetch(`${url}/live/${event}/index.mpd`)).text()).not.toContain('id="aad"');
 
     expect(
       (
