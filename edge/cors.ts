@@ -6,7 +6,8 @@ import type { MiddlewareHandler } from 'hono';
  */
 export const corsHeaders: Record<string, string> = {
   'access-control-allow-origin': '*',
-  'access-control-expose-headers': 'x-candidate, x-event-state, x-received-at, etag, date, content-length, retry-after',
+  'access-control-expose-headers':
+    'x-candidate, x-event-state, x-received-at, etag, date, content-length, retry-after, cmsd-static, cmsd-dynamic',
 };
 
 const preflightHeaders: Record<string, string> = {

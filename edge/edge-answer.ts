@@ -4,6 +4,7 @@ import type { OriginFact } from '../contract/origin-facts.ts';
 import type { ObjectType } from '../contract/ttl-rules.ts';
 import type { OriginResult } from '../origin/result.ts';
 import { type AnswerSubject, decideTtl, subjectType, ttlHeaders } from './answer-policy.ts';
+import { CMSD_DYNAMIC, edgeCmsdDynamic } from './cmsd.ts';
 import { type AnswerSource, edgeCache, ShedAtEdge } from './edge-cache.ts';
 import { admitMiss, edgeLoadLimits } from './edge-load.ts';
 import { matchesIfNoneMatch } from './etag.ts';
@@ -98,6 +99,7 @@ export function forgetEvent(event: string): void {
  * kept under the old one at once; never a token, CMCD or anything per viewer.
  */
 export async function serveCached(c: Ctx, spec: AnswerSpec): Promise<Response> {
+  const started = Date.now();
   const keyFor = (version: number | '?') =>
     `${spec.event}|v${version}|g${generations.get(spec.event) ?? 0}|${spec.key}`;
   const known = rememberedEventState(spec.event)?.state.version ?? '?';
@@ -133,6 +135,8 @@ export async function serveCached(c: Ctx, spec: AnswerSpec): Promise<Response> {
   const { answer, source } = kept;
   const headers = new Headers(answer.headers);
   headers.set('x-cache', source);
+  // CMSD-Dynamic describes this hop and this response (edge/cmsd.ts): written here, never kept.
+  headers.set(CMSD_DYNAMIC, edgeCmsdDynamic(c.req.raw, spec.event, source, started, limits));
   // The kept copy may carry an older pipeline state than this isolate has seen since: the state
   // header is cumulative, so the newest one goes out.
   const newest = rememberedEventState(spec.event);

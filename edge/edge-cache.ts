@@ -38,6 +38,8 @@ const DOWNSTREAM_CC = 'x-edge-cache-control';
 export class EdgeCache {
   readonly counters: EdgeCacheCounters = { hot: 0, shared: 0, stale: 0, coalesced: 0, origin: 0, uncached: 0, shed: 0 };
   private readonly inflight = new Map<string, Promise<CachedAnswer>>();
+  /** When a miss was last shed (ms since the epoch): CMSD signals duress for a while after (edge/cmsd.ts). */
+  lastShedAt = Number.NEGATIVE_INFINITY;
 
   readonly hot: HotCache;
   private readonly shared: () => Cache | undefined;
@@ -79,6 +81,7 @@ export class EdgeCache {
     }
     if (!admit(this.inflight.size)) {
       this.counters.shed++;
+      this.lastShedAt = now;
       throw new ShedAtEdge();
     }
     const promise = this.lookupShared(key).then((found) => found ?? this.fromOrigin(key, fill, waitUntil));
@@ -89,6 +92,11 @@ export class EdgeCache {
     } finally {
       if (this.inflight.get(key) === promise) this.inflight.delete(key);
     }
+  }
+
+  /** Origin requests on their way now (what edge/edge-load.ts admits misses against). */
+  get inFlight(): number {
+    return this.inflight.size;
   }
 
   private sourceOf(answer: CachedAnswer): AnswerSource {

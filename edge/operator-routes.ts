@@ -9,6 +9,7 @@ import { unwrap } from '../origin/result.ts';
 import type { Ctx, RouteHandler } from './route-handler.ts';
 import { rememberedEventState } from './event-state-memory.ts';
 import { shieldState } from './live-routes.ts';
+import { reportCmcd } from './cmcd-reports.ts';
 import { pathPart } from './ingest-path.ts';
 import { readJson } from './json-body.ts';
 import { applyEverywhere } from './every-region.ts';
@@ -35,6 +36,8 @@ export const getStorage: RouteHandler = async (c) => c.json(await origin(c).stor
 /** The origin's state of the event (`?region=`, default this one) plus the newest x-event-state this edge isolate has seen. */
 export const getState: RouteHandler = async (c) => {
   const event = eventOf(c);
+  // This isolate's CMCD counts not yet reported go first, so `viewers` includes them.
+  await reportCmcd(c.env, event, true);
   const state = unwrap(await origin(c).eventState());
   const edge = rememberedEventState(event);
   return c.json(

@@ -37,6 +37,8 @@ import { listedSegments } from './listed-segments.ts';
 import { RequestCounts } from './request-counts.ts';
 import { SegmentIndex } from './segment-index.ts';
 import { type BudgetState, StorageBudget } from './storage-budget.ts';
+import type { CmcdReport } from '../contract/cmcd-report.ts';
+import { ViewerCounts } from './viewer-counts.ts';
 
 /** Negative answers about things that may appear any moment (an event or track not yet ingested). */
 const MISSING: OriginFact = { state: 'missing' };
@@ -126,6 +128,8 @@ export interface EventStateView {
   segmentRequests: ReturnType<RequestCounts['view']>;
   /** The storage budget (origin/storage-budget.ts): what is stored, the limit, and its alert. */
   storage: ReturnType<StorageBudget['view']>;
+  /** What players' CMCD says, as the edge isolates reported it (origin/viewer-counts.ts; docs/cmcd.md). */
+  viewers: ReturnType<ViewerCounts['view']>;
   header: string;
 }
 
@@ -157,6 +161,8 @@ export class EventOrigin extends DurableObject<Env> {
   private readonly drm: DrmSettings;
   private readonly gauge = new LoadGauge();
   private readonly requests = new RequestCounts();
+  /** Players' CMCD as edge isolates report it (in memory: see origin/viewer-counts.ts for why). */
+  private readonly viewers = new ViewerCounts(Date.now());
   private readonly captions: CaptionStore;
   /** The newest segment bytes, so GETs right after a publish skip the SQLite read (origin/hot-segments.ts). */
   private readonly hot = new HotSegments();
@@ -673,6 +679,11 @@ export class EventOrigin extends DurableObject<Env> {
     return this.fault.set(mode);
   }
 
+  /** An edge isolate's CMCD counts since its last report (edge/cmcd-reports.ts): added up in memory. */
+  async recordViewers(report: CmcdReport): Promise<void> {
+    this.viewers.add(report, Date.now());
+  }
+
   async eventState(): Promise<OriginResult<EventStateView>> {
     const eventId = this.loadEventId();
     const config = this.loadConfig();
@@ -704,6 +715,7 @@ export class EventOrigin extends DurableObject<Env> {
       segmentRequestsLastSecond: this.gauge.rate(now),
       segmentRequests: this.requests.view(),
       storage: this.budget.view(config, this.windowStart(now, config)),
+      viewers: this.viewers.view(now),
       header: c.header(now, config),
     });
   }
