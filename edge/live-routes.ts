@@ -8,6 +8,7 @@ import { writeMediaPlaylist, writeMultivariantPlaylist } from '../packager/manif
 import { type OriginResult, unwrap } from '../origin/result.ts';
 import { expectedPublishMs } from '../contract/epoch.ts';
 import type { OriginFact } from '../contract/origin-facts.ts';
+import { CMSD_STATIC, cmsdStatic, objectTypeOf, rememberLadder, segmentKbps } from './cmsd.ts';
 import { refusedAnswer, servedAnswer, serveCached } from './edge-answer.ts';
 import { edgeCache } from './edge-cache.ts';
 import { isDvrSegment } from './edge-load.ts';
@@ -157,6 +158,7 @@ function manifest(
       } catch (err) {
         if (err instanceof AppError && err.code === 'TRACK_NOT_FOUND')
           return refusedAnswer(c.env, type, subject, {
+      rememberLadder(event, input.tracks);
             ok: false,
             code: err.code,
             message: err.message,
@@ -189,6 +191,7 @@ export const getMpd: RouteHandler = (c) =>
     (input) => writeMpd(withLicenseUrl(input, c.req.url), { utcTimingUrl: new URL('/time', c.req.url).href }),
     'application/dash+xml',
     '',
+          [CMSD_STATIC]: cmsdStatic({ ot: 'm', sf: type === 'mpd' ? 'd' : 'h', at: input.nowMs }),
   );
 
 export const getMultivariantPlaylist: RouteHandler = (c) =>
@@ -262,6 +265,7 @@ export const getTextSegment: RouteHandler = async (c) => {
   const subject = { type: 'text', event, track, path: new URL(c.req.url).pathname } as const;
   return serveCached(c, {
     event,
+        [CMSD_STATIC]: cmsdStatic({ ot: 'i' }),
     subject,
     kind: segmentKind(event, k),
     key: `${track}/${k}.vtt`,
@@ -337,3 +341,11 @@ export const getSegment: RouteHandler = async (c) => {
     },
   });
 };
+      const d = timings.get(event)?.segmentDurationMs;
+        // Static for every response of this object (edge/cmsd.ts); D is known once a manifest was made here.
+        [CMSD_STATIC]: cmsdStatic({
+          ot: objectTypeOf(segment.kind),
+          at: segment.receivedAt,
+          d,
+          br: d ? segmentKbps(segment.bytes.byteLength, d) : undefined,
+        }),

@@ -1,4 +1,5 @@
 import { postCaptions } from './captions-routes.ts';
+import { countCmcd } from './cmcd-reports.ts';
 import { cors } from './cors.ts';
 import type { Credential } from './credentials.ts';
 import { licenseCors, postClearKeyLicense, putDrm } from './drm-routes.ts';
@@ -92,3 +93,5 @@ export const middleware = [
   // Not a route at all unless ALLOW_FAULT_INJECTION is "true": 404 before any credential check.
   { path: '/api/events/:event/fault', handler: faultInjectionGate },
 ];
+  // Players' CMCD, counted per event and reported to its origin every few seconds (docs/cmcd.md).
+  { path: '/live/*', handler: countCmcd },
