@@ -147,6 +147,7 @@ function manifest(
         segmentDurationMs: input.config.segmentDurationMs,
         pipelineDelayMs: input.config.pipelineDelayMs,
       });
+      rememberLadder(event, input.tracks);
       if (input.next) {
         // The next event's own state, once it exists (only one hop: its own `next` is not followed).
         const next = await originFor(c.env, input.next.eventId, chosen.region).manifestInput();
@@ -158,7 +159,6 @@ function manifest(
       } catch (err) {
         if (err instanceof AppError && err.code === 'TRACK_NOT_FOUND')
           return refusedAnswer(c.env, type, subject, {
-      rememberLadder(event, input.tracks);
             ok: false,
             code: err.code,
             message: err.message,
@@ -178,6 +178,7 @@ function manifest(
           // Which region's origin built it, and why that one (as for segments).
           'x-candidate': `region=${chosen.region}`,
           'x-candidate-reason': chosen.reason,
+          [CMSD_STATIC]: cmsdStatic({ ot: 'm', sf: type === 'mpd' ? 'd' : 'h', at: input.nowMs }),
         },
       );
     },
@@ -191,7 +192,6 @@ export const getMpd: RouteHandler = (c) =>
     (input) => writeMpd(withLicenseUrl(input, c.req.url), { utcTimingUrl: new URL('/time', c.req.url).href }),
     'application/dash+xml',
     '',
-          [CMSD_STATIC]: cmsdStatic({ ot: 'm', sf: type === 'mpd' ? 'd' : 'h', at: input.nowMs }),
   );
 
 export const getMultivariantPlaylist: RouteHandler = (c) =>
@@ -249,6 +249,7 @@ export const getInit: RouteHandler = async (c) => {
         [EVENT_STATE_HEADER]: init.eventState,
         'x-candidate': candidateHeader({ pipeline: init.pipeline, region: chosen.region, defects: [] }),
         'x-candidate-reason': chosen.reason,
+        [CMSD_STATIC]: cmsdStatic({ ot: 'i' }),
       });
     },
   });
@@ -265,7 +266,6 @@ export const getTextSegment: RouteHandler = async (c) => {
   const subject = { type: 'text', event, track, path: new URL(c.req.url).pathname } as const;
   return serveCached(c, {
     event,
-        [CMSD_STATIC]: cmsdStatic({ ot: 'i' }),
     subject,
     kind: segmentKind(event, k),
     key: `${track}/${k}.vtt`,
@@ -331,17 +331,12 @@ export const getSegment: RouteHandler = async (c) => {
           : segment.candidate.defects.length > 0
             ? { state: 'defective', defects: segment.candidate.defects }
             : { state: 'stored' };
+      const d = timings.get(event)?.segmentDurationMs;
       return servedAnswer(c.env, { ...subject, type }, fact, segment.bytes, {
         'content-type': mediaType(segment.kind),
         etag: etagFor(segment.version, segment.sha256),
         'x-candidate': candidateHeader(segment.candidate),
         'x-candidate-reason': chosen.reason,
-        [EVENT_STATE_HEADER]: segment.eventState,
-      });
-    },
-  });
-};
-      const d = timings.get(event)?.segmentDurationMs;
         // Static for every response of this object (edge/cmsd.ts); D is known once a manifest was made here.
         [CMSD_STATIC]: cmsdStatic({
           ot: objectTypeOf(segment.kind),
@@ -349,3 +344,8 @@ export const getSegment: RouteHandler = async (c) => {
           d,
           br: d ? segmentKbps(segment.bytes.byteLength, d) : undefined,
         }),
+        [EVENT_STATE_HEADER]: segment.eventState,
+      });
+    },
+  });
+};

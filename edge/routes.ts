@@ -88,10 +88,10 @@ export const routes: Route[] = [
 export const middleware = [
   { path: '/live/*', handler: cors },
   { path: '/live/*', handler: rememberLiveEventState },
+  // Players' CMCD, counted per event and reported to its origin every few seconds (docs/cmcd.md).
+  { path: '/live/*', handler: countCmcd },
   { path: '/drm/*', handler: licenseCors },
   { path: '/time', handler: cors },
   // Not a route at all unless ALLOW_FAULT_INJECTION is "true": 404 before any credential check.
   { path: '/api/events/:event/fault', handler: faultInjectionGate },
 ];
-  // Players' CMCD, counted per event and reported to its origin every few seconds (docs/cmcd.md).
-  { path: '/live/*', handler: countCmcd },
