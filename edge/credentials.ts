@@ -2,10 +2,14 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { AppError } from '../contract/errors.ts';
 import { type TokenClaims, verifyToken } from '../contract/scoped-token.ts';
 import { constantTimeEqual } from './bearer-auth.ts';
+import { type PlayerVars, playerAuth } from './player-auth.ts';
 
 /**
  * What a route needs from its caller (declared once per route in edge/routes.ts):
- * - `public`: nothing (players; signed player tokens are checked per event where it asks for them).
+ * - `public`: nothing.
+ * - `player`: a signed player token (edge/player-auth.ts) when the path's event requires one
+ *   (its `playerTokens` switch, seen in x-event-state); anyone otherwise: the /live routes.
+ * - `player:required`: a valid player token for the path, whatever the event's switch: licenses.
  * - `ingest`: a scoped token (contract/scoped-token.ts) with scope `ingest` for the path's event,
  *   and for its pipeline when the token names one: the bridge's PUTs.
  * - `captions`: a scoped token with scope `captions` for the path's event: a live captioner.
@@ -13,15 +17,27 @@ import { constantTimeEqual } from './bearer-auth.ts';
  * - `operator:write`: `OPERATOR_TOKEN` only: every control.
  * No credential is a 401 with a `www-authenticate` challenge; a wrong or out-of-scope one is a 403.
  */
-export type Credential = 'public' | 'ingest' | 'captions' | 'operator:read' | 'operator:write';
+export type Credential =
+  | 'public'
+  | 'player'
+  | 'player:required'
+  | 'ingest'
+  | 'captions'
+  | 'operator:read'
+  | 'operator:write';
 
-export type CredentialVars = { claims?: TokenClaims };
+/** Credentials carried in an `Authorization: Bearer` header (the others are public or player tokens). */
+export type BearerCredential = Exclude<Credential, 'public' | 'player' | 'player:required'>;
+
+export type CredentialVars = { claims?: TokenClaims } & PlayerVars;
 type Ctx = Context<{ Bindings: Env; Variables: CredentialVars }>;
 
 export function requireCredential(credential: Credential): MiddlewareHandler<{
   Bindings: Env;
   Variables: CredentialVars;
 }> {
+  if (credential === 'player') return playerAuth('event');
+  if (credential === 'player:required') return playerAuth('always');
   return async (c, next) => {
     if (credential !== 'public') await check(c, credential);
     await next();
@@ -29,7 +45,7 @@ export function requireCredential(credential: Credential): MiddlewareHandler<{
 }
 
 /** For a route whose credential depends on the request (an operator candidate fetch on a player path). */
-export async function check(c: Ctx, credential: Exclude<Credential, 'public'>): Promise<void> {
+export async function check(c: Ctx, credential: BearerCredential): Promise<void> {
   const realm = credential.startsWith('operator') ? 'operator' : credential;
   const token = bearerOf(c.req.header('authorization'), realm);
   if (credential === 'operator:read' || credential === 'operator:write') {

@@ -1,4 +1,5 @@
 import type { DrmConfig } from '../contract/drm-config.ts';
+import { AppError } from '../contract/errors.ts';
 import { protectInit } from '../packager/drm/cenc-init.ts';
 import { encryptSegment } from '../packager/drm/encrypt-segment.ts';
 import { CpixKeyProvider } from '../packager/drm/cpix-key-provider.ts';
@@ -14,13 +15,30 @@ import { readInitInfo, type InitInfo } from '../packager/init-info.ts';
  *
  * Keys come from the event's key source (`drm.keys`): the development LocalKeyStore (public
  * seed) by default, or a CPIX key service. A key that cannot be had fails the publish with a 502
- * before anything is stored.
+ * before anything is stored. The development store is refused unless the deployment says it is
+ * local development (devKeysAllowed), so published keys never protect anything in production.
  */
 const localKeys: KeyProvider = new LocalKeyStore();
 /** One CPIX client per key service and settings, kept for the isolate's life: its cache is what saves a request per segment. */
 const cpixProviders = new Map<string, CpixKeyProvider>();
 
-export function keyProviderFor(drm: DrmConfig): KeyProvider {
+/**
+ * Whether this deployment may use the development key store: only where `ALLOW_DEV_KEYS` is
+ * exactly "true", which only `.dev.vars` sets (never wrangler.toml [vars], never production).
+ */
+export const devKeysAllowed = (env: Pick<Env, 'ALLOW_DEV_KEYS'>): boolean => env.ALLOW_DEV_KEYS === 'true';
+
+/** Refuse a DRM setting whose keys would come from the development store where it is not allowed. */
+export function requireAllowedKeySource(drm: DrmConfig, env: Pick<Env, 'ALLOW_DEV_KEYS'>): void {
+  if ((drm.keys?.provider ?? 'local') === 'local' && !devKeysAllowed(env))
+    throw new AppError(
+      'DEV_KEYS_NOT_ALLOWED',
+      'this deployment does not allow the development key store (its keys are published, docs/drm.md): use a CPIX key service ("keys": {"provider": "cpix", "url": …}), or set ALLOW_DEV_KEYS=true in .dev.vars for local development',
+    );
+}
+
+export function keyProviderFor(drm: DrmConfig, env: Pick<Env, 'ALLOW_DEV_KEYS'>): KeyProvider {
+  requireAllowedKeySource(drm, env);
   const source = drm.keys ?? { provider: 'local' };
   if (source.provider === 'local') return localKeys;
   const rotating = (drm.rotateEverySegments ?? 0) > 0;
@@ -38,13 +56,14 @@ type Bytes = Uint8Array<ArrayBuffer>;
 
 /** Protect a clear init (already validated by readInitInfo) under the period-0 key; text tracks stay clear. */
 export async function protectIngestInit(
+  env: Pick<Env, 'ALLOW_DEV_KEYS'>,
   event: string,
   drm: DrmConfig,
   clear: Bytes,
   info: InitInfo,
 ): Promise<{ bytes: Bytes; info: InitInfo }> {
   if (info.kind === 'text' || info.protection) return { bytes: clear, info };
-  const key = await keyProviderFor(drm).getKey(event, info.kind, 0);
+  const key = await keyProviderFor(drm, env).getKey(event, info.kind, 0);
   const { init } = protectInit(clear, {
     scheme: drm.scheme,
     key,
@@ -60,6 +79,7 @@ export async function protectIngestInit(
  * K's key period. A clear stored init (text, or a publisher's own clear header) leaves it as is.
  */
 export async function encryptIngestSegment(
+  env: Pick<Env, 'ALLOW_DEV_KEYS'>,
   event: string,
   drm: DrmConfig,
   init: Uint8Array,
@@ -69,7 +89,7 @@ export async function encryptIngestSegment(
   const protection = readTrackProtection(init);
   if (!protection) return clear;
   const period = keyPeriod(k, drm);
-  const key = await keyProviderFor(drm).getKey(event, protection.kind, period);
+  const key = await keyProviderFor(drm, env).getKey(event, protection.kind, period);
   const iv = protection.scheme === 'cenc' ? await segmentIv(clear) : undefined;
   const out = await encryptSegment(clear, protection, key, { iv, defaults: readInitInfo(init), keyPeriod: period });
   return out as Bytes;

@@ -6,9 +6,8 @@ import { EventId } from '../contract/ids.ts';
 import type { ManifestInput } from '../contract/track.ts';
 import { fromBase64Url, keyPeriod, toBase64Url, toHex, type ContentKey } from '../packager/drm/keys.ts';
 import { unwrap } from '../origin/result.ts';
-import { check } from './credentials.ts';
 import { corsHeaders } from './cors.ts';
-import { keyProviderFor } from './drm-packaging.ts';
+import { keyProviderFor, requireAllowedKeySource } from './drm-packaging.ts';
 import { applyEverywhere } from './every-region.ts';
 import type { Ctx, RouteHandler } from './route-handler.ts';
 import { pathPart } from './ingest-path.ts';
@@ -25,13 +24,16 @@ const NO_STORE = { 'cache-control': 'no-store' };
 export const putDrm: RouteHandler = async (c) => {
   const event = pathPart(EventId, c.req.param('event'), 'event');
   const { drm } = await readJson(c.req.raw, DrmConfigRequest);
+  // Before anything is stored: published development keys only where the deployment allows them.
+  if (drm) requireAllowedKeySource(drm, c.env);
   return c.json(await applyEverywhere(c, event, (o) => o.setDrm(drm), { all: true }), 200, NO_STORE);
 };
 
 /**
- * POST /drm/clearkey/{event}: a W3C ClearKey license server for local playback. No auth here (the
- * keys are development keys from a public seed, or a development CPIX key server's); in
- * production this sits behind player tokens, and licenses come from the DRM vendor's server.
+ * POST /drm/clearkey/{event}: a W3C ClearKey license server. Only for a valid player token whose
+ * ACL covers this path (edge/routes.ts `player:required`, docs/player-tokens.md), whatever the
+ * event's `playerTokens` switch: a key is never public. In production licenses for real DRM
+ * systems come from the DRM vendor's server.
  */
 const LICENSE_CORS = {
   ...corsHeaders,
@@ -53,9 +55,6 @@ export const postClearKeyLicense: RouteHandler = async (c) => {
   const req = await parseLicenseRequest(c);
   const { drm } = await originFor(c.env, event).ingestDrm('', '');
   if (!drm) throw new AppError('KEY_NOT_FOUND', `event ${event} is not protected (no DRM set)`);
-  // Keys from a key service are real keys: never handed out without credentials. Until player
-  // tokens exist, only an operator may fetch them here (to check a key service end to end).
-  if (drm.keys?.provider === 'cpix') await check(c, 'operator:read');
   const keys = await candidateKeys(c, event, drm);
   const answer = req.kids.map((kid) => {
     const key = keys.get(toHex(fromBase64Url(kid)));
@@ -104,7 +103,7 @@ async function candidateKeys(c: Ctx, event: string, drm: DrmConfig): Promise<Map
     for (const p of [current - 1, current, current + 1]) if (p >= 0) periods.add(p);
   }
   const out = new Map<string, ContentKey>();
-  const keyProvider = keyProviderFor(drm);
+  const keyProvider = keyProviderFor(drm, c.env);
   for (const period of periods) {
     for (const kind of ['video', 'audio'] as const) {
       const key = await keyProvider.getKey(event, kind, period);

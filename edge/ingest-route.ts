@@ -54,7 +54,7 @@ export const putIngest: RouteHandler = async (c) => {
     let stored = bytes;
     // DRM events store the protected header (docs/drm.md); the event must have its drm set before its first init.
     const { drm } = await origin.ingestDrm(target.track, target.pipeline);
-    if (drm) ({ bytes: stored, info } = await protectIngestInit(target.event, drm, bytes, info));
+    if (drm) ({ bytes: stored, info } = await protectIngestInit(c.env, target.event, drm, bytes, info));
     const descriptor = templateMetadata(target.track, info, meta);
     const { status } = unwrap(
       await origin.putInit({
@@ -83,7 +83,7 @@ export const putIngest: RouteHandler = async (c) => {
       'INIT_MISSING',
       `no init.mp4 stored for event ${target.event}, pipeline ${target.pipeline}, track ${target.track}: PUT it before segments`,
     );
-  const stored = drm && init ? await encryptIngestSegment(target.event, drm, init, target.k, bytes) : bytes;
+  const stored = drm && init ? await encryptIngestSegment(c.env, target.event, drm, init, target.k, bytes) : bytes;
   const result = unwrap(
     await origin.putSegment({
       event: target.event,

@@ -5,6 +5,7 @@ import type { Credential } from './credentials.ts';
 import { licenseCors, postClearKeyLicense, putDrm } from './drm-routes.ts';
 import { faultInjectionGate, putFault } from './fault-routes.ts';
 import { ingestMethodNotAllowed, putIngest } from './ingest-route.ts';
+import { postPlayerToken } from './player-token-routes.ts';
 import {
   getInit,
   getMediaPlaylist,
@@ -39,6 +40,11 @@ export interface Route {
   /** What the caller must present (edge/credentials.ts); checked before the handler runs. */
   credential: Credential;
   handler: RouteHandler;
+  /**
+   * An operator:write route of an event that changes nothing players see (minting a token): the
+   * edge keeps what it cached for the event (every other control makes this isolate forget it).
+   */
+  keepsCache?: true;
 }
 
 /**
@@ -53,15 +59,17 @@ export const routes: Route[] = [
   { method: 'ALL', path: '/ingest/*', credential: 'public', handler: ingestMethodNotAllowed },
   { method: 'POST', path: '/api/events/:event/captions', credential: 'captions', handler: postCaptions },
 
-  // Players. A `?pipeline=`/`?region=` candidate fetch on a segment or init path is an operator
-  // view and checks operator:read inside the handler (live-routes.ts operatorPick).
-  { method: 'GET', path: '/live/:event/index.mpd', credential: 'public', handler: getMpd },
-  { method: 'GET', path: '/live/:event/index.m3u8', credential: 'public', handler: getMultivariantPlaylist },
-  { method: 'GET', path: '/live/:event/:track/index.m3u8', credential: 'public', handler: getMediaPlaylist },
-  { method: 'GET', path: '/live/:event/:track/init.mp4', credential: 'public', handler: getInit },
-  { method: 'GET', path: '/live/:event/:track/:file{[0-9]+\\.vtt}', credential: 'public', handler: getTextSegment },
-  { method: 'GET', path: '/live/:event/:track/:file{[0-9]+\\.m4s}', credential: 'public', handler: getSegment },
-  { method: 'POST', path: '/drm/clearkey/:event', credential: 'public', handler: postClearKeyLicense },
+  // Players: a player token when the event requires one (`player`), always for keys
+  // (`player:required`; docs/player-tokens.md). A `?pipeline=`/`?region=` candidate fetch on a
+  // segment or init path is an operator view and checks operator:read inside the handler
+  // (live-routes.ts operatorPick).
+  { method: 'GET', path: '/live/:event/index.mpd', credential: 'player', handler: getMpd },
+  { method: 'GET', path: '/live/:event/index.m3u8', credential: 'player', handler: getMultivariantPlaylist },
+  { method: 'GET', path: '/live/:event/:track/index.m3u8', credential: 'player', handler: getMediaPlaylist },
+  { method: 'GET', path: '/live/:event/:track/init.mp4', credential: 'player', handler: getInit },
+  { method: 'GET', path: '/live/:event/:track/:file{[0-9]+\\.vtt}', credential: 'player', handler: getTextSegment },
+  { method: 'GET', path: '/live/:event/:track/:file{[0-9]+\\.m4s}', credential: 'player', handler: getSegment },
+  { method: 'POST', path: '/drm/clearkey/:event', credential: 'player:required', handler: postClearKeyLicense },
   { method: 'GET', path: '/time', credential: 'public', handler: getTime },
 
   // Operators: views take the read-only or the read-write token, controls only the read-write one.
@@ -75,7 +83,20 @@ export const routes: Route[] = [
   { method: 'PUT', path: '/api/events/:event/next', credential: 'operator:write', handler: putNext },
   { method: 'DELETE', path: '/api/events/:event/next', credential: 'operator:write', handler: deleteNext },
   { method: 'PUT', path: '/api/events/:event/drm', credential: 'operator:write', handler: putDrm },
-  { method: 'POST', path: '/api/events/:event/tokens', credential: 'operator:write', handler: postToken },
+  {
+    method: 'POST',
+    path: '/api/events/:event/tokens',
+    credential: 'operator:write',
+    handler: postToken,
+    keepsCache: true,
+  },
+  {
+    method: 'POST',
+    path: '/api/events/:event/player-tokens',
+    credential: 'operator:write',
+    handler: postPlayerToken,
+    keepsCache: true,
+  },
   // Local development only (ALLOW_FAULT_INJECTION): make one region's origin fail player requests.
   { method: 'PUT', path: '/api/events/:event/fault', credential: 'operator:write', handler: putFault },
   { method: 'GET', path: '/api/ttl/rules', credential: 'operator:read', handler: getTtlRules },

@@ -12,7 +12,7 @@ import {
   randomEventId,
 } from '../test/ingest-client.ts';
 import { loadMedia } from '../test/media.ts';
-import type { Credential } from './credentials.ts';
+import type { BearerCredential, Credential } from './credentials.ts';
 import { type Route, routes } from './routes.ts';
 
 const url = inject('workerUrl');
@@ -36,7 +36,7 @@ const send = (route: Route, authorization?: string) =>
   });
 
 /** Tokens of every kind, for trying each route with the wrong one. */
-async function tokens(): Promise<Record<Exclude<Credential, 'public'>, string>> {
+async function tokens(): Promise<Record<BearerCredential, string>> {
   return {
     ingest: await devToken('ingest', event, 'A'),
     captions: await devToken('captions', event),
@@ -49,7 +49,8 @@ async function tokens(): Promise<Record<Exclude<Credential, 'public'>, string>> 
 const satisfies = (given: string, needed: Credential) =>
   given === needed || (needed === 'operator:read' && given === 'operator:write');
 
-const guarded = routes.filter((r) => r.credential !== 'public');
+/** Routes behind a bearer token; player routes take signed player tokens (player-tokens.worker.test.ts). */
+const guarded = routes.filter((r) => r.credential !== 'public' && !r.credential.startsWith('player'));
 
 describe('every route declares its credential (edge/routes.ts)', () => {
   it('the table guards ingest, captions and every operator route', () => {
@@ -57,6 +58,9 @@ describe('every route declares its credential (edge/routes.ts)', () => {
     for (const r of routes.filter((r) => r.path.startsWith('/api/'))) expect(r.credential, r.path).not.toBe('public');
     for (const r of routes.filter((r) => r.method === 'PUT' && r.path.startsWith('/ingest/')))
       expect(r.credential).toBe('ingest');
+    // Keys are never public: the license endpoint takes a player token whatever the event says.
+    for (const r of routes.filter((r) => r.path.startsWith('/drm/'))) expect(r.credential).toBe('player:required');
+    for (const r of routes.filter((r) => r.path.startsWith('/live/'))) expect(r.credential).toBe('player');
   });
 
   it.each(guarded.map((r) => [`${r.method} ${r.path} (${r.credential})`, r] as const))(

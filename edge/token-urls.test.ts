@@ -15,7 +15,7 @@ describe('withTokenUrls', () => {
     const lines = after.split('\n');
     const uriLines = lines.filter((l) => l && !l.startsWith('#'));
     expect(uriLines.length).toBeGreaterThan(0);
-    for (const l of uriLines) expect(l).toMatch(new RegExp(`\\?token=${escape(TOKEN)}$`));
+    for (const l of uriLines) expect(l).toMatch(new RegExp(`\\?token=${literal(TOKEN)}$`));
     for (const m of after.matchAll(/URI="([^"]*)"/g)) {
       if (m[1].startsWith('data:')) expect(m[1]).not.toContain('token=');
       else expect(m[1]).toContain(`?token=${TOKEN}`);
@@ -43,8 +43,8 @@ describe('withTokenUrls', () => {
     const templates = [...after.matchAll(/<SegmentTemplate\b[^>]*>/g)].map((m) => m[0]);
     expect(templates.length).toBeGreaterThan(0);
     for (const t of templates) {
-      expect(t).toMatch(new RegExp(`media="[^"]*\\.m4s\\?token=${escape(TOKEN)}"`));
-      expect(t).toMatch(new RegExp(`initialization="[^"]*init\\.mp4\\?token=${escape(TOKEN)}"`));
+      expect(t).toMatch(new RegExp(`media="[^"]*\\.m4s\\?token=${literal(TOKEN)}"`));
+      expect(t).toMatch(new RegExp(`initialization="[^"]*init\\.mp4\\?token=${literal(TOKEN)}"`));
     }
     const laUrls = [...after.matchAll(/<clearkey:Laurl[^>]*>([^<]*)</g)].map((m) => m[1]);
     expect(laUrls.length).toBeGreaterThan(0);
@@ -65,6 +65,6 @@ describe('withTokenUrls', () => {
   });
 });
 
-function escape(text: string): string {
+function literal(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -24,7 +24,7 @@ const forgetEventAfter: MiddlewareHandler<AppEnv> = async (c, next) => {
 for (const m of middleware) app.use(m.path, m.handler);
 for (const r of routes) {
   // A control of one event that succeeded: this isolate's edge cache forgets that event.
-  const forgets = r.credential === 'operator:write' && r.path.includes(':event');
+  const forgets = r.credential === 'operator:write' && r.path.includes(':event') && !r.keepsCache;
   if (forgets) app.on(r.method, r.path, forgetEventAfter, requireCredential(r.credential), r.handler);
   else app.on(r.method, r.path, requireCredential(r.credential), r.handler);
 }

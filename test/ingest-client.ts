@@ -1,12 +1,30 @@
 /** A tiny client for the ingest and live routes, shared by route, pipeline and browser tests. */
 import { EventId, PipelineId } from '../contract/ids.ts';
 import type { TrackMeta } from '../contract/ingest.ts';
+import { eventAcl, type PlayerClaims, playerKeyId, signPlayerToken } from '../contract/player-token.ts';
 import { mintToken, type TokenScope } from '../contract/scoped-token.ts';
 
 /** The local-development secrets of .dev.vars. */
 export const DEV_INGEST_TOKEN_KEY = 'dev-ingest-token-key';
 export const DEV_OPERATOR_TOKEN = 'dev-operator-token';
 export const DEV_OPERATOR_READ_TOKEN = 'dev-operator-read-token';
+export const DEV_PLAYER_TOKEN_KEY = 'dev-player-token-key';
+export const DEV_PLAYER_TOKEN_KEY_PREVIOUS = 'dev-player-token-key-previous';
+
+/**
+ * A player token for `event` signed with the development key (what `npm run token -- player`
+ * prints): its live paths and license for an hour, unless `claims` say otherwise.
+ */
+export async function devPlayerToken(
+  event: string,
+  claims: Partial<Omit<PlayerClaims, 'kid'>> = {},
+  secret = DEV_PLAYER_TOKEN_KEY,
+): Promise<string> {
+  return signPlayerToken(
+    { id: await playerKeyId(secret), secret },
+    { expiresAt: Math.floor(Date.now() / 1000) + 3600, acl: eventAcl(event), ...claims },
+  );
+}
 
 /** A scoped contribution token signed with the development key (what `npm run token` prints). */
 export function devToken(scope: TokenScope, event: string, pipeline?: string): Promise<string> {

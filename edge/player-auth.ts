@@ -1,0 +1,171 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
+import { AppError, type ErrorCode } from '../contract/errors.ts';
+import { EVENT_STATE_HEADER, type EventStateSummary, parseEventState } from '../contract/event-state.ts';
+import {
+  type PlayerClaims,
+  type PlayerTokenKey,
+  playerKeyId,
+  type TokenRefusal,
+  type VerifyResult,
+  verifyPlayerToken,
+} from '../contract/player-token.ts';
+import { rememberedEventState, rememberEventState } from './event-state-memory.ts';
+import { errorResponse } from './http-errors.ts';
+import { TOKEN_PARAM, withTokenUrls } from './token-urls.ts';
+
+/**
+ * The player token check (docs/player-tokens.md), declared per route in edge/routes.ts:
+ * - `event`: /live routes. A token is needed when the event says so (`tok=?1` in x-event-state):
+ *   checked against the state this isolate remembers before anything is filled from the origin,
+ *   and against the state the answer carries before it goes out, so an answer kept in the edge
+ *   cache is protected even in an isolate that never saw the event.
+ * - `always`: the license endpoint. A key is never public, whatever the event's switch.
+ * A valid token's claims are on the context (`c.get('player')`) either way, for what personalises
+ * the answer (a device claim). A query token comes back in the manifest's URLs and in a cookie
+ * for the event's paths; the cached bytes and the cache key never hold a token.
+ */
+export type PlayerVars = { player?: PlayerClaims };
+type Ctx = Context<{ Bindings: Env; Variables: PlayerVars }>;
+
+export const PLAYER_COOKIE = 'player-token';
+
+const REFUSALS: Record<TokenRefusal, ErrorCode> = {
+  missing: 'PLAYER_TOKEN_MISSING',
+  malformed: 'PLAYER_TOKEN_MALFORMED',
+  'bad-signature': 'PLAYER_TOKEN_BAD_SIGNATURE',
+  expired: 'PLAYER_TOKEN_EXPIRED',
+  'not-yet-valid': 'PLAYER_TOKEN_NOT_YET_VALID',
+  acl: 'PLAYER_TOKEN_ACL',
+  ip: 'PLAYER_TOKEN_IP',
+};
+
+/**
+ * How long this isolate's memory of an event's state (edge/event-state-memory.ts) may refuse a
+ * request on its own, before anything is looked up. After that the answer's state decides (and
+ * refreshes the memory): an event switched back to open is open here again within this time.
+ */
+export const REMEMBERED_STATE_TRUST_MS = 5000;
+
+let keyCache: { from: string; keys: Promise<PlayerTokenKey[]> } | undefined;
+
+/** The active signing keys, current first (`PLAYER_TOKEN_KEY`, then `PLAYER_TOKEN_KEY_PREVIOUS`). */
+export function playerKeys(env: Env): Promise<PlayerTokenKey[]> {
+  const secrets = [env.PLAYER_TOKEN_KEY, env.PLAYER_TOKEN_KEY_PREVIOUS].filter((s): s is string => !!s);
+  const from = JSON.stringify(secrets);
+  if (keyCache?.from !== from)
+    keyCache = {
+      from,
+      keys: Promise.all(secrets.map(async (secret) => ({ id: await playerKeyId(secret), secret }))),
+    };
+  return keyCache.keys;
+}
+
+/**
+ * Whether the answer needs a token: the newest of the state the answer carries and the state this
+ * isolate remembers decides (the origin's `t` orders them), so neither an old cached answer nor an
+ * old memory opens a protected event.
+ */
+export function tokensRequired(
+  answer: EventStateSummary | undefined,
+  remembered: EventStateSummary | undefined,
+): boolean {
+  const newest = !answer ? remembered : !remembered || answer.t >= remembered.t ? answer : remembered;
+  return newest?.tokens === true;
+}
+
+/** A player answer that goes only to this player: downstream caches may keep it for this browser only. */
+export const privateCacheControl = (value: string | null) => value?.replace(/\bpublic\b/, 'private') ?? null;
+
+const isManifest = (contentType: string | null) =>
+  !!contentType && /^application\/(dash\+xml|vnd\.apple\.mpegurl)/.test(contentType);
+
+export function playerAuth(mode: 'event' | 'always'): MiddlewareHandler<{ Bindings: Env; Variables: PlayerVars }> {
+  return async (c, next) => {
+    // An operator candidate fetch on a player path: the handler checks operator:read.
+    if (mode === 'event' && (c.req.query('pipeline') !== undefined || c.req.query('region') !== undefined))
+      return next();
+    const event = c.req.param('event') ?? '';
+    const fromQuery = c.req.query(TOKEN_PARAM);
+    const token = fromQuery ?? getCookie(c, PLAYER_COOKIE);
+    const source = fromQuery !== undefined ? 'query' : token !== undefined ? 'cookie' : 'none';
+    const path = new URL(c.req.url).pathname;
+    const result = await verifyPlayerToken(token, await playerKeys(c.env), {
+      path,
+      nowMs: Date.now(),
+      ip: c.req.header('cf-connecting-ip'),
+    });
+    if (result.ok) c.set('player', result.claims);
+    else if (mode === 'always' || knownProtected(event))
+      // Known to be protected: refused before anything is looked up or filled from the origin.
+      throw refusal(result, { event, path, source });
+
+    await next();
+
+    const res = c.res;
+    const header = res.headers.get(EVENT_STATE_HEADER);
+    const required = mode === 'always' || tokensRequired(parseEventState(header), rememberedEventState(event)?.state);
+    if (!result.ok) {
+      if (!required) return;
+      // Refused after the answer was found (a cold isolate, or the event just turned protected):
+      // the state it carried is remembered, so the next request is refused before any fill.
+      rememberEventState(event, header);
+      await res.body?.cancel();
+      c.res = undefined;
+      c.res = errorResponse(refusal(result, { event, path, source }));
+      return;
+    }
+    if (res.status >= 400) return;
+    const personal = required || source === 'query';
+    if (!personal) return;
+    const headers = new Headers(res.headers);
+    const cacheControl = privateCacheControl(headers.get('cache-control'));
+    if (cacheControl) headers.set('cache-control', cacheControl);
+    let body: BodyInit | null = res.body;
+    if (source === 'query' && isManifest(headers.get('content-type'))) {
+      if (res.status === 200) {
+        const text = new TextDecoder().decode(await res.arrayBuffer());
+        body = withTokenUrls(text, headers.get('content-type') ?? '', fromQuery!);
+      }
+      headers.delete('content-length');
+      for (const cookie of tokenCookies(c, event, fromQuery!, result.claims)) headers.append('set-cookie', cookie);
+    }
+    c.res = undefined;
+    c.res = new Response(body, { status: res.status, headers });
+  };
+}
+
+function knownProtected(event: string): boolean {
+  const remembered = rememberedEventState(event);
+  return remembered?.state.tokens === true && Date.now() - remembered.seenAt < REMEMBERED_STATE_TRUST_MS;
+}
+
+/**
+ * The token as an HttpOnly cookie for the event's live paths and its license: what lets a player
+ * that never adds the query to its requests (a native player, or the URLs it builds itself) go on.
+ */
+function tokenCookies(c: Ctx, event: string, token: string, claims: PlayerClaims): string[] {
+  const maxAge = Math.max(0, claims.expiresAt - Math.floor(Date.now() / 1000));
+  const secure = new URL(c.req.url).protocol === 'https:' ? '; Secure' : '';
+  return [`/live/${event}/`, `/drm/clearkey/${event}`].map(
+    (path) => `${PLAYER_COOKIE}=${token}; Path=${path}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure}`,
+  );
+}
+
+/** The 403 of a refused token, logged once (never the token itself). */
+function refusal(
+  result: Extract<VerifyResult, { ok: false }>,
+  where: { event: string; path: string; source: string },
+): AppError {
+  console.log(
+    JSON.stringify({
+      msg: 'player token refused',
+      reason: result.reason,
+      event: where.event,
+      path: where.path,
+      source: where.source,
+      ...(result.kid ? { kid: result.kid } : {}),
+    }),
+  );
+  return new AppError(REFUSALS[result.reason], result.message, {}, { reason: result.reason });
+}
