@@ -108,6 +108,32 @@ export const errorCodes = {
   },
   // 5xxx: edge configuration
   TTL_RULE_NOT_FOUND: { id: 5001, status: 404, doc: 'no TTL rule with that id (`DELETE /api/ttl/rules/{id}`)' },
+  // 6xxx: personalised manifests (device profiles, manifest filter)
+  MANIFEST_FILTER_INVALID: {
+    id: 6001,
+    status: 400,
+    doc: "`?aws.manifestfilter=` breaks the MediaPackage v2 grammar: an unknown key, a key twice, a malformed pair, a range that runs backwards, a value outside the key's limits or not in its list, more than 1,024 characters, or the parameter given twice; the message names the part (docs/manifests.md)",
+  },
+  MANIFEST_FILTER_NOT_HERE: {
+    id: 6002,
+    status: 400,
+    doc: '`?aws.manifestfilter=` on a segment, init or media playlist request: the filter applies to the MPD and the multivariant playlist only (as in MediaPackage)',
+  },
+  MANIFEST_FILTER_EMPTY: {
+    id: 6003,
+    status: 400,
+    doc: 'the manifest filter leaves no audio and no video track (one kind matching nothing is a 200 with the other)',
+  },
+  DEVICE_PROFILE_NOT_FOUND: {
+    id: 6004,
+    status: 404,
+    doc: 'no stored device profile of that name (`DELETE /api/devices/{name}`; a built-in profile can only be overridden, and deleting the override restores it)',
+  },
+  NO_PLAYABLE_TRACKS: {
+    id: 6005,
+    status: 406,
+    doc: 'the event has audio or video, but none the device profile can play (codec, profile/level, channels, DRM system or scheme); `max-age=1`',
+  },
   // 7xxx: player tokens and keys (docs/player-tokens.md); the body's `reason` is the short code
   PLAYER_TOKEN_MISSING: {
     id: 7001,

@@ -21,6 +21,13 @@ import type { Ctx, RouteHandler } from './route-handler.ts';
 import { etagFor, matchesIfNoneMatch, sha256Hex } from './etag.ts';
 import { rememberEventState } from './event-state-memory.ts';
 import { pathPart } from './ingest-path.ts';
+import {
+  personalisationFor,
+  personalisationHeaders,
+  personalisedInput,
+  type RequestPersonalisation,
+  refuseManifestFilter,
+} from './personalisation.ts';
 import { originFor, regionOf, regionsFor, requireKnownRegion } from './origin-stub.ts';
 
 /**
@@ -124,21 +131,25 @@ function choose<T>(
   });
 }
 
-function manifest(
+async function manifest(
   c: Ctx,
   type: 'mpd' | 'multivariant-playlist' | 'media-playlist',
-  write: (input: ManifestInput) => string,
+  write: (input: ManifestInput, personal: RequestPersonalisation) => string,
   contentType: string,
   keyExtra: string,
 ): Promise<Response> {
   const event = pathPart(EventId, c.req.param('event'), 'event');
   const url = new URL(c.req.url);
   const subject = { type, event, track: c.req.param('track'), path: url.pathname } as const;
+  // Device profile and manifest filter (docs/manifests.md). A player token's device claim, once
+  // checked, is the second argument: it wins over ?device=.
+  const personal = await personalisationFor(c, undefined, type === 'media-playlist' ? 'media-playlist' : 'manifest');
   return serveCached(c, {
     event,
     subject,
-    // The MPD names this host (license and clock URLs): the host is part of what shapes it.
-    key: `${url.host}${url.pathname}${keyExtra}`,
+    // The MPD names this host (license and clock URLs): the host is part of what shapes it; so do
+    // the device profile and the normalised filter (personal.key).
+    key: `${url.host}${url.pathname}${keyExtra}${personal.key}`,
     fill: async () => {
       const chosen = await choose(c, event, undefined, (r) => originFor(c.env, event, r).manifestInput());
       if (!chosen.result.ok) return refusedAnswer(c.env, type, subject, chosen.result);
@@ -153,9 +164,11 @@ function manifest(
         const next = await originFor(c.env, input.next.eventId, chosen.region).manifestInput();
         if (next.ok) input.next.input = { ...next.value.input, next: undefined };
       }
+      const shaped = personalisedInput(input, personal, type === 'mpd' ? 'dash' : 'hls', type !== 'media-playlist');
+      if (!shaped.ok) return refusedAnswer(c.env, type, subject, { ...shaped, fact: { state: 'missing' } });
       let body: string;
       try {
-        body = write(input);
+        body = write(shaped.input, personal);
       } catch (err) {
         if (err instanceof AppError && err.code === 'TRACK_NOT_FOUND')
           return refusedAnswer(c.env, type, subject, {
@@ -178,6 +191,7 @@ function manifest(
           // Which region's origin built it, and why that one (as for segments).
           'x-candidate': `region=${chosen.region}`,
           'x-candidate-reason': chosen.reason,
+          ...personalisationHeaders(personal),
           [CMSD_STATIC]: cmsdStatic({ ot: 'm', sf: type === 'mpd' ? 'd' : 'h', at: input.nowMs }),
         },
       );
@@ -198,7 +212,8 @@ export const getMultivariantPlaylist: RouteHandler = (c) =>
   manifest(
     c,
     'multivariant-playlist',
-    (input) => writeMultivariantPlaylist(input),
+    // Media playlist URIs carry ?device= so each gets the same profile.
+    (input, personal) => writeMultivariantPlaylist(input, { query: personal.query }),
     'application/vnd.apple.mpegurl',
     '',
   );
@@ -221,6 +236,7 @@ export const getMediaPlaylist: RouteHandler = (c) => {
 };
 
 export const getInit: RouteHandler = async (c) => {
+  refuseManifestFilter(new URL(c.req.url).searchParams);
   const event = pathPart(EventId, c.req.param('event'), 'event');
   const track = pathPart(TrackId, c.req.param('track'), 'track');
   const pick = await operatorPick(c);
@@ -260,6 +276,7 @@ export const getInit: RouteHandler = async (c) => {
  * cues overlapping K; kept briefly while late cues may still change it, then for good.
  */
 export const getTextSegment: RouteHandler = async (c) => {
+  refuseManifestFilter(new URL(c.req.url).searchParams);
   const event = pathPart(EventId, c.req.param('event'), 'event');
   const track = pathPart(TrackId, c.req.param('track'), 'track');
   const k = pathPart(SegmentNumber, (c.req.param('file') ?? '').replace(/\.vtt$/, ''), 'segment number');
@@ -291,6 +308,7 @@ export const getTextSegment: RouteHandler = async (c) => {
 };
 
 export const getSegment: RouteHandler = async (c) => {
+  refuseManifestFilter(new URL(c.req.url).searchParams);
   const event = pathPart(EventId, c.req.param('event'), 'event');
   const track = pathPart(TrackId, c.req.param('track'), 'track');
   const k = pathPart(SegmentNumber, (c.req.param('file') ?? '').replace(/\.m4s$/, ''), 'segment number');

@@ -2,6 +2,7 @@ import { postCaptions } from './captions-routes.ts';
 import { countCmcd } from './cmcd-reports.ts';
 import { cors } from './cors.ts';
 import type { Credential } from './credentials.ts';
+import { deleteDevice, getDevice, getDevices, putDevice } from './device-routes.ts';
 import { licenseCors, postClearKeyLicense, putDrm } from './drm-routes.ts';
 import { faultInjectionGate, putFault } from './fault-routes.ts';
 import { ingestMethodNotAllowed, putIngest } from './ingest-route.ts';
@@ -103,6 +104,11 @@ export const routes: Route[] = [
   { method: 'PUT', path: '/api/ttl/rules', credential: 'operator:write', handler: putTtlRuleSet },
   { method: 'DELETE', path: '/api/ttl/rules/:id', credential: 'operator:write', handler: deleteTtlRule },
   { method: 'GET', path: '/api/ttl/explain', credential: 'operator:read', handler: getTtlExplain },
+  // Device profiles for personalised manifests (docs/manifests.md).
+  { method: 'GET', path: '/api/devices', credential: 'operator:read', handler: getDevices },
+  { method: 'GET', path: '/api/devices/:name', credential: 'operator:read', handler: getDevice },
+  { method: 'PUT', path: '/api/devices/:name', credential: 'operator:write', handler: putDevice },
+  { method: 'DELETE', path: '/api/devices/:name', credential: 'operator:write', handler: deleteDevice },
 ];
 
 /** Middleware that is not about credentials, by path prefix (CORS, remembering event state). */
