@@ -37,8 +37,12 @@
     (token ? `?token=${encodeURIComponent(token)}` : '');
 
   // Encrypted events (docs/drm.md): the Worker's ClearKey license endpoint, which the MPD also
-  // signals in clearkey:Laurl.
-  const licenseUrl = new URL(`/drm/clearkey/${encodeURIComponent(event)}`, location.href).href;
+  // signals in clearkey:Laurl. It hands out keys only for a player token (docs/player-tokens.md):
+  // the page's own `token` goes with the license request as with the manifest. The page never
+  // holds an operator token for playback (`operator` is only for the `alternate` diagnostics).
+  const licenseUrl =
+    new URL(`/drm/clearkey/${encodeURIComponent(event)}`, location.href).href +
+    (token ? `?token=${encodeURIComponent(token)}` : '');
 
   const video = /** @type {HTMLVideoElement} */ (document.getElementById('video'));
   const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -124,6 +128,10 @@
         // Captions on from the start (docs/captions.md): dash.js renders stpp/IMSC1 cues on the
         // video element's text track.
         text: { defaultEnabled: captionsWanted !== 'off' },
+        // CMCD in the query (docs/cmcd.md): the edge counts sessions, bitrates, starvation and
+        // startup per event. CMSD: follow the edge's max suggested bitrate when it is under duress.
+        cmcd: { enabled: true, mode: 'query' },
+        cmsd: { enabled: true, abr: { applyMb: true } },
       },
     });
     if (alternate.length > 0) {
@@ -198,6 +206,8 @@
       },
       // Captions (docs/captions.md): the asked-for language, else the first the manifest lists.
       preferredTextLanguage: captionsWanted && captionsWanted !== 'off' ? captionsWanted : '',
+      // CMCD in the query, as dash.js sends it (docs/cmcd.md).
+      cmcd: { enabled: true },
     });
     player.addEventListener('error', (e) => {
       const err = e.detail || {};
@@ -271,6 +281,8 @@
       );
     const hls = new Hls({
       liveSyncDurationCount: 3,
+      // CMCD (docs/cmcd.md): an object turns it on; hls.js sends it in the query by default.
+      cmcd: {},
       ...(encrypted ? { emeEnabled: true, drmSystems: { 'org.w3.clearkey': { licenseUrl } } } : {}),
       // Show the SUBTITLES rendition hls.js selects (DEFAULT=YES, or the one asked for below).
       subtitleDisplay: captionsWanted !== 'off',

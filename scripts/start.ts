@@ -71,6 +71,8 @@ try {
   process.exit(1);
 }
 
+/** DRM demo: a player token for the event (24 h), passed to the player page. */
+let playerToken: string | undefined;
 if (DEMO_DRM) {
   // Before any bridge publishes: the first init is packaged under the event's DRM setting.
   const res = await fetch(`${worker.url}/api/events/${EVENT}/drm`, {
@@ -85,8 +87,23 @@ if (DEMO_DRM) {
     console.error(`setting DRM ${DEMO_DRM} on event ${EVENT} failed: ${res.status} ${await res.text()}`);
     await shutdown(1);
   }
+  // Keys only go to entitled players (docs/player-tokens.md): the player URL below carries a
+  // player token minted by the Worker's operator API; the page itself never sees the operator token.
+  const minted = await fetch(`${worker.url}/api/events/${EVENT}/player-tokens`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${process.env.OPERATOR_TOKEN ?? 'dev-operator-token'}`,
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify({ ttlSeconds: 24 * 3600 }),
+  });
+  if (!minted.ok) {
+    console.error(`minting a player token for ${EVENT} failed: ${minted.status} ${await minted.text()}`);
+    await shutdown(1);
+  }
+  playerToken = ((await minted.json()) as { token: string }).token;
   log(
-    `event ${EVENT} is encrypted with ${DEMO_DRM}; ClearKey licenses: http://localhost:${PORT}/drm/clearkey/${EVENT} (development keys: docs/drm.md)`,
+    `event ${EVENT} is encrypted with ${DEMO_DRM}; ClearKey licenses (player token required): http://localhost:${PORT}/drm/clearkey/${EVENT} (development keys: docs/drm.md)`,
   );
 }
 
@@ -129,7 +146,8 @@ supervise('synthetic captioner', [
 
 log(`DASH manifest:  http://localhost:${PORT}/live/${EVENT}/index.mpd`);
 log(`HLS playlist:   http://localhost:${PORT}/live/${EVENT}/index.m3u8`);
+const tokenQuery = playerToken ? `&token=${encodeURIComponent(playerToken)}` : '';
 log(
-  `▶ player:       http://localhost:${PORT}/?event=${EVENT}  (dash.js; add &player=hls for hls.js, &captions=es|off for captions) — first segments appear after about 6 s`,
+  `▶ player:       http://localhost:${PORT}/?event=${EVENT}${tokenQuery}  (dash.js; add &player=hls for hls.js, &captions=es|off for captions) — first segments appear after about 6 s`,
 );
 log('press Ctrl-C to stop');
