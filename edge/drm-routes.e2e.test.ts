@@ -10,7 +10,7 @@ import { readTrackProtection } from '../packager/drm/track-protection.ts';
 import { readInitInfo } from '../packager/init-info.ts';
 import { packetHashes } from '../test/packet-hashes.ts';
 import { loadMedia as encodeMedia, liveK, segmentFor, type Media } from '../test/media.ts';
-import { DEV_OPERATOR_TOKEN, getBytes, ingestPut, randomEventId } from '../test/ingest-client.ts';
+import { DEV_OPERATOR_TOKEN, devPlayerToken, getBytes, ingestPut, randomEventId } from '../test/ingest-client.ts';
 
 const url = inject('workerUrl');
 const D = 2000;
@@ -36,8 +36,9 @@ function setDrm(event: string, body: unknown, token = DEV_OPERATOR_TOKEN) {
   });
 }
 
-function license(event: string, body: unknown) {
-  return fetch(`${url}/drm/clearkey/${event}`, {
+/** A license request with a player token for the event (keys are never public: docs/player-tokens.md). */
+async function license(event: string, body: unknown) {
+  return fetch(`${url}/drm/clearkey/${event}?token=${await devPlayerToken(event)}`, {
     method: 'POST',
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });

@@ -14,7 +14,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchChromium } from './browser.ts';
 import { FFMPEG } from './fixtures.ts';
-import { DEV_OPERATOR_TOKEN } from './ingest-client.ts';
+import { DEV_OPERATOR_TOKEN, devPlayerToken } from './ingest-client.ts';
 import { startLiveEvent, waitFor, type LiveEvent } from './live-event.ts';
 
 const workerUrl = inject('workerUrl');
@@ -133,7 +133,9 @@ describe.each(['cenc', 'cbcs'] as const)('encrypted live event (%s, ClearKey)', 
       page.on('request', (r) => {
         if (r.url().includes(`/drm/clearkey/${event}`)) licenseRequests.push(r.method());
       });
-      await page.goto(`${workerUrl}/?event=${event}&player=${player}`);
+      // Keys only for a player token (docs/player-tokens.md): the page passes it to the manifest and license requests.
+      const token = encodeURIComponent(await devPlayerToken(event));
+      await page.goto(`${workerUrl}/?event=${event}&player=${player}&token=${token}`);
       const snapshot = () =>
         page.evaluate((): PlayerSnapshot => {
           const p = (window as any).__player;
