@@ -141,9 +141,13 @@ async function manifest(
   const event = pathPart(EventId, c.req.param('event'), 'event');
   const url = new URL(c.req.url);
   const subject = { type, event, track: c.req.param('track'), path: url.pathname } as const;
-  // Device profile and manifest filter (docs/manifests.md). A player token's device claim, once
-  // checked, is the second argument: it wins over ?device=.
-  const personal = await personalisationFor(c, undefined, type === 'media-playlist' ? 'media-playlist' : 'manifest');
+  // Device profile and manifest filter (docs/manifests.md). A verified player token's device
+  // claim wins over ?device=, which anyone can write.
+  const personal = await personalisationFor(
+    c,
+    c.get('player')?.device,
+    type === 'media-playlist' ? 'media-playlist' : 'manifest',
+  );
   return serveCached(c, {
     event,
     subject,

@@ -8,7 +8,13 @@ import { getElementsByName, parseXml } from '@svta/cml-xml';
 import { Parser } from 'm3u8-parser';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { defaultEventConfig } from '../contract/event-config.ts';
-import { DEV_OPERATOR_READ_TOKEN, DEV_OPERATOR_TOKEN, ingestPut, randomEventId } from '../test/ingest-client.ts';
+import {
+  DEV_OPERATOR_READ_TOKEN,
+  DEV_OPERATOR_TOKEN,
+  devPlayerToken,
+  ingestPut,
+  randomEventId,
+} from '../test/ingest-client.ts';
 import { liveK, loadMedia, segmentFor } from '../test/media.ts';
 
 const url = inject('workerUrl');
@@ -160,6 +166,18 @@ describe('an AVC + HEVC + AAC + E-AC-3 event', () => {
     const text = await unknown.text();
     expect(text).not.toMatch(/hvc1|ec-3/);
     expect(text).toMatch(/avc1.42c01e/);
+  });
+
+  it("a player token's device claim wins over ?device=, and media playlist URIs need no ?device= then", async () => {
+    const token = await devPlayerToken(event, { device: 'browser' });
+    const res = await get(`index.m3u8?device=tv-hevc&token=${encodeURIComponent(token)}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-device-profile')).toBe('browser');
+    const text = await res.text();
+    expect(text).not.toMatch(/hvc1|ec-3|device=/);
+    const mpd = await get(`index.mpd?token=${encodeURIComponent(token)}`);
+    expect(mpd.headers.get('x-device-profile')).toBe('browser');
+    expect((await get(`h180/index.m3u8?token=${encodeURIComponent(token)}`)).status).toBe(404);
   });
 
   it('aws.manifestfilter alone, and combined with a profile (both must allow a track)', async () => {
