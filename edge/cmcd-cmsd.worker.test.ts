@@ -80,6 +80,17 @@ describe('CMCD in', () => {
     expect((await state(event)).segmentRequests.bySegment[`v1/${k}`]).toBe(1);
   });
 
+  it('different CMCD on a personalised manifest: one cache entry (the key has the device, not CMCD)', async () => {
+    const { event } = await eventWithSegment('cmcd-mpd');
+    const mpd = `${url}/live/${event}/index.mpd`;
+    const first = await fetch(`${mpd}?device=browser&${toCmcdQuery({ sid: 'm1', ot: 'm', su: true })}`);
+    const second = await fetch(`${mpd}?${toCmcdQuery({ sid: 'm2', ot: 'm', sf: 'd' })}&device=browser`);
+    const third = await fetch(`${mpd}?device=browser`, { headers: toCmcdHeaders({ sid: 'm3', ot: 'm' }) });
+    expect([first.status, second.status, third.status]).toEqual([200, 200, 200]);
+    expect([first, second, third].map((r) => r.headers.get('x-cache'))).toEqual(['origin', 'hot', 'hot']);
+    expect(await second.text()).toBe(await first.text());
+  });
+
   it('counts sessions, bitrates, starvation, startup, stream type and format in the operator state', async () => {
     const { event, k } = await eventWithSegment('cmcd-count');
     const path = `${url}/live/${event}/v1/${k}.m4s`;
