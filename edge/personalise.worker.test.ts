@@ -211,6 +211,14 @@ describe('an AVC + HEVC + AAC + E-AC-3 event', () => {
     );
     expect(b.headers.get('x-cache')).toBe('hot');
     expect(await b.text()).toBe(await a.text());
+    // Concurrent players with either spelling share one fill (coalesced on the normalised key).
+    const spellings = ['audio_codec:EC-3;video_height:180-360', 'video_height:181-360,180 ; audio_codec:ec-3'];
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => get(`index.mpd?aws.manifestfilter=${encodeURIComponent(spellings[i % 2])}`)),
+    );
+    expect(answers.map((r) => r.status)).toEqual(Array(20).fill(200));
+    expect(answers.filter((r) => r.headers.get('x-cache') === 'origin')).toHaveLength(1);
+    expect(new Set(answers.map((r) => r.headers.get('etag'))).size).toBe(1);
     // The unfiltered playlist is another entry.
     expect(await (await get('index.m3u8')).text()).not.toBe(await (await get('index.m3u8?device=browser')).text());
   });
