@@ -3,6 +3,9 @@
  * bridge, played by real Chromium with dash.js, shaka-player and hls.js through ClearKey EME and the
  * Worker's license endpoint; and a served segment decrypted by ffmpeg with the documented
  * development key. The schemes run one after the other (one bridge at a time on 2 cores).
+ * The events require player tokens (docs/player-tokens.md): the page gets one in its URL, and
+ * every media request the players make carries it (they follow the token the manifests put in
+ * their URLs); a segment without one is refused.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -74,6 +77,13 @@ describe.each(['cenc', 'cbcs'] as const)('encrypted live event (%s, ClearKey)', 
       60_000,
       `${scheme} event publishing`,
     );
+    // From here on every /live request needs a player token (docs/player-tokens.md).
+    const patch = await fetch(`${workerUrl}/api/events/${event}/config`, {
+      method: 'PATCH',
+      headers: { ...operator, 'content-type': 'application/json' },
+      body: JSON.stringify({ playerTokens: 'required' }),
+    });
+    expect(patch.status).toBe(200);
   }, 120_000);
 
   afterAll(async () => {
@@ -85,9 +95,11 @@ describe.each(['cenc', 'cbcs'] as const)('encrypted live event (%s, ClearKey)', 
       pipelines: { lastK: number }[];
     };
     const k = state.pipelines[0].lastK - 1;
+    expect((await fetch(`${workerUrl}/live/${event}/${videoTrack}/${k}.m4s`)).status, 'without a token').toBe(403);
+    const token = await devPlayerToken(event);
     const [init, segment] = await Promise.all(
       [`${videoTrack}/init.mp4`, `${videoTrack}/${k}.m4s`].map(async (p) => {
-        const r = await fetch(`${workerUrl}/live/${event}/${p}`);
+        const r = await fetch(`${workerUrl}/live/${event}/${p}?token=${token}`);
         expect(r.status, p).toBe(200);
         return new Uint8Array(await r.arrayBuffer());
       }),
@@ -129,9 +141,11 @@ describe.each(['cenc', 'cbcs'] as const)('encrypted live event (%s, ClearKey)', 
       const page = await browser.newPage();
       const pageErrors: string[] = [];
       const licenseRequests: string[] = [];
+      const mediaRequests: string[] = [];
       page.on('pageerror', (err) => pageErrors.push(err.message));
       page.on('request', (r) => {
         if (r.url().includes(`/drm/clearkey/${event}`)) licenseRequests.push(r.method());
+        if (/\/(init\.mp4|\d+\.m4s)(\?|$)/.test(r.url())) mediaRequests.push(r.url());
       });
       // Keys only for a player token (docs/player-tokens.md): the page passes it to the manifest and license requests.
       const token = encodeURIComponent(await devPlayerToken(event));
@@ -172,6 +186,12 @@ describe.each(['cenc', 'cbcs'] as const)('encrypted live event (%s, ClearKey)', 
       expect(last.errors, 'player errors').toEqual([]);
       expect(pageErrors, 'page errors').toEqual([]);
       expect(licenseRequests.filter((m) => m === 'POST').length, 'ClearKey license requests').toBeGreaterThan(0);
+      // The player followed the token the manifest put in its URLs (not only the cookie it set).
+      expect(mediaRequests.length, 'media requests').toBeGreaterThan(0);
+      expect(
+        mediaRequests.filter((u) => !new URL(u).searchParams.has('token')),
+        'media requests without ?token=',
+      ).toEqual([]);
       // Live catch-up may play slower than real time for a while: "advances" is at least half.
       expect(last.currentTime - start.currentTime, 'media time advanced').toBeGreaterThan(watched / 2);
       const now = Date.now();
