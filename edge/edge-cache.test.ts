@@ -67,8 +67,23 @@ describe('EdgeCache (in the isolate)', () => {
     await c.answer('kept', async () => answer(10_000), waitUntil);
     const busy = () => false;
     expect((await c.answer('kept', async () => answer(1), waitUntil, busy)).source).toBe('hot');
+    const before = Date.now();
     await expect(c.answer('new', async () => answer(1), waitUntil, busy)).rejects.toBeInstanceOf(ShedAtEdge);
     expect(c.counters.shed).toBe(1);
+    // CMSD signals duress for a while after a shed miss (edge/cmsd.ts).
+    expect(c.lastShedAt).toBeGreaterThanOrEqual(before);
+  });
+
+  it('says how many origin requests are in flight (what shedding and CMSD duress look at)', async () => {
+    const c = cache();
+    let release = () => {};
+    const slow = () => new Promise<CachedAnswer>((r) => (release = () => r(answer(10_000))));
+    const pending = Promise.all([c.answer('a', slow, waitUntil), c.answer('a', slow, waitUntil)]);
+    await sleep(5);
+    expect(c.inFlight).toBe(1);
+    release();
+    await pending;
+    expect(c.inFlight).toBe(0);
   });
 
   it("a coalesced request waits on a timer of its own: it gets the fill's answer, or gives up after the limit", async () => {
