@@ -36,7 +36,16 @@ export function requireCredential(credential: Credential): MiddlewareHandler<{
   Bindings: Env;
   Variables: CredentialVars;
 }> {
-  if (credential === 'player') return playerAuth('event');
+  if (credential === 'player') {
+    const player = playerAuth('event');
+    return async (c, next) => {
+      // An operator candidate fetch (`?pipeline=`, `?region=`) on a player path takes the operator
+      // token instead, on every player path (one that ignores the parameters included).
+      if (c.req.query('pipeline') === undefined && c.req.query('region') === undefined) return player(c, next);
+      await check(c, 'operator:read');
+      await next();
+    };
+  }
   if (credential === 'player:required') return playerAuth('always');
   return async (c, next) => {
     if (credential !== 'public') await check(c, credential);

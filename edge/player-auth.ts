@@ -82,9 +82,6 @@ const isManifest = (contentType: string | null) =>
 
 export function playerAuth(mode: 'event' | 'always'): MiddlewareHandler<{ Bindings: Env; Variables: PlayerVars }> {
   return async (c, next) => {
-    // An operator candidate fetch on a player path: the handler checks operator:read.
-    if (mode === 'event' && (c.req.query('pipeline') !== undefined || c.req.query('region') !== undefined))
-      return next();
     const event = c.req.param('event') ?? '';
     const fromQuery = c.req.query(TOKEN_PARAM);
     const token = fromQuery ?? getCookie(c, PLAYER_COOKIE);

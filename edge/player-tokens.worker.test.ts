@@ -69,6 +69,13 @@ describe('an event with playerTokens: required', () => {
     await refusedWith(await fetch(`${url}/live/${event}/v1/${k}.m4s`), 'missing');
     await refusedWith(await fetch(`${url}/live/${event}/v1/index.m3u8`), 'missing');
     await refusedWith(await fetch(`${url}/live/${event}/v1/init.mp4`), 'missing');
+    // An operator's candidate parameters never stand in for a token: they ask for the operator's.
+    for (const path of ['index.mpd', 'v1/index.m3u8', `v1/${k}.m4s`])
+      expect((await fetch(`${url}/live/${event}/${path}?pipeline=A`)).status, path).toBe(401);
+    const operatorFetch = await fetch(`${url}/live/${event}/v1/${k}.m4s?pipeline=A`, {
+      headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}` },
+    });
+    expect(operatorFetch.status).toBe(200);
   });
 
   it('refuses bad tokens with their reason', async () => {
