@@ -7,7 +7,7 @@
 import { toCmcdHeaders, toCmcdQuery } from '@svta/cml-cmcd';
 import { decodeCmsdDynamic, decodeCmsdStatic } from '@svta/cml-cmsd';
 import { env } from 'cloudflare:test';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { defaultEventConfig } from '../contract/event-config.ts';
 import { DEV_OPERATOR_TOKEN, ingestPut, randomEventId } from '../test/ingest-client.ts';
 import { liveK, loadMedia, type Media, segmentFor } from '../test/media.ts';
@@ -119,8 +119,7 @@ describe('CMCD in', () => {
     const path = `${url}/live/${event}/v1/${k}.m4s`;
     // The first request of an event is reported at once (after the response).
     await fetch(`${path}?${toCmcdQuery({ sid: 'f1' })}`);
-    await sleep(50);
-    expect((await originViewers(event)).requests.withCmcd).toBe(1);
+    await vi.waitFor(async () => expect((await originViewers(event)).requests.withCmcd).toBe(1));
     // The next ones wait for the interval …
     await fetch(`${path}?${toCmcdQuery({ sid: 'f2' })}`);
     await fetch(`${path}?${toCmcdQuery({ sid: 'f3' })}`);
@@ -129,9 +128,10 @@ describe('CMCD in', () => {
     // … and go with the first request after it.
     await sleep(CMCD_REPORT_INTERVAL_MS);
     await fetch(path);
-    await sleep(50);
+    await vi.waitFor(async () =>
+      expect((await originViewers(event)).requests).toMatchObject({ withCmcd: 3, withoutCmcd: 1 }),
+    );
     const viewers = await originViewers(event);
-    expect(viewers.requests).toMatchObject({ withCmcd: 3, withoutCmcd: 1 });
     expect(viewers.sessions.active).toBe(3);
     expect(viewers.reports).toBe(2);
   });
