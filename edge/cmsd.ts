@@ -50,7 +50,7 @@ export function cmsdStatic(facts: {
 
 /** CMSD object type of a media track's segments (`tt`: ISOBMFF timed text, stpp). */
 export function objectTypeOf(kind: TrackDescriptor['kind']): CmsdObjectType {
-  return (kind === 'video' ? 'v' : kind === 'audio' ? 'a' : 'tt') as CmsdObjectType;
+  return kind === 'video' ? 'v' : kind === 'audio' ? 'a' : 'tt';
 }
 
 /** Average encoded bitrate (kbps) of a segment of `bytes` lasting `durationMs`. */
