@@ -246,6 +246,57 @@ describe('an AVC + HEVC + AAC + E-AC-3 event', () => {
   });
 });
 
+describe('an encrypted event', () => {
+  it('signals only the profile DRM system (and the ClearKey license URL only for ClearKey devices)', async () => {
+    const enc = randomEventId('perso-drm');
+    const put = await operator('PUT', `/api/events/${enc}/drm`, { drm: { scheme: 'cenc' } });
+    expect(put.status).toBe(200);
+    const media = await loadMedia({ kind: 'video' });
+    expect((await ingestPut(url, `${enc}/A/v180/init.mp4`, media.init)).status).toBe(201);
+    const k = liveK(D) - 2;
+    expect((await ingestPut(url, `${enc}/A/v180/${k}.m4s`, segmentFor(media, k, D))).status).toBe(201);
+    /** The MPD's ContentProtection descriptors as scheme[=value], and whether a ClearKey license URL is there. */
+    const protection = async (query: string) => {
+      const text = await (await fetch(`${url}/live/${enc}/index.mpd${query}`)).text();
+      const cp = getElementsByName(parseXml(text), 'ContentProtection').map((e) => e.attributes.value);
+      return { cp, laUrl: text.includes('Laurl') };
+    };
+    expect(await protection('')).toEqual({ cp: ['cenc', 'Widevine', 'MSPR 2.0', 'ClearKey1.0'], laUrl: true });
+    expect(await protection('?device=browser')).toEqual({ cp: ['cenc', 'ClearKey1.0'], laUrl: true });
+    expect(await protection('?device=legacy-avc')).toEqual({ cp: ['cenc', 'Widevine'], laUrl: false });
+    expect(await protection('?device=tv-hevc')).toEqual({ cp: ['cenc', 'MSPR 2.0'], laUrl: false });
+    // HLS: the media playlist's keys follow the profile too.
+    const keys = async (query: string) =>
+      (await (await fetch(`${url}/live/${enc}/v180/index.m3u8${query}`)).text())
+        .split('\n')
+        .filter((l) => l.startsWith('#EXT-X-KEY'))
+        .map((l) => /KEYFORMAT="([^"]+)"/.exec(l)?.[1]);
+    expect(await keys('?device=legacy-avc')).toEqual(['urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed']);
+    expect(await keys('?device=browser')).toEqual(['urn:uuid:1077efec-c0b2-4d02-ace3-3c1e52e2fb4b', 'org.w3.clearkey']);
+    // A device whose DRM system this packager never signals plays nothing here: 406.
+    expect(
+      (await operator('PUT', '/api/devices/perso-fairplay', { ...KIOSK_BASE, drm: { system: 'fairplay' } })).status,
+    ).toBe(200);
+    const none = await fetch(`${url}/live/${enc}/index.m3u8?device=perso-fairplay`);
+    expect(none.status).toBe(406);
+    expect((await errorOf(none)).code).toBe('NO_PLAYABLE_TRACKS');
+    expect((await operator('DELETE', '/api/devices/perso-fairplay')).status).toBe(200);
+  });
+});
+
+/** A valid profile to vary in tests. */
+const KIOSK_BASE = {
+  video: { avc: { profile: 'high', level: 5.1 } },
+  audio: { aac: { maxChannels: 2 } },
+  drm: { system: 'widevine' },
+  maxHeight: 1080,
+  maxFrameRate: 60,
+  maxBitrate: 10_000_000,
+  hdr: false,
+  captions: ['webvtt', 'imsc1'],
+  languages: [],
+};
+
 describe('device profile API', () => {
   const KIOSK = {
     description: 'a kiosk: HEVC only, 5.1 E-AC-3',
