@@ -25,9 +25,10 @@ export interface ResolvedProfile {
   hash: string;
 }
 
-/** The operator's stored profiles (without the built-ins). */
-export async function storedProfiles(env: Env, nowMs = Date.now()): Promise<StoredProfiles> {
-  if (memo && nowMs - memo.readAt < MEMO_MS) return memo.stored;
+/** The operator's stored profiles (without the built-ins); `fresh` reads KV past the memo (the operator API). */
+export async function storedProfiles(env: Env, fresh = false): Promise<StoredProfiles> {
+  const nowMs = Date.now();
+  if (!fresh && memo && nowMs - memo.readAt < MEMO_MS) return memo.stored;
   const raw = await env.CONFIG.get(DEVICE_PROFILES_KEY, 'json');
   // Validated when put; a value that no longer parses (an older schema) is ignored, not trusted.
   const parsed = StoredProfiles.safeParse(raw ?? {});
@@ -41,15 +42,15 @@ export async function putStoredProfiles(env: Env, stored: StoredProfiles): Promi
 }
 
 /** Every profile by name: the built-ins, with stored ones added or overriding them. */
-export async function allProfiles(env: Env, nowMs = Date.now()): Promise<ResolvedProfile[]> {
-  const stored = await storedProfiles(env, nowMs);
+export async function allProfiles(env: Env, fresh = false): Promise<ResolvedProfile[]> {
+  const stored = await storedProfiles(env, fresh);
   const names = [...new Set([...Object.keys(BUILT_IN_PROFILES), ...Object.keys(stored)])].sort();
   return names.map((name) => resolved(name, stored[name], BUILT_IN_PROFILES[name as keyof typeof BUILT_IN_PROFILES]));
 }
 
 /** The profile of that name, or undefined. */
-export async function findProfile(env: Env, name: string, nowMs = Date.now()): Promise<ResolvedProfile | undefined> {
-  const stored = await storedProfiles(env, nowMs);
+export async function findProfile(env: Env, name: string, fresh = false): Promise<ResolvedProfile | undefined> {
+  const stored = await storedProfiles(env, fresh);
   const own = Object.hasOwn(stored, name) ? stored[name] : undefined;
   const builtIn = Object.hasOwn(BUILT_IN_PROFILES, name)
     ? BUILT_IN_PROFILES[name as keyof typeof BUILT_IN_PROFILES]

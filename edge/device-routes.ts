@@ -34,11 +34,11 @@ function nameOf(c: Ctx): string {
 }
 
 export const getDevices: RouteHandler = async (c) =>
-  c.json({ devices: (await allProfiles(c.env, 0)).map(view) }, 200, NO_STORE);
+  c.json({ devices: (await allProfiles(c.env, true)).map(view) }, 200, NO_STORE);
 
 export const getDevice: RouteHandler = async (c) => {
   const name = nameOf(c);
-  const found = await findProfile(c.env, name, 0);
+  const found = await findProfile(c.env, name, true);
   if (!found)
     throw new AppError('DEVICE_PROFILE_NOT_FOUND', `no device profile "${name}" (GET /api/devices lists them)`);
   return c.json(view(found), 200, NO_STORE);
@@ -48,7 +48,7 @@ export const putDevice: RouteHandler = async (c) => {
   const name = nameOf(c);
   // Validated whole before anything is stored: a refused body changes nothing.
   const profile = await readJson(c.req.raw, DeviceProfile as z.ZodType<DeviceProfile>);
-  const stored = { ...(await storedProfiles(c.env, 0)) };
+  const stored = { ...(await storedProfiles(c.env, true)) };
   if (!Object.hasOwn(stored, name) && Object.keys(stored).length >= MAX_STORED_PROFILES)
     throw new AppError('BAD_BODY', `at most ${MAX_STORED_PROFILES} device profiles can be stored; delete one first`);
   stored[name] = profile;
@@ -58,7 +58,7 @@ export const putDevice: RouteHandler = async (c) => {
 
 export const deleteDevice: RouteHandler = async (c) => {
   const name = nameOf(c);
-  const stored = { ...(await storedProfiles(c.env, 0)) };
+  const stored = { ...(await storedProfiles(c.env, true)) };
   if (!Object.hasOwn(stored, name)) {
     const builtIn = Object.hasOwn(BUILT_IN_PROFILES, name) ? ' (built in: it can be overridden, not deleted)' : '';
     throw new AppError('DEVICE_PROFILE_NOT_FOUND', `no stored device profile "${name}"${builtIn}`);
