@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CaptionTracks } from './captions.ts';
 import { DrmConfig } from './drm-config.ts';
 import { PipelineId } from './ids.ts';
+import { LatencyConfig } from './latency.ts';
 
 /**
  * Per-event configuration shared by every tier. Each field has a default a newcomer can run with;
@@ -19,8 +20,16 @@ export const EventConfig = z.object({
     .min(10)
     .max(7 * 24 * 3600)
     .default(7200),
-  /** DASH suggestedPresentationDelay / HLS hold-back, in segments. */
+  /**
+   * Superseded by `latency` (manifests no longer read it); still accepted so stored configs and
+   * existing PATCH calls keep parsing.
+   */
   presentationDelaySegments: z.number().int().min(1).max(20).default(3),
+  /**
+   * Where players should sit behind live (contract/latency.ts): DASH ServiceDescription and
+   * suggestedPresentationDelay, HLS HOLD-BACK. Absent fields are derived from D and pipelineDelayMs.
+   */
+  latency: LatencyConfig.optional(),
   /** Candidate preference order: first valid wins. */
   pipelines: z.array(PipelineId).min(1).max(4).default(['A', 'B']),
   /**
@@ -94,6 +103,8 @@ export const EventConfigPatch = z
     storageBudgetBytes: unwrapDefault(EventConfig.shape.storageBudgetBytes),
     captions: CaptionTracks,
     playerTokens: unwrapDefault(EventConfig.shape.playerTokens),
+    /** Replaces the whole block; `{}` goes back to the derived defaults. */
+    latency: LatencyConfig,
   })
   .partial()
   .strict()
