@@ -158,7 +158,8 @@ describe('writeMpd: live', () => {
     expect(a.availabilityStartTime).toBe('1970-01-01T00:00:00Z');
     expect(a.publishTime).toBe(new Date((K0 + 300) * D).toISOString().replace('.000Z', 'Z'));
     expect(a.minimumUpdatePeriod).toBe('PT2S');
-    expect(a.suggestedPresentationDelay).toBe('PT6S');
+    // The latency target (contract/latency.ts): D + pipelineDelayMs.
+    expect(a.suggestedPresentationDelay).toBe('PT3.5S');
     expect(a.minBufferTime).toBe('PT2S');
     // A segment can run one frame past D (29.97 fps: first frame at or after K·D starts segment K).
     expect(seconds(a.maxSegmentDuration)).toBeCloseTo(2.034, 3);
@@ -169,6 +170,45 @@ describe('writeMpd: live', () => {
       schemeIdUri: 'urn:mpeg:dash:utc:http-iso:2014',
       value: 'https://edge.example/time',
     });
+  });
+
+  it('tells players where to sit: ServiceDescription Latency and PlaybackRate, derived from D and the pipeline delay', () => {
+    // Schema order: after BaseURL, before the Period.
+    expect(mpd.childNodes.filter((n) => n.nodeName !== '#text').map((n) => n.nodeName)).toEqual([
+      'ServiceDescription',
+      'Period',
+      'UTCTiming',
+    ]);
+    const sd = child(mpd, 'ServiceDescription')[0];
+    expect(sd.attributes).toEqual({ id: '0' });
+    // target D + 1500, min D + 750, max target + 2·D
+    expect(child(sd, 'Latency')[0].attributes).toEqual({ target: '3500', min: '2750', max: '7500' });
+    expect(child(sd, 'PlaybackRate')[0].attributes).toEqual({ min: '0.96', max: '1.04' });
+  });
+
+  it("signals the event's own latency block, suggestedPresentationDelay the same as the target", () => {
+    const latency = { targetMs: 5000, maxMs: 9000, playbackRate: { min: 0.9, max: 1.1 } };
+    const m = mpdOf(writeMpd(input({ config: { ...input().config, latency } })));
+    expect(m.attributes.suggestedPresentationDelay).toBe('PT5S');
+    const sd = child(m, 'ServiceDescription')[0];
+    // min is still derived (D + pipelineDelayMs/2), kept at or below the target
+    expect(child(sd, 'Latency')[0].attributes).toEqual({ target: '5000', min: '2750', max: '9000' });
+    expect(child(sd, 'PlaybackRate')[0].attributes).toEqual({ min: '0.9', max: '1.1' });
+    // D = 4 s with a 3 s pipeline delay: target 7 s.
+    const slow = mpdOf(
+      writeMpd(input({ config: { ...input().config, segmentDurationMs: 4000, pipelineDelayMs: 3000 } })),
+    );
+    expect(child(child(slow, 'ServiceDescription')[0], 'Latency')[0].attributes).toEqual({
+      target: '7000',
+      min: '5500',
+      max: '15000',
+    });
+  });
+
+  it('leaves the ServiceDescription out of an ended (static) MPD', () => {
+    const m = mpdOf(writeMpd(input({ ended: true })));
+    expect(child(m, 'ServiceDescription')).toEqual([]);
+    expect(m.attributes.suggestedPresentationDelay).toBeUndefined();
   });
 
   it('makes $Number$ the epoch segment number K and media time UTC seconds', () => {

@@ -1,3 +1,4 @@
+import { resolveLatency } from '../../contract/latency.ts';
 import type { ManifestInput, TrackDescriptor } from '../../contract/track.ts';
 import { audioFrameSamples, codecGroupKey } from './codecs.ts';
 import { contentProtection, DRM_NAMESPACES } from './dash-drm.ts';
@@ -54,7 +55,8 @@ export function writeMpd(input: ManifestInput, opts: MpdOptions = {}): string {
     mpdAttrs.publishTime = isoSeconds(input.nowMs);
     mpdAttrs.minimumUpdatePeriod = duration(D);
     mpdAttrs.timeShiftBufferDepth = duration(timeShiftBufferMs(input));
-    mpdAttrs.suggestedPresentationDelay = duration(input.config.presentationDelaySegments * D);
+    // The same figure as Latency@target, for players that read only this (docs/manifests.md).
+    mpdAttrs.suggestedPresentationDelay = duration(resolveLatency(input.config).targetMs);
   }
   mpdAttrs.maxSegmentDuration = duration(D + Math.max(0, ...av.map(longestFrameMs)));
   mpdAttrs.minBufferTime = duration(D);
@@ -62,6 +64,7 @@ export function writeMpd(input: ManifestInput, opts: MpdOptions = {}): string {
   const period = el('Period', { id: 'p0', start: duration(first * D) }, adaptationSets([...av, ...text], ctx));
   const body: string[] = [];
   if (opts.baseUrl !== undefined) body.push(el('BaseURL', {}, [escapeXml(opts.baseUrl)]));
+  if (!ended) body.push(serviceDescription(input));
   body.push(period);
   const next = input.next;
   if (
@@ -90,6 +93,22 @@ export function writeMpd(input: ManifestInput, opts: MpdOptions = {}): string {
     body.push(el('UTCTiming', { schemeIdUri: 'urn:mpeg:dash:utc:http-iso:2014', value: opts.utcTimingUrl }));
   }
   return `<?xml version="1.0" encoding="UTF-8"?>\n${el('MPD', mpdAttrs, body)}\n`;
+}
+
+/**
+ * Where players should sit (ServiceDescription, ISO/IEC 23009-1 5th ed.; DASH-IF IOP): Latency
+ * target/min/max in milliseconds of wall clock behind the capture time, and the playback rates a
+ * player may use to catch up. dash.js starts at Latency@target (ahead of suggestedPresentationDelay),
+ * seeks back to it beyond max + 0.5 s and, with catch-up on, plays within PlaybackRate to stay there.
+ * No Latency@referenceId: there is no ProducerReferenceTime; the epoch anchor already makes
+ * presentation time the capture time.
+ */
+function serviceDescription(input: ManifestInput): string {
+  const l = resolveLatency(input.config);
+  return el('ServiceDescription', { id: '0' }, [
+    el('Latency', { target: String(l.targetMs), min: String(l.minMs), max: String(l.maxMs) }),
+    el('PlaybackRate', { min: String(l.playbackRate.min), max: String(l.playbackRate.max) }),
+  ]);
 }
 
 /**

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Parser } from 'm3u8-parser';
 import { defaultEventConfig } from '../../contract/event-config.ts';
 import type { ManifestInput } from '../../contract/track.ts';
-import { writeMediaPlaylist, writeMultivariantPlaylist } from './hls.ts';
+import { holdBackSeconds, writeMediaPlaylist, writeMultivariantPlaylist } from './hls.ts';
 
 interface ParsedSegment {
   uri: string;
@@ -19,6 +19,7 @@ interface ParsedPlaylist {
   mediaSequence?: number;
   endList?: boolean;
   independentSegments?: boolean;
+  serverControl?: { canSkipUntil?: number; holdBack?: number };
   segments: ParsedSegment[];
   playlists?: { uri: string; attributes: Record<string, unknown> }[];
   mediaGroups?: {
@@ -270,7 +271,9 @@ describe('Playlist Delta Updates (EXT-X-SKIP, RFC 8216bis §6.2.5.1)', () => {
   const lines = (text: string) => text.trim().split('\n');
 
   it('advertises CAN-SKIP-UNTIL (six target durations) on live playlists only', () => {
-    expect(lines(writeMediaPlaylist(long(), 'v540'))).toContain('#EXT-X-SERVER-CONTROL:CAN-SKIP-UNTIL=12.0');
+    expect(lines(writeMediaPlaylist(long(), 'v540'))).toContain(
+      '#EXT-X-SERVER-CONTROL:CAN-SKIP-UNTIL=12.0,HOLD-BACK=6.0',
+    );
     expect(writeMediaPlaylist(long({ ended: true }), 'v540')).not.toContain('SERVER-CONTROL');
     expect(writeMediaPlaylist(long({ ended: true }), 'v540', { skip: true })).not.toContain('EXT-X-SKIP');
   });
@@ -475,5 +478,32 @@ describe('captions (WebVTT)', () => {
       Array.from({ length: 9 }, (_, i) => `${K0 + i}.vtt`),
     );
     expect(parser.manifest.segments[0].dateTimeString).toBe(new Date(K0 * D).toISOString());
+  });
+});
+
+describe('HOLD-BACK (EXT-X-SERVER-CONTROL, RFC 8216bis §4.4.3.8)', () => {
+  const live = (config: Partial<ManifestInput['config']> = {}) =>
+    input({ config: { ...input().config, ...config }, lastSegmentByTrack: { v540: K0 + 99 } });
+
+  it('is three target durations at the defaults, which the spec makes the least allowed; the delta-update boundary stays', () => {
+    // The target (D + pipelineDelayMs = 3.5 s) minus the pipeline delay would be 2 s: below 3 × 2 s.
+    const m = parse(writeMediaPlaylist(live(), 'v540'));
+    expect(m.serverControl).toMatchObject({ holdBack: 6, canSkipUntil: 12 });
+  });
+
+  it("follows a latency target above three target durations (the target counts from real time, HOLD-BACK from the playlist's end)", () => {
+    expect(holdBackSeconds(live({ latency: { targetMs: 12_000 } }))).toBe(10.5);
+    expect(parse(writeMediaPlaylist(live({ latency: { targetMs: 12_000 } }), 'v540')).serverControl?.holdBack).toBe(
+      10.5,
+    );
+    // 6 s segments: TARGETDURATION 6, so at least 18 s.
+    expect(holdBackSeconds(live({ segmentDurationMs: 6000 }))).toBe(18);
+    // 1.5 s segments round up to a target duration of 2: still 6 s.
+    expect(holdBackSeconds(live({ segmentDurationMs: 1500 }))).toBe(6);
+  });
+
+  it('is left out with the rest of EXT-X-SERVER-CONTROL once the event has ended', () => {
+    expect(writeMediaPlaylist(live({}), 'v540')).toContain('HOLD-BACK=6.0');
+    expect(writeMediaPlaylist(input({ ended: true }), 'v540')).not.toContain('HOLD-BACK');
   });
 });

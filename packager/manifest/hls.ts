@@ -1,3 +1,4 @@
+import { resolveLatency } from '../../contract/latency.ts';
 import type { ManifestInput, TrackDescriptor } from '../../contract/track.ts';
 import { codecGroupKey } from './codecs.ts';
 import { keyTags } from './hls-drm.ts';
@@ -184,7 +185,10 @@ export function writeMediaPlaylist(input: ManifestInput, trackId: string, opts: 
     `#EXT-X-VERSION:${skipped > 0 ? 9 : 7}`,
     `#EXT-X-TARGETDURATION:${targetDuration}`,
   ];
-  if (!ended) lines.push(`#EXT-X-SERVER-CONTROL:CAN-SKIP-UNTIL=${canSkipUntil.toFixed(1)}`);
+  if (!ended)
+    lines.push(
+      `#EXT-X-SERVER-CONTROL:CAN-SKIP-UNTIL=${canSkipUntil.toFixed(1)},HOLD-BACK=${holdBackSeconds(input).toFixed(1)}`,
+    );
   lines.push(`#EXT-X-MEDIA-SEQUENCE:${first}`);
   if (discontinuitySequence > 0) lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${discontinuitySequence}`);
   lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
@@ -210,6 +214,23 @@ export function writeMediaPlaylist(input: ManifestInput, trackId: string, opts: 
   if (ended) lines.push('#EXT-X-ENDLIST');
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * EXT-X-SERVER-CONTROL HOLD-BACK: how far from the end of the playlist a player should start. The
+ * playlist ends with the newest published segment, so when segment K is due, (K+1)·D + pipelineDelayMs,
+ * the end of the playlist is pipelineDelayMs behind real time: the latency target counts from real
+ * time, HOLD-BACK from there. RFC 8216bis §4.4.3.8: HOLD-BACK MUST be at least three times the
+ * target duration, so with 2 s segments it is never below 6 s however low the target
+ * (docs/manifests.md says what that costs in hls.js).
+ */
+export function holdBackSeconds(input: ManifestInput): number {
+  const targetDuration = Math.ceil(input.config.segmentDurationMs / 1000);
+  const fromTarget = (resolveLatency(input.config).targetMs - input.config.pipelineDelayMs) / 1000;
+  return Math.max(HOLD_BACK_TARGET_DURATIONS * targetDuration, Math.ceil(fromTarget * 10) / 10);
+}
+
+/** RFC 8216bis §4.4.3.8: HOLD-BACK is at least three target durations. */
+export const HOLD_BACK_TARGET_DURATIONS = 3;
 
 interface Part {
   /** URI prefix: '' for this event, `../../{next}/{track}/` for the next one. */
