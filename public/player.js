@@ -121,9 +121,9 @@
     state.instance = player;
     player.updateSettings({
       streaming: {
-        // About three segments behind the live edge: the MPD's suggestedPresentationDelay is
-        // 3·D, and liveDelayFragmentCount says the same if a personalised MPD leaves it out.
-        delay: { liveDelayFragmentCount: 3, useSuggestedPresentationDelay: true },
+        // No delay setting: the MPD's ServiceDescription Latency@target says where to sit (the
+        // event's latency block, docs/manifests.md), and a player setting would override it.
+        // Catch-up plays within the MPD's PlaybackRate to stay at the target.
         liveCatchup: { enabled: true },
         // Captions on from the start (docs/captions.md): dash.js renders stpp/IMSC1 cues on the
         // video element's text track.
@@ -187,8 +187,8 @@
       // DASH-IF ClearKey ContentProtection to org.w3.clearkey but takes the server from here.
       // Clear streams never ask for a license, so this changes nothing for them.
       drm: { servers: { 'org.w3.clearkey': licenseUrl } },
-      // Three segments behind the live edge, like dash.js (the MPD's suggestedPresentationDelay
-      // is 3·D, which shaka honours by default).
+      // Where to sit: the MPD's suggestedPresentationDelay (the event's latency target), which
+      // shaka honours by default.
       // Segment retries as a live deployment would set them: a segment the origin answers 404
       // (not published yet, DESIGN.md §4) is asked again for about 3.5 s before shaka gives up
       // (its default, 2 attempts, fails after 1 s: a late pipeline became a critical error).
@@ -280,7 +280,7 @@
         () => false,
       );
     const hls = new Hls({
-      liveSyncDurationCount: 3,
+      // No liveSyncDuration(Count): the media playlist's HOLD-BACK says where to start (docs/manifests.md).
       // CMCD (docs/cmcd.md): an object turns it on; hls.js sends it in the query by default.
       cmcd: {},
       ...(encrypted ? { emeEnabled: true, drmSystems: { 'org.w3.clearkey': { licenseUrl } } } : {}),
