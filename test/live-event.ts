@@ -53,6 +53,8 @@ export async function startLiveEvent(opts: {
   /** More flags for every bridge (e.g. --cc1-language en) and for the source (e.g. --cc608 on). */
   bridgeFlags?: string[];
   sourceFlags?: string[];
+  /** More feed URLs the source pushes the same MPEG-TS to (e.g. a baseline encoder in a benchmark). */
+  extraFeeds?: string[];
 }): Promise<LiveEvent> {
   const pipelines = opts.pipelines ?? ['A'];
   let output = '';
@@ -95,7 +97,7 @@ export async function startLiveEvent(opts: {
     [
       'encoder-bridge/synthetic-source.ts',
       '--push',
-      pipelines.map((p) => `${bridges[p]}/feed`).join(','),
+      [...pipelines.map((p) => `${bridges[p]}/feed`), ...(opts.extraFeeds ?? [])].join(','),
       '--fps',
       opts.fps ?? '30',
       ...(opts.size ? ['--size', opts.size] : []),

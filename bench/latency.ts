@@ -1,0 +1,389 @@
+/**
+ * Live latency and startup benchmark: `node bench/latency.ts` (a section of `npm run bench`).
+ * Prints markdown.
+ *
+ * One synthetic source (encoder-bridge/synthetic-source.ts: UTC in every frame's PTS) feeds, in the
+ * same run on the same machine:
+ * - the static bucket: plain ffmpeg encoding the same ladder (same x264 settings, a keyframe every
+ *   D) into its own DASH muxer (`-f dash`, `-hls_playlist 1` for HLS from the same encode), writing
+ *   D-second segments into a directory nginx serves;
+ * - ours: one encoder bridge (pipeline A) publishing to the Worker under `npm run serve` (workerd,
+ *   no wrangler dev proxy), players reading the edge's /live routes.
+ * dash.js and hls.js play each in headless Chromium with their default settings (bench/latency-page.html,
+ * served by the same nginx for both; the player library is loaded before the clock starts), plus
+ * hls.js with `liveSyncDuration` = D, the closest hls.js sits (docs/manifests.md, HOLD-BACK).
+ *
+ * - Live latency: wall clock minus the capture time of the frame on screen, sampled every 500 ms
+ *   over the watch, median per trial, then median of trials. The capture time comes from the
+ *   source's UTC: ours by the epoch anchor (K·D since the epoch); the bucket's from the first
+ *   frame's PTS, which ffmpeg reports (`start:`), and its own media time from there.
+ * - Startup: from handing the player the manifest URL to the first `playing`.
+ * Trials are round-robin over the rows so a busy moment slows all alike.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { unwrapPts } from '../contract/epoch.ts';
+import { defaultEventConfig } from '../contract/event-config.ts';
+import { ladders } from '../contract/ladder.ts';
+import { resolveLatency } from '../contract/latency.ts';
+import { startServe } from '../scripts/serve.ts';
+import { launchChromium } from '../test/browser.ts';
+import { bridgeStatus, startLiveEvent, waitFor } from '../test/live-event.ts';
+import { freePort } from '../test/wrangler-dev.ts';
+
+const D = defaultEventConfig.segmentDurationMs;
+const TRIALS = Number(process.env.BENCH_LATENCY_TRIALS ?? 3);
+const WATCH_MS = Number(process.env.BENCH_LATENCY_WATCH_S ?? 20) * 1000;
+const LADDER = process.env.BENCH_LATENCY_LADDER ?? 'local';
+const log = (m: string) => console.error(`latency bench: ${new Date().toISOString().slice(11, 19)} ${m}`);
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length === 0
+    ? Number.NaN
+    : s.length % 2
+      ? s[(s.length - 1) / 2]
+      : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const version = (pkg: string) =>
+  (JSON.parse(readFileSync(join('node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+const sec = (v: number) => (Number.isFinite(v) ? `${v.toFixed(2)} s` : '–');
+
+// ---- the static bucket: nginx serving a directory ffmpeg's DASH muxer writes into ------------------
+const root = mkdtempSync(join(tmpdir(), 'bench-latency-'));
+const www = join(root, 'www');
+mkdirSync(join(www, 'vendor'), { recursive: true });
+mkdirSync(join(www, 'bucket'), { recursive: true });
+copyFileSync('bench/latency-page.html', join(www, 'page.html'));
+for (const f of ['dash.all.min.js', 'hls.min.js']) copyFileSync(join('public', 'vendor', f), join(www, 'vendor', f));
+
+async function startNginx(): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const conf = join(root, 'nginx.conf');
+  writeFileSync(
+    conf,
+    // A bucket's defaults: files as they are, Last-Modified/ETag, no Cache-Control of its own.
+    `${process.getuid?.() === 0 ? 'user root root; ' : ''}daemon off; worker_processes 1; pid ${root}/nginx.pid; error_log ${root}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off; client_body_temp_path ${root}/body; proxy_temp_path ${root}/proxy; fastcgi_temp_path ${root}/fcgi; uwsgi_temp_path ${root}/uwsgi; scgi_temp_path ${root}/scgi;
+  sendfile on; tcp_nopush on;
+  types { text/html html; application/javascript js; application/dash+xml mpd; application/vnd.apple.mpegurl m3u8; video/mp4 m4s mp4; }
+  server { listen 127.0.0.1:${port}; root ${www}; add_header Access-Control-Allow-Origin *; }
+}
+`,
+  );
+  const child = spawn('nginx', ['-c', conf, '-p', root], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${url}/page.html`)).ok, 10_000, 'nginx');
+  return { url, child };
+}
+
+/**
+ * The bucket's encoder: the same ladder and x264 settings as the bridge (contract/ladder.ts,
+ * encoder-bridge/ffmpeg-args.ts: zerolatency, a keyframe exactly every D), into ffmpeg's DASH
+ * muxer with its defaults plus what a user sets for live: D-second segments, a window, an HLS
+ * playlist from the same encode.
+ */
+function bucketEncoderArgs(outDir: string): string[] {
+  const ladder = ladders[LADDER];
+  const v = ladder.video;
+  const a = ladder.audio[0];
+  const split = v.map((_, i) => `[s${i}]`).join('');
+  const filter = [
+    `[0:v]split=${v.length}${split}`,
+    ...v.map((r, i) => `[s${i}]scale=${r.width}:${r.height},format=yuv420p[v${i}]`),
+  ].join(';');
+  return [
+    ...['-hide_banner', '-nostats', '-loglevel', 'info', '-nostdin'],
+    ...['-probesize', '2000000', '-analyzeduration', '1500000', '-f', 'mpegts', '-i', 'pipe:0'],
+    ...['-filter_complex', filter],
+    ...v.flatMap((_, i) => ['-map', `[v${i}]`]),
+    ...['-map', '0:a:0'],
+    ...['-c:v', 'libx264', '-tune', 'zerolatency', '-sc_threshold', '0', '-g', '9999', '-keyint_min', '9999'],
+    ...['-force_key_frames', `expr:gte(t,n_forced*${D / 1000})`],
+    ...v.flatMap((r, i) => [
+      `-preset:v:${i}`,
+      r.preset,
+      `-profile:v:${i}`,
+      r.profile,
+      `-b:v:${i}`,
+      `${r.bitrateKbps}k`,
+      `-maxrate:v:${i}`,
+      `${Math.round(r.bitrateKbps * 1.2)}k`,
+      `-bufsize:v:${i}`,
+      `${r.bitrateKbps * 2}k`,
+    ]),
+    ...['-c:a', 'aac', '-b:a', `${a.bitrateKbps}k`, '-ac', '2', '-ar', '48000'],
+    ...['-f', 'dash', '-seg_duration', String(D / 1000), '-use_template', '1', '-use_timeline', '1'],
+    ...['-window_size', '15', '-extra_window_size', '5', '-hls_playlist', '1'],
+    ...['-adaptation_sets', 'id=0,streams=v id=1,streams=a'],
+    join(outDir, 'index.mpd'),
+  ];
+}
+
+/**
+ * Receives the source's HTTP push (PUT /feed, chunked MPEG-TS, as a bridge does) and pipes it into
+ * the bucket's ffmpeg. Resolves the capture UTC (ms) of the encoder's media time 0: ffmpeg starts
+ * its output at the input's start time, the first PTS, which the source stamped from UTC.
+ */
+async function startBucketEncoder(): Promise<{
+  feedUrl: string;
+  firstUtcMs: Promise<number>;
+  stop(): Promise<void>;
+}> {
+  const port = await freePort();
+  let ffmpeg: ChildProcess | undefined;
+  let stderr = '';
+  let resolveUtc!: (ms: number) => void;
+  const firstUtcMs = new Promise<number>((r) => (resolveUtc = r));
+  const server = createServer({ requestTimeout: 0 }, (req, res) => {
+    if (req.url !== '/feed' || ffmpeg) {
+      res.writeHead(ffmpeg ? 409 : 404).end();
+      return;
+    }
+    ffmpeg = spawn('ffmpeg', bucketEncoderArgs(join(www, 'bucket')), { stdio: ['pipe', 'ignore', 'pipe'] });
+    ffmpeg.stderr!.on('data', (d) => {
+      stderr = (stderr + d).slice(-20_000);
+      const m = /start: (\d+\.\d+)/.exec(stderr);
+      if (m) resolveUtc(unwrapPts(Math.round(Number(m[1]) * 90_000), Date.now()).ticks / 90);
+    });
+    ffmpeg.stdin!.on('error', () => {});
+    req.pipe(ffmpeg.stdin!);
+    req.on('close', () => res.end());
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return {
+    feedUrl: `http://127.0.0.1:${port}/feed`,
+    firstUtcMs,
+    stop: async () => {
+      server.closeAllConnections();
+      server.close();
+      if (ffmpeg && ffmpeg.exitCode === null) {
+        ffmpeg.kill('SIGTERM');
+        await new Promise((r) => ffmpeg!.once('exit', r));
+      }
+      if (process.env.BENCH_LATENCY_DEBUG) console.error(stderr);
+    },
+  };
+}
+
+// ---- players ---------------------------------------------------------------------------------------
+interface Row {
+  stack: 'bucket' | 'ours';
+  player: 'dash' | 'hls';
+  /** hls.js liveSyncDuration in seconds, or undefined for the defaults. */
+  liveSync?: number;
+}
+interface Trial {
+  latencyS: number;
+  startupS: number;
+  playerLatencyS: number;
+  stalls: number;
+  errors: string[];
+  /** x-cache of the first manifest, init and media segment the player fetched (ours). */
+  firstFetches: string[];
+}
+
+async function trial(
+  browser: Browser,
+  row: Row,
+  src: string,
+  anchor: { anchorMs: number; sn0: number },
+  pageUrl: string,
+) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const firstFetches: string[] = [];
+  const seen = new Set<string>();
+  page.on('response', (res) => {
+    const url = new URL(res.url());
+    const kind = /\.(mpd|m3u8)$/.test(url.pathname)
+      ? 'manifest'
+      : /init/.test(url.pathname)
+        ? 'init'
+        : /\.m4s$/.test(url.pathname)
+          ? 'segment'
+          : undefined;
+    if (!kind || seen.has(kind)) return;
+    seen.add(kind);
+    firstFetches.push(`${kind} ${res.status()} ${res.headers()['x-cache'] ?? ''}`.trim());
+  });
+  const q = new URLSearchParams({
+    player: row.player,
+    src,
+    anchorMs: String(anchor.anchorMs),
+    sn0: String(anchor.sn0),
+    segMs: String(D),
+    ...(row.liveSync ? { liveSync: String(row.liveSync) } : {}),
+  });
+  await page.goto(`${pageUrl}?${q}`);
+  await page.addScriptTag({ url: row.player === 'dash' ? '/vendor/dash.all.min.js' : '/vendor/hls.min.js' });
+  await page.evaluate(() => (window as any).startPlayer());
+  await page.waitForFunction(() => (window as any).__bench.playingAt !== null, undefined, { timeout: 30_000 });
+  const samples: number[] = [];
+  const playerSamples: number[] = [];
+  const until = Date.now() + WATCH_MS;
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 500));
+    const s = await page.evaluate(() => {
+      const b = (window as any).__bench;
+      return { utc: b.utcMs(), now: Date.now(), player: b.playerLatency() };
+    });
+    if (s.utc !== null) samples.push((s.now - s.utc) / 1000);
+    if (typeof s.player === 'number' && Number.isFinite(s.player)) playerSamples.push(s.player);
+  }
+  const end = await page.evaluate(() => {
+    const b = (window as any).__bench;
+    return { startAt: b.startAt, playingAt: b.playingAt, stalls: b.stalls.length, errors: b.errors };
+  });
+  await context.close();
+  return {
+    latencyS: median(samples),
+    startupS: (end.playingAt - end.startAt) / 1000,
+    playerLatencyS: median(playerSamples),
+    stalls: end.stalls,
+    errors: end.errors,
+    firstFetches,
+  } satisfies Trial;
+}
+
+// ---- run ---------------------------------------------------------------------------------------------
+const stops: (() => Promise<unknown>)[] = [];
+try {
+  const nginx = await startNginx();
+  stops.push(async () => {
+    nginx.child.kill('SIGTERM');
+  });
+  const bucket = await startBucketEncoder();
+  stops.push(bucket.stop);
+  const served = await startServe({ port: 0, persistTo: null, logTo: 'stderr' });
+  stops.push(served.stop);
+  const event = `latency-${Date.now().toString(36)}`;
+  log(`ours: ${served.url}/live/${event}/; bucket: ${nginx.url}/bucket/; ladder ${LADDER}`);
+  const live = await startLiveEvent({
+    workerUrl: served.url,
+    event,
+    pipelines: ['A'],
+    ladder: LADDER,
+    extraFeeds: [bucket.feedUrl],
+  });
+  stops.unshift(live.stop);
+  await waitFor(
+    async () => ((await bridgeStatus(live.bridgeUrl)).publish.published ?? 0) >= 8,
+    90_000,
+    'ours to publish',
+  );
+  const bucketUtc0 = await bucket.firstUtcMs;
+  await waitFor(
+    async () => (readFileSync(join(www, 'bucket', 'index.mpd'), 'utf8').match(/<S /g)?.length ?? 0) >= 1,
+    60_000,
+    'the bucket MPD',
+  );
+  // The bucket's HLS names segments by number from 1 (media time 0); ours by K (K·D since the epoch).
+  await waitFor(async () => (await fetch(`${nginx.url}/bucket/master.m3u8`)).ok, 30_000, 'the bucket HLS playlist');
+  const ast = /availabilityStartTime="([^"]+)"/.exec(readFileSync(join(www, 'bucket', 'index.mpd'), 'utf8'))?.[1];
+  // dash.js measures the bucket's latency against this; the capture time of media time 0 is earlier.
+  log(
+    `both publish; bucket media time 0 captured ${new Date(bucketUtc0).toISOString()}, its MPD says availabilityStartTime ${ast} ` +
+      `(${ast ? ((Date.parse(ast) - bucketUtc0) / 1000).toFixed(2) : '?'} s later); warming up 10 s`,
+  );
+  await new Promise((r) => setTimeout(r, 10_000));
+
+  const sources: Record<Row['stack'], Record<Row['player'], string>> = {
+    bucket: { dash: `${nginx.url}/bucket/index.mpd`, hls: `${nginx.url}/bucket/master.m3u8` },
+    ours: { dash: `${served.url}/live/${event}/index.mpd`, hls: `${served.url}/live/${event}/index.m3u8` },
+  };
+  const anchors: Record<Row['stack'], { anchorMs: number; sn0: number }> = {
+    bucket: { anchorMs: bucketUtc0, sn0: 1 },
+    ours: { anchorMs: 0, sn0: 0 },
+  };
+  const rows: Row[] = [];
+  for (const player of ['dash', 'hls'] as const)
+    for (const stack of ['bucket', 'ours'] as const) rows.push({ stack, player });
+  for (const stack of ['bucket', 'ours'] as const) rows.push({ stack, player: 'hls', liveSync: D / 1000 });
+
+  const browser = await launchChromium();
+  stops.unshift(() => browser.close());
+  const results = new Map<Row, Trial[]>(rows.map((r) => [r, []]));
+  for (let t = 0; t < TRIALS; t++) {
+    for (const row of rows) {
+      const r = await trial(
+        browser,
+        row,
+        sources[row.stack][row.player],
+        anchors[row.stack],
+        `${nginx.url}/page.html`,
+      ).catch((err: Error) => {
+        log(`${row.stack} ${row.player}: ${err.message}`);
+        return undefined;
+      });
+      if (r) results.get(row)!.push(r);
+      log(
+        `trial ${t + 1}/${TRIALS} ${row.stack} ${row.player}${row.liveSync ? ` liveSync ${row.liveSync}` : ''}: ` +
+          (r
+            ? `latency ${sec(r.latencyS)} (player's ${sec(r.playerLatencyS)}), startup ${sec(r.startupS)}, stalls ${r.stalls}, errors ${r.errors.length}, first ${r.firstFetches.join('; ')}`
+            : 'failed'),
+      );
+    }
+  }
+
+  const latency = resolveLatency(defaultEventConfig);
+  const label = (r: Row) =>
+    `${r.player === 'dash' ? 'dash.js' : 'hls.js'}${r.liveSync ? ` (liveSyncDuration ${r.liveSync})` : ' (defaults)'}`;
+  const cell = (row: Row, pick: (t: Trial) => number) => sec(median(results.get(row)!.map(pick)));
+  const find = (stack: Row['stack'], player: Row['player'], liveSync?: number) =>
+    rows.find((r) => r.stack === stack && r.player === player && r.liveSync === liveSync)!;
+
+  console.log('## Live latency and startup\n');
+  console.log(
+    `\`node bench/latency.ts\`: one synthetic source feeding ffmpeg's own DASH muxer into nginx (the static bucket) and ` +
+      `one encoder bridge into the Worker on \`npm run serve\` (ours), same \`${LADDER}\` ladder, ${D / 1000} s segments, same run; ` +
+      `dash.js ${version('dashjs')} and hls.js ${version('hls.js')} in headless Chromium. ` +
+      `${TRIALS} trials per row, round-robin, each watched ${WATCH_MS / 1000} s after the first frame; medians of the per-trial medians. ` +
+      `Latency is wall clock minus the capture time of the frame on screen (the source's UTC). ` +
+      `Startup is from handing the player the manifest URL to the first frame. Our manifests signal the latency defaults: ` +
+      `ServiceDescription target ${latency.targetMs / 1000} s, HLS HOLD-BACK 6 s (RFC 8216bis: at least 3 target durations). ` +
+      `Load average at the end: ${loadavg()[0].toFixed(1)}.\n`,
+  );
+  console.log('| player | static bucket (ffmpeg + nginx) | ours | ours better |');
+  console.log('| --- | --- | --- | --- |');
+  const better = (a: Row, b: Row, pick: (t: Trial) => number) => {
+    const x = median(results.get(a)!.map(pick));
+    const y = median(results.get(b)!.map(pick));
+    return Number.isFinite(x) && Number.isFinite(y) ? (y < x ? 'yes' : 'no') : '–';
+  };
+  for (const [name, pick] of [
+    ['live latency', (t: Trial) => t.latencyS],
+    ['startup', (t: Trial) => t.startupS],
+  ] as const) {
+    for (const [player, liveSync] of [
+      ['dash', undefined],
+      ['hls', undefined],
+      ['hls', D / 1000],
+    ] as const) {
+      const b = find('bucket', player, liveSync);
+      const o = find('ours', player, liveSync);
+      console.log(`| ${label(b)} ${name} | ${cell(b, pick)} | ${cell(o, pick)} | ${better(b, o, pick)} |`);
+    }
+  }
+  console.log(
+    '\n| row | trials | stalls | errors | player-reported latency (median) | first manifest / init / segment |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const row of rows) {
+    const ts = results.get(row)!;
+    console.log(
+      `| ${row.stack} ${label(row)} | ${ts.length} | ${ts.reduce((n, t) => n + t.stalls, 0)} | ${ts.reduce((n, t) => n + t.errors.length, 0)} | ${cell(row, (t) => t.playerLatencyS)} | ${ts[0]?.firstFetches.join('; ') ?? '–'} |`,
+    );
+  }
+  console.log(
+    '\nThe player-reported latency is dash.js `getCurrentLiveLatency()` (against the MPD clock) or hls.js `latency` (against its estimate of the playlist end), shown beside the capture-based figure.\n',
+  );
+} finally {
+  for (const stop of stops) await stop().catch((err) => log(`cleanup: ${(err as Error).message}`));
+  rmSync(root, { recursive: true, force: true });
+}
