@@ -16,6 +16,7 @@ const sections = [
   { name: 'origin publish and GET', script: 'bench/origin.ts' },
   { name: 'edge shield', script: 'bench/edge.ts' },
   { name: 'region failover', script: 'bench/failover.ts' },
+  { name: 'personalised manifests', script: 'bench/personalised.ts' },
   { name: 'live latency and startup', script: 'bench/latency.ts' },
 ];
 const only = process.argv.slice(2);
