@@ -3,7 +3,7 @@
 // errors. Plain browser JS with no build step; players are local copies in /vendor (see
 // scripts/vendor-players.ts) because test browsers have no internet access.
 //
-// Query: ?event=demo&player=dash|shaka|hls&token=…&captions=en|es|off (default: the track the
+// Query: ?event=demo&player=dash|shaka|hls&device=browser&token=…&captions=en|es|off (default: the track the
 //        manifest marks default, else the first caption language)
 //        &alternate=A,B&operator=<OPERATOR_TOKEN>  (diagnostics: fetch every media segment K from
 //        pipeline alternate[K mod n] through the operator candidate fetch, to prove the pipelines'
@@ -32,9 +32,14 @@
   const alternate = (params.get('alternate') || '').split(',').filter(Boolean);
   const operatorToken = params.get('operator');
   const captionsWanted = params.get('captions');
+  // A device profile (docs/manifests.md, "Personalised manifests"): the manifests list only what it plays.
+  const device = params.get('device');
+  const manifestQuery = new URLSearchParams();
+  if (device) manifestQuery.set('device', device);
+  if (token) manifestQuery.set('token', token);
   const manifestUrl =
     `/live/${encodeURIComponent(event)}/index.${kind === 'hls' ? 'm3u8' : 'mpd'}` +
-    (token ? `?token=${encodeURIComponent(token)}` : '');
+    (manifestQuery.size > 0 ? `?${manifestQuery}` : '');
 
   // Encrypted events (docs/drm.md): the Worker's ClearKey license endpoint, which the MPD also
   // signals in clearkey:Laurl. It hands out keys only for a player token (docs/player-tokens.md):

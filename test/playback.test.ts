@@ -1,6 +1,8 @@
 /**
  * Real Chromium plays the live event through the Worker's player page with dash.js, shaka-player
- * and hls.js: currentTime advances for at least 20 s, no player error, no stall longer than 1 s.
+ * and hls.js, with the manifests personalised for the `browser` device profile (what Chromium
+ * plays; docs/manifests.md): currentTime advances for at least 20 s, no player error, no stall
+ * longer than 1 s. (Every other browser test plays the unpersonalised manifests.)
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -35,7 +37,8 @@ describe.each(['dash', 'shaka', 'hls'])('playback with %s', (player) => {
     const page = await browser.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.goto(`${workerUrl}/?event=${event}&player=${player}`);
+    await page.goto(`${workerUrl}/?event=${event}&player=${player}&device=browser`);
+    expect(await page.evaluate(() => (window as any).__player.manifestUrl)).toContain('device=browser');
     const snapshot = () =>
       page.evaluate((): PlayerSnapshot => {
         const p = (window as any).__player;
