@@ -37,9 +37,13 @@
   const manifestQuery = new URLSearchParams();
   if (device) manifestQuery.set('device', device);
   if (token) manifestQuery.set('token', token);
-  const manifestUrl =
+  // Absolute: shaka's CMCD (query mode) turns a relative URL that has a query into a
+  // protocol-relative one (`/live/e/index.mpd?token=…` became `http://live/e/index.mpd?…&CMCD=…`).
+  const manifestUrl = new URL(
     `/live/${encodeURIComponent(event)}/index.${kind === 'hls' ? 'm3u8' : 'mpd'}` +
-    (manifestQuery.size > 0 ? `?${manifestQuery}` : '');
+      (manifestQuery.size > 0 ? `?${manifestQuery}` : ''),
+    location.href,
+  ).href;
 
   // Encrypted events (docs/drm.md): the Worker's ClearKey license endpoint, which the MPD also
   // signals in clearkey:Laurl. It hands out keys only for a player token (docs/player-tokens.md):
