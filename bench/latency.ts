@@ -10,7 +10,7 @@
  * - ours: one encoder bridge (pipeline A) publishing to the Worker under `npm run serve` (workerd,
  *   no wrangler dev proxy), players reading the edge's /live routes.
  * dash.js and hls.js play each in headless Chromium with their default settings (bench/latency-page.html,
- * served by the same nginx for both; the player library is loaded before the clock starts), plus
+ * on the stream's own origin for both; the player library is loaded before the clock starts), plus
  * hls.js with `liveSyncDuration` = D, the closest hls.js sits (docs/manifests.md, HOLD-BACK).
  *
  * - Live latency: wall clock minus the capture time of the frame on screen, sampled every 500 ms
@@ -21,7 +21,7 @@
  * Trials are round-robin over the rows so a busy moment slows all alike.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,10 +55,7 @@ const sec = (v: number) => (Number.isFinite(v) ? `${v.toFixed(2)} s` : '–');
 // ---- the static bucket: nginx serving a directory ffmpeg's DASH muxer writes into ------------------
 const root = mkdtempSync(join(tmpdir(), 'bench-latency-'));
 const www = join(root, 'www');
-mkdirSync(join(www, 'vendor'), { recursive: true });
 mkdirSync(join(www, 'bucket'), { recursive: true });
-copyFileSync('bench/latency-page.html', join(www, 'page.html'));
-for (const f of ['dash.all.min.js', 'hls.min.js']) copyFileSync(join('public', 'vendor', f), join(www, 'vendor', f));
 
 async function startNginx(): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
@@ -78,7 +75,8 @@ http {
   );
   const child = spawn('nginx', ['-c', conf, '-p', root], { stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await fetch(`${url}/page.html`)).ok, 10_000, 'nginx');
+  // Any answer means it listens (fetch throws until then).
+  await waitFor(async () => (await fetch(`${url}/bucket/`)).status > 0, 10_000, 'nginx');
   return { url, child };
 }
 
@@ -171,6 +169,17 @@ async function startBucketEncoder(): Promise<{
   };
 }
 
+/** The PROGRAM-DATE-TIME the bucket's HLS gives media time 0: that of segment n, less (n−1)·D. */
+function bucketProgramDateTimeOfMediaTime0(playlist: string): number {
+  let date: number | undefined;
+  for (const line of playlist.split('\n')) {
+    if (line.startsWith('#EXT-X-PROGRAM-DATE-TIME:')) date = Date.parse(line.slice(25).replace(/\+0000$/, 'Z'));
+    const n = /-(\d+)\.m4s$/.exec(line)?.[1];
+    if (n !== undefined && date !== undefined) return date - (Number(n) - 1) * D;
+  }
+  throw new Error(`no dated segment in the bucket's media playlist:\n${playlist}`);
+}
+
 // ---- players ---------------------------------------------------------------------------------------
 interface Row {
   stack: 'bucket' | 'ours';
@@ -188,14 +197,19 @@ interface Trial {
   firstFetches: string[];
 }
 
-async function trial(
-  browser: Browser,
-  row: Row,
-  src: string,
-  anchor: { anchorMs: number; sn0: number },
-  pageUrl: string,
-) {
+async function trial(browser: Browser, row: Row, src: string, anchor: { anchorMs: number; pdtShiftMs: number }) {
   const context = await browser.newContext();
+  // The page comes from the stream's own origin (Playwright answers /__bench/ itself, nothing
+  // reaches the server): no cross-origin requests for either stack.
+  const origin = new URL(src).origin;
+  await context.route(`${origin}/__bench/**`, (route) => {
+    const path = new URL(route.request().url()).pathname.replace('/__bench/', '');
+    const file = path === 'page.html' ? 'bench/latency-page.html' : join('public', path);
+    return route.fulfill({
+      body: readFileSync(file),
+      contentType: path.endsWith('.js') ? 'application/javascript' : 'text/html',
+    });
+  });
   const page = await context.newPage();
   const firstFetches: string[] = [];
   const seen = new Set<string>();
@@ -216,12 +230,13 @@ async function trial(
     player: row.player,
     src,
     anchorMs: String(anchor.anchorMs),
-    sn0: String(anchor.sn0),
-    segMs: String(D),
+    pdtShiftMs: String(anchor.pdtShiftMs),
     ...(row.liveSync ? { liveSync: String(row.liveSync) } : {}),
   });
-  await page.goto(`${pageUrl}?${q}`);
-  await page.addScriptTag({ url: row.player === 'dash' ? '/vendor/dash.all.min.js' : '/vendor/hls.min.js' });
+  await page.goto(`${origin}/__bench/page.html?${q}`);
+  await page.addScriptTag({
+    url: row.player === 'dash' ? '/__bench/vendor/dash.all.min.js' : '/__bench/vendor/hls.min.js',
+  });
   await page.evaluate(() => (window as any).startPlayer());
   await page.waitForFunction(() => (window as any).__bench.playingAt !== null, undefined, { timeout: 30_000 });
   const samples: number[] = [];
@@ -283,13 +298,15 @@ try {
     60_000,
     'the bucket MPD',
   );
-  // The bucket's HLS names segments by number from 1 (media time 0); ours by K (K·D since the epoch).
   await waitFor(async () => (await fetch(`${nginx.url}/bucket/master.m3u8`)).ok, 30_000, 'the bucket HLS playlist');
+  // The bucket's HLS dates segments from its own clock (EXT-X-PROGRAM-DATE-TIME from the MPD's
+  // availabilityStartTime); segment number n covers media time [(n−1)·D, n·D).
+  const bucketPdt0 = bucketProgramDateTimeOfMediaTime0(readFileSync(join(www, 'bucket', 'media_0.m3u8'), 'utf8'));
   const ast = /availabilityStartTime="([^"]+)"/.exec(readFileSync(join(www, 'bucket', 'index.mpd'), 'utf8'))?.[1];
   // dash.js measures the bucket's latency against this; the capture time of media time 0 is earlier.
   log(
     `both publish; bucket media time 0 captured ${new Date(bucketUtc0).toISOString()}, its MPD says availabilityStartTime ${ast} ` +
-      `(${ast ? ((Date.parse(ast) - bucketUtc0) / 1000).toFixed(2) : '?'} s later); warming up 10 s`,
+      `(${ast ? ((Date.parse(ast) - bucketUtc0) / 1000).toFixed(2) : '?'} s later), its HLS dates it ${new Date(bucketPdt0).toISOString()}; warming up 10 s`,
   );
   await new Promise((r) => setTimeout(r, 10_000));
 
@@ -297,9 +314,10 @@ try {
     bucket: { dash: `${nginx.url}/bucket/index.mpd`, hls: `${nginx.url}/bucket/master.m3u8` },
     ours: { dash: `${served.url}/live/${event}/index.mpd`, hls: `${served.url}/live/${event}/index.m3u8` },
   };
-  const anchors: Record<Row['stack'], { anchorMs: number; sn0: number }> = {
-    bucket: { anchorMs: bucketUtc0, sn0: 1 },
-    ours: { anchorMs: 0, sn0: 0 },
+  // Ours: media time is UTC (the epoch anchor) and so is PROGRAM-DATE-TIME (K·D).
+  const anchors: Record<Row['stack'], { anchorMs: number; pdtShiftMs: number }> = {
+    bucket: { anchorMs: bucketUtc0, pdtShiftMs: bucketUtc0 - bucketPdt0 },
+    ours: { anchorMs: 0, pdtShiftMs: 0 },
   };
   const rows: Row[] = [];
   for (const player of ['dash', 'hls'] as const)
@@ -311,13 +329,7 @@ try {
   const results = new Map<Row, Trial[]>(rows.map((r) => [r, []]));
   for (let t = 0; t < TRIALS; t++) {
     for (const row of rows) {
-      const r = await trial(
-        browser,
-        row,
-        sources[row.stack][row.player],
-        anchors[row.stack],
-        `${nginx.url}/page.html`,
-      ).catch((err: Error) => {
+      const r = await trial(browser, row, sources[row.stack][row.player], anchors[row.stack]).catch((err: Error) => {
         log(`${row.stack} ${row.player}: ${err.message}`);
         return undefined;
       });
