@@ -49,10 +49,19 @@ describe.each(['dash', 'shaka', 'hls'])('CMCD from %s', (player) => {
       if (/\/live\/.*\.m4s/.test(res.url()))
         cmsd.push({ static: res.headers()['cmsd-static'] ?? null, dynamic: res.headers()['cmsd-dynamic'] ?? null });
     });
-    await page.goto(`${workerUrl}/?event=${event}&player=${player}`);
-    await page.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) > 0, undefined, {
-      timeout: 30_000,
+    // For the failure message: requests that failed (a CMCD query once broke shaka's manifest URL).
+    const failed: string[] = [];
+    page.on('requestfailed', (req) => failed.push(`${req.url()} ${req.failure()?.errorText}`));
+    page.on('response', (res) => {
+      if (res.status() >= 400) failed.push(`${res.url()} ${res.status()}`);
     });
+    await page.goto(`${workerUrl}/?event=${event}&player=${player}`);
+    await page
+      .waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) > 0, undefined, { timeout: 30_000 })
+      .catch(async (err) => {
+        const errors = await page.evaluate(() => JSON.stringify((window as any).__player?.errors ?? []));
+        throw new Error(`${player} did not start: ${errors}\n${failed.join('\n')}`, { cause: err });
+      });
     await new Promise((r) => setTimeout(r, WATCH_MS));
     const errors = await page.evaluate(() => [...((window as any).__player?.errors ?? [])]);
     await page.close();
