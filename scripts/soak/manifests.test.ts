@@ -9,7 +9,7 @@ describe('soak players: manifest reading (on the golden manifests)', () => {
   it('reads the MPD: type, presentation delay, video and audio representations with their templates', () => {
     const mpd = parseMpd(golden('multi-language-captions/index.mpd'));
     expect(mpd.type).toBe('dynamic');
-    expect(mpd.suggestedPresentationDelayS).toBe(6);
+    expect(mpd.suggestedPresentationDelayS).toBe(3.5);
     expect(mpd.timeShiftBufferDepthS).toBe(20.7);
     expect(mpd.video.map((v) => [v.id, v.media, v.initialization, v.durationS])).toEqual([
       ['v180', 'v180/$Number$.m4s', 'v180/init.mp4', 2],
