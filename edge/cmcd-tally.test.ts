@@ -32,6 +32,18 @@ describe('CmcdTally', () => {
     expect(tally.take('other', 0)?.requests.withoutCmcd).toBe(1);
   });
 
+  it('counts a token CMCD does not define as "?": no player-chosen key, no prototype pollution', () => {
+    const tally = new CmcdTally();
+    tally.record('ev', present({ ot: '__proto__', br: [3000], st: 'constructor', sf: 'x'.repeat(100) }));
+    tally.record('ev', present({ ot: 'toString', br: [800] }));
+    const report = tally.take('ev', 0)!;
+    expect(report.bitrateKbps).toEqual({ '?': { '3000': 1, '800': 1 } });
+    expect(report.objectType).toEqual({ '?': 2 });
+    expect(report.streamType).toEqual({ '?': 1 });
+    expect(report.streamingFormat).toEqual({ '?': 1 });
+    expect(Object.hasOwn(Object.prototype, '3000')).toBe(false);
+  });
+
   it('reports an event at most every interval, unless forced', () => {
     const tally = new CmcdTally();
     tally.record('ev', { state: 'absent' });

@@ -52,7 +52,9 @@ export class CmcdTally {
       if (entry.sids.size < MAX_REPORT_SESSIONS) entry.sids.add(sid);
       else if (!entry.sids.has(sid)) r.sessionsDropped++;
     }
-    const ot = typeof d.ot === 'string' ? d.ot : '?';
+    // Counted by CMCD's own tokens only: a player-chosen string never becomes a key of the report
+    // (no "__proto__", no endless distinct keys).
+    const ot = token(d.ot, OBJECT_TYPES);
     const br = firstNumber(d.br);
     if (br !== undefined && br >= 0) {
       r.bitrateKbps[ot] ??= {};
@@ -60,9 +62,9 @@ export class CmcdTally {
     }
     if (d.bs === true) r.bufferStarvation++;
     if (d.su === true) r.startup++;
-    if (typeof d.st === 'string') countInto(r.streamType, d.st, 1, MAX_TOKENS);
-    if (typeof d.sf === 'string') countInto(r.streamingFormat, d.sf, 1, MAX_TOKENS);
-    if (typeof d.ot === 'string') countInto(r.objectType, d.ot, 1, MAX_TOKENS);
+    if (d.st !== undefined) countInto(r.streamType, token(d.st, STREAM_TYPES), 1, MAX_TOKENS);
+    if (d.sf !== undefined) countInto(r.streamingFormat, token(d.sf, STREAMING_FORMATS), 1, MAX_TOKENS);
+    if (d.ot !== undefined) countInto(r.objectType, ot, 1, MAX_TOKENS);
   }
 
   /**
@@ -87,3 +89,10 @@ export class CmcdTally {
     return this.pending.size;
   }
 }
+
+/** CTA-5004 token values (object type, stream type, streaming format); anything else counts as '?'. */
+const OBJECT_TYPES = new Set(['m', 'a', 'v', 'av', 'i', 'c', 'tt', 'k', 'o']);
+const STREAM_TYPES = new Set(['v', 'l', 'll']);
+const STREAMING_FORMATS = new Set(['d', 'h', 's', 'o']);
+const token = (value: unknown, known: Set<string>): string =>
+  typeof value === 'string' && known.has(value) ? value : '?';
