@@ -113,7 +113,8 @@ export function playerAuth(mode: 'event' | 'always'): MiddlewareHandler<{ Bindin
       return;
     }
     if (res.status >= 400) return;
-    const personal = required || source === 'query';
+    // A token's device claim shapes the manifest even on an open event: that answer is this viewer's too.
+    const personal = required || source === 'query' || (result.ok && result.claims.device !== undefined);
     if (!personal) return;
     const headers = new Headers(res.headers);
     const cacheControl = privateCacheControl(headers.get('cache-control'));
@@ -125,6 +126,9 @@ export function playerAuth(mode: 'event' | 'always'): MiddlewareHandler<{ Bindin
         body = withTokenUrls(text, headers.get('content-type') ?? '', fromQuery!);
       }
       headers.delete('content-length');
+      // The bytes are this token's: the cached page's ETag would let a player with a newer token
+      // keep (304) the URLs of its old one.
+      headers.delete('etag');
       for (const cookie of tokenCookies(c, event, fromQuery!, result.claims)) headers.append('set-cookie', cookie);
     }
     c.res = undefined;

@@ -107,6 +107,8 @@ describe('an event with playerTokens: required', () => {
     const text = await mpd.text();
     expect(text).toContain(`media="$RepresentationID$/$Number$.m4s?token=${token}"`);
     expect(text).toContain(`initialization="$RepresentationID$/init.mp4?token=${token}"`);
+    // These bytes are this token's: no ETag of the shared cached page (a newer token would get a 304).
+    expect(mpd.headers.get('etag')).toBeNull();
     const cookies = mpd.headers.getSetCookie();
     expect(cookies).toContainEqual(
       expect.stringMatching(
@@ -177,6 +179,12 @@ describe('an open event', () => {
     expect(await (await fetch(`${url}/live/${event}/v1/index.m3u8?token=${token}`)).text()).toContain(
       `?token=${token}`,
     );
+    // The same device claim in the cookie alone: the manifest is shaped for that device, so no
+    // downstream cache may hand it to other viewers of the plain URL.
+    const byCookie = await fetch(`${url}/live/${event}/index.mpd`, { headers: { cookie: `player-token=${token}` } });
+    expect(byCookie.status).toBe(200);
+    expect(byCookie.headers.get('cache-control')).toMatch(/^private, /);
+    expect((await fetch(`${url}/live/${event}/index.mpd`)).headers.get('cache-control')).toMatch(/^public, /);
   });
 });
 
