@@ -122,7 +122,7 @@ export const errorCodes = {
   MANIFEST_FILTER_EMPTY: {
     id: 6003,
     status: 400,
-    doc: 'the manifest filter leaves no audio and no video track (one kind matching nothing is a 200 with the other)',
+    doc: 'the manifest filter leaves no track at all (one kind matching nothing, or only captions left, is a 200 with the rest)',
   },
   DEVICE_PROFILE_NOT_FOUND: {
     id: 6004,

@@ -274,9 +274,16 @@ describe('manifest filter', () => {
 
   it('says which stage left no audio and no video', () => {
     expect(emptiedBy(input(), { filter: filter('audio_language:xx'), format: 'dash' })).toBeUndefined();
-    expect(emptiedBy(input(), { filter: filter('audio_language:xx;video_height:4320'), format: 'dash' })).toBe(
-      'filter',
-    );
+    // Only captions left: a 200 with them (MediaPackage: "only subtitle streams are present").
+    expect(
+      emptiedBy(input(), { filter: filter('audio_language:xx;video_height:4320'), format: 'dash' }),
+    ).toBeUndefined();
+    expect(
+      emptiedBy(input(), {
+        filter: filter('audio_language:xx;video_height:4320;subtitle_language:xx'),
+        format: 'dash',
+      }),
+    ).toBe('filter');
     const noDrm: DeviceProfile = { ...browser, drm: { system: 'none', schemes: ['cenc'] } };
     const enc = input([video('v', 'avc1.4d401f', 720, 1_000_000, { drm })]);
     expect(emptiedBy(enc, { profile: noDrm, format: 'hls' })).toBe('profile');

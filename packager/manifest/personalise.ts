@@ -32,7 +32,12 @@ export function emptiedBy(input: ManifestInput, p: Personalisation): 'profile' |
   if (av.length === 0) return undefined;
   const playableAv = p.profile ? av.filter((t) => playable(t, p.profile!, p.format)) : av;
   if (playableAv.length === 0) return 'profile';
-  if (p.filter && !playableAv.some((t) => allowed(t, p.filter!))) return 'filter';
+  if (p.filter && !playableAv.some((t) => allowed(t, p.filter!))) {
+    // MediaPackage answers 200 when only subtitle streams are left; 400 when nothing is.
+    const text = input.tracks.filter((t) => t.kind === 'text');
+    const playableText = p.profile ? text.filter((t) => playable(t, p.profile!, p.format)) : text;
+    return playableText.some((t) => allowed(t, p.filter!)) ? undefined : 'filter';
+  }
   return undefined;
 }
 
