@@ -1,5 +1,5 @@
 /** The TTL rules API against the real Worker (KV and all) in workerd. */
-import { beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { DEV_OPERATOR_READ_TOKEN, DEV_OPERATOR_TOKEN } from '../test/ingest-client.ts';
 
 const url = inject('workerUrl');
@@ -33,6 +33,10 @@ const RULES = {
 };
 
 beforeEach(async () => {
+  expect((await api('PUT', '/api/ttl/rules', { rules: [] })).status).toBe(200);
+});
+// Every worker test file shares one workerd and its KV: leave no rule for the next file.
+afterAll(async () => {
   expect((await api('PUT', '/api/ttl/rules', { rules: [] })).status).toBe(200);
 });
 

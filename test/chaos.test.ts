@@ -167,7 +167,8 @@ async function openPlayer(kind: 'dash' | 'hls'): Promise<{ page: Page; pageError
   const pageErrors: string[] = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));
   page.on('response', async (res) => {
-    const m = new RegExp(`/live/${event}/([^/]+)/(\\d+)\\.m4s$`).exec(res.url());
+    // The players add CMCD in the query (docs/cmcd.md).
+    const m = new RegExp(`/live/${event}/([^/]+)/(\\d+)\\.m4s(?:\\?|$)`).exec(res.url());
     if (!m) return;
     // When the answer reached the browser, by the browser's own timing (same machine clock).
     const timing = res.request().timing();
