@@ -65,7 +65,9 @@ async function watch(kind: 'dash' | 'hls'): Promise<{ page: Page; fromB: () => n
   let fromB = 0;
   page.on('pageerror', (err) => pageErrors.push(err.message));
   page.on('response', (res) => {
-    if (res.url().includes(`/live/${b}/v1/`) && res.url().endsWith('.m4s') && res.status() === 200) fromB++;
+    // The path alone: the players add CMCD in the query (docs/cmcd.md).
+    const path = new URL(res.url()).pathname;
+    if (path.startsWith(`/live/${b}/v1/`) && path.endsWith('.m4s') && res.status() === 200) fromB++;
   });
   await page.goto(`${url}/?event=${a}&player=${kind}`);
   return { page, fromB: () => fromB, pageErrors };

@@ -84,11 +84,14 @@ describe('pipelines A and B, started 3 s apart', () => {
       const page = await browser.newPage();
       const served: { k: number; asked: string; candidate: string; status: number }[] = [];
       page.on('response', (res) => {
-        const m = /\/(\d+)\.m4s\?pipeline=([A-Z])/.exec(res.url());
-        if (m)
+        // The query also carries the player's CMCD (docs/cmcd.md), before or after ?pipeline=.
+        const u = new URL(res.url());
+        const m = /\/(\d+)\.m4s$/.exec(u.pathname);
+        const asked = u.searchParams.get('pipeline');
+        if (m && asked)
           served.push({
             k: Number(m[1]),
-            asked: m[2],
+            asked,
             candidate: res.headers()['x-candidate'] ?? '',
             status: res.status(),
           });
