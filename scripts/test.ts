@@ -31,7 +31,7 @@ function step(name: string, command: string, commandArgs: string[]): boolean {
   return run.status === 0;
 }
 
-function vitest(name: string, projects: string[]): void {
+function vitest(name: string, projects: string[], extra: string[] = []): void {
   const report = `.tmp/vitest-${name}.json`;
   mkdirSync('.tmp', { recursive: true });
   rmSync(report, { force: true });
@@ -43,6 +43,7 @@ function vitest(name: string, projects: string[]): void {
     '--reporter=json',
     `--outputFile.json=${report}`,
     '--passWithNoTests',
+    ...extra,
     ...vitestArgs,
   ]);
   if (!existsSync(report)) {
@@ -81,7 +82,9 @@ if (
   total.failed++;
   console.log('worker-configuration.d.ts is stale: run `npm run types` (counted as one failure)');
 }
-vitest('in-process', ['unit', 'worker']);
+// Two at once: the Node files and the workerd files overlap (the latter mostly wait on timers);
+// the end-to-end files run one at a time (they share one live event and the machine).
+vitest('in-process', ['unit', 'worker'], ['--maxWorkers=2']);
 if (!unitOnly) {
   const vendor = spawnSync(process.execPath, ['scripts/vendor-players.ts'], { stdio: 'inherit' });
   if (vendor.status !== 0) process.exit(vendor.status ?? 1);
