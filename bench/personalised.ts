@@ -17,6 +17,7 @@ import { loadavg } from 'node:os';
 import { defaultEventConfig } from '../contract/event-config.ts';
 import { startServe } from '../scripts/serve.ts';
 import { encodeMedia, liveK, segmentFor } from '../test/fixtures.ts';
+import { MIXED_CODEC_LADDER as LADDER } from '../test/mixed-codec-ladder.ts';
 import { DEV_OPERATOR_TOKEN, devPlayerToken, ingestPut, randomEventId } from '../test/ingest-client.ts';
 import { median } from './cpu.ts';
 import { ensureBenchTools } from './system-tools.ts';
@@ -28,23 +29,6 @@ const SECONDS = Number(process.env.BENCH_EDGE_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_EDGE_ROUNDS ?? 3);
 const FILTER = 'video_codec:h264;audio_language:en,es;video_height:100-720';
 const log = (m: string) => console.error(`personalised bench: ${m}`);
-
-const LADDER = [
-  { id: 'v360', media: { kind: 'video', size: '640x360' }, meta: { bandwidth: 800_000, frameRate: '30' } },
-  { id: 'v180', media: { kind: 'video' }, meta: { bandwidth: 400_000, frameRate: '30' } },
-  {
-    id: 'h180',
-    media: { kind: 'video', codec: 'hevc', bitrateKbps: 100 },
-    meta: { bandwidth: 150_000, frameRate: '30' },
-  },
-  { id: 'aen', media: { kind: 'audio' }, meta: { bandwidth: 96_000, language: 'en', label: 'English' } },
-  { id: 'aes', media: { kind: 'audio' }, meta: { bandwidth: 96_000, language: 'es', label: 'Espanol' } },
-  {
-    id: 'aen51',
-    media: { kind: 'audio', codec: 'eac3', channels: 6 },
-    meta: { bandwidth: 192_000, language: 'en', label: 'English 5.1' },
-  },
-] as const;
 
 ensureBenchTools(['wrk']);
 const served = await startServe({ port: 0, persistTo: null, logTo: 'stderr' });

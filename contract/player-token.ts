@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hmacSha256, timingSafeEqual } from './hmac.ts';
 
 /**
  * Signed player tokens in the style of CDN edge tokens (Akamai EdgeAuth):
@@ -101,7 +102,7 @@ export async function signPlayerToken(key: PlayerTokenKey, claims: Omit<PlayerCl
   // What is signed must read back as these claims: refuse to mint a token the edge would call malformed.
   const parsed = parseToken(`${body}~hmac=${'0'.repeat(64)}`);
   if (!parsed) throw new Error(`player token claims out of their syntax: ${body}`);
-  return `${body}~hmac=${toHex(await hmac(key.secret, body))}`;
+  return `${body}~hmac=${toHex(await hmacSha256(key.secret, body))}`;
 }
 
 /**
@@ -121,7 +122,7 @@ export async function verifyPlayerToken(
   if (candidates.length === 0)
     return { ok: false, reason: 'bad-signature', message: `unknown key id ${claims.kid}`, kid: claims.kid };
   let valid = false;
-  for (const key of candidates) valid = timingSafeEqual(await hmac(key.secret, signed), mac) || valid;
+  for (const key of candidates) valid = timingSafeEqual(await hmacSha256(key.secret, signed), mac) || valid;
   if (!valid)
     return { ok: false, reason: 'bad-signature', message: 'the player token signature is wrong', kid: claims.kid };
   const now = Math.floor(request.nowMs / 1000);
@@ -208,28 +209,6 @@ function parseToken(token: string): { claims: PlayerClaims; signed: string; mac:
     if (v !== undefined) claims[key] = v;
   }
   return { claims, signed, mac: fromHex(hex) };
-}
-
-const cryptoKeys = new Map<string, Promise<CryptoKey>>();
-
-async function hmac(secret: string, body: string): Promise<Uint8Array> {
-  let key = cryptoKeys.get(secret);
-  if (!key) {
-    key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
-      'sign',
-    ]);
-    // A few keys per deployment at most; bounded anyway.
-    if (cryptoKeys.size > 8) cryptoKeys.clear();
-    cryptoKeys.set(secret, key);
-  }
-  return new Uint8Array(await crypto.subtle.sign('HMAC', await key, new TextEncoder().encode(body)));
-}
-
-function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
-  return diff === 0;
 }
 
 function toHex(bytes: Uint8Array): string {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EventId, PipelineId } from './ids.ts';
+import { hmacSha256, timingSafeEqual } from './hmac.ts';
 
 /**
  * Contribution credentials scoped to one event (and optionally one pipeline), so a leaked bridge
@@ -29,7 +30,7 @@ export type TokenClaims = z.infer<typeof TokenClaims>;
 
 export async function mintToken(key: string, claims: TokenClaims): Promise<string> {
   const body = `${TOKEN_PREFIX}.${base64Url(new TextEncoder().encode(JSON.stringify(TokenClaims.parse(claims))))}`;
-  return `${body}.${base64Url(await mac(key, body))}`;
+  return `${body}.${base64Url(await hmacSha256(key, body))}`;
 }
 
 /** The claims of a well-formed token whose MAC is right, or undefined (never says which part failed). */
@@ -39,7 +40,7 @@ export async function verifyToken(key: string, token: string): Promise<TokenClai
   const body = `${parts[0]}.${parts[1]}`;
   const given = fromBase64Url(parts[2]);
   if (!given) return undefined;
-  const expected = await mac(key, body);
+  const expected = await hmacSha256(key, body);
   if (!timingSafeEqual(given, expected)) return undefined;
   const json = fromBase64Url(parts[1]);
   if (!json) return undefined;
@@ -49,24 +50,6 @@ export async function verifyToken(key: string, token: string): Promise<TokenClai
   } catch {
     return undefined;
   }
-}
-
-async function mac(key: string, body: string): Promise<Uint8Array> {
-  const k = await crypto.subtle.importKey(
-    'raw',
-    new TextEncoder().encode(key),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign'],
-  );
-  return new Uint8Array(await crypto.subtle.sign('HMAC', k, new TextEncoder().encode(body)));
-}
-
-function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
-  return diff === 0;
 }
 
 function base64Url(bytes: Uint8Array): string {

@@ -15,28 +15,11 @@ import {
   ingestPut,
   randomEventId,
 } from '../test/ingest-client.ts';
+import { MIXED_CODEC_LADDER as LADDER } from '../test/mixed-codec-ladder.ts';
 import { liveK, loadMedia, segmentFor } from '../test/media.ts';
 
 const url = inject('workerUrl');
 const { segmentDurationMs: D } = defaultEventConfig;
-
-/** The ladder: track id, testdata encode, declared metadata. */
-const LADDER = [
-  { id: 'v360', media: { kind: 'video', size: '640x360' }, meta: { bandwidth: 800_000, frameRate: '30' } },
-  { id: 'v180', media: { kind: 'video' }, meta: { bandwidth: 400_000, frameRate: '30' } },
-  {
-    id: 'h180',
-    media: { kind: 'video', codec: 'hevc', bitrateKbps: 100 },
-    meta: { bandwidth: 150_000, frameRate: '30' },
-  },
-  { id: 'aen', media: { kind: 'audio' }, meta: { bandwidth: 96_000, language: 'en', label: 'English' } },
-  { id: 'aes', media: { kind: 'audio' }, meta: { bandwidth: 96_000, language: 'es', label: 'Espanol' } },
-  {
-    id: 'aen51',
-    media: { kind: 'audio', codec: 'eac3', channels: 6 },
-    meta: { bandwidth: 192_000, language: 'en', label: 'English 5.1' },
-  },
-] as const;
 
 let event: string;
 beforeAll(async () => {
