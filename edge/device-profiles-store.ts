@@ -1,3 +1,4 @@
+import { cyrb53Parts } from '../contract/string-hash.ts';
 import {
   BUILT_IN_PROFILES,
   type DeviceProfile,
@@ -93,14 +94,6 @@ export function definitionHash(value: unknown): string {
       ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
       : v,
   );
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  const { h1, h2 } = cyrb53Parts(text);
   return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
 }

@@ -1,3 +1,4 @@
+import { cyrb53Parts } from '../../contract/string-hash.ts';
 /**
  * The fuzzer's only source of randomness: a small seeded PRNG (mulberry32). Mutation i of a run
  * is drawn from rngFor(seed, i) alone, so any one mutation can be replayed from the seed and its
@@ -56,15 +57,7 @@ export class Rng {
 
 /** The generator of mutation `index` of the run seeded with `seed` (cyrb53-style string hash). */
 export function rngFor(seed: string, index: number): Rng {
-  const text = `${seed}:${index}`;
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  const { h1 } = cyrb53Parts(`${seed}:${index}`);
   return new Rng(h1 >>> 0);
 }
 
