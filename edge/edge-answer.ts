@@ -93,6 +93,9 @@ export function forgetEvent(event: string): void {
   generations.set(event, (generations.get(event) ?? 0) + 1);
 }
 
+/** How many times this isolate forgot the event (what else it keeps for the event, edge/personalised-input.ts, follows it). */
+export const generationOf = (event: string): number => generations.get(event) ?? 0;
+
 /**
  * The Response for this request. The cache key carries the event version this isolate knows
  * (x-event-state `v`), so a version bump, seen on the next manifest fill, bypasses every answer

@@ -9,6 +9,7 @@ import { type OriginResult, unwrap } from '../origin/result.ts';
 import { expectedPublishMs } from '../contract/epoch.ts';
 import type { OriginFact } from '../contract/origin-facts.ts';
 import { CMSD_STATIC, cmsdStatic, objectTypeOf, rememberLadder, segmentKbps } from './cmsd.ts';
+import type { AnswerSubject } from './answer-policy.ts';
 import { refusedAnswer, servedAnswer, serveCached } from './edge-answer.ts';
 import { edgeCache } from './edge-cache.ts';
 import { isDvrSegment } from './edge-load.ts';
@@ -28,6 +29,7 @@ import {
   type RequestPersonalisation,
   refuseManifestFilter,
 } from './personalisation.ts';
+import { type FetchedInput, inputSource, keptTrackKey, memoisedInput } from './personalised-input.ts';
 import { originFor, regionOf, regionsFor, requireKnownRegion } from './origin-stub.ts';
 
 /**
@@ -131,6 +133,37 @@ function choose<T>(
   });
 }
 
+/** The event's manifest input from the best region's origin (and the next event's, one hop), with its answer's TTL. */
+async function inputFromOrigin(
+  c: Ctx,
+  event: string,
+  type: 'mpd' | 'multivariant-playlist' | 'media-playlist',
+  subject: Omit<AnswerSubject, 'type'>,
+): Promise<FetchedInput> {
+  const fetchedAt = Date.now();
+  const chosen = await choose(c, event, undefined, (r) => originFor(c.env, event, r).manifestInput());
+  if (!chosen.result.ok)
+    return {
+      chosen,
+      fetchedAt,
+      ttlMs: (await refusedAnswer(c.env, type, subject, chosen.result)).freshUntil - fetchedAt,
+    };
+  const { input } = chosen.result.value;
+  timings.set(event, {
+    segmentDurationMs: input.config.segmentDurationMs,
+    pipelineDelayMs: input.config.pipelineDelayMs,
+  });
+  rememberLadder(event, input.tracks);
+  if (input.next) {
+    // The next event's own state, once it exists (only one hop: its own `next` is not followed).
+    const next = await originFor(c.env, input.next.eventId, chosen.region).manifestInput();
+    if (next.ok) input.next.input = { ...next.value.input, next: undefined };
+  }
+  const fact = { state: 'manifest', segmentDurationMs: input.config.segmentDurationMs } as const;
+  const ttlMs = (await servedAnswer(c.env, { ...subject, type }, fact, '', {})).freshUntil - fetchedAt;
+  return { chosen, fetchedAt, ttlMs };
+}
+
 async function manifest(
   c: Ctx,
   type: 'mpd' | 'multivariant-playlist' | 'media-playlist',
@@ -148,27 +181,29 @@ async function manifest(
     c.get('player')?.device,
     type === 'media-playlist' ? 'media-playlist' : 'manifest',
   );
-  return serveCached(c, {
+  const format = type === 'mpd' ? 'dash' : 'hls';
+  const checkEmpty = type !== 'media-playlist';
+  // The multivariant playlist's URIs carry ?device=: its bytes hold the query.
+  const carried = type === 'multivariant-playlist' ? personal.query : undefined;
+  const personalised = personal.key !== '';
+  const fetchInput = () => inputFromOrigin(c, event, type, subject);
+  // A personalised manifest is kept under the tracks it lists (edge/personalised-input.ts), told
+  // from the event's memoised input: personalisations that keep the same tracks share one entry.
+  const keyed = personalised ? await memoisedInput(event, fetchInput) : undefined;
+  const personalKey = keyed ? keptTrackKey(keyed, personal, format, checkEmpty, carried) : '';
+  const res = await serveCached(c, {
     event,
     subject,
     // The MPD names this host (license and clock URLs): the host is part of what shapes it; so do
-    // the device profile and the normalised filter (personal.key).
-    key: `${url.host}${url.pathname}${keyExtra}${personal.key}`,
+    // the tracks the personalisation keeps (personalKey).
+    key: `${url.host}${url.pathname}${keyExtra}${personalKey}`,
     fill: async () => {
-      const chosen = await choose(c, event, undefined, (r) => originFor(c.env, event, r).manifestInput());
+      const memo = personalised ? await memoisedInput(event, fetchInput) : undefined;
+      const fetched = memo?.fetched ?? (await fetchInput());
+      const chosen = fetched.chosen;
       if (!chosen.result.ok) return refusedAnswer(c.env, type, subject, chosen.result);
       const { input, version, eventState } = chosen.result.value;
-      timings.set(event, {
-        segmentDurationMs: input.config.segmentDurationMs,
-        pipelineDelayMs: input.config.pipelineDelayMs,
-      });
-      rememberLadder(event, input.tracks);
-      if (input.next) {
-        // The next event's own state, once it exists (only one hop: its own `next` is not followed).
-        const next = await originFor(c.env, input.next.eventId, chosen.region).manifestInput();
-        if (next.ok) input.next.input = { ...next.value.input, next: undefined };
-      }
-      const shaped = personalisedInput(input, personal, type === 'mpd' ? 'dash' : 'hls', type !== 'media-playlist');
+      const shaped = personalisedInput(input, personal, format, checkEmpty);
       if (!shaped.ok) return refusedAnswer(c.env, type, subject, { ...shaped, fact: { state: 'missing' } });
       let body: string;
       try {
@@ -183,7 +218,7 @@ async function manifest(
           });
         throw err;
       }
-      return servedAnswer(
+      const answer = await servedAnswer(
         c.env,
         subject,
         { state: 'manifest', segmentDurationMs: input.config.segmentDurationMs },
@@ -195,12 +230,26 @@ async function manifest(
           // Which region's origin built it, and why that one (as for segments).
           'x-candidate': `region=${chosen.region}`,
           'x-candidate-reason': chosen.reason,
-          ...personalisationHeaders(personal),
+          // Where the personalised fill's track list came from: asked of the origin, or the memo.
+          ...(memo ? { 'x-manifest-input': inputSource(memo) } : {}),
           [CMSD_STATIC]: cmsdStatic({ ot: 'm', sf: type === 'mpd' ? 'd' : 'h', at: input.nowMs }),
         },
       );
+      if (memo) {
+        // As old as the input it was written from; and not kept at all when the tracks moved since
+        // the key was told (another personalisation may share that key but not these tracks).
+        const age = Date.now() - fetched.fetchedAt;
+        answer.freshUntil -= age;
+        answer.staleUntil -= age;
+        if (keptTrackKey(memo, personal, format, checkEmpty, carried) !== personalKey)
+          answer.staleUntil = answer.freshUntil = Math.min(answer.freshUntil, Date.now());
+      }
+      return answer;
     },
   });
+  // Per response, not in the kept answer: personalisations with other names share its entry.
+  for (const [name, value] of Object.entries(personalisationHeaders(personal))) res.headers.set(name, value);
+  return res;
 }
 
 export const getMpd: RouteHandler = (c) =>

@@ -23,7 +23,12 @@ const { segmentDurationMs: D } = defaultEventConfig;
 
 let event: string;
 beforeAll(async () => {
-  event = randomEventId('perso');
+  event = await publishLadder('perso');
+});
+
+/** A new event with the whole ladder: its init and one segment per track. */
+async function publishLadder(prefix: string): Promise<string> {
+  const event = randomEventId(prefix);
   const k = liveK(D) - 2;
   for (const t of LADDER) {
     const media = await loadMedia(t.media);
@@ -35,7 +40,8 @@ beforeAll(async () => {
       201,
     );
   }
-});
+  return event;
+}
 
 const get = (path: string) => fetch(`${url}/live/${event}/${path}`);
 const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; message: string } }).error;
@@ -204,6 +210,80 @@ describe('an AVC + HEVC + AAC + E-AC-3 event', () => {
     expect(new Set(answers.map((r) => r.headers.get('etag'))).size).toBe(1);
     // The unfiltered playlist is another entry.
     expect(await (await get('index.m3u8')).text()).not.toBe(await (await get('index.m3u8?device=browser')).text());
+  });
+
+  it('personalisations that keep the same tracks share one cache entry and one origin request', async () => {
+    const fresh = await publishLadder('perso-kept');
+    const mf = (f: string) => `aws.manifestfilter=${encodeURIComponent(f)}`;
+    // Three track sets, each chosen several ways: spellings of one filter, other filters, a
+    // profile, a profile with a filter. One concurrent burst of players.
+    const groups = [
+      [
+        mf('video_codec:h264;audio_codec:aacl'),
+        mf('AUDIO_CODEC:AACL ; video_codec:H264,h264'),
+        mf('video_codec:h264;audio_channels:1-2'),
+        mf('video_height:100-400;video_codec:h264;audio_language:en,es;audio_channels:2'),
+        'device=browser',
+        `device=browser&${mf('audio_language:es,en')}`,
+      ],
+      [mf('audio_language:en'), mf('AUDIO_LANGUAGE:EN,en'), mf('audio_language:en;video_height:1-1000')],
+      [mf('video_codec:h265'), mf('video_codec:H265;video_framerate:29-31'), mf('video_height:180;video_codec:h265')],
+    ];
+    const asks = groups.flatMap((queries, group) =>
+      Array.from({ length: 12 }, (_, i) => ({ group, query: queries[i % queries.length] })),
+    );
+    const answers = await Promise.all(
+      asks.map(async ({ group, query }) => {
+        const res = await fetch(`${url}/live/${fresh}/index.mpd?${query}`);
+        return {
+          group,
+          query,
+          status: res.status,
+          body: await res.text(),
+          cache: res.headers.get('x-cache'),
+          input: res.headers.get('x-manifest-input'),
+          filter: res.headers.get('x-manifest-filter'),
+          device: res.headers.get('x-device-profile'),
+        };
+      }),
+    );
+    expect(answers.map((a) => a.status)).toEqual(asks.map(() => 200));
+    for (const group of groups.keys()) {
+      const ofGroup = answers.filter((a) => a.group === group);
+      expect(new Set(ofGroup.map((a) => a.body)).size, `group ${group}`).toBe(1);
+      // One fill per track set (every other request waited for it or found it).
+      expect(
+        ofGroup.filter((a) => a.cache === 'origin'),
+        `group ${group}`,
+      ).toHaveLength(1);
+    }
+    expect(new Set(answers.map((a) => a.body)).size).toBe(3);
+    // And the three fills made one origin request between them: the rest came from the memo.
+    const fills = answers.filter((a) => a.cache === 'origin');
+    expect(fills.map((a) => a.input).sort()).toEqual(['memo', 'memo', 'origin']);
+    // Each answer still says what applied to its own request.
+    const browserFiltered = answers.find((a) => a.query.startsWith('device=browser&'));
+    expect(browserFiltered).toMatchObject({ device: 'browser', filter: 'audio_language:en,es' });
+    expect(answers.find((a) => a.query === 'device=browser')).toMatchObject({ device: 'browser', filter: null });
+    expect(answers.find((a) => a.query === mf('AUDIO_LANGUAGE:EN,en'))).toMatchObject({
+      device: null,
+      filter: 'audio_language:en',
+    });
+    expect(answers[0].body).not.toMatch(/hvc1|ec-3/);
+
+    // A filter that keeps every track is the unpersonalised manifest's entry.
+    const plain = await fetch(`${url}/live/${fresh}/index.m3u8`);
+    const everything = await fetch(`${url}/live/${fresh}/index.m3u8?${mf('video_height:1-4000')}`);
+    expect(everything.headers.get('x-cache')).toMatch(/^(hot|shared)$/);
+    expect(everything.headers.get('x-manifest-filter')).toBe('video_height:1-4000');
+    expect(await everything.text()).toBe(await plain.text());
+    // The multivariant playlist's URIs carry ?device=: the profile's answer is its own entry.
+    const device = await (await fetch(`${url}/live/${fresh}/index.m3u8?device=browser`)).text();
+    const filtered = await (
+      await fetch(`${url}/live/${fresh}/index.m3u8?${mf('video_codec:h264;audio_codec:aacl')}`)
+    ).text();
+    expect(device).toMatch(/\?device=browser/);
+    expect(filtered).not.toMatch(/device=/);
   });
 
   it.each([
