@@ -163,6 +163,23 @@ export const errorCodes = {
     status: 403,
     doc: 'DRM with the development key store (published keys, docs/drm.md) in a deployment without `ALLOW_DEV_KEYS=true` (set only in `.dev.vars`): setting it, ingest and licenses are refused and nothing is stored; use a CPIX key service (`"keys": {"provider": "cpix", …}`)',
   },
+  // 8xxx: the control plane (orchestrator hub, Control Room; docs/control-plane.md)
+  EVENT_EXISTS: { id: 8001, status: 409, doc: '`POST /api/events` with the id of an event that already exists' },
+  EVENT_RUNNING: {
+    id: 8002,
+    status: 409,
+    doc: '`DELETE /api/events/{event}` while pipelines of the event should be running: stop or end it first',
+  },
+  EVENT_NOT_CREATED: {
+    id: 8003,
+    status: 404,
+    doc: 'ingest or a player request for an event the hub never created (`POST /api/events`); nothing is stored and no origin object is created; `max-age=1`',
+  },
+  PROVISIONER_FAILED: {
+    id: 8004,
+    status: 502,
+    doc: 'the provisioner (local agent or Cloudflare Containers) refused or did not answer a start or stop; the audit timeline has the details',
+  },
   // 9xxx: bugs (never expected; logged with details, answered without them)
   INTERNAL: { id: 9000, status: 500, doc: 'a bug: logged with details, answered without them' },
 } as const satisfies Record<string, { id: number; status: number; doc: string }>;

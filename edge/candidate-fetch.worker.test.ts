@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadMedia as encodeMedia, liveK, segmentFor, type Media } from '../test/media.ts';
-import { DEV_OPERATOR_TOKEN, devToken, getBytes, ingestPut, randomEventId } from '../test/ingest-client.ts';
+import { DEV_OPERATOR_TOKEN, devToken, ensureEvent, getBytes, ingestPut, randomEventId } from '../test/ingest-client.ts';
 
 const url = inject('workerUrl');
 const D = 2000;
@@ -24,6 +24,8 @@ async function twoPipelines() {
   const k = liveK(D) - 3;
   const a = segmentFor(video, k, D);
   const b = segmentFor(video, k, D, { keepSamples: 30 });
+  // Published to r1 only: r2's origin never hears of the event.
+  await ensureEvent(url, event, { regions: ['r1'] });
   for (const p of ['A', 'B']) expect((await ingestPut(url, `${event}/${p}/v1/init.mp4`, video.init)).status).toBe(201);
   expect((await ingestPut(url, `${event}/A/v1/${k}.m4s`, a)).status).toBe(201);
   expect((await ingestPut(url, `${event}/B/v1/${k}.m4s`, b)).status).toBe(201);

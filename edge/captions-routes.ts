@@ -1,6 +1,7 @@
 import { CaptionsPost } from '../contract/captions.ts';
 import { EventId } from '../contract/ids.ts';
 import { requireTokenFor } from './credentials.ts';
+import { requireCreatedEvent } from './event-gate.ts';
 import type { RouteHandler } from './route-handler.ts';
 import { pathPart } from './ingest-path.ts';
 import { readJson } from './json-body.ts';
@@ -15,6 +16,7 @@ import { applyEverywhere } from './every-region.ts';
 export const postCaptions: RouteHandler = async (c) => {
   const event = pathPart(EventId, c.req.param('event'), 'event');
   requireTokenFor(c, event);
+  await requireCreatedEvent(c.env, event);
   const post = await readJson(c.req.raw, CaptionsPost);
   const cues = post.cues.map((cue) => ({ startMs: Date.parse(cue.start), endMs: Date.parse(cue.end), text: cue.text }));
   // Every region's origin gets the cues, as every region gets every segment (cross-publishing).

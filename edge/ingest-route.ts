@@ -16,6 +16,7 @@ import { templateMetadata } from '../packager/template-metadata.ts';
 import { unwrap } from '../origin/result.ts';
 import { requireTokenFor } from './credentials.ts';
 import { encryptIngestSegment, protectIngestInit } from './drm-packaging.ts';
+import { requireCreatedEvent } from './event-gate.ts';
 import { ingestDrmFor } from './ingest-drm-memory.ts';
 import type { RouteHandler } from './route-handler.ts';
 import { parseIngestPath } from './ingest-path.ts';
@@ -34,6 +35,8 @@ export const putIngest: RouteHandler = async (c) => {
   requireTokenFor(c, target.event, target.pipeline);
   const regionParam = c.req.query('region');
   const region = regionParam === undefined ? regionOf(c.env) : requireKnownRegion(c.env, regionParam);
+  // Only events the hub created take media (edge/event-gate.ts): no PUT can create an origin object.
+  await requireCreatedEvent(c.env, target.event);
   const origin = originFor(c.env, target.event, region);
 
   if (target.kind === 'captions') {

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadMedia as encodeMedia, liveK, segmentFor, type Media } from '../test/media.ts';
-import { DEV_OPERATOR_TOKEN, getBytes, ingestPut, randomEventId } from '../test/ingest-client.ts';
+import { DEV_OPERATOR_TOKEN, ensureEvent, getBytes, ingestPut, randomEventId } from '../test/ingest-client.ts';
 
 const url = inject('workerUrl');
 const D = 2000;
@@ -33,6 +33,8 @@ const errorCode = async (res: Response) => ((await res.json()) as { error: { cod
 
 /** Publish init and segments k-1, k of pipeline A into the given regions. */
 async function publish(event: string, regions: string[], k: number) {
+  // Created in these regions only (the first call decides): the others learn of it from their first init.
+  await ensureEvent(url, event, { regions });
   for (const region of regions) {
     expect((await ingestPut(url, `${event}/A/v1/init.mp4?region=${region}`, video.init)).status).toBe(201);
     for (const kk of [k - 1, k])
@@ -66,7 +68,9 @@ describe('ingest into a named region', () => {
   it('rejects an unknown or malformed region with 400 naming the regions, and stores nothing anywhere', async () => {
     const event = randomEventId();
     for (const region of ['r9', 'R2!', '']) {
-      const res = await ingestPut(url, `${event}/A/v1/init.mp4?region=${encodeURIComponent(region)}`, video.init);
+      const res = await ingestPut(url, `${event}/A/v1/init.mp4?region=${encodeURIComponent(region)}`, video.init, {
+        create: false,
+      });
       expect(res.status).toBe(400);
       const err = await errorCode(res);
       expect(err.code).toBe('BAD_QUERY');

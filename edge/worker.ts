@@ -4,10 +4,13 @@ import type { MiddlewareHandler } from 'hono';
 import { requireCredential } from './credentials.ts';
 import { forgetEvent } from './edge-answer.ts';
 import { errorResponse } from './http-errors.ts';
+import { liveEventGate } from './event-gate.ts';
+import { controlApi } from '../orchestrator/api.ts';
 import type { AppEnv } from './route-handler.ts';
 import { middleware, routes } from './routes.ts';
 
 export { EventOrigin } from '../origin/event-origin.ts';
+export { OrchestratorHub } from '../orchestrator/hub.ts';
 
 /**
  * The one Worker: ingest from the encoder bridge, player-facing live routes, the clock players
@@ -22,11 +25,15 @@ const forgetEventAfter: MiddlewareHandler<AppEnv> = async (c, next) => {
 };
 
 for (const m of middleware) app.use(m.path, m.handler);
+// The control plane's OpenAPI routes (orchestrator/api.ts) first: they own /api/events and /api/events/{event}.
+app.route('/', controlApi);
 for (const r of routes) {
   // A control of one event that succeeded: this isolate's edge cache forgets that event.
   const forgets = r.credential === 'operator:write' && r.path.includes(':event') && !r.keepsCache;
+  // Player paths reach only events the hub created (edge/event-gate.ts), checked after the credential.
+  const gate = r.path.startsWith('/live/:event/') ? [liveEventGate] : [];
   if (forgets) app.on(r.method, r.path, forgetEventAfter, requireCredential(r.credential), r.handler);
-  else app.on(r.method, r.path, requireCredential(r.credential), r.handler);
+  else app.on(r.method, r.path, requireCredential(r.credential), ...gate, r.handler);
 }
 
 app.notFound((c) =>

@@ -720,6 +720,26 @@ export class EventOrigin extends DurableObject<Env> {
     });
   }
 
+  /**
+   * The hub created (or changed) the event (orchestrator/hub.ts): the object exists from now on
+   * with this config, before any init. An object that already exists merges the patch.
+   */
+  async defineEvent(event: string, patch: EventConfigPatch): Promise<OriginResult<EventStateView>> {
+    const existing = this.loadEventId();
+    if (existing !== undefined && existing !== event)
+      return fail('INTERNAL', `this origin object belongs to event ${existing}, not ${event}`);
+    if (existing === undefined) {
+      const drm = this.drm.get();
+      this.sql.exec(
+        'INSERT OR IGNORE INTO event (id, event_id, config, created_at) VALUES (1, ?, ?, ?)',
+        event,
+        JSON.stringify(drm ? { ...defaultEventConfig, drm } : defaultEventConfig),
+        Date.now(),
+      );
+    }
+    return this.updateConfig(patch);
+  }
+
   /** Merge an already validated patch into the config; the next request sees it. */
   async updateConfig(patch: EventConfigPatch): Promise<OriginResult<EventStateView>> {
     const config = this.loadConfig();

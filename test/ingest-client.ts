@@ -48,15 +48,39 @@ export interface PutOptions {
   meta?: TrackMeta | string | null;
   defects?: string;
   headers?: Record<string, string>;
+  /** false: do not create the event first (tests of ingest for an event that was never created). */
+  create?: boolean;
 }
 
-/** PUT one init (`file` = 'init.mp4') or segment (`${K}.m4s`) to the ingest route. */
+const created = new Set<string>();
+
+/**
+ * Create `event` through the control plane (POST /api/events) unless this process already did:
+ * ingest and players only reach events the hub created. An existing event (409) is fine.
+ */
+export async function ensureEvent(baseUrl: string, event: string, definition: Record<string, unknown> = {}): Promise<void> {
+  const key = `${baseUrl}|${event}`;
+  if (created.has(key) || !EventId.safeParse(event).success) return;
+  const res = await fetch(`${baseUrl}/api/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ id: event, ...definition }),
+  });
+  if (res.status !== 201 && res.status !== 409) throw new Error(`creating event ${event}: ${res.status} ${await res.text()}`);
+  created.add(key);
+}
+
+/**
+ * PUT one init (`file` = 'init.mp4') or segment (`${K}.m4s`) to the ingest route, creating the
+ * path's event first (ensureEvent) unless `o.create` is false.
+ */
 export async function ingestPut(
   baseUrl: string,
   path: string,
   body: Uint8Array,
   o: PutOptions = {},
 ): Promise<Response> {
+  if (o.create !== false) await ensureEvent(baseUrl, path.split('/')[0]);
   const headers = new Headers(o.headers);
   const token = o.token === undefined ? await ingestTokenFor(path) : o.token;
   if (token !== null) headers.set('authorization', `Bearer ${token}`);

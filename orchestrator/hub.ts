@@ -1,0 +1,322 @@
+import { DurableObject } from 'cloudflare:workers';
+import {
+  type AuditEntry,
+  type EventDefinition,
+  EventDefinition as EventDefinitionSchema,
+  type EventDefinitionPatch,
+  type EventPhase,
+  type Operation,
+} from '../contract/control-plane.ts';
+import { defaultEventConfig, type EventConfigPatch } from '../contract/event-config.ts';
+import { segmentNumberAt } from '../contract/epoch.ts';
+import { mintToken } from '../contract/scoped-token.ts';
+import { originFor } from '../edge/origin-stub.ts';
+import { fail, ok, type OriginResult } from '../origin/result.ts';
+import { type DesiredState, EventStore, type StoredEvent } from './event-store.ts';
+import { noProvisioner, type Provisioner } from './provisioner.ts';
+import { dueActions, nextWake } from './schedule.ts';
+
+/** What GET /api/events/{event} answers: the definition, where it is in its life, what should run. */
+export interface EventView {
+  definition: EventDefinition;
+  phase: EventPhase;
+  createdAt: string;
+  updatedAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  /** Pipelines the hub wants running or stopped. */
+  desired: Record<string, DesiredState>;
+}
+
+/** Who asked: `operator` (API, Control Room), `schedule` (the hub's alarm) or `alert`. */
+export type Actor = 'operator' | 'schedule' | 'alert';
+
+/**
+ * The orchestrator hub (DESIGN §9): one Durable Object (`HUB.idFromName("hub")`) that owns event
+ * definitions, schedules, and the audit timeline. It creates each event's origin objects (ingest
+ * and players never can: edge/event-gate.ts), starts and stops pipelines through a provisioner at
+ * start − lead and after the end, and applies live operations to every region's origin.
+ * Everything it must remember across a restart is in SQLite (orchestrator/event-store.ts).
+ */
+export class OrchestratorHub extends DurableObject<Env> {
+  protected readonly store: EventStore;
+  protected provisioner: Provisioner = noProvisioner;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new EventStore(ctx.storage.sql);
+  }
+
+  // ---- events ---------------------------------------------------------------------------------
+
+  /** Create an event: its origin objects in every region get its config (and DRM) before any ingest. */
+  async createEvent(definition: EventDefinition, who: Actor = 'operator'): Promise<OriginResult<EventView>> {
+    const now = Date.now();
+    if (this.store.get(definition.id)) return fail('EVENT_EXISTS', `event ${definition.id} already exists`);
+    // Origins first: if a region refuses (a DRM setting it rejects), nothing is recorded here.
+    const applied = await this.applyToOrigins(definition);
+    if (!applied.ok) return applied;
+    if (!this.store.insert(definition, definition.schedule ? 'scheduled' : 'created', now))
+      return fail('EVENT_EXISTS', `event ${definition.id} already exists`);
+    this.store.audit(definition.id, who, 'created', definition, now);
+    await this.armAlarm();
+    return ok(this.view(definition.id)!);
+  }
+
+  listEvents(): EventView[] {
+    return this.store.list().map((e) => toView(e, this.store.desired(e.definition.id)));
+  }
+
+  getEvent(id: string): OriginResult<EventView> {
+    const view = this.view(id);
+    return view ? ok(view) : fail('EVENT_NOT_FOUND', `no event ${id}: create it first (POST /api/events)`);
+  }
+
+  /** Cheap existence check for the edge's gate (edge/event-gate.ts). */
+  eventExists(id: string): boolean {
+    return this.store.get(id) !== undefined;
+  }
+
+  async updateEvent(id: string, patch: EventDefinitionPatch, who: Actor = 'operator'): Promise<OriginResult<EventView>> {
+    const stored = this.store.get(id);
+    if (!stored) return fail('EVENT_NOT_FOUND', `no event ${id}`);
+    if (stored.phase === 'ended') return fail('EVENT_ENDED', `event ${id} has ended; create a new event`);
+    const { next, ...rest } = patch;
+    const merged = EventDefinitionSchema.safeParse({
+      ...stored.definition,
+      ...rest,
+      ...(next === undefined ? {} : { next: next ?? undefined }),
+    });
+    if (!merged.success)
+      return fail('BAD_BODY', merged.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    const originPatch: EventConfigPatch = {};
+    if (patch.dvrWindowSeconds !== undefined) originPatch.dvrWindowSeconds = patch.dvrWindowSeconds;
+    if (patch.captions !== undefined) originPatch.captions = patch.captions;
+    if (patch.playerTokens !== undefined) originPatch.playerTokens = patch.playerTokens;
+    if (Object.keys(originPatch).length > 0) {
+      const applied = await this.everyRegion(merged.data, (o) => o.updateConfig(originPatch));
+      if (!applied.ok) return applied;
+    }
+    const now = Date.now();
+    this.store.update(merged.data, now);
+    if (patch.schedule && stored.phase === 'created') this.store.setPhase(id, 'scheduled', now);
+    this.store.audit(id, who, 'updated', patch, now);
+    await this.armAlarm();
+    return ok(this.view(id)!);
+  }
+
+  /** Delete a definition that is not running (end it or stop it first); its origins keep their DVR. */
+  async deleteEvent(id: string, who: Actor = 'operator'): Promise<OriginResult<{ deleted: string }>> {
+    const stored = this.store.get(id);
+    if (!stored) return fail('EVENT_NOT_FOUND', `no event ${id}`);
+    const running = Object.entries(this.store.desired(id)).filter(([, d]) => d === 'running');
+    if (running.length > 0)
+      return fail(
+        'EVENT_RUNNING',
+        `event ${id} has running pipelines (${running.map(([p]) => p).join(', ')}): stop or end it first`,
+      );
+    this.store.delete(id);
+    this.store.audit(id, who, 'deleted', null, Date.now());
+    return ok({ deleted: id });
+  }
+
+  timeline(id: string, limit?: number): OriginResult<AuditEntry[]> {
+    if (!this.store.get(id) && this.store.timeline(id, 1).length === 0) return fail('EVENT_NOT_FOUND', `no event ${id}`);
+    return ok(this.store.timeline(id, limit));
+  }
+
+  // ---- live operations ----------------------------------------------------------------------
+
+  async operate(id: string, op: Operation, who: Actor = 'operator'): Promise<OriginResult<EventView>> {
+    const stored = this.store.get(id);
+    if (!stored) return fail('EVENT_NOT_FOUND', `no event ${id}`);
+    const def = stored.definition;
+    if (stored.phase === 'ended') return fail('EVENT_ENDED', `event ${id} has ended`);
+    if ('pipeline' in op && !def.pipelines.includes(op.pipeline))
+      return fail('BAD_BODY', `pipeline: event ${id} has pipelines ${def.pipelines.join(', ')}, not ${op.pipeline}`);
+    const now = Date.now();
+    const d = defaultEventConfig.segmentDurationMs;
+    switch (op.op) {
+      case 'start':
+        await this.startPipelines(stored, def.pipelines, now);
+        break;
+      case 'stop':
+        await this.stopPipelines(def, def.pipelines, now);
+        break;
+      case 'start-pipeline':
+        await this.startPipelines(stored, [op.pipeline], now);
+        break;
+      case 'stop-pipeline':
+        await this.stopPipelines(def, [op.pipeline], now);
+        break;
+      case 'restart-pipeline':
+        await this.stopPipelines(def, [op.pipeline], now);
+        await this.startPipelines(stored, [op.pipeline], now);
+        break;
+      case 'mask-pipeline': {
+        const fromK = segmentNumberAt(now, d);
+        const r = await this.everyRegion(def, (o) => o.addMask({ pipeline: op.pipeline, fromK }));
+        if (!r.ok) return r;
+        break;
+      }
+      case 'unmask-pipeline': {
+        const r = await this.everyRegion(def, async (o) => {
+          const state = await o.eventState();
+          if (!state.ok) return state;
+          for (const mask of state.value.masks.filter((m) => m.pipeline === op.pipeline)) await o.removeMask(mask.id);
+          return ok(null);
+        });
+        if (!r.ok) return r;
+        break;
+      }
+      case 'prefer-pipeline': {
+        const pipelines = [op.pipeline, ...def.pipelines.filter((p) => p !== op.pipeline)];
+        const r = await this.everyRegion(def, (o) => o.updateConfig({ pipelines }));
+        if (!r.ok) return r;
+        this.store.update({ ...def, pipelines }, now);
+        break;
+      }
+      case 'set-dvr-window': {
+        const r = await this.everyRegion(def, (o) => o.updateConfig({ dvrWindowSeconds: op.dvrWindowSeconds }));
+        if (!r.ok) return r;
+        this.store.update({ ...def, dvrWindowSeconds: op.dvrWindowSeconds }, now);
+        break;
+      }
+      case 'move-to-next': {
+        if (op.event === id) return fail('BAD_BODY', 'event: the next event must be another event');
+        if (!this.store.get(op.event)) return fail('EVENT_NOT_FOUND', `no event ${op.event}: create it first`);
+        const atK = segmentNumberAt(now + op.inSeconds * 1000, d) + 1;
+        const r = await this.everyRegion(def, (o) => o.scheduleNext({ event: op.event, atK }));
+        if (!r.ok) return r;
+        this.store.update({ ...def, next: op.event }, now);
+        this.store.audit(id, who, op.op, { ...op, atK }, now);
+        return ok(this.view(id)!);
+      }
+      case 'end': {
+        const r = await this.endEvent(stored, now);
+        if (!r.ok) return r;
+        break;
+      }
+    }
+    this.store.audit(id, who, op.op, op, now);
+    await this.armAlarm();
+    return ok(this.view(id)!);
+  }
+
+  // ---- schedule -------------------------------------------------------------------------------
+
+  /** Start events at start − lead, end them at their end; then sleep until the next such moment. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    for (const action of dueActions(this.store.list(), now)) {
+      const stored = this.store.get(action.event);
+      if (!stored) continue;
+      try {
+        if (action.kind === 'start') {
+          await this.startPipelines(stored, stored.definition.pipelines, now);
+          this.store.audit(action.event, 'schedule', 'start', { at: new Date(now).toISOString() }, now);
+        } else {
+          await this.endEvent(stored, now);
+          this.store.audit(action.event, 'schedule', 'end', { at: new Date(now).toISOString() }, now);
+        }
+      } catch (err) {
+        // One event's provisioning trouble must not stop the others; the next alarm tries again.
+        this.store.audit(action.event, 'schedule', `${action.kind} failed`, { error: String(err) }, now);
+      }
+    }
+    await this.armAlarm();
+  }
+
+  protected async armAlarm(extraWakeAt?: number): Promise<void> {
+    const wake = nextWake(this.store.list(), Date.now());
+    const at = [wake, extraWakeAt].filter((t): t is number => t !== undefined);
+    if (at.length > 0) await this.ctx.storage.setAlarm(Math.min(...at));
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  protected view(id: string): EventView | undefined {
+    const stored = this.store.get(id);
+    return stored && toView(stored, this.store.desired(id));
+  }
+
+  protected async startPipelines(stored: StoredEvent, pipelines: string[], now: number): Promise<void> {
+    const def = stored.definition;
+    for (const pipeline of pipelines) {
+      this.store.setDesired(def.id, pipeline, 'running', now);
+      await this.provisioner.start({
+        event: def.id,
+        pipeline,
+        definition: def,
+        ingestToken: await mintToken(this.env.INGEST_TOKEN_KEY, { scope: 'ingest', event: def.id, pipeline }),
+        captionsToken: await mintToken(this.env.INGEST_TOKEN_KEY, { scope: 'captions', event: def.id }),
+      });
+    }
+    if (stored.phase === 'created' || stored.phase === 'scheduled') this.store.setPhase(def.id, 'starting', now);
+  }
+
+  protected async stopPipelines(def: EventDefinition, pipelines: string[], now: number): Promise<void> {
+    for (const pipeline of pipelines) {
+      this.store.setDesired(def.id, pipeline, 'stopped', now);
+      await this.provisioner.stop(def.id, pipeline);
+    }
+  }
+
+  protected async endEvent(stored: StoredEvent, now: number): Promise<OriginResult<null>> {
+    const def = stored.definition;
+    const d = defaultEventConfig.segmentDurationMs;
+    if (def.next && this.store.get(def.next)) {
+      // Viewers move on at the segment after the last one.
+      const atK = segmentNumberAt(now, d) + 1;
+      const r = await this.everyRegion(def, (o) => o.scheduleNext({ event: def.next!, atK }));
+      if (!r.ok) return r;
+    }
+    const r = await this.everyRegion(def, (o) => o.endEvent({}));
+    if (!r.ok && r.code !== 'EVENT_ENDED') return r;
+    await this.stopPipelines(def, def.pipelines, now);
+    this.store.setPhase(def.id, 'ended', now);
+    return ok(null);
+  }
+
+  /** DRM first (it must precede every init), then the config; every region of the event. */
+  protected async applyToOrigins(def: EventDefinition): Promise<OriginResult<null>> {
+    if (def.drm) {
+      const drm = def.drm;
+      const r = await this.everyRegion(def, (o) => o.setDrm(drm));
+      if (!r.ok) return r;
+    }
+    return this.everyRegion(def, (o) =>
+      o.defineEvent(def.id, {
+        dvrWindowSeconds: def.dvrWindowSeconds,
+        captions: def.captions,
+        pipelines: def.pipelines,
+        playerTokens: def.playerTokens,
+      }),
+    );
+  }
+
+  /** Apply one change in every region of the event; the first refusal is the answer. */
+  protected async everyRegion<T>(
+    def: EventDefinition,
+    call: (origin: ReturnType<typeof originFor>) => Promise<OriginResult<T>>,
+  ): Promise<OriginResult<null>> {
+    for (const region of def.regions) {
+      const r = await call(originFor(this.env, def.id, region));
+      if (!r.ok) return fail(r.code, `region ${region}: ${r.message}`);
+    }
+    return ok(null);
+  }
+}
+
+function toView(e: StoredEvent, desired: Record<string, DesiredState>): EventView {
+  const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+  return {
+    definition: e.definition,
+    phase: e.phase,
+    createdAt: new Date(e.createdAt).toISOString(),
+    updatedAt: new Date(e.updatedAt).toISOString(),
+    startedAt: iso(e.startedAt),
+    endedAt: iso(e.endedAt),
+    desired,
+  };
+}
