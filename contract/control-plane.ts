@@ -68,7 +68,10 @@ export const EventDefinition = z
     message: 'pipelines must not repeat',
     path: ['pipelines'],
   })
-  .refine((e) => new Set(e.regions).size === e.regions.length, { message: 'regions must not repeat', path: ['regions'] })
+  .refine((e) => new Set(e.regions).size === e.regions.length, {
+    message: 'regions must not repeat',
+    path: ['regions'],
+  })
   .refine((e) => e.next !== e.id, { message: 'the next event must be another event', path: ['next'] });
 export type EventDefinition = z.infer<typeof EventDefinition>;
 export type EventDefinitionInput = z.input<typeof EventDefinition>;

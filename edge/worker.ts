@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import { AppError } from '../contract/errors.ts';
 import type { MiddlewareHandler } from 'hono';
 import { requireCredential } from './credentials.ts';
@@ -6,6 +7,7 @@ import { forgetEvent } from './edge-answer.ts';
 import { errorResponse } from './http-errors.ts';
 import { liveEventGate } from './event-gate.ts';
 import { controlApi } from '../orchestrator/api.ts';
+import { sessionApi } from './control-session.ts';
 import type { AppEnv } from './route-handler.ts';
 import { middleware, routes } from './routes.ts';
 
@@ -27,6 +29,8 @@ const forgetEventAfter: MiddlewareHandler<AppEnv> = async (c, next) => {
 for (const m of middleware) app.use(m.path, m.handler);
 // The control plane's OpenAPI routes (orchestrator/api.ts) first: they own /api/events and /api/events/{event}.
 app.route('/', controlApi);
+// The Control Room's login: POST/GET/DELETE /api/session (a signed session cookie, edge/control-session.ts).
+app.route('/', sessionApi);
 for (const r of routes) {
   // A control of one event that succeeded: this isolate's edge cache forgets that event.
   const forgets = r.credential === 'operator:write' && r.path.includes(':event') && !r.keepsCache;
@@ -39,6 +43,9 @@ for (const r of routes) {
 app.notFound((c) =>
   errorResponse(new AppError('ROUTE_NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)),
 );
-app.onError((err) => errorResponse(err));
+app.onError((err) =>
+  // hono's own 400 (a JSON body that does not parse, seen by the control API's validator) is ours too.
+  errorResponse(err instanceof HTTPException && err.status === 400 ? new AppError('BAD_BODY', err.message) : err),
+);
 
 export default app satisfies ExportedHandler<Env>;

@@ -1,10 +1,5 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import {
-  EventDefinition,
-  EventDefinitionPatch,
-  EventPhase,
-  Operation,
-} from '../contract/control-plane.ts';
+import { EventDefinition, EventDefinitionPatch, EventPhase, Operation } from '../contract/control-plane.ts';
 import { AppError } from '../contract/errors.ts';
 import { EventId } from '../contract/ids.ts';
 import { unwrap } from '../origin/result.ts';

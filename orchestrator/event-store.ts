@@ -97,7 +97,8 @@ export class EventStore {
   }
 
   setPhase(id: string, phase: EventPhase, now: number): void {
-    const stamp = phase === 'starting' ? ', started_at = COALESCE(started_at, ?)' : phase === 'ended' ? ', ended_at = ?' : '';
+    const stamp =
+      phase === 'starting' ? ', started_at = COALESCE(started_at, ?)' : phase === 'ended' ? ', ended_at = ?' : '';
     if (stamp) this.sql.exec(`UPDATE events SET phase = ?, updated_at = ?${stamp} WHERE id = ?`, phase, now, now, id);
     else this.sql.exec('UPDATE events SET phase = ?, updated_at = ? WHERE id = ?', phase, now, id);
   }
@@ -151,7 +152,13 @@ export class EventStore {
       )
       .toArray()
       .reverse()
-      .map((r) => ({ id: r.id, at: new Date(r.at).toISOString(), who: r.who, what: r.what, detail: JSON.parse(r.detail) }));
+      .map((r) => ({
+        id: r.id,
+        at: new Date(r.at).toISOString(),
+        who: r.who,
+        what: r.what,
+        detail: JSON.parse(r.detail),
+      }));
   }
 }
 

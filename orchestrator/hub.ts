@@ -77,7 +77,11 @@ export class OrchestratorHub extends DurableObject<Env> {
     return this.store.get(id) !== undefined;
   }
 
-  async updateEvent(id: string, patch: EventDefinitionPatch, who: Actor = 'operator'): Promise<OriginResult<EventView>> {
+  async updateEvent(
+    id: string,
+    patch: EventDefinitionPatch,
+    who: Actor = 'operator',
+  ): Promise<OriginResult<EventView>> {
     const stored = this.store.get(id);
     if (!stored) return fail('EVENT_NOT_FOUND', `no event ${id}`);
     if (stored.phase === 'ended') return fail('EVENT_ENDED', `event ${id} has ended; create a new event`);
@@ -121,7 +125,8 @@ export class OrchestratorHub extends DurableObject<Env> {
   }
 
   timeline(id: string, limit?: number): OriginResult<AuditEntry[]> {
-    if (!this.store.get(id) && this.store.timeline(id, 1).length === 0) return fail('EVENT_NOT_FOUND', `no event ${id}`);
+    if (!this.store.get(id) && this.store.timeline(id, 1).length === 0)
+      return fail('EVENT_NOT_FOUND', `no event ${id}`);
     return ok(this.store.timeline(id, limit));
   }
 

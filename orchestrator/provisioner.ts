@@ -25,8 +25,12 @@ export interface Provisioner {
   readonly kind: string;
   start(spec: PipelineSpec): Promise<void>;
   stop(event: string, pipeline: string): Promise<void>;
-  /** What runs now: after a restart the hub reattaches to these instead of starting them again. */
-  running(): Promise<RunningPipeline[]>;
+  /**
+   * What runs now: after a restart the hub reattaches to these instead of starting them again.
+   * `candidates` are the pipelines the hub wants running: a provisioner that cannot list what it
+   * runs (Cloudflare Containers) asks each of them; the local agent lists its own.
+   */
+  running(candidates?: RunningPipeline[]): Promise<RunningPipeline[]>;
 }
 
 /** PROVISIONER = "none": the hub records what it wants and starts nothing. */

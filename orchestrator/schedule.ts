@@ -30,7 +30,8 @@ export function dueActions(events: StoredEvent[], now: number): DueAction[] {
       continue;
     }
     const start = startAt(e);
-    if (e.phase === 'scheduled' && start !== undefined && start <= now) out.push({ event: e.definition.id, kind: 'start' });
+    if (e.phase === 'scheduled' && start !== undefined && start <= now)
+      out.push({ event: e.definition.id, kind: 'start' });
   }
   return out;
 }

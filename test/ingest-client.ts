@@ -58,7 +58,11 @@ const created = new Set<string>();
  * Create `event` through the control plane (POST /api/events) unless this process already did:
  * ingest and players only reach events the hub created. An existing event (409) is fine.
  */
-export async function ensureEvent(baseUrl: string, event: string, definition: Record<string, unknown> = {}): Promise<void> {
+export async function ensureEvent(
+  baseUrl: string,
+  event: string,
+  definition: Record<string, unknown> = {},
+): Promise<void> {
   const key = `${baseUrl}|${event}`;
   if (created.has(key) || !EventId.safeParse(event).success) return;
   const res = await fetch(`${baseUrl}/api/events`, {
@@ -66,7 +70,8 @@ export async function ensureEvent(baseUrl: string, event: string, definition: Re
     headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}`, 'content-type': 'application/json' },
     body: JSON.stringify({ id: event, ...definition }),
   });
-  if (res.status !== 201 && res.status !== 409) throw new Error(`creating event ${event}: ${res.status} ${await res.text()}`);
+  if (res.status !== 201 && res.status !== 409)
+    throw new Error(`creating event ${event}: ${res.status} ${await res.text()}`);
   created.add(key);
 }
 

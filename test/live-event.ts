@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from './wrangler-dev.ts';
+import { ensureEvent } from './ingest-client.ts';
 
 export interface LiveEvent {
   event: string;
@@ -55,8 +56,12 @@ export async function startLiveEvent(opts: {
   sourceFlags?: string[];
   /** More feed URLs the source pushes the same MPEG-TS to (e.g. a baseline encoder in a benchmark). */
   extraFeeds?: string[];
+  /** More of the event's definition (contract/control-plane.ts) when the event is created here. */
+  definition?: Record<string, unknown>;
 }): Promise<LiveEvent> {
   const pipelines = opts.pipelines ?? ['A'];
+  // Ingest reaches only events the hub created (edge/event-gate.ts); a test that created it already is fine.
+  await ensureEvent(opts.workerUrl, opts.event, opts.definition);
   let output = '';
   const collect = (child: ChildProcess) => {
     child.stdout?.on('data', (d) => (output = (output + d).slice(-50_000)));
