@@ -1,7 +1,9 @@
 import type { Context, MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
 import { AppError } from '../contract/errors.ts';
 import { type TokenClaims, verifyToken } from '../contract/scoped-token.ts';
 import { constantTimeEqual } from './bearer-auth.ts';
+import { CSRF_HEADER, SESSION_COOKIE, sessionRole } from './control-session.ts';
 import { type PlayerVars, playerAuth } from './player-auth.ts';
 
 /**
@@ -15,6 +17,9 @@ import { type PlayerVars, playerAuth } from './player-auth.ts';
  * - `captions`: a scoped token with scope `captions` for the path's event: a live captioner.
  * - `operator:read`: `OPERATOR_READ_TOKEN` or `OPERATOR_TOKEN`: views that change nothing.
  * - `operator:write`: `OPERATOR_TOKEN` only: every control.
+ * Both operator credentials also take the Control Room's session cookie (edge/control-session.ts)
+ * when no Authorization header is sent: a read session for views, a write session for controls,
+ * and then only with `x-control-room: 1` (CSRF guard).
  * No credential is a 401 with a `www-authenticate` challenge; a wrong or out-of-scope one is a 403.
  */
 export type Credential =
@@ -56,8 +61,20 @@ export function requireCredential(credential: Credential): MiddlewareHandler<{
 /** For a route whose credential depends on the request (an operator candidate fetch on a player path). */
 export async function check(c: Ctx, credential: BearerCredential): Promise<void> {
   const realm = credential.startsWith('operator') ? 'operator' : credential;
+  const operator = credential === 'operator:read' || credential === 'operator:write';
+  // The Control Room's session cookie (edge/control-session.ts) stands in for an operator token
+  // when no Authorization header is sent.
+  if (operator && c.req.header('authorization') === undefined && getCookie(c, SESSION_COOKIE) !== undefined) {
+    const role = await sessionRole(c);
+    if (!role) throw new AppError('UNAUTHORIZED', 'the Control Room session has expired or is not valid: log in again');
+    if (credential === 'operator:read') return;
+    if (role !== 'write') throw new AppError('FORBIDDEN', 'a read-only Control Room session cannot change anything');
+    if (c.req.header(CSRF_HEADER) !== '1')
+      throw new AppError('FORBIDDEN', `a change made with the Control Room session must send ${CSRF_HEADER}: 1`);
+    return;
+  }
   const token = bearerOf(c.req.header('authorization'), realm);
-  if (credential === 'operator:read' || credential === 'operator:write') {
+  if (operator) {
     if (await constantTimeEqual(token, c.env.OPERATOR_TOKEN ?? '')) return;
     const readOnly = c.env.OPERATOR_READ_TOKEN ? await constantTimeEqual(token, c.env.OPERATOR_READ_TOKEN) : false;
     if (readOnly && credential === 'operator:read') return;
