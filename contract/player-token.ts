@@ -114,6 +114,19 @@ export async function verifyPlayerToken(
   keys: PlayerTokenKey[],
   request: { path: string; nowMs: number; ip?: string },
 ): Promise<VerifyResult> {
+  const signed = await verifyPlayerTokenSignature(token, keys);
+  return signed.ok ? checkPlayerClaims(signed.claims, request) : signed;
+}
+
+/**
+ * The first half of verifyPlayerToken: syntax, key and MAC. What it returns for a token never
+ * changes while the keys stay the same, so the edge may remember a token it accepted
+ * (edge/player-auth.ts) and run only checkPlayerClaims for it again.
+ */
+export async function verifyPlayerTokenSignature(
+  token: string | undefined,
+  keys: PlayerTokenKey[],
+): Promise<VerifyResult> {
   if (!token) return { ok: false, reason: 'missing', message: 'no player token (send ?token= or the cookie)' };
   const parsed = parseToken(token);
   if (!parsed) return { ok: false, reason: 'malformed', message: 'the player token does not parse' };
@@ -125,6 +138,14 @@ export async function verifyPlayerToken(
   for (const key of candidates) valid = timingSafeEqual(await hmacSha256(key.secret, signed), mac) || valid;
   if (!valid)
     return { ok: false, reason: 'bad-signature', message: 'the player token signature is wrong', kid: claims.kid };
+  return { ok: true, claims };
+}
+
+/** The second half of verifyPlayerToken: the claims of a token whose MAC is good, against this request. */
+export function checkPlayerClaims(
+  claims: PlayerClaims,
+  request: { path: string; nowMs: number; ip?: string },
+): VerifyResult {
   const now = Math.floor(request.nowMs / 1000);
   if (claims.startsAt !== undefined && now < claims.startsAt)
     return { ok: false, reason: 'not-yet-valid', message: `the player token is valid from ${iso(claims.startsAt)}` };

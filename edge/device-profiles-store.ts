@@ -37,6 +37,15 @@ export async function storedProfiles(env: Env, fresh = false): Promise<StoredPro
   return memo.stored;
 }
 
+/**
+ * The stored profiles this isolate read, while it still trusts them (undefined once the memo is
+ * older than MEMO_MS): a new object after every read and put, so what is worked out from one
+ * (edge/personalisation.ts keeps each request's personalisation) can tell when it is out of date.
+ */
+export function trustedStoredProfiles(): StoredProfiles | undefined {
+  return memo && Date.now() - memo.readAt < MEMO_MS ? memo.stored : undefined;
+}
+
 export async function putStoredProfiles(env: Env, stored: StoredProfiles): Promise<void> {
   await env.CONFIG.put(DEVICE_PROFILES_KEY, JSON.stringify(stored));
   memo = { stored, readAt: Date.now() };

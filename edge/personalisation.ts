@@ -3,7 +3,7 @@ import { AppError } from '../contract/errors.ts';
 import { type ManifestFilter, parseManifestFilter } from '../contract/manifest-filter.ts';
 import type { ManifestInput } from '../contract/track.ts';
 import { emptiedBy, personalise } from '../packager/manifest/personalise.ts';
-import { profileForDevice, type ResolvedProfile } from './device-profiles-store.ts';
+import { profileForDevice, type ResolvedProfile, trustedStoredProfiles } from './device-profiles-store.ts';
 import type { Ctx } from './route-handler.ts';
 
 /** The query parameters of personalisation (docs/manifests.md). */
@@ -44,17 +44,53 @@ export async function personalisationFor(
   deviceClaim?: string,
   where: 'manifest' | 'media-playlist' = 'manifest',
 ): Promise<RequestPersonalisation> {
-  const params = new URL(c.req.url).searchParams;
-  const filter = where === 'manifest' ? filterOf(params) : (refuseManifestFilter(params), undefined);
-  const asked = deviceClaim ?? params.get(DEVICE_PARAM) ?? undefined;
+  const filters = c.req.queries(FILTER_PARAM);
+  const asked = deviceClaim ?? c.req.query(DEVICE_PARAM);
   const from = deviceClaim !== undefined ? 'token' : 'query';
+  if (filters === undefined && (asked === undefined || asked === '')) return NONE;
+  // The same query and claim give the same personalisation while the profiles read stay the same.
+  const memoKey = `${where}|${from}|${asked ?? ''}|${filters?.length ?? 0}|${filters?.join('\n') ?? ''}`;
+  // Without a device nothing depends on the profiles.
+  const profiles = () => (asked === undefined || asked === '' ? NO_DEVICE : trustedStoredProfiles());
+  const trusted = profiles();
+  const known = trusted && memo.get(memoKey);
+  if (known && known.stored === trusted) return known.personal;
+  const personal = await resolvePersonalisation(c.env, filters, asked, from, where);
+  const stored = profiles();
+  if (stored) {
+    memo.set(memoKey, { stored, personal });
+    if (memo.size > MEMO_MAX) memo.delete(memo.keys().next().value!);
+  }
+  return personal;
+}
+
+const NONE: RequestPersonalisation = { key: '' };
+const NO_DEVICE = {};
+
+/**
+ * Personalisations worked out, by raw query (filter parsing was a tenth of a personalised
+ * manifest's CPU): each holds the stored profiles it was resolved against, and counts only while
+ * those are still the ones this isolate trusts (edge/device-profiles-store.ts). Refusals (a bad
+ * filter) are never kept. Bounded, oldest first out.
+ */
+const MEMO_MAX = 512;
+const memo = new Map<string, { stored: object; personal: RequestPersonalisation }>();
+
+async function resolvePersonalisation(
+  env: Env,
+  filters: string[] | undefined,
+  asked: string | undefined,
+  from: 'query' | 'token',
+  where: 'manifest' | 'media-playlist',
+): Promise<RequestPersonalisation> {
+  const filter = where === 'manifest' ? filterOf(filters) : (refuseFilter(filters), undefined);
   let device: RequestPersonalisation['device'];
   if (asked !== undefined && asked !== '') {
     const name = asked.trim().toLowerCase();
     // A name that could never be configured is just another device nobody configured.
     const { resolved, unknown } = DeviceName.safeParse(name).success
-      ? await profileForDevice(c.env, name)
-      : { resolved: (await profileForDevice(c.env, SAFE_DEFAULT_PROFILE)).resolved, unknown: true };
+      ? await profileForDevice(env, name)
+      : { resolved: (await profileForDevice(env, SAFE_DEFAULT_PROFILE)).resolved, unknown: true };
     device = { resolved, unknown, from };
   }
   const parts: string[] = [];
@@ -68,9 +104,8 @@ export async function personalisationFor(
   };
 }
 
-function filterOf(params: URLSearchParams): ManifestFilter | undefined {
-  const values = params.getAll(FILTER_PARAM);
-  if (values.length === 0) return undefined;
+function filterOf(values: string[] | undefined): ManifestFilter | undefined {
+  if (values === undefined || values.length === 0) return undefined;
   if (values.length > 1)
     throw new AppError(
       'MANIFEST_FILTER_INVALID',
@@ -83,7 +118,11 @@ function filterOf(params: URLSearchParams): ManifestFilter | undefined {
 
 /** Segments, inits and media playlists take no manifest filter (400, as MediaPackage answers). */
 export function refuseManifestFilter(params: URLSearchParams): void {
-  if (params.has(FILTER_PARAM))
+  refuseFilter(params.has(FILTER_PARAM) ? params.getAll(FILTER_PARAM) : undefined);
+}
+
+function refuseFilter(values: string[] | undefined): void {
+  if (values !== undefined)
     throw new AppError(
       'MANIFEST_FILTER_NOT_HERE',
       `${FILTER_PARAM} applies to index.mpd and index.m3u8 only, not to segments, inits or media playlists`,

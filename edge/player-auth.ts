@@ -3,12 +3,13 @@ import { getCookie } from 'hono/cookie';
 import { AppError, type ErrorCode } from '../contract/errors.ts';
 import { EVENT_STATE_HEADER, type EventStateSummary, parseEventState } from '../contract/event-state.ts';
 import {
+  checkPlayerClaims,
   type PlayerClaims,
   type PlayerTokenKey,
   playerKeyId,
   type TokenRefusal,
   type VerifyResult,
-  verifyPlayerToken,
+  verifyPlayerTokenSignature,
 } from '../contract/player-token.ts';
 import { rememberedEventState, rememberEventState } from './event-state-memory.ts';
 import { errorResponse } from './http-errors.ts';
@@ -47,18 +48,79 @@ const REFUSALS: Record<TokenRefusal, ErrorCode> = {
  */
 export const REMEMBERED_STATE_TRUST_MS = 5000;
 
-let keyCache: { from: string; keys: Promise<PlayerTokenKey[]> } | undefined;
+let keyCache: { current?: string; previous?: string; keys: Promise<PlayerTokenKey[]> } | undefined;
 
 /** The active signing keys, current first (`PLAYER_TOKEN_KEY`, then `PLAYER_TOKEN_KEY_PREVIOUS`). */
 export function playerKeys(env: Env): Promise<PlayerTokenKey[]> {
-  const secrets = [env.PLAYER_TOKEN_KEY, env.PLAYER_TOKEN_KEY_PREVIOUS].filter((s): s is string => !!s);
-  const from = JSON.stringify(secrets);
-  if (keyCache?.from !== from)
+  const current = env.PLAYER_TOKEN_KEY;
+  const previous = env.PLAYER_TOKEN_KEY_PREVIOUS;
+  if (keyCache?.current !== current || keyCache?.previous !== previous) {
+    const secrets = [current, previous].filter((s): s is string => !!s);
     keyCache = {
-      from,
+      current,
+      previous,
       keys: Promise.all(secrets.map(async (secret) => ({ id: await playerKeyId(secret), secret }))),
     };
+  }
   return keyCache.keys;
+}
+
+/**
+ * Tokens whose MAC this isolate checked, for as long as they live: a player sends the same token
+ * with every manifest and segment request, and the MAC (an HMAC-SHA256 over WebCrypto) was the
+ * dearest part of the check. Times, ACL and address are still checked per request
+ * (checkPlayerClaims). Only accepted tokens are kept, each with the key list it was checked
+ * against, so a rotated key set checks every token again; bounded, oldest first out.
+ */
+const VERIFIED_MAX = 10_000;
+const verified = new Map<string, { claims: PlayerClaims; keys: PlayerTokenKey[] }>();
+
+async function verifyToken(
+  token: string | undefined,
+  env: Env,
+  request: { path: string; nowMs: number; ip?: string },
+): Promise<VerifyResult> {
+  const keys = await playerKeys(env);
+  const known = token === undefined ? undefined : verified.get(token);
+  if (known && known.keys === keys) {
+    const result = checkPlayerClaims(known.claims, request);
+    if (!result.ok && result.reason === 'expired') verified.delete(token!);
+    return result;
+  }
+  const signed = await verifyPlayerTokenSignature(token, keys);
+  if (!signed.ok) return signed;
+  const result = checkPlayerClaims(signed.claims, request);
+  if (result.ok || result.reason !== 'expired') {
+    verified.set(token!, { claims: signed.claims, keys });
+    if (verified.size > VERIFIED_MAX) verified.delete(verified.keys().next().value!);
+  }
+  return result;
+}
+
+/**
+ * A cached manifest with a query token in its URLs, as the parts between which the token goes:
+ * worked out once per manifest (its ETag names its bytes) and then joined per request, however
+ * many players with their own tokens ask for it. Bounded, oldest first out.
+ */
+const TEMPLATES_MAX = 256;
+const SLOT = '\u0000token\u0000';
+const templates = new Map<string, string[]>();
+
+async function withTokenTemplate(res: Response, contentType: string, token: string): Promise<string> {
+  const etag = res.headers.get('etag');
+  const id = etag ? `${contentType}|${etag}` : undefined;
+  let parts = id === undefined ? undefined : templates.get(id);
+  if (parts) {
+    await res.body?.cancel();
+  } else {
+    const text = new TextDecoder().decode(await res.arrayBuffer());
+    parts = withTokenUrls(text, contentType, SLOT).split(SLOT);
+    if (id !== undefined) {
+      templates.set(id, parts);
+      if (templates.size > TEMPLATES_MAX) templates.delete(templates.keys().next().value!);
+    }
+  }
+  return parts.join(token);
 }
 
 /**
@@ -86,12 +148,8 @@ export function playerAuth(mode: 'event' | 'always'): MiddlewareHandler<{ Bindin
     const fromQuery = c.req.query(TOKEN_PARAM);
     const token = fromQuery ?? getCookie(c, PLAYER_COOKIE);
     const source = fromQuery !== undefined ? 'query' : token !== undefined ? 'cookie' : 'none';
-    const path = new URL(c.req.url).pathname;
-    const result = await verifyPlayerToken(token, await playerKeys(c.env), {
-      path,
-      nowMs: Date.now(),
-      ip: c.req.header('cf-connecting-ip'),
-    });
+    const path = c.req.path;
+    const result = await verifyToken(token, c.env, { path, nowMs: Date.now(), ip: c.req.header('cf-connecting-ip') });
     if (result.ok) c.set('player', result.claims);
     else if (mode === 'always' || knownProtected(event))
       // Known to be protected: refused before anything is looked up or filled from the origin.
@@ -121,10 +179,7 @@ export function playerAuth(mode: 'event' | 'always'): MiddlewareHandler<{ Bindin
     if (cacheControl) headers.set('cache-control', cacheControl);
     let body: BodyInit | null = res.body;
     if (source === 'query' && isManifest(headers.get('content-type'))) {
-      if (res.status === 200) {
-        const text = new TextDecoder().decode(await res.arrayBuffer());
-        body = withTokenUrls(text, headers.get('content-type') ?? '', fromQuery!);
-      }
+      if (res.status === 200) body = await withTokenTemplate(res, headers.get('content-type') ?? '', fromQuery!);
       headers.delete('content-length');
       // The bytes are this token's: the cached page's ETag would let a player with a newer token
       // keep (304) the URLs of its old one.
@@ -147,7 +202,7 @@ function knownProtected(event: string): boolean {
  */
 function tokenCookies(c: Ctx, event: string, token: string, claims: PlayerClaims): string[] {
   const maxAge = Math.max(0, claims.expiresAt - Math.floor(Date.now() / 1000));
-  const secure = new URL(c.req.url).protocol === 'https:' ? '; Secure' : '';
+  const secure = c.req.url.startsWith('https:') ? '; Secure' : '';
   return [`/live/${event}/`, `/drm/clearkey/${event}`].map(
     (path) => `${PLAYER_COOKIE}=${token}; Path=${path}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure}`,
   );
