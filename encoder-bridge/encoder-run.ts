@@ -11,7 +11,7 @@ import { audioCodecSpec } from './audio-codecs.ts';
 import type { MappedRendition } from './audio-mapping.ts';
 import { buildFfmpegArgs, parseFirstFrame, VIDEO_PROBE, type OutputSpec } from './ffmpeg-args.ts';
 import type { Publisher } from './publisher.ts';
-import type { TimingPlan } from './timing-plan.ts';
+import { mediaTicks, type TimingPlan } from './timing-plan.ts';
 
 export interface EncoderRunOptions {
   ladder: Ladder;
@@ -21,6 +21,8 @@ export interface EncoderRunOptions {
   ffmpegPath: string;
   /** Video track timescale (frame-rate.ts); default 90000. */
   videoTimescale?: number;
+  /** The feed's frame rate as manifests write it ("30", "30000/1001"; frame-rate.ts), for the video inits. */
+  frameRate?: string;
   /** Audio renditions mapped to source streams (audio-mapping.ts); default: all from the first audio stream. */
   audio?: MappedRendition[];
   log: (message: string) => void;
@@ -115,6 +117,17 @@ export class EncoderRun {
   private onStderrLine(line: string): void {
     const first = parseFirstFrame(line);
     if (first) {
+      const plan = this.opts.plan;
+      if (first.probe === VIDEO_PROBE && plan.firstFrameExact && first.pts !== plan.firstFrameT90) {
+        // The keyframe schedule counts from the frame the plan read from the feed; another first
+        // frame (the planned one did not decode) would misplace every keyframe. Publish nothing
+        // from this run: the supervisor starts a new one.
+        this.opts.log(
+          `first video frame at t=${first.pts} (90 kHz), the plan expected ${plan.firstFrameT90}: stopping this run, keyframes would be misplaced`,
+        );
+        this.kill();
+        return;
+      }
       this.probes.set(first.probe, first.pts);
       for (const s of this.segmenters) this.applyAnchor(s);
       return;
@@ -192,7 +205,8 @@ export class EncoderRun {
 
   /**
    * The true media time of an output's first sample, in its own timescale. Video: the probe's
-   * 90 kHz time rescaled (exact to the nearest tick, e.g. 60000 at 59.94). Audio: the first
+   * 90 kHz time rescaled as ffmpeg's muxer rescales every frame (mediaTicks: to the nearest tick,
+   * e.g. 60000 at 59.94), so sample k's time is its own frame's PTS rescaled. Audio: the first
    * packet starts the encoder's priming before the first input sample (audio-codecs.ts).
    */
   private applyAnchor({
@@ -209,7 +223,7 @@ export class EncoderRun {
     const baseTicks = (baseMs / this.opts.segmentDurationMs) * segmentTicks(this.opts.segmentDurationMs, timescale);
     if (out.kind === 'video') {
       const t90k = this.probes.get(VIDEO_PROBE);
-      if (t90k !== undefined) segmenter.anchor(baseTicks + Math.round((t90k * timescale) / 90_000));
+      if (t90k !== undefined) segmenter.anchor(baseTicks + mediaTicks(t90k, timescale));
       return;
     }
     const samples = this.probes.get(out.trackId);
@@ -225,7 +239,7 @@ export class EncoderRun {
       out.kind === 'video'
         ? {
             bandwidth: ladder.video.find((r) => r.id === out.trackId)!.bitrateKbps * 1000,
-            frameRate: frameRateOf(info.timescale, firstSampleTicks),
+            frameRate: this.opts.frameRate ?? frameRateOf(info.timescale, firstSampleTicks),
           }
         : (() => {
             const a = ladder.audio.find((r) => r.id === out.trackId)!;

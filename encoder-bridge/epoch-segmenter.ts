@@ -26,7 +26,11 @@ export interface SegmenterOptions {
  * Regroups the per-frame fragments ffmpeg writes into epoch segments: segment K holds the samples
  * whose media time lies in [K·D, (K+1)·D), so it starts with the first sample at or after K·D.
  * ffmpeg's tfdt starts at 0, so sample times are anchored on the first sample's true media time
- * (known from the showinfo probe); until the anchor arrives, samples wait.
+ * (known from the showinfo probe); until the anchor arrives, samples wait. ffmpeg keeps each
+ * video frame's own feed timestamp (90 kHz encoder time base, ffmpeg-args.ts), so after the
+ * anchor every sample's time is its frame's PTS in the track timescale, and each duration is the
+ * distance to the next sample: a pure function of the feed, identical in every pipeline and run.
+ * A segment is written once the next segment's first sample has arrived (its last duration needs it).
  */
 export class EpochSegmenter {
   private readonly opts: SegmenterOptions;
@@ -76,6 +80,10 @@ export class EpochSegmenter {
 
   private place(sample: Sample): void {
     const dts = sample.dts + this.offset!;
+    // A sample lasts until the next one starts: durations follow the timestamps (the feed's own
+    // PTS for video), never ffmpeg's idea of a frame's length, so they are the same in every run.
+    const last = this.current[this.current.length - 1];
+    if (last) last.duration = dts - last.dts;
     const k = Math.floor(dts / this.ticksPerSegment);
     if (k !== this.currentK) {
       this.flush();

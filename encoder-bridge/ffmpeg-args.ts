@@ -1,7 +1,7 @@
 import type { Ladder, VideoRung } from '../contract/ladder.ts';
 import { audioCodecSpec } from './audio-codecs.ts';
 import type { MappedRendition } from './audio-mapping.ts';
-import { audioTrimSamples, type TimingPlan } from './timing-plan.ts';
+import { audioTrimSamples, keyframeExpression, type TimingPlan } from './timing-plan.ts';
 
 /** One ffmpeg output: which track it is and the file descriptor it is written to. */
 export interface OutputSpec {
@@ -47,7 +47,6 @@ export function buildFfmpegArgs(
   segmentDurationMs: number,
   opts: FfmpegArgsOptions = {},
 ): { args: string[]; outputs: OutputSpec[] } {
-  const d = segmentDurationMs / 1000;
   const rungs = ladder.video;
   const audio = opts.audio ?? ladder.audio.map((rendition) => ({ rendition, source: '0:a:0' }));
   const vSplit = rungs.map((_, i) => `[vs${i}]`).join('');
@@ -88,18 +87,17 @@ export function buildFfmpegArgs(
     filter,
   ];
   const outputs: OutputSpec[] = [];
-  // Keyframes only where a segment starts: at S and every D after it. Closed GOPs, IDR.
-  // ffmpeg's t here counts from the first encoded frame (which falls firstFrameOffset after S) in
-  // whole frames of the encoder time base (1001/60000 at 59.94), so frame times and boundaries
-  // all sit on the video timescale's grid: a frame before a boundary is at least one tick
-  // (1/90000 or 1/60000 s) before it. One microsecond of slack absorbs floating point and keeps a
-  // frame exactly on a boundary the keyframe; half a millisecond, as once here, let a 59.94 frame
-  // 0.37 ms before the boundary take the keyframe.
+  // Keyframes exactly where a segment starts, decided from each frame's own feed PTS: the video
+  // encoders work in the feed's 90 kHz clock (-enc_time_base), so ffmpeg keeps every frame's
+  // timestamp (t = UTC − base, to the tick) instead of counting frames of 1/fps, and the
+  // keyframe expression (timing-plan.ts: keyframeExpression) puts an IDR on the first frame of
+  // every segment as the muxer and the segmenter will number it. Closed GOPs.
+  const videoTimescale = opts.videoTimescale ?? 90_000;
   const keyframes = [
     '-forced-idr',
     '1',
     '-force_key_frames',
-    `expr:gte(t,n_forced*${d}-${plan.firstFrameOffsetSeconds.toFixed(9)}-0.000001)`,
+    `expr:${keyframeExpression(plan, videoTimescale, segmentDurationMs)}`,
   ];
   rungs.forEach((r, i) => {
     const fd = 3 + outputs.length;
@@ -117,8 +115,10 @@ export function buildFfmpegArgs(
       ...keyframes,
       '-fps_mode',
       'passthrough',
+      '-enc_time_base',
+      '1/90000',
       '-video_track_timescale',
-      String(opts.videoTimescale ?? 90_000),
+      String(videoTimescale),
       ...fmp4(),
       `pipe:${fd}`,
     );

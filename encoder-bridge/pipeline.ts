@@ -1,20 +1,27 @@
 import type { Ladder } from '../contract/ladder.ts';
 import { EncoderRun, type TrackProgress } from './encoder-run.ts';
 import type { Publisher } from './publisher.ts';
-import { planTiming, type TimingPlan } from './timing-plan.ts';
+import {
+  atFirstFrame,
+  type FeedFrameTimes,
+  firstFrameAtOrAfterStart,
+  planTiming,
+  type TimingPlan,
+} from './timing-plan.ts';
 import {
   TsPacketAligner,
   firstPts,
   TS_PACKET_SIZE,
   ptsOfPacket,
   videoFrameGrid,
+  videoFrameTimes,
   videoPtsValues,
 } from './ts-timestamps.ts';
 import { unwrapPts } from '../contract/epoch.ts';
 import { concat } from '../packager/bmff/box-writer.ts';
 import { assertLadderEncodable } from './audio-codecs.ts';
-import { mapAudioRenditions } from './audio-mapping.ts';
-import { formatFrameRate, frameTicks90k, snapFrameRate, videoTimescale } from './frame-rate.ts';
+import { mapAudioRenditions, type MappedRendition } from './audio-mapping.ts';
+import { type FrameRate, formatFrameRate, frameTicks90k, snapFrameRate, videoTimescale } from './frame-rate.ts';
 import { readSourceAudio, sourceAudioComplete } from './source-audio.ts';
 
 export interface PipelineOptions {
@@ -141,49 +148,67 @@ export class Pipeline {
     }
   }
 
-  /** Feed held while learning the video frame grid, handed to ffmpeg when it starts. */
+  /** Feed held while learning the video frame grid and the first frame, handed to ffmpeg when it starts. */
   private held: Uint8Array[] = [];
   private heldVideoPts: number[] = [];
+  /** The plan made from the first held feed, waiting for the first frame at or after S to arrive. */
+  private pending:
+    | {
+        plan: TimingPlan;
+        rate: FrameRate | undefined;
+        timescale: number;
+        audio: MappedRendition[];
+        frames: FeedFrameTimes[];
+      }
+    | undefined;
 
   private maybeStart(packets: Uint8Array): boolean {
     if (Date.now() < this.restartNotBefore) return true;
     if (this.held.length === 0 && firstPts(packets) === undefined) return true;
-    // Hold a quarter of a second of feed to learn the video frame grid (its phase against the
-    // epoch decides where keyframes go), then start ffmpeg with all of it.
     this.held.push(packets);
-    this.heldVideoPts.push(...videoPtsValues(packets));
-    if (this.heldVideoPts.length < 8) return true;
-    // The audio streams (language, channels) decide which renditions can be made: wait for the
-    // PMT and each AAC stream's first frame, but never longer than about a second of video.
-    const sourceAudio = readSourceAudio(concat(this.held));
-    if (!sourceAudioComplete(sourceAudio) && this.heldVideoPts.length < 60) return true;
+    if (!this.pending) {
+      // Hold a quarter of a second of feed to learn the video frame rate, then plan.
+      this.heldVideoPts.push(...videoPtsValues(packets));
+      if (this.heldVideoPts.length < 8) return true;
+      // The audio streams (language, channels) decide which renditions can be made: wait for the
+      // PMT and each AAC stream's first frame, but never longer than about a second of video.
+      const sourceAudio = readSourceAudio(concat(this.held));
+      if (!sourceAudioComplete(sourceAudio) && this.heldVideoPts.length < 60) return true;
+      this.pending = this.planFrom(sourceAudio);
+      this.pending.frames = this.held.flatMap((p) => videoFrameTimes(p));
+    } else {
+      this.pending.frames.push(...videoFrameTimes(packets));
+    }
+    // Then keep holding until the first frame at or after S is in the feed: its own PTS (not a
+    // grid extrapolated from the first frames, which a feed whose PTS drift or jitter defeats)
+    // anchors the keyframe schedule, so keyframes and sample times depend on the feed alone.
+    const { plan: predicted, rate, timescale, audio, frames } = this.pending;
+    const nowMs = Date.now();
+    const first = firstFrameAtOrAfterStart(predicted, frames, nowMs);
+    if (first === undefined) {
+      const latest = frames.length > 0 ? unwrapPts(frames[frames.length - 1].pts, nowMs).ticks : undefined;
+      const start90 = predicted.baseMs * 90 + predicted.videoTrimPts;
+      if (latest === undefined || latest < start90 + 5 * 90_000) return true;
+    }
+    if (first === undefined || first - predicted.videoTrimPts > 45_000) {
+      // No frame in the half second after S (a gap in the feed, or no video): plan again from here.
+      this.opts.log(
+        `no video frame in the feed just after the planned start ${predicted.firstSegment}; planning again`,
+      );
+      this.held = [];
+      this.heldVideoPts = [];
+      this.pending = undefined;
+      return true;
+    }
     const held = this.held;
-    const grid = videoFrameGrid(this.heldVideoPts);
     this.held = [];
     this.heldVideoPts = [];
-    // The measured average frame duration is snapped to the exact broadcast rate it stands for.
-    const rate = grid && snapFrameRate(grid.frameTicks);
+    this.pending = undefined;
+    const plan = atFirstFrame(predicted, first);
     const ladder = this.opts.ladder;
-    if (rate && ladder.sourceFrameRate && ladder.sourceFrameRate !== formatFrameRate(rate)) {
-      this.opts.log(
-        `warning: ladder ${ladder.name} is meant for ${ladder.sourceFrameRate} fps; the feed is ${formatFrameRate(rate)} (every rung follows the feed)`,
-      );
-    }
-    const audio = mapAudioRenditions(ladder, sourceAudio);
-    for (const s of audio.skipped) this.opts.log(`audio rendition ${s.id} skipped: ${s.reason}`);
-    const pts = firstPts(held[0])!;
-    const timescale = videoTimescale(rate);
-    const plan = planTiming({
-      firstPts33: pts,
-      nowMs: Date.now(),
-      segmentDurationMs: this.opts.segmentDurationMs,
-      audioSampleRate: 48_000,
-      videoGrid: grid && { pts33: grid.pts, frameTicks: rate ? frameTicks90k(rate) : grid.frameTicks },
-      videoTimescale: timescale,
-    });
     this.plan = plan;
     this.opts.log(
-      `starting ffmpeg: first segment ${plan.firstSegment}, base ${new Date(plan.baseMs).toISOString()}, ${rate ? formatFrameRate(rate) : 'unknown'} fps (video timescale ${timescale}), first frame ${(plan.firstFrameOffsetSeconds * 1000).toFixed(2)} ms after it`,
+      `starting ffmpeg: first segment ${plan.firstSegment}, base ${new Date(plan.baseMs).toISOString()}, ${rate ? formatFrameRate(rate) : 'unknown'} fps (video timescale ${timescale}), first frame ${(plan.firstFrameOffsetSeconds * 1000).toFixed(2)} ms after it (t=${plan.firstFrameT90} at 90 kHz, from the feed)`,
     );
     const run = new EncoderRun({
       ladder,
@@ -192,7 +217,8 @@ export class Pipeline {
       publisher: this.opts.publisher,
       ffmpegPath: this.opts.ffmpegPath,
       videoTimescale: timescale,
-      audio: audio.mapped,
+      frameRate: rate && formatFrameRate(rate),
+      audio,
       log: this.opts.log,
       onExit: (code, signal) => {
         if (this.run !== run) return;
@@ -216,6 +242,30 @@ export class Pipeline {
     let ok = true;
     for (const chunk of held) ok = run.write(chunk) && ok;
     return ok;
+  }
+
+  /** The frame rate, audio mapping and timing plan from the first held feed. */
+  private planFrom(sourceAudio: ReturnType<typeof readSourceAudio>): NonNullable<Pipeline['pending']> {
+    const grid = videoFrameGrid(this.heldVideoPts);
+    // The measured average frame duration is snapped to the exact broadcast rate it stands for.
+    const rate = grid && snapFrameRate(grid.frameTicks);
+    const ladder = this.opts.ladder;
+    if (rate && ladder.sourceFrameRate && ladder.sourceFrameRate !== formatFrameRate(rate)) {
+      this.opts.log(
+        `warning: ladder ${ladder.name} is meant for ${ladder.sourceFrameRate} fps; the feed is ${formatFrameRate(rate)} (every rung follows the feed)`,
+      );
+    }
+    const audio = mapAudioRenditions(ladder, sourceAudio);
+    for (const s of audio.skipped) this.opts.log(`audio rendition ${s.id} skipped: ${s.reason}`);
+    const timescale = videoTimescale(rate);
+    const plan = planTiming({
+      firstPts33: firstPts(this.held[0])!,
+      nowMs: Date.now(),
+      segmentDurationMs: this.opts.segmentDurationMs,
+      audioSampleRate: 48_000,
+      videoGrid: grid && { pts33: grid.pts, frameTicks: rate ? frameTicks90k(rate) : grid.frameTicks },
+    });
+    return { plan, rate: rate || undefined, timescale, audio: audio.mapped, frames: [] };
   }
 
   private releaseDrain(): void {

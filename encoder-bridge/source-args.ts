@@ -55,6 +55,19 @@ export interface SourceOptions {
   realtime?: boolean;
   /** For an `srt://` output: the listener's passphrase and key length (the bridge enforces encryption). */
   srt?: { passphrase: string; pbkeylen: number };
+  /**
+   * Shift every PTS by this many 90 kHz ticks (0 ≤ N < 90000): a venue whose frame grid is offset
+   * from the UTC second (`--grid-offset-ticks`). The burnt-in clock and the captions keep T0.
+   */
+  gridOffsetTicks?: number;
+}
+
+/** `-output_ts_offset` in seconds: T0 plus the grid offset. ffmpeg reads microseconds, and N/90000 s to the µs rounds back to N ticks exactly. */
+export function outputTsOffset(opts: Pick<SourceOptions, 't0' | 'gridOffsetTicks'>): string {
+  const n = opts.gridOffsetTicks ?? 0;
+  if (!Number.isInteger(n) || n < 0 || n >= 90_000)
+    throw new RangeError(`grid offset ${n}: a whole number of 90 kHz ticks in [0, 90000)`);
+  return n === 0 ? String(opts.t0) : `${opts.t0}.${String(Math.round((n * 1e6) / 90_000)).padStart(6, '0')}`;
 }
 
 /** The burnt-in clock, picture input and H.264 settings shared by both source layouts. */
@@ -92,7 +105,7 @@ function videoArgs(opts: SourceOptions): { input: string[]; encode: string[] } {
 const durationArgs = (opts: SourceOptions) => (opts.durationSeconds > 0 ? ['-t', String(opts.durationSeconds)] : []);
 const tsOutputs = (opts: SourceOptions) => [
   '-output_ts_offset',
-  String(opts.t0),
+  outputTsOffset(opts),
   ...opts.push.flatMap((url) => [
     '-f',
     'mpegts',

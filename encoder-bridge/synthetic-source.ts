@@ -68,6 +68,8 @@ const parseFlags = () =>
       audio: { type: 'string', default: 'tone' },
       /** on: CEA-608 captions on CC1 ("It is HH:MM:SS UTC" every 2 s) as A/53 SEI in the video (cea608/cc608-source.ts). */
       cc608: { type: 'string', default: 'off' },
+      /** Offset the frame grid from the UTC second by N 90 kHz ticks (0–89999): every PTS is UTC + N/90000 s, like a venue whose frames do not start on the second. */
+      'grid-offset-ticks': { type: 'string', default: '0' },
     },
   }).values;
 
@@ -80,6 +82,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   }
   if (values.cc608 !== 'on' && values.cc608 !== 'off') {
     console.error(`invalid source flags:\n  --cc608: must be on or off, got "${values.cc608}"`);
+    process.exit(2);
+  }
+  const gridOffsetTicks = Number(values['grid-offset-ticks']);
+  if (!/^\d+$/.test(values['grid-offset-ticks']!) || gridOffsetTicks >= 90_000) {
+    console.error(
+      `invalid source flags:\n  --grid-offset-ticks: a whole number of 90 kHz ticks from 0 to 89999, got "${values['grid-offset-ticks']}"`,
+    );
     process.exit(2);
   }
   const rtp = values.rtp === undefined ? undefined : rtpSenderFromFlags(values);
@@ -101,6 +110,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     durationSeconds: Number(values.duration),
     audio: values.audio,
     srt: srtCredentials,
+    gridOffsetTicks,
   };
   // With captions, two ffmpegs and Node in between; without, one ffmpeg (the light default).
   const child =
@@ -108,7 +118,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       ? spawnCc608Source(values.ffmpeg!, opts, { muxOut: srt ? 'inherit' : 'pipe' }).mux
       : spawn(values.ffmpeg!, sourceArgs(opts), { stdio: ['ignore', srt ? 'inherit' : 'pipe', 'inherit'] });
   console.log(
-    `${new Date().toISOString()} [source] test pattern ${values.size}@${values.fps} fps${values.cc608 === 'on' ? ' with CEA-608 CC1' : ''} from UTC ${t0} → ${rtp ? `RTP ${values.rtp}` : srt ? `SRT ${values.srt}` : values.push}`,
+    `${new Date().toISOString()} [source] test pattern ${values.size}@${values.fps} fps${values.cc608 === 'on' ? ' with CEA-608 CC1' : ''} from UTC ${t0}${gridOffsetTicks ? ` (frame grid ${gridOffsetTicks} ticks after the second)` : ''} → ${rtp ? `RTP ${values.rtp}` : srt ? `SRT ${values.srt}` : values.push}`,
   );
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill('SIGTERM'));
   const log = (message: string) => console.log(`${new Date().toISOString()} [source] ${message}`);

@@ -12,7 +12,7 @@ export function ptsOfPacket(packet: Uint8Array): number | undefined {
 }
 
 /** PTS and stream id (0xC0–0xDF audio, 0xE0–0xEF video) of a PES header starting in this packet. */
-export function pesTimestamp(packet: Uint8Array): { pts: number; streamId: number } | undefined {
+export function pesTimestamp(packet: Uint8Array): { pts: number; dts?: number; streamId: number } | undefined {
   if (packet.length < TS_PACKET_SIZE || packet[0] !== SYNC_BYTE) return undefined;
   const payloadUnitStart = (packet[1] & 0x40) !== 0;
   if (!payloadUnitStart) return undefined;
@@ -24,7 +24,7 @@ export function pesTimestamp(packet: Uint8Array): { pts: number; streamId: numbe
   const header = pesHeader(packet.subarray(p, TS_PACKET_SIZE));
   // A stream id for audio (0xC0–0xDF) or video (0xE0–0xEF), with a PTS.
   if (!header || header.streamId < 0xc0 || header.streamId > 0xef || header.pts === undefined) return undefined;
-  return { pts: header.pts, streamId: header.streamId };
+  return { pts: header.pts, ...(header.dts === undefined ? {} : { dts: header.dts }), streamId: header.streamId };
 }
 
 /**
@@ -33,16 +33,22 @@ export function pesTimestamp(packet: Uint8Array): { pts: number; streamId: numbe
  */
 export function pesHeader(
   pes: Uint8Array,
-): { streamId: number; pts: number | undefined; payloadOffset: number } | undefined {
+): { streamId: number; pts: number | undefined; dts?: number; payloadOffset: number } | undefined {
   if (pes.length < 9 || pes[0] !== 0 || pes[1] !== 0 || pes[2] !== 1) return undefined;
   const streamId = pes[3];
   const payloadOffset = 9 + pes[8];
   const ptsDtsFlags = pes[7] >> 6;
   if (ptsDtsFlags < 2 || pes.length < 14) return { streamId, pts: undefined, payloadOffset };
-  const b = pes.subarray(9, 14);
-  // 33 bits spread over 5 bytes with marker bits; multiply instead of shifting past 32 bits.
-  const pts = ((b[0] >> 1) & 0x07) * 2 ** 30 + ((b[1] << 7) | (b[2] >> 1)) * 2 ** 15 + ((b[3] << 7) | (b[4] >> 1));
+  const pts = timestamp33(pes.subarray(9, 14));
+  // PTS_DTS_flags 3: a DTS follows (the stream reorders frames, B-frames).
+  if (ptsDtsFlags === 3 && pes.length >= 19)
+    return { streamId, pts, dts: timestamp33(pes.subarray(14, 19)), payloadOffset };
   return { streamId, pts, payloadOffset };
+}
+
+/** A 33-bit PES timestamp spread over 5 bytes with marker bits; multiply instead of shifting past 32 bits. */
+function timestamp33(b: Uint8Array): number {
+  return ((b[0] >> 1) & 0x07) * 2 ** 30 + ((b[1] << 7) | (b[2] >> 1)) * 2 ** 15 + ((b[3] << 7) | (b[4] >> 1));
 }
 
 /** Video PTS values found in a run of whole packets (decode order). */
@@ -51,6 +57,16 @@ export function videoPtsValues(packets: Uint8Array): number[] {
   for (let p = 0; p + TS_PACKET_SIZE <= packets.length; p += TS_PACKET_SIZE) {
     const ts = pesTimestamp(packets.subarray(p, p + TS_PACKET_SIZE));
     if (ts && ts.streamId >= 0xe0) out.push(ts.pts);
+  }
+  return out;
+}
+
+/** Video PTS, and DTS where the PES header carries one, found in a run of whole packets (decode order). */
+export function videoFrameTimes(packets: Uint8Array): { pts: number; dts?: number }[] {
+  const out: { pts: number; dts?: number }[] = [];
+  for (let p = 0; p + TS_PACKET_SIZE <= packets.length; p += TS_PACKET_SIZE) {
+    const ts = pesTimestamp(packets.subarray(p, p + TS_PACKET_SIZE));
+    if (ts && ts.streamId >= 0xe0) out.push(ts.dts === undefined ? { pts: ts.pts } : { pts: ts.pts, dts: ts.dts });
   }
   return out;
 }

@@ -7,7 +7,9 @@ import { setPriority } from 'node:os';
 import type { Ladder } from '../contract/ladder.ts';
 import { Pipeline } from '../encoder-bridge/pipeline.ts';
 import { Publisher } from '../encoder-bridge/publisher.ts';
-import { sourceArgs } from '../encoder-bridge/synthetic-source.ts';
+import { spawnCc608Source } from '../encoder-bridge/cea608/cc608-source.ts';
+import { sourceArgs, type SourceOptions } from '../encoder-bridge/synthetic-source.ts';
+import { TS_PACKET_SIZE } from '../encoder-bridge/ts-timestamps.ts';
 import { startIngestSink, waitUntil, type IngestSink } from './ingest-sink.ts';
 
 export interface BridgeRunResult {
@@ -112,4 +114,105 @@ export async function runBridge(opts: {
     }
   }
   return { puts: sink.puts, log, inits, segments };
+}
+
+/**
+ * Records the synthetic source (faster than real time) into memory: the same MPEG-TS a bridge
+ * would receive, so several bridges can be fed the same feed from different moments.
+ */
+export async function recordSource(
+  opts: Omit<SourceOptions, 'push' | 'realtime' | 't0'> & { cc608?: boolean },
+): Promise<{ t0: number; bytes: Uint8Array }> {
+  const t0 = Math.ceil(Date.now() / 1000);
+  const source: SourceOptions = { ...opts, t0, push: ['pipe:1'], realtime: false };
+  const child = opts.cc608
+    ? spawnCc608Source('ffmpeg', source, { muxOut: 'pipe', stderr: 'pipe' }).mux
+    : spawn('ffmpeg', sourceArgs(source), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const chunks: Buffer[] = [];
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => chunks.push(c));
+  child.stderr?.on('data', (d) => (err = (err + d).slice(-4000)));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  if (code !== 0) throw new Error(`source exited ${code}: ${err}`);
+  return { t0, bytes: new Uint8Array(Buffer.concat(chunks)) };
+}
+
+/**
+ * Feeds a recorded feed into a real bridge Pipeline from byte `fromByte` (a later join: the
+ * pipeline starts at that moment of the feed), optionally killing its ffmpeg when the feed
+ * reaches `killAtByte` (a crash: the pipeline restarts on the following bytes), and collects
+ * what it publishes.
+ */
+export async function runBridgeOnFeed(opts: {
+  ladder: Ladder;
+  feed: Uint8Array;
+  pipeline: string;
+  fromByte?: number;
+  killAtByte?: number;
+  segmentDurationMs?: number;
+}): Promise<BridgeRunResult> {
+  const D = opts.segmentDurationMs ?? 2000;
+  const sink = await startIngestSink();
+  const log: string[] = [];
+  const publisher = new Publisher({
+    ingestUrl: sink.url,
+    token: 't',
+    event: 'test',
+    pipeline: opts.pipeline,
+    segmentBudgetMs: 30_000,
+    log: (m) => log.push(m),
+  });
+  const pipeline = new Pipeline({
+    ladder: opts.ladder,
+    segmentDurationMs: D,
+    publisher,
+    ffmpegPath: 'ffmpeg',
+    restartDelayMs: 0,
+    log: (m) => log.push(m),
+  });
+  const lowPriority = setInterval(() => {
+    const pid = pipeline.status().run?.pid;
+    try {
+      if (pid) setPriority(pid, 10);
+    } catch {}
+  }, 100);
+  const from = Math.floor((opts.fromByte ?? 0) / TS_PACKET_SIZE) * TS_PACKET_SIZE;
+  const chunk = 64 * TS_PACKET_SIZE;
+  let killed = opts.killAtByte === undefined;
+  try {
+    for (let at = from; at < opts.feed.length; at += chunk) {
+      if (!killed && at >= opts.killAtByte!) {
+        killed = true;
+        pipeline.stop();
+        // The exit is noticed asynchronously; the bytes meanwhile are lost, as in a crash.
+        await waitUntil(() => pipeline.status().state !== 'encoding', 10_000, 'the killed ffmpeg to exit');
+      }
+      if (!pipeline.feed(opts.feed.subarray(at, Math.min(at + chunk, opts.feed.length))))
+        await Promise.race([pipeline.drained(), new Promise((r) => setTimeout(r, 1000))]);
+    }
+    pipeline.endOfFeed();
+    await waitUntil(
+      () => pipeline.status().state !== 'encoding' && sink.quietFor() > 500,
+      120_000,
+      `the bridge to finish\n${log.join('\n')}`,
+    );
+  } finally {
+    clearInterval(lowPriority);
+    pipeline.stop();
+    await sink.close();
+  }
+  return { puts: sink.puts, log, ...collect(sink.puts) };
+}
+
+function collect(puts: IngestSink['puts']): Pick<BridgeRunResult, 'inits' | 'segments'> {
+  const inits = new Map<string, Uint8Array>();
+  const segments: BridgeRunResult['segments'] = new Map();
+  for (const p of puts) {
+    if (p.file === 'init.mp4') inits.set(p.track, p.body);
+    else if (p.file.endsWith('.m4s')) {
+      if (!segments.has(p.track)) segments.set(p.track, new Map());
+      segments.get(p.track)!.set(Number(p.file.slice(0, -4)), { body: p.body, defects: p.defects });
+    }
+  }
+  return { inits, segments };
 }

@@ -1,0 +1,114 @@
+/**
+ * Exact epoch lock for any source (issue 14, must-have 1), with real parts: the synthetic source
+ * with CEA-608 on (two ffmpegs and Node in between, whose stream copy of raw H.264 lets the PTS
+ * slip one 90 kHz tick about every 1.1 s against UTC) and a frame grid offset from the UTC second
+ * (`--grid-offset-ticks`), recorded once; two real Pipelines with real ffmpeg fed that same feed,
+ * B joining at a random later moment and killed and restarted mid-way; their segments read back
+ * with mp4box. For every K both publish, on every track: the same tfdt, sample count, every
+ * sample's duration and the same keyframe positions (every segment starts on one, no other).
+ */
+import { createFile, MP4BoxBuffer } from 'mp4box';
+import { describe, expect, it } from 'vitest';
+import { Ladder } from '../contract/ladder.ts';
+import { type BridgeRunResult, recordSource, runBridgeOnFeed } from '../test/bridge-run.ts';
+
+const SECONDS = 22;
+// Two tiny rungs and stereo AAC: every kind of track, little CPU on 2 shared cores.
+const ladder = Ladder.parse({
+  name: 'epoch-lock-test',
+  video: [
+    { id: 'v1', width: 256, height: 144, bitrateKbps: 150, preset: 'ultrafast', profile: 'baseline' },
+    { id: 'v2', width: 192, height: 108, bitrateKbps: 100, preset: 'ultrafast', profile: 'baseline' },
+  ],
+  audio: [{ id: 'a', bitrateKbps: 64 }],
+});
+
+interface Timing {
+  tfdt: number;
+  durations: number[];
+  /** Indexes of the sync samples. */
+  sync: number[];
+}
+
+function timing(init: Uint8Array, segment: Uint8Array): Timing {
+  const all = new Uint8Array(init.byteLength + segment.byteLength);
+  all.set(init);
+  all.set(segment, init.byteLength);
+  const file = createFile();
+  file.appendBuffer(MP4BoxBuffer.fromArrayBuffer(all.buffer, 0));
+  file.flush();
+  // mp4box's box objects are untyped
+  const moof = file.boxes.find((b: { type: string }) => b.type === 'moof') as any;
+  const traf = moof.trafs[0];
+  const trun = traf.truns[0];
+  const flags: number[] = Array.from(
+    { length: trun.sample_count },
+    (_, i) =>
+      trun.sample_flags?.[i] ?? (i === 0 ? trun.first_sample_flags : undefined) ?? traf.tfhd.default_sample_flags,
+  );
+  return {
+    tfdt: Number(traf.tfdt.baseMediaDecodeTime),
+    durations: Array.from(trun.sample_duration ?? []),
+    sync: flags.flatMap((f, i) => ((f & 0x00010000) === 0 ? [i] : [])),
+  };
+}
+
+function compare(a: BridgeRunResult, b: BridgeRunResult, track: string): number[] {
+  const as = a.segments.get(track)!;
+  const bs = b.segments.get(track)!;
+  const common = [...as.keys()].filter((k) => bs.has(k)).sort((x, y) => x - y);
+  for (const k of common) {
+    const ta = timing(a.inits.get(track)!, as.get(k)!.body);
+    const tb = timing(b.inits.get(track)!, bs.get(k)!.body);
+    expect(tb, `${track}/${k}: B as A`).toEqual(ta);
+    if (track.startsWith('v')) expect(ta.sync, `${track}/${k}: one keyframe, the first sample`).toEqual([0]);
+  }
+  return common;
+}
+
+describe('A and B are interchangeable for any source grid, start and restart (CEA-608 on)', () => {
+  it.each([
+    ['30', 1499],
+    ['60000/1001', 2],
+  ])(
+    '%s fps, frame grid %i ticks after the second',
+    async (fps, gridOffsetTicks) => {
+      const { bytes: feed } = await recordSource({
+        fps,
+        size: '320x180',
+        durationSeconds: SECONDS,
+        cc608: true,
+        gridOffsetTicks,
+      });
+      // B joins somewhere between 4 and 8 s in and its ffmpeg is killed about 6 s later.
+      const bytesPerSecond = feed.length / SECONDS;
+      const joinAt = Math.round((4 + Math.random() * 4) * bytesPerSecond);
+      const [a, b] = await Promise.all([
+        runBridgeOnFeed({ ladder, feed, pipeline: 'A' }),
+        runBridgeOnFeed({
+          ladder,
+          feed,
+          pipeline: 'B',
+          fromByte: joinAt,
+          killAtByte: joinAt + Math.round((5 + Math.random() * 2) * bytesPerSecond),
+        }),
+      ]);
+      const logs = `A:\n${a.log.join('\n')}\nB:\n${b.log.join('\n')}`;
+      expect(
+        b.log.filter((l) => l.startsWith('starting ffmpeg')),
+        `B started, was killed and started again\n${logs}`,
+      ).toHaveLength(2);
+      for (const track of ['v1', 'v2', 'a']) {
+        expect(Buffer.compare(a.inits.get(track)!, b.inits.get(track)!), `${track} init`).toBe(0);
+        const common = compare(a, b, track);
+        expect(common.length, `${track}: K both published\n${logs}`).toBeGreaterThanOrEqual(4);
+        // some of them after B's restart
+        const restartedFrom = Math.min(...[...b.segments.get(track)!.keys()].filter((k) => k > common[0] + 3));
+        expect(common.some((k) => k >= restartedFrom)).toBe(true);
+      }
+      for (const run of [a, b])
+        for (const p of run.puts) expect(p.defects, `${p.track}/${p.file} defects\n${logs}`).toBeUndefined();
+    },
+    90_000,
+  );
+});
