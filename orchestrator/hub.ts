@@ -12,8 +12,11 @@ import { segmentNumberAt } from '../contract/epoch.ts';
 import { mintToken } from '../contract/scoped-token.ts';
 import { originFor } from '../edge/origin-stub.ts';
 import { fail, ok, type OriginResult } from '../origin/result.ts';
+import { AppError } from '../contract/errors.ts';
 import { type DesiredState, EventStore, type StoredEvent } from './event-store.ts';
-import { noProvisioner, type Provisioner } from './provisioner.ts';
+import { noProvisioner, type Provisioner, type RunningPipeline } from './provisioner.ts';
+import { provisionerFor } from './provisioner-select.ts';
+import { reconcilePlan } from './reconcile.ts';
 import { dueActions, nextWake } from './schedule.ts';
 
 /** What GET /api/events/{event} answers: the definition, where it is in its life, what should run. */
@@ -45,6 +48,66 @@ export class OrchestratorHub extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new EventStore(ctx.storage.sql);
+    this.provisioner = provisionerFor(env);
+    // A hub that (re)starts with pipelines it wants running reconciles at once (its alarm):
+    // reattach to those that still run, start only the missing ones.
+    if (this.provisioner.kind !== 'none' && this.desiredRunning().length > 0)
+      void ctx.blockConcurrencyWhile(() => ctx.storage.setAlarm(Date.now()));
+  }
+
+  /** After construction, the first alarm compares what should run with what runs (orchestrator/reconcile.ts). */
+  protected reconciled = false;
+
+  protected desiredRunning(): RunningPipeline[] {
+    return this.store
+      .list()
+      .filter((e) => e.phase !== 'ended')
+      .flatMap((e) =>
+        Object.entries(this.store.desired(e.definition.id))
+          .filter(([, d]) => d === 'running')
+          .map(([pipeline]) => ({ event: e.definition.id, pipeline })),
+      );
+  }
+
+  /** Reattach to running pipelines after a restart; start what should run but does not. False: try again later. */
+  protected async reconcile(now: number): Promise<boolean> {
+    if (this.provisioner.kind === 'none') return true;
+    const desired = this.desiredRunning();
+    if (desired.length === 0) return true;
+    let running: RunningPipeline[];
+    try {
+      running = await this.provisioner.running(desired);
+    } catch (err) {
+      for (const event of new Set(desired.map((d) => d.event)))
+        this.store.audit(event, 'schedule', 'reattach failed', { error: (err as Error).message }, now);
+      return false;
+    }
+    const plan = reconcilePlan(desired, running, new Set(this.store.list().map((e) => e.definition.id)));
+    let done = true;
+    for (const event of new Set(desired.map((d) => d.event))) {
+      const stored = this.store.get(event);
+      if (!stored) continue;
+      const reattached = plan.reattach.filter((p) => p.event === event).map((p) => p.pipeline);
+      const missing = plan.start.filter((p) => p.event === event).map((p) => p.pipeline);
+      let error: string | undefined;
+      if (missing.length > 0) {
+        try {
+          await this.startPipelines(stored, missing, now);
+        } catch (err) {
+          error = (err as Error).message;
+          done = false;
+        }
+      }
+      this.store.audit(
+        event,
+        'schedule',
+        'reattached',
+        { provisioner: this.provisioner.kind, reattached, started: error ? [] : missing, error },
+        now,
+      );
+    }
+    for (const p of plan.stop) await this.provisioner.stop(p.event, p.pipeline).catch(() => {});
+    return done;
   }
 
   // ---- events ---------------------------------------------------------------------------------
@@ -133,6 +196,20 @@ export class OrchestratorHub extends DurableObject<Env> {
   // ---- live operations ----------------------------------------------------------------------
 
   async operate(id: string, op: Operation, who: Actor = 'operator'): Promise<OriginResult<EventView>> {
+    try {
+      return await this.applyOperation(id, op, who);
+    } catch (err) {
+      // The provisioner refused or did not answer: a 502 for the operator, a line in the timeline.
+      if (!(err instanceof AppError) || err.code !== 'PROVISIONER_FAILED') throw err;
+      const now = Date.now();
+      this.store.audit(id, who, `${op.op} failed`, { op, error: err.message }, now);
+      this.reconciled = false; // the retry alarm starts what should run and does not
+      await this.armAlarm(now + PROVISION_RETRY_MS);
+      return fail(err.code, err.message);
+    }
+  }
+
+  protected async applyOperation(id: string, op: Operation, who: Actor): Promise<OriginResult<EventView>> {
     const stored = this.store.get(id);
     if (!stored) return fail('EVENT_NOT_FOUND', `no event ${id}`);
     const def = stored.definition;
@@ -213,6 +290,11 @@ export class OrchestratorHub extends DurableObject<Env> {
   /** Start events at start − lead, end them at their end; then sleep until the next such moment. */
   override async alarm(): Promise<void> {
     const now = Date.now();
+    let retry = false;
+    if (!this.reconciled) {
+      this.reconciled = await this.reconcile(now);
+      retry = !this.reconciled;
+    }
     for (const action of dueActions(this.store.list(), now)) {
       const stored = this.store.get(action.event);
       if (!stored) continue;
@@ -227,9 +309,11 @@ export class OrchestratorHub extends DurableObject<Env> {
       } catch (err) {
         // One event's provisioning trouble must not stop the others; the next alarm tries again.
         this.store.audit(action.event, 'schedule', `${action.kind} failed`, { error: String(err) }, now);
+        retry = true;
+        this.reconciled = false;
       }
     }
-    await this.armAlarm();
+    await this.armAlarm(retry ? now + PROVISION_RETRY_MS : undefined);
   }
 
   protected async armAlarm(extraWakeAt?: number): Promise<void> {
@@ -312,6 +396,9 @@ export class OrchestratorHub extends DurableObject<Env> {
     return ok(null);
   }
 }
+
+/** After a failed start, stop or reattach, the hub's alarm tries again this much later. */
+const PROVISION_RETRY_MS = 10_000;
 
 function toView(e: StoredEvent, desired: Record<string, DesiredState>): EventView {
   const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
