@@ -174,7 +174,8 @@ export function playerAuth(mode: 'event' | 'always'): MiddlewareHandler<{ Bindin
     // A token's device claim shapes the manifest even on an open event: that answer is this viewer's too.
     const personal = required || source === 'query' || (result.ok && result.claims.device !== undefined);
     if (!personal) return;
-    const headers = new Headers(res.headers);
+    // The route's own Response: its headers can change in place (copied once, below, only when the body changes).
+    const headers = mutableHeaders(res);
     const cacheControl = privateCacheControl(headers.get('cache-control'));
     if (cacheControl) headers.set('cache-control', cacheControl);
     let body: BodyInit | null = res.body;
@@ -186,9 +187,21 @@ export function playerAuth(mode: 'event' | 'always'): MiddlewareHandler<{ Bindin
       headers.delete('etag');
       for (const cookie of tokenCookies(c, event, fromQuery!, result.claims)) headers.append('set-cookie', cookie);
     }
+    if (body === res.body && headers === res.headers) return;
     c.res = undefined;
     c.res = new Response(body, { status: res.status, headers });
   };
+}
+
+/** The answer's headers if they may change (a Response the route made), else a copy (one from fetch()). */
+function mutableHeaders(res: Response): Headers {
+  try {
+    res.headers.set('x-player-token', 'checked');
+    res.headers.delete('x-player-token');
+    return res.headers;
+  } catch {
+    return new Headers(res.headers);
+  }
 }
 
 function knownProtected(event: string): boolean {
