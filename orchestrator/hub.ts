@@ -122,7 +122,8 @@ export class OrchestratorHub extends DurableObject<Env> {
     if (!this.store.insert(definition, definition.schedule ? 'scheduled' : 'created', now))
       return fail('EVENT_EXISTS', `event ${definition.id} already exists`);
     this.store.audit(definition.id, who, 'created', definition, now);
-    await this.armAlarm();
+    // A start that is already due (start − lead in the past, e.g. "now") runs at once.
+    await this.armAlarm(this.dueNow(definition.id, now));
     return ok(this.view(definition.id)!);
   }
 
@@ -168,7 +169,7 @@ export class OrchestratorHub extends DurableObject<Env> {
     this.store.update(merged.data, now);
     if (patch.schedule && stored.phase === 'created') this.store.setPhase(id, 'scheduled', now);
     this.store.audit(id, who, 'updated', patch, now);
-    await this.armAlarm();
+    await this.armAlarm(this.dueNow(id, now));
     return ok(this.view(id)!);
   }
 
@@ -314,6 +315,12 @@ export class OrchestratorHub extends DurableObject<Env> {
       }
     }
     await this.armAlarm(retry ? now + PROVISION_RETRY_MS : undefined);
+  }
+
+  /** `now` when the event's start or end is already due (nextWake only looks ahead), else undefined. */
+  protected dueNow(id: string, now: number): number | undefined {
+    const stored = this.store.get(id);
+    return stored && dueActions([stored], now).length > 0 ? now : undefined;
   }
 
   protected async armAlarm(extraWakeAt?: number): Promise<void> {
