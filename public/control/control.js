@@ -272,18 +272,22 @@ async function poll() {
   queueRender();
 }
 
-/** An EventStatus (watch) or an EventView (GET): keep what each carries. */
+/**
+ * An EventStatus (a watch snapshot), or an EventView (GET /api/events/{event}, an operation's
+ * answer) that may carry the live EventStatus in `status`: keep what each carries.
+ */
 function absorbStatus(s) {
   const id = s.definition.id;
   const e = entry(id);
-  if (Array.isArray(s.pipelines)) {
-    e.status = s;
-    e.view = { ...(e.view ?? {}), definition: s.definition, phase: s.phase };
-    if (Array.isArray(s.timeline)) state.timelines.set(id, s.timeline);
-    if (Array.isArray(s.alerts)) state.alerts.set(id, s.alerts);
-  } else {
-    e.view = s;
-    if (e.status) e.status = { ...e.status, definition: s.definition, phase: s.phase };
+  const isStatus = Array.isArray(s.pipelines);
+  const status = isStatus ? s : Array.isArray(s.status?.pipelines) ? s.status : null;
+  e.view = isStatus ? { ...(e.view ?? {}), definition: s.definition, phase: s.phase } : s;
+  if (status) {
+    e.status = status;
+    if (Array.isArray(status.timeline)) state.timelines.set(id, status.timeline);
+    if (Array.isArray(status.alerts)) state.alerts.set(id, status.alerts);
+  } else if (e.status) {
+    e.status = { ...e.status, definition: s.definition, phase: s.phase };
   }
   recordHistory(id, e);
 }
