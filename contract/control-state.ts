@@ -80,6 +80,8 @@ export interface RegionStatus {
     status: string;
     lastK: number;
     latenessMs: number;
+    /** Segments (candidates) the pipeline stored in this region, and how many had defects. */
+    segments: number;
     defective: number;
     defects: Record<string, number>;
   }[];

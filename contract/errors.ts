@@ -180,6 +180,16 @@ export const errorCodes = {
     status: 502,
     doc: 'the provisioner (local agent or Cloudflare Containers) refused or did not answer a start or stop; the audit timeline has the details',
   },
+  THUMBNAIL_NOT_FOUND: {
+    id: 8010,
+    status: 404,
+    doc: "no thumbnail from this pipeline's bridge since the hub started (bridges send one over the hub's spoke WebSocket)",
+  },
+  WEBSOCKET_REQUIRED: {
+    id: 8011,
+    status: 426,
+    doc: '`GET /api/hub/spoke` or `/api/hub/watch` without `Upgrade: websocket`',
+  },
   // 9xxx: bugs (never expected; logged with details, answered without them)
   INTERNAL: { id: 9000, status: 500, doc: 'a bug: logged with details, answered without them' },
 } as const satisfies Record<string, { id: number; status: number; doc: string }>;

@@ -41,6 +41,11 @@ async function eventCreated(env: Env, event: string): Promise<boolean> {
   return pending;
 }
 
+/** Whether this isolate currently knows the event was created (no hub call): edge/edge-reports.ts counts only those. */
+export function isKnownCreatedEvent(event: string): boolean {
+  return memo.get(event)?.exists === true;
+}
+
 /** This isolate created or deleted the event: ask the hub again next time. */
 export function forgetEventGate(event: string): void {
   memo.delete(event);

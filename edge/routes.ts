@@ -1,5 +1,6 @@
 import { postCaptions } from './captions-routes.ts';
 import { countCmcd } from './cmcd-reports.ts';
+import { countEdge } from './edge-reports.ts';
 import { cors } from './cors.ts';
 import type { Credential } from './credentials.ts';
 import { deleteDevice, getDevice, getDevices, putDevice } from './device-routes.ts';
@@ -117,6 +118,8 @@ export const middleware = [
   { path: '/live/*', handler: rememberLiveEventState },
   // Players' CMCD, counted per event and reported to its origin every few seconds (docs/cmcd.md).
   { path: '/live/*', handler: countCmcd },
+  // Requests, cache hits, 4xx/5xx and sheds per event, reported to the hub (docs/control-plane.md).
+  { path: '/live/*', handler: countEdge },
   { path: '/drm/*', handler: licenseCors },
   { path: '/time', handler: cors },
   // Not a route at all unless ALLOW_FAULT_INJECTION is "true": 404 before any credential check.

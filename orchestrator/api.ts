@@ -8,6 +8,7 @@ import { forgetEvent } from '../edge/edge-answer.ts';
 import { forgetEventGate } from '../edge/event-gate.ts';
 import type { AppEnv } from '../edge/route-handler.ts';
 import { hubFor } from './hub-stub.ts';
+import { monitorApi } from './spoke-routes.ts';
 
 /**
  * The control plane's operator API (docs/control-plane.md), declared with zod schemas so the
@@ -105,7 +106,19 @@ controlApi.openapi(
     security,
     middleware: [read] as const,
     request: { params: EventParam },
-    responses: { 200: json(EventView, 'the event'), ...errors, 404: json(ErrorBody, 'EVENT_NOT_FOUND') },
+    responses: {
+      200: json(
+        EventView.extend({
+          status: z
+            .any()
+            .optional()
+            .describe('EventStatus (contract/control-state.ts): pipelines, regions, edge, alerts, series, timeline'),
+        }),
+        'the event with its live status',
+      ),
+      ...errors,
+      404: json(ErrorBody, 'EVENT_NOT_FOUND'),
+    },
   }),
   async (c) => c.json(unwrap(await hubFor(c.env).getEvent(c.req.valid('param').event)), 200, NO_STORE),
 );
@@ -203,6 +216,9 @@ controlApi.openapi(
     return c.json({ entries: entries as z.infer<typeof AuditEntry>[] }, 200, NO_STORE);
   },
 );
+
+// Spokes, thumbnails, alerts, webhooks, metrics (orchestrator/spoke-routes.ts).
+controlApi.route('/', monitorApi);
 
 controlApi.doc31('/api/openapi.json', {
   openapi: '3.1.0',

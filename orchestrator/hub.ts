@@ -18,6 +18,9 @@ import { noProvisioner, type Provisioner, type RunningPipeline } from './provisi
 import { provisionerFor } from './provisioner-select.ts';
 import { reconcilePlan } from './reconcile.ts';
 import { dueActions, nextWake } from './schedule.ts';
+import { HubMonitor } from './monitor.ts';
+import type { Alert, EdgeReport } from '../contract/control-state.ts';
+import type { EventStatusJson } from './event-status.ts';
 
 /** What GET /api/events/{event} answers: the definition, where it is in its life, what should run. */
 export interface EventView {
@@ -45,9 +48,13 @@ export class OrchestratorHub extends DurableObject<Env> {
   protected readonly store: EventStore;
   protected provisioner: Provisioner = noProvisioner;
 
+  /** Spokes, alerts, Control Room sessions, metrics (orchestrator/monitor.ts). */
+  protected readonly monitor: HubMonitor;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new EventStore(ctx.storage.sql);
+    this.monitor = new HubMonitor(ctx, env, this.store);
     this.provisioner = provisionerFor(env);
     // A hub that (re)starts with pipelines it wants running reconciles at once (its alarm):
     // reattach to those that still run, start only the missing ones.
@@ -131,9 +138,13 @@ export class OrchestratorHub extends DurableObject<Env> {
     return this.store.list().map((e) => toView(e, this.store.desired(e.definition.id)));
   }
 
-  getEvent(id: string): OriginResult<EventView> {
+  /** The event with its live status (EventStatus, contract/control-state.ts) as `status`. */
+  getEvent(id: string): OriginResult<EventView & { status?: EventStatusJson }> {
     const view = this.view(id);
-    return view ? ok(view) : fail('EVENT_NOT_FOUND', `no event ${id}: create it first (POST /api/events)`);
+    const status = this.monitor.status(id) as EventStatusJson | undefined;
+    return view
+      ? ok({ ...view, status })
+      : fail('EVENT_NOT_FOUND', `no event ${id}: create it first (POST /api/events)`);
   }
 
   /** Cheap existence check for the edge's gate (edge/event-gate.ts). */
@@ -291,6 +302,8 @@ export class OrchestratorHub extends DurableObject<Env> {
   /** Start events at start − lead, end them at their end; then sleep until the next such moment. */
   override async alarm(): Promise<void> {
     const now = Date.now();
+    // Poll every region of starting and live events, chart, evaluate alerts (every POLL_MS).
+    await this.monitor.tick().catch((err) => console.error('hub poll tick failed', err));
     let retry = false;
     if (!this.reconciled) {
       this.reconciled = await this.reconcile(now);
@@ -325,8 +338,49 @@ export class OrchestratorHub extends DurableObject<Env> {
 
   protected async armAlarm(extraWakeAt?: number): Promise<void> {
     const wake = nextWake(this.store.list(), Date.now());
-    const at = [wake, extraWakeAt].filter((t): t is number => t !== undefined);
+    const at = [wake, extraWakeAt, this.monitor.nextTickAt(Date.now())].filter((t): t is number => t !== undefined);
     if (at.length > 0) await this.ctx.storage.setAlarm(Math.min(...at));
+  }
+
+  // ---- spokes, alerts, metrics (orchestrator/monitor.ts; docs/control-plane.md) -----------------
+
+  /** A WebSocket upgrade the Worker verified (orchestrator/spoke-routes.ts): a bridge or a Control Room session. */
+  override async fetch(request: Request): Promise<Response> {
+    return this.monitor.accept(request);
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    await this.monitor.message(ws, message);
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    this.monitor.closed(ws, code, reason);
+  }
+
+  /** An edge isolate's counters (edge/edge-reports.ts). */
+  reportEdge(report: EdgeReport): void {
+    this.monitor.edgeReport(report);
+  }
+
+  thumbnail(event: string, pipeline: string): { bytes: ArrayBuffer; at: number } | undefined {
+    return this.monitor.thumbnail(event, pipeline);
+  }
+
+  listAlerts(filter: { event?: string; state?: 'SET' | 'CLEARED'; limit?: number }): Alert[] {
+    return this.monitor.alerts.list(filter);
+  }
+
+  alertWebhooks(): { urls: string[]; delivered: number; failed: number } {
+    return { urls: this.monitor.alerts.webhooks(), ...this.monitor.webhookCounts };
+  }
+
+  setAlertWebhooks(urls: string[]): { urls: string[]; delivered: number; failed: number } {
+    this.monitor.alerts.setWebhooks(urls);
+    return this.alertWebhooks();
+  }
+
+  metrics(): string {
+    return this.monitor.metrics();
   }
 
   // ---- internals ------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import { fail, ok, type OriginResult } from './result.ts';
 import type { OriginFact } from '../contract/origin-facts.ts';
 import { SCHEMA } from './schema.ts';
 import { selectCandidate, type Candidate } from './select-candidate.ts';
+import { ServedCandidates } from './served-candidates.ts';
 import {
   isDvrRequest,
   isOutsideWindow,
@@ -130,6 +131,9 @@ export interface EventStateView {
   storage: ReturnType<StorageBudget['view']>;
   /** What players' CMCD says, as the edge isolates reported it (origin/viewer-counts.ts; docs/cmcd.md). */
   viewers: ReturnType<ViewerCounts['view']>;
+  /** Segments served to players per pipeline, and the pipeline of the newest K served (origin/served-candidates.ts). */
+  servedByPipeline: Record<string, number>;
+  activeCandidate: { pipeline: string; k: number } | null;
   header: string;
 }
 
@@ -161,6 +165,7 @@ export class EventOrigin extends DurableObject<Env> {
   private readonly drm: DrmSettings;
   private readonly gauge = new LoadGauge();
   private readonly requests = new RequestCounts();
+  private readonly served = new ServedCandidates();
   /** Players' CMCD as edge isolates report it (in memory: see origin/viewer-counts.ts for why). */
   private readonly viewers = new ViewerCounts(Date.now());
   private readonly captions: CaptionStore;
@@ -424,6 +429,7 @@ export class EventOrigin extends DurableObject<Env> {
         chosen.region,
         this.controls.version,
       );
+    this.served.record(chosen.pipeline, k);
     return ok({
       bytes,
       kind: descriptor.kind,
@@ -716,6 +722,7 @@ export class EventOrigin extends DurableObject<Env> {
       segmentRequests: this.requests.view(),
       storage: this.budget.view(config, this.windowStart(now, config)),
       viewers: this.viewers.view(now),
+      ...this.served.view(),
       header: c.header(now, config),
     });
   }
