@@ -94,6 +94,12 @@ export const BridgeConfig = z.object({
    * CC1 cue's segment is final at the origin, so that cues the origin would refuse are not sent.
    */
   pipelineDelayMs: z.coerce.number().int().min(0).max(30_000).default(1500),
+  /**
+   * The Worker's base URL whose hub this bridge reports to (`GET /api/hub/spoke`, a WebSocket with
+   * the ingest token; encoder-bridge/hub-reporter.ts). Unset: no reports. The provision agent and
+   * Cloudflare Containers set it.
+   */
+  hubUrl: z.url().optional(),
 });
 export type BridgeConfig = z.infer<typeof BridgeConfig>;
 
@@ -121,6 +127,7 @@ const flags = {
   'srt-pbkeylen': 'BRIDGE_SRT_PBKEYLEN',
   'cc1-language': 'BRIDGE_CC1_LANGUAGE',
   'pipeline-delay-ms': 'BRIDGE_PIPELINE_DELAY_MS',
+  'hub-url': 'HUB_URL',
 } as const;
 
 /** The command-line flag of a config key, for error messages (ffmpegPath is --ffmpeg). */

@@ -10,6 +10,7 @@ import { DualPathReceiver } from './rtp/dual-path-receiver.ts';
 import { SrtListener } from './srt-listener.ts';
 import { createBridgeServer, type HttpFeedCounters } from './server.ts';
 import { mintToken } from '../contract/scoped-token.ts';
+import { HubReporter } from './hub-reporter.ts';
 
 /** Entry point: `node encoder-bridge/main.ts --event demo --pipeline A` (see --help in docs/operations.md). */
 const config = (() => {
@@ -32,7 +33,13 @@ const captionsToken =
   config.captionsToken ?? (await mintToken(config.ingestTokenKey, { scope: 'captions', event: config.event }));
 if (!config.ingestToken)
   log("no --ingest-token: signing this bridge's own tokens with --ingest-token-key (local development)");
+// The bridge as a spoke of the hub (--hub-url): reports and thumbnails over a WebSocket, off the media path.
+let reporter: HubReporter | undefined;
 const publisher = new Publisher({
+  observer: {
+    init: (track, bytes) => reporter?.onInit(track, bytes),
+    segment: (track, kind, k, bytes, ok) => reporter?.onSegment(track, kind, k, bytes, ok),
+  },
   ingestUrl: config.ingestUrl,
   targets: publishTargets(config),
   token: ingestToken,
@@ -134,6 +141,31 @@ const server = createBridgeServer({
   }),
 });
 
+if (config.hubUrl) {
+  const lowest = [...ladder.video].sort((a, b) => a.height - b.height)[0];
+  reporter = new HubReporter({
+    hubUrl: config.hubUrl,
+    token: ingestToken,
+    event: config.event,
+    pipeline: config.pipeline,
+    segmentDurationMs: config.segmentDurationMs,
+    thumbnailTrack: lowest?.id,
+    ffmpegPath: config.ffmpegPath,
+    log,
+    snapshot: () => {
+      const s = pipeline.status();
+      const r = rtp?.status();
+      return {
+        encoder: { state: s.state, ffmpegRestarts: s.ffmpegRestarts, frameRate: s.frameRate },
+        publisher: publisher.counters,
+        feed: gate.status().active,
+        rtp: r && { paths: r.paths, merged: r.merged },
+      };
+    },
+  });
+  reporter.start();
+}
+
 server.listen(config.listenPort, config.listenHost, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.listenPort;
@@ -179,6 +211,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
+    reporter?.stop();
     pipeline.stop();
     void rtp?.stop();
     srt?.stop();

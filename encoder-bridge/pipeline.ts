@@ -5,6 +5,7 @@ import {
   atFirstFrame,
   type FeedFrameTimes,
   firstFrameAtOrAfterStart,
+  keyframeAtOrBefore,
   planTiming,
   type TimingPlan,
 } from './timing-plan.ts';
@@ -42,6 +43,8 @@ export interface PipelineStatus {
   /** How far the feed's UTC stamps are behind our clock (ms), from the latest PTS seen. */
   feedLagMs: number | undefined;
   ffmpegRestarts: number;
+  /** The feed's frame rate as the encoder runs it ("30", "30000/1001"), once known. */
+  frameRate?: string;
   /** Exceptions thrown by the feed tap (CC1 captions), caught so that segments keep flowing. */
   feedTapErrors: number;
   run?: { pid?: number; firstSegment: number; startedAt: string; tracks: Record<string, TrackProgress> };
@@ -61,6 +64,7 @@ export class Pipeline {
   private restartNotBefore = 0;
   private feedBytes = 0;
   private feedLagMs: number | undefined;
+  private frameRate: string | undefined;
   private restarts = 0;
   private lastExit: string | undefined;
   private drainWaiters: (() => void)[] = [];
@@ -108,6 +112,7 @@ export class Pipeline {
       feedBytes: this.feedBytes,
       feedLagMs: this.feedLagMs,
       ffmpegRestarts: this.restarts,
+      frameRate: this.frameRate,
       feedTapErrors: this.feedTapErrors,
       lastExit: this.lastExit,
       run:
@@ -159,6 +164,9 @@ export class Pipeline {
         timescale: number;
         audio: MappedRendition[];
         frames: FeedFrameTimes[];
+        /** The plan again with a longer lead-in (a later S). */
+        replan: (leadInMs: number) => TimingPlan;
+        leadInMs: number;
       }
     | undefined;
 
@@ -200,6 +208,17 @@ export class Pipeline {
       this.pending = undefined;
       return true;
     }
+    // The decoder must be able to show that frame: with no keyframe before it (a GOP longer than
+    // the lead-in), start one segment later instead of letting ffmpeg start on another frame.
+    const D = this.opts.segmentDurationMs;
+    if (keyframeAtOrBefore(predicted, frames, first, nowMs) === false && this.pending.leadInMs < 600 + 3 * D) {
+      this.pending.leadInMs += D;
+      this.pending.plan = this.pending.replan(this.pending.leadInMs);
+      this.opts.log(
+        `no keyframe in the feed before the first frame of segment ${predicted.firstSegment}: starting at ${this.pending.plan.firstSegment}`,
+      );
+      return true;
+    }
     const held = this.held;
     this.held = [];
     this.heldVideoPts = [];
@@ -210,6 +229,7 @@ export class Pipeline {
     this.opts.log(
       `starting ffmpeg: first segment ${plan.firstSegment}, base ${new Date(plan.baseMs).toISOString()}, ${rate ? formatFrameRate(rate) : 'unknown'} fps (video timescale ${timescale}), first frame ${(plan.firstFrameOffsetSeconds * 1000).toFixed(2)} ms after it (t=${plan.firstFrameT90} at 90 kHz, from the feed)`,
     );
+    this.frameRate = rate ? formatFrameRate(rate) : undefined;
     const run = new EncoderRun({
       ladder,
       plan,
@@ -258,14 +278,19 @@ export class Pipeline {
     const audio = mapAudioRenditions(ladder, sourceAudio);
     for (const s of audio.skipped) this.opts.log(`audio rendition ${s.id} skipped: ${s.reason}`);
     const timescale = videoTimescale(rate);
-    const plan = planTiming({
-      firstPts33: firstPts(this.held[0])!,
-      nowMs: Date.now(),
-      segmentDurationMs: this.opts.segmentDurationMs,
-      audioSampleRate: 48_000,
-      videoGrid: grid && { pts33: grid.pts, frameTicks: rate ? frameTicks90k(rate) : grid.frameTicks },
-    });
-    return { plan, rate: rate || undefined, timescale, audio: audio.mapped, frames: [] };
+    const firstPts33 = firstPts(this.held[0])!;
+    const nowMs = Date.now();
+    const replan = (leadInMs: number) =>
+      planTiming({
+        firstPts33,
+        nowMs,
+        segmentDurationMs: this.opts.segmentDurationMs,
+        audioSampleRate: 48_000,
+        leadInMs,
+        videoGrid: grid && { pts33: grid.pts, frameTicks: rate ? frameTicks90k(rate) : grid.frameTicks },
+      });
+    const leadInMs = 600;
+    return { plan: replan(leadInMs), rate: rate || undefined, timescale, audio: audio.mapped, frames: [], replan, leadInMs };
   }
 
   private releaseDrain(): void {

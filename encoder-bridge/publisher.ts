@@ -25,6 +25,14 @@ export interface PublisherOptions {
   /** How long an init is retried when first sent (default 30 s); a region that missed it gets it again with its next segment. */
   initBudgetMs?: number;
   log: (message: string) => void;
+  /**
+   * Sees every init and every segment as it is published (the hub reporter: bitrates, lateness,
+   * thumbnails; encoder-bridge/hub-reporter.ts). Called synchronously: it must not throw or block.
+   */
+  observer?: {
+    init?(track: string, bytes: Uint8Array): void;
+    segment?(track: string, kind: 'video' | 'audio', k: number, bytes: Uint8Array, ok: boolean): void;
+  };
 }
 
 export interface PublishCounters {
@@ -77,6 +85,7 @@ export class Publisher {
   /** Resolves true when every region stored the init. */
   async publishInit(track: string, kind: 'video' | 'audio', bytes: Uint8Array, meta: TrackMeta): Promise<boolean> {
     this.initBodies.set(track, { kind, bytes, meta });
+    this.opts.observer?.init?.(track, bytes);
     const results = this.targets.map((t) => this.sendInit(t, track, this.opts.initBudgetMs ?? 30_000));
     return (await Promise.all(results)).every(Boolean);
   }
@@ -107,6 +116,7 @@ export class Publisher {
     const results = await Promise.all(this.targets.map((t) => this.publishTo(t, track, kind, k, bytes, headers)));
     const ok = results.some(Boolean);
     count(this.counters, ok, k);
+    this.opts.observer?.segment?.(track, kind, k, bytes, ok);
     return ok;
   }
 
