@@ -11,6 +11,7 @@ import type { OriginFact } from '../contract/origin-facts.ts';
 import { CMSD_STATIC, cmsdStatic, objectTypeOf, rememberLadder, segmentKbps } from './cmsd.ts';
 import type { AnswerSubject } from './answer-policy.ts';
 import { refusedAnswer, servedAnswer, serveCached } from './edge-answer.ts';
+import type { CachedAnswer } from './hot-cache.ts';
 import { edgeCache } from './edge-cache.ts';
 import { isDvrSegment } from './edge-load.ts';
 import { chooseAcrossRegions } from './four-candidates.ts';
@@ -29,7 +30,7 @@ import {
   type RequestPersonalisation,
   refuseManifestFilter,
 } from './personalisation.ts';
-import { type FetchedInput, inputSource, keptTrackKey, memoisedInput } from './personalised-input.ts';
+import { type FetchedInput, inputSource, keptTrackKey, type Memo, memoisedInput } from './personalised-input.ts';
 import { originFor, regionOf, regionsFor, requireKnownRegion } from './origin-stub.ts';
 
 /**
@@ -191,6 +192,50 @@ async function manifest(
   // from the event's memoised input: personalisations that keep the same tracks share one entry.
   const keyed = personalised ? await memoisedInput(event, fetchInput) : undefined;
   const personalKey = keyed ? keptTrackKey(keyed, personal, format, checkEmpty, carried) : '';
+  /** The answer written from one origin answer (a memoised one: as old as that answer). */
+  const written = async (fetched: FetchedInput, memo?: Memo): Promise<CachedAnswer> => {
+    const chosen = fetched.chosen;
+    if (!chosen.result.ok) return refusedAnswer(c.env, type, subject, chosen.result);
+    const { input, version, eventState } = chosen.result.value;
+    const shaped = personalisedInput(input, personal, format, checkEmpty);
+    if (!shaped.ok) return refusedAnswer(c.env, type, subject, { ...shaped, fact: { state: 'missing' } });
+    let body: string;
+    try {
+      body = write(shaped.input, personal);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'TRACK_NOT_FOUND')
+        return refusedAnswer(c.env, type, subject, {
+          ok: false,
+          code: err.code,
+          message: err.message,
+          fact: { state: 'missing' },
+        });
+      throw err;
+    }
+    const answer = await servedAnswer(
+      c.env,
+      subject,
+      { state: 'manifest', segmentDurationMs: input.config.segmentDurationMs },
+      body,
+      {
+        'content-type': contentType,
+        etag: etagFor(version, await sha256Hex(body)),
+        [EVENT_STATE_HEADER]: eventState,
+        // Which region's origin built it, and why that one (as for segments).
+        'x-candidate': `region=${chosen.region}`,
+        'x-candidate-reason': chosen.reason,
+        // Where the personalised fill's track list came from: asked of the origin, or the memo.
+        ...(memo ? { 'x-manifest-input': inputSource(memo) } : {}),
+        [CMSD_STATIC]: cmsdStatic({ ot: 'm', sf: type === 'mpd' ? 'd' : 'h', at: input.nowMs }),
+      },
+    );
+    if (memo) {
+      const age = Date.now() - fetched.fetchedAt;
+      answer.freshUntil -= age;
+      answer.staleUntil -= age;
+    }
+    return answer;
+  };
   const res = await serveCached(c, {
     event,
     subject,
@@ -198,52 +243,18 @@ async function manifest(
     // the tracks the personalisation keeps (personalKey).
     key: `${url.host}${url.pathname}${keyExtra}${personalKey}`,
     fill: async () => {
-      const memo = personalised ? await memoisedInput(event, fetchInput) : undefined;
-      const fetched = memo?.fetched ?? (await fetchInput());
-      const chosen = fetched.chosen;
-      if (!chosen.result.ok) return refusedAnswer(c.env, type, subject, chosen.result);
-      const { input, version, eventState } = chosen.result.value;
-      const shaped = personalisedInput(input, personal, format, checkEmpty);
-      if (!shaped.ok) return refusedAnswer(c.env, type, subject, { ...shaped, fact: { state: 'missing' } });
-      let body: string;
-      try {
-        body = write(shaped.input, personal);
-      } catch (err) {
-        if (err instanceof AppError && err.code === 'TRACK_NOT_FOUND')
-          return refusedAnswer(c.env, type, subject, {
-            ok: false,
-            code: err.code,
-            message: err.message,
-            fact: { state: 'missing' },
-          });
-        throw err;
+      if (!personalised) return written(await fetchInput());
+      let memo = await memoisedInput(event, fetchInput);
+      let answer = await written(memo.fetched, memo);
+      // Rules may give this type a shorter TTL than the memo's: past it, ask the origin again.
+      if (answer.freshUntil <= Date.now() && memo.fetched.ttlMs > 0) {
+        memo = await memoisedInput(event, fetchInput, true);
+        answer = await written(memo.fetched, memo);
       }
-      const answer = await servedAnswer(
-        c.env,
-        subject,
-        { state: 'manifest', segmentDurationMs: input.config.segmentDurationMs },
-        body,
-        {
-          'content-type': contentType,
-          etag: etagFor(version, await sha256Hex(body)),
-          [EVENT_STATE_HEADER]: eventState,
-          // Which region's origin built it, and why that one (as for segments).
-          'x-candidate': `region=${chosen.region}`,
-          'x-candidate-reason': chosen.reason,
-          // Where the personalised fill's track list came from: asked of the origin, or the memo.
-          ...(memo ? { 'x-manifest-input': inputSource(memo) } : {}),
-          [CMSD_STATIC]: cmsdStatic({ ot: 'm', sf: type === 'mpd' ? 'd' : 'h', at: input.nowMs }),
-        },
-      );
-      if (memo) {
-        // As old as the input it was written from; and not kept at all when the tracks moved since
-        // the key was told (another personalisation may share that key but not these tracks).
-        const age = Date.now() - fetched.fetchedAt;
-        answer.freshUntil -= age;
-        answer.staleUntil -= age;
-        if (keptTrackKey(memo, personal, format, checkEmpty, carried) !== personalKey)
-          answer.staleUntil = answer.freshUntil = Math.min(answer.freshUntil, Date.now());
-      }
+      // Not kept at all when the tracks moved since the key was told (another personalisation may
+      // share that key but not these tracks).
+      if (keptTrackKey(memo, personal, format, checkEmpty, carried) !== personalKey)
+        answer.staleUntil = answer.freshUntil = Math.min(answer.freshUntil, Date.now());
       return answer;
     },
   });

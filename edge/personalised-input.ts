@@ -60,11 +60,16 @@ export function inputSource(memo: Memo): 'origin' | 'memo' {
 /**
  * The event's manifest input: the memo while it is fresh (younger than the TTL of the answer it
  * came with, same event version, no operator control since), else one origin request, shared by
- * every request that misses meanwhile.
+ * every request that misses meanwhile (also by a `refresh`).
  */
-export async function memoisedInput(event: string, fetch: () => Promise<FetchedInput>): Promise<Memo> {
+export async function memoisedInput(
+  event: string,
+  fetch: () => Promise<FetchedInput>,
+  /** Ask the origin even if the memo is fresh (it is older than what the caller may use). */
+  refresh = false,
+): Promise<Memo> {
   const kept = memos.get(event);
-  if (kept?.settled && isFresh(event, kept.settled)) return kept.settled;
+  if (kept?.settled && !refresh && isFresh(event, kept.settled)) return kept.settled;
   // Another request is asking the origin: wait for it (edge-cache.ts awaitAnother says why not directly).
   if (kept && !kept.settled) return awaitAnother(kept.pending);
   const generation = generationOf(event);
