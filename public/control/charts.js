@@ -67,7 +67,7 @@ export function drawChart(canvas, legend, data) {
     ctx.moveTo(left, yy);
     ctx.lineTo(width - right, yy);
     ctx.stroke();
-    ctx.fillText(format(v), left - 5, yy);
+    ctx.fillText(data.format ? format(v) : tick(v, (hi - lo) / 4), left - 5, yy);
   }
   ctx.textBaseline = 'alphabetic';
   ctx.textAlign = 'center';
@@ -108,6 +108,13 @@ export function drawChart(canvas, legend, data) {
   });
   const html = entries.length ? entries.join('') : '<span>no data yet</span>';
   if (legend.innerHTML !== html) legend.innerHTML = html;
+}
+
+/** An axis label with as many decimals as the step needs. */
+function tick(v, step) {
+  if (step >= 1 || v === 0) return shortNumber(v);
+  const decimals = Math.min(3, Math.ceil(-Math.log10(step)));
+  return v.toFixed(decimals);
 }
 
 function niceCeil(v) {

@@ -29,8 +29,7 @@ const OPERATIONS = {
   'stop-pipeline': {
     label: 'Stop',
     title: (_e, p) => `Stop pipeline ${p}`,
-    text: (e, p) =>
-      `Pipeline ${p} of ${e} stops now. Players are served from the other pipelines while it is down; an input-lost alert is expected.`,
+    text: (e, p) => `Pipeline ${p} of ${e} stops now. Players are served from the other pipelines while it is down.`,
     danger: true,
   },
   'restart-pipeline': {
@@ -887,6 +886,8 @@ function renderAlerts(id) {
 function describe(t) {
   const d = t.detail ?? {};
   if (t.what === 'created' || t.what === 'updated') return t.what;
+  if (t.what === 'alert' && d.rule)
+    return `alert ${d.state ?? ''} ${d.rule} ${d.subject ?? ''}`.replace(/\s+/g, ' ').trim();
   const parts = [];
   if (d.pipeline) parts.push(d.pipeline);
   if (d.dvrWindowSeconds) parts.push(`${d.dvrWindowSeconds} s`);
