@@ -7,12 +7,15 @@ import { forgetEvent } from './edge-answer.ts';
 import { errorResponse } from './http-errors.ts';
 import { liveEventGate } from './event-gate.ts';
 import { controlApi } from '../orchestrator/api.ts';
+import { contributionApi } from './contribution-route.ts';
 import { sessionApi } from './control-session.ts';
 import type { AppEnv } from './route-handler.ts';
 import { middleware, routes } from './routes.ts';
 
 export { EventOrigin } from '../origin/event-origin.ts';
 export { OrchestratorHub } from '../orchestrator/hub.ts';
+// Cloudflare Containers (bound in wrangler.toml [env.production] only; docs/containers.md).
+export { EncoderBridge } from '../orchestrator/encoder-bridge-container.ts';
 
 /**
  * The one Worker: ingest from the encoder bridge, player-facing live routes, the clock players
@@ -29,6 +32,8 @@ const forgetEventAfter: MiddlewareHandler<AppEnv> = async (c, next) => {
 for (const m of middleware) app.use(m.path, m.handler);
 // The control plane's OpenAPI routes (orchestrator/api.ts) first: they own /api/events and /api/events/{event}.
 app.route('/', controlApi);
+// PUT /contribution/{event}/{pipeline}: a venue feed forwarded to its bridge container (edge/contribution-route.ts).
+app.route('/', contributionApi);
 // The Control Room's login: POST/GET/DELETE /api/session (a signed session cookie, edge/control-session.ts).
 app.route('/', sessionApi);
 for (const r of routes) {
