@@ -142,7 +142,7 @@ export type Operation = z.infer<typeof Operation>;
 export interface AuditEntry {
   id: number;
   at: string;
-  /** `operator` (the API or Control Room), `schedule` (the hub's alarm) or `alert`. */
+  /** `operator` (the API or Control Room), `schedule` (the hub's alarm), `alert`, or `hub` (what it saw: `live`). */
   who: string;
   what: string;
   detail: unknown;

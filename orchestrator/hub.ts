@@ -357,6 +357,10 @@ export class OrchestratorHub extends DurableObject<Env> {
     this.monitor.closed(ws, code, reason);
   }
 
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    this.monitor.closed(ws, 1011, 'socket error');
+  }
+
   /** An edge isolate's counters (edge/edge-reports.ts). */
   reportEdge(report: EdgeReport): void {
     this.monitor.edgeReport(report);

@@ -187,6 +187,7 @@ export class HubMonitor {
 
   async tick(): Promise<void> {
     const events = this.store.list();
+    this.spokes.keepOnly(new Set(events.map((e) => e.definition.id)));
     const watched = events.filter(active);
     await Promise.all(watched.flatMap((e) => e.definition.regions.map((region) => this.poll(e.definition.id, region))));
     const now = Date.now();
@@ -306,11 +307,14 @@ export class HubMonitor {
     });
   }
 
+  /** Every event but those that ended over ENDED_VISIBLE_MS ago: what snapshots and /metrics show. */
+  private visibleEvents(now: number): StoredEvent[] {
+    return this.store.list().filter((e) => e.phase !== 'ended' || (e.endedAt ?? 0) > now - ENDED_VISIBLE_MS);
+  }
+
   snapshot(): WatchMessage {
     const now = Date.now();
-    const events = this.store
-      .list()
-      .filter((e) => e.phase !== 'ended' || (e.endedAt ?? 0) > now - ENDED_VISIBLE_MS)
+    const events = this.visibleEvents(now)
       .map((e) => this.status(e.definition.id, now))
       .filter((s): s is EventStatus => s !== undefined);
     return { type: 'snapshot', at: new Date(now).toISOString(), events };
@@ -344,15 +348,16 @@ export class HubMonitor {
 
   metrics(): string {
     const now = Date.now();
+    const visible = this.visibleEvents(now);
+    const ids = new Set(visible.map((e) => e.definition.id));
     return formatMetrics({
-      events: this.store
-        .list()
+      events: visible
         .map((e) => ({
           status: this.status(e.definition.id, now),
           edgeTotals: this.spokes.peek(e.definition.id)?.edgeTotals,
         }))
         .filter((e): e is { status: EventStatus; edgeTotals: typeof e.edgeTotals } => e.status !== undefined),
-      alerts: this.alerts.latestPerSubject(),
+      alerts: this.alerts.latestPerSubject().filter((a) => ids.has(a.event)),
       webhooks: this.webhookCounts,
     });
   }

@@ -232,7 +232,8 @@ export class Spokes {
     return this.events.get(event);
   }
 
-  forget(event: string): void {
-    this.events.delete(event);
+  /** Drop what is kept for events that no longer exist (deleted). */
+  keepOnly(events: Set<string>): void {
+    for (const event of this.events.keys()) if (!events.has(event)) this.events.delete(event);
   }
 }
