@@ -17,8 +17,10 @@ import { createFile, MP4BoxBuffer } from 'mp4box';
 import { describe, expect, it } from 'vitest';
 import { Ladder } from '../contract/ladder.ts';
 import { type BridgeRunResult, recordSource, runBridgeOnFeed } from '../test/bridge-run.ts';
+import { sourceArgs } from './source-args.ts';
+import { TS_PACKET_SIZE, videoFrameTimes } from './ts-timestamps.ts';
 
-const SECONDS = 22;
+const SECONDS = 28;
 // Two tiny rungs and stereo AAC: every kind of track, little CPU on 2 shared cores.
 const ladder = Ladder.parse({
   name: 'epoch-lock-test',
@@ -57,6 +59,18 @@ function timing(init: Uint8Array, segment: Uint8Array): Timing {
     durations: Array.from(trun.sample_duration ?? []),
     sync: flags.flatMap((f, i) => ((f & 0x00010000) === 0 ? [i] : [])),
   };
+}
+
+/** The byte offset of the first video PES at least `seconds` after the feed's first one. */
+function byteAt(feed: Uint8Array, seconds: number): number {
+  let first: number | undefined;
+  for (let p = 0; p + TS_PACKET_SIZE <= feed.length; p += TS_PACKET_SIZE) {
+    const [frame] = videoFrameTimes(feed.subarray(p, p + TS_PACKET_SIZE));
+    if (!frame) continue;
+    first ??= frame.pts;
+    if (frame.pts - first >= seconds * 90_000) return p;
+  }
+  throw new Error(`the feed is shorter than ${seconds} s`);
 }
 
 function compare(a: BridgeRunResult, b: BridgeRunResult, track: string): number[] {
@@ -123,9 +137,11 @@ describe('A and B are interchangeable for any source grid, start and restart', (
         cc608,
         gridOffsetTicks,
       });
-      // B joins somewhere between 4 and 8 s in and its ffmpeg is killed about 6 s later.
-      const bytesPerSecond = feed.length / SECONDS;
-      const joinAt = Math.round((4 + Math.random() * 4) * bytesPerSecond);
+      // B joins somewhere between 4 and 6 s in and its ffmpeg is killed 6.5 to 7.5 s later: at
+      // least two segments before the kill and four after the restart.
+      const join = 4 + Math.random() * 2;
+      const joinAt = byteAt(feed, join);
+      const killAt = byteAt(feed, join + 6.5 + Math.random());
       const [a, b] = await Promise.all([
         runBridgeOnFeed({ ladder, feed, pipeline: 'A' }),
         runBridgeOnFeed({
@@ -133,7 +149,7 @@ describe('A and B are interchangeable for any source grid, start and restart', (
           feed,
           pipeline: 'B',
           fromByte: joinAt,
-          killAtByte: joinAt + Math.round((5 + Math.random() * 2) * bytesPerSecond),
+          killAtByte: killAt,
         }),
       ]);
       const logs = `A:\n${a.log.join('\n')}\nB:\n${b.log.join('\n')}`;
@@ -152,6 +168,33 @@ describe('A and B are interchangeable for any source grid, start and restart', (
       for (const run of [a, b])
         for (const p of run.puts) expect(p.defects, `${p.track}/${p.file} defects\n${logs}`).toBeUndefined();
     },
-    90_000,
+    150_000,
   );
+
+  it('a GOP longer than the lead-in: B starts on a segment whose first frame it can decode', async () => {
+    // One ffmpeg source with a keyframe every 2.5 s (the synthetic source's is 0.5 s).
+    const t0 = Math.ceil(Date.now() / 1000);
+    const args = sourceArgs({ t0, fps: '30', size: '320x180', push: ['pipe:1'], durationSeconds: 16, realtime: false });
+    args[args.indexOf('-g') + 1] = '75';
+    const source = spawnSync('ffmpeg', args, { maxBuffer: 64 * 2 ** 20 });
+    expect(source.status, String(source.stderr)).toBe(0);
+    const feed = new Uint8Array(source.stdout);
+    // B joins 0.2 s after the third keyframe (5 s): the next one is 2.3 s away, past the first S.
+    const joinAt = byteAt(feed, 5.2);
+    const [a, b] = await Promise.all([
+      runBridgeOnFeed({ ladder, feed, pipeline: 'A' }),
+      runBridgeOnFeed({ ladder, feed, pipeline: 'B', fromByte: joinAt }),
+    ]);
+    const logs = `A:\n${a.log.join('\n')}\nB:\n${b.log.join('\n')}`;
+    expect(
+      b.log.some((l) => l.startsWith('no keyframe in the feed before')),
+      logs,
+    ).toBe(true);
+    expect(
+      b.log.filter((l) => /stopping this run|unexpectedly/.test(l)),
+      logs,
+    ).toEqual([]);
+    for (const track of ['v1', 'v2', 'a']) expect(compare(a, b, track).length, logs).toBeGreaterThanOrEqual(3);
+    for (const p of b.puts) expect(p.defects, `${p.track}/${p.file}`).toBeUndefined();
+  }, 120_000);
 });

@@ -11,6 +11,7 @@ import {
 } from './timing-plan.ts';
 import {
   TsPacketAligner,
+  afterProgramTables,
   firstPts,
   TS_PACKET_SIZE,
   ptsOfPacket,
@@ -183,7 +184,13 @@ export class Pipeline {
       const sourceAudio = readSourceAudio(concat(this.held));
       if (!sourceAudioComplete(sourceAudio) && this.heldVideoPts.length < 60) return true;
       this.pending = this.planFrom(sourceAudio);
-      this.pending.frames = this.held.flatMap((p) => videoFrameTimes(p));
+      // Keyframes before the first PMT do not count: ffmpeg, joining here, cannot decode them.
+      const all = concat(this.held);
+      const tables = afterProgramTables(all);
+      this.pending.frames = [
+        ...videoFrameTimes(all.subarray(0, Math.max(0, tables === -1 ? all.length : tables))).map(({ key, ...f }) => f),
+        ...(tables === -1 ? [] : videoFrameTimes(all.subarray(tables))),
+      ];
     } else {
       this.pending.frames.push(...videoFrameTimes(packets));
     }
@@ -209,9 +216,11 @@ export class Pipeline {
       return true;
     }
     // The decoder must be able to show that frame: with no keyframe before it (a GOP longer than
-    // the lead-in), start one segment later instead of letting ffmpeg start on another frame.
+    // the lead-in), start one segment later instead of letting ffmpeg start on another frame (up
+    // to three times: a feed that marks no random access points then starts anyway, and a run
+    // whose first frame is not the planned one stops before publishing video, encoder-run.ts).
     const D = this.opts.segmentDurationMs;
-    if (keyframeAtOrBefore(predicted, frames, first, nowMs) === false && this.pending.leadInMs < 600 + 3 * D) {
+    if (!keyframeAtOrBefore(predicted, frames, first, nowMs) && this.pending.leadInMs < 600 + 3 * D) {
       this.pending.leadInMs += D;
       this.pending.plan = this.pending.replan(this.pending.leadInMs);
       this.opts.log(
@@ -290,7 +299,15 @@ export class Pipeline {
         videoGrid: grid && { pts33: grid.pts, frameTicks: rate ? frameTicks90k(rate) : grid.frameTicks },
       });
     const leadInMs = 600;
-    return { plan: replan(leadInMs), rate: rate || undefined, timescale, audio: audio.mapped, frames: [], replan, leadInMs };
+    return {
+      plan: replan(leadInMs),
+      rate: rate || undefined,
+      timescale,
+      audio: audio.mapped,
+      frames: [],
+      replan,
+      leadInMs,
+    };
   }
 
   private releaseDrain(): void {

@@ -9,6 +9,7 @@ import {
   audioTrimSamples,
   firstFrameAtOrAfterStart,
   isSegmentStart,
+  keyframeAtOrBefore,
   keyframeExpression,
   mediaTicks,
   planTiming,
@@ -380,5 +381,22 @@ describe('firstFrameAtOrAfterStart', () => {
     expect(firstFrameAtOrAfterStart(plan, frames, t0)).toBeUndefined();
     frames.push({ pts: wrapPts(start + 9000), dts: wrapPts(start + 3000) });
     expect(firstFrameAtOrAfterStart(plan, frames, t0)).toBe(plan.videoTrimPts + 3000);
+  });
+});
+
+describe('keyframeAtOrBefore', () => {
+  const t0 = 1_795_594_053_000;
+  const plan = planTiming({ firstPts33: wrapPts(t0 * 90), nowMs: t0, segmentDurationMs: D, audioSampleRate: 48_000 });
+  const base90 = plan.baseMs * 90;
+
+  it('is true only when the feed marks a random access point at or before the first frame', () => {
+    const first = plan.videoTrimPts + 1499;
+    const frames = [0, 3000, 6000].map((t) => ({ pts: wrapPts(base90 + plan.videoTrimPts - 45_000 + t) }));
+    expect(keyframeAtOrBefore(plan, frames, first, t0)).toBe(false); // none marked: not known to decode
+    expect(keyframeAtOrBefore(plan, [...frames, { pts: wrapPts(base90 + first + 3000), key: true }], first, t0)).toBe(
+      false,
+    );
+    expect(keyframeAtOrBefore(plan, [{ ...frames[1], key: true }, ...frames], first, t0)).toBe(true);
+    expect(keyframeAtOrBefore(plan, [{ pts: wrapPts(base90 + first), key: true }], first, t0)).toBe(true);
   });
 });

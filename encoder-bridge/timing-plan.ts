@@ -84,10 +84,11 @@ export function planTiming(opts: {
   };
 }
 
-/** One video frame's timestamps as read from the feed's PES header (33-bit, 90 kHz; dts only when it differs). */
+/** One video frame's timestamps as read from the feed's PES header (33-bit, 90 kHz; dts only when it differs), and whether the TS marks it as a random access point. */
 export interface FeedFrameTimes {
   pts: number;
   dts?: number;
+  key?: boolean;
 }
 
 /**
@@ -112,6 +113,22 @@ export function firstFrameAtOrAfterStart(
     if (dts > maxDts) maxDts = dts;
   }
   return candidate !== undefined && maxDts >= candidate ? candidate : undefined;
+}
+
+/**
+ * Can the decoder output the frame at `firstT90`: is there a keyframe (a packet the TS marks as a
+ * random access point) at or before it in the held feed? Without one, ffmpeg's first frame would
+ * be a later one, not the planned first frame. A feed that marks none looks the same; the
+ * pipeline then moves S at most a few segments before it starts anyway.
+ */
+export function keyframeAtOrBefore(
+  plan: TimingPlan,
+  frames: FeedFrameTimes[],
+  firstT90: number,
+  nowMs: number,
+): boolean {
+  const base90 = plan.baseMs * (PTS_CLOCK_HZ / 1000);
+  return frames.some((f) => f.key && unwrapPts(f.pts, nowMs).ticks - base90 <= firstT90);
 }
 
 /** The plan with the first frame's exact time (firstFrameAtOrAfterStart): the keyframe schedule then follows the feed's own PTS. */

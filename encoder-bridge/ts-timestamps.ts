@@ -61,14 +61,47 @@ export function videoPtsValues(packets: Uint8Array): number[] {
   return out;
 }
 
-/** Video PTS, and DTS where the PES header carries one, found in a run of whole packets (decode order). */
-export function videoFrameTimes(packets: Uint8Array): { pts: number; dts?: number }[] {
-  const out: { pts: number; dts?: number }[] = [];
+/**
+ * Video PTS, DTS where the PES header carries one, and whether the packet is marked as a random
+ * access point (adaptation field random_access_indicator: a keyframe, as ffmpeg's muxer and
+ * broadcast encoders mark them), found in a run of whole packets (decode order).
+ */
+export function videoFrameTimes(packets: Uint8Array): { pts: number; dts?: number; key?: boolean }[] {
+  const out: { pts: number; dts?: number; key?: boolean }[] = [];
   for (let p = 0; p + TS_PACKET_SIZE <= packets.length; p += TS_PACKET_SIZE) {
-    const ts = pesTimestamp(packets.subarray(p, p + TS_PACKET_SIZE));
-    if (ts && ts.streamId >= 0xe0) out.push(ts.dts === undefined ? { pts: ts.pts } : { pts: ts.pts, dts: ts.dts });
+    const packet = packets.subarray(p, p + TS_PACKET_SIZE);
+    const ts = pesTimestamp(packet);
+    if (!ts || ts.streamId < 0xe0) continue;
+    const adaptation = (packet[3] >> 4) & 0x3;
+    const key = adaptation === 3 && packet[4] > 0 && (packet[5] & 0x40) !== 0;
+    out.push({ pts: ts.pts, ...(ts.dts === undefined ? {} : { dts: ts.dts }), ...(key ? { key } : {}) });
   }
   return out;
+}
+
+/**
+ * The byte offset just after the first PMT in a run of whole packets (PAT first, then the PMT it
+ * names), or -1 before one has passed: a demuxer joining the feed knows no stream until then, so a
+ * keyframe before it cannot be decoded.
+ */
+export function afterProgramTables(packets: Uint8Array): number {
+  const pmtPids = new Set<number>();
+  for (let p = 0; p + TS_PACKET_SIZE <= packets.length; p += TS_PACKET_SIZE) {
+    const pid = ((packets[p + 1] & 0x1f) << 8) | packets[p + 2];
+    const start = (packets[p + 1] & 0x40) !== 0;
+    if (!start || (pid !== 0 && !pmtPids.has(pid))) continue;
+    if (pmtPids.has(pid)) return p + TS_PACKET_SIZE;
+    const adaptation = (packets[p + 3] >> 4) & 0x3;
+    let q = p + 4 + (adaptation === 3 ? 1 + packets[p + 4] : 0);
+    q += 1 + packets[q]; // pointer field
+    if (packets[q] !== 0x00) continue; // not a program_association_section
+    const sectionEnd = Math.min(q + 3 + (((packets[q + 1] & 0x0f) << 8) | packets[q + 2]) - 4, p + TS_PACKET_SIZE);
+    for (let e = q + 8; e + 4 <= sectionEnd; e += 4) {
+      const program = (packets[e] << 8) | packets[e + 1];
+      if (program !== 0) pmtPids.add(((packets[e + 2] & 0x1f) << 8) | packets[e + 3]);
+    }
+  }
+  return -1;
 }
 
 /**
