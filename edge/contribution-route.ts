@@ -43,14 +43,12 @@ contributionApi.put('/contribution/:event/:pipeline', async (c) => {
       'contribution forwarding needs Cloudflare Containers (the production environment, PROVISIONER=containers; docs/containers.md): push to the bridge directly here',
     );
   const headers = new Headers({ 'content-type': c.req.header('content-type') ?? 'video/mp2t' });
-  return ns
-    .getByName(containerName(event.data, pipeline.data))
-    .fetch(
-      new Request('http://bridge/feed', {
-        method: 'PUT',
-        headers,
-        body: c.req.raw.body,
-        duplex: 'half',
-      } as RequestInit),
-    );
+  return ns.getByName(containerName(event.data, pipeline.data)).fetch(
+    new Request('http://bridge/feed', {
+      method: 'PUT',
+      headers,
+      body: c.req.raw.body,
+      duplex: 'half',
+    } as RequestInit),
+  );
 });
