@@ -304,6 +304,12 @@ export class OrchestratorHub extends DurableObject<Env> {
     const now = Date.now();
     // Poll every region of starting and live events, chart, evaluate alerts (every POLL_MS).
     await this.monitor.tick().catch((err) => console.error('hub poll tick failed', err));
+    // Only a poll was due: schedule actions and provisioning retries keep their own times (a failing
+    // provisioner is retried every PROVISION_RETRY_MS, not at every poll).
+    if (this.pollOnlyAlarm && now < this.scheduleDueAt) {
+      await this.armAlarm(Number.isFinite(this.scheduleDueAt) ? this.scheduleDueAt : undefined);
+      return;
+    }
     let retry = false;
     if (!this.reconciled) {
       this.reconciled = await this.reconcile(now);
@@ -338,9 +344,20 @@ export class OrchestratorHub extends DurableObject<Env> {
 
   protected async armAlarm(extraWakeAt?: number): Promise<void> {
     const wake = nextWake(this.store.list(), Date.now());
-    const at = [wake, extraWakeAt, this.monitor.nextTickAt(Date.now())].filter((t): t is number => t !== undefined);
+    const due = [wake, extraWakeAt].filter((t): t is number => t !== undefined);
+    this.scheduleDueAt = due.length > 0 ? Math.min(...due) : Number.POSITIVE_INFINITY;
+    const tick = this.monitor.nextTickAt(Date.now());
+    this.pollOnlyAlarm = tick !== undefined && tick < this.scheduleDueAt;
+    const at = [...due, tick].filter((t): t is number => t !== undefined);
     if (at.length > 0) await this.ctx.storage.setAlarm(Math.min(...at));
   }
+
+  /**
+   * When the schedule or a provisioning retry next needs the alarm (armAlarm), and whether the
+   * alarm armed is only a poll before that. In memory: after a restart the first alarm does everything.
+   */
+  protected scheduleDueAt = 0;
+  protected pollOnlyAlarm = false;
 
   // ---- spokes, alerts, metrics (orchestrator/monitor.ts; docs/control-plane.md) -----------------
 
