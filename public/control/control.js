@@ -692,25 +692,33 @@ function renderPipelines(ev, ended) {
     pill.textContent = words;
     pill.className = `pill state ${health === 'idle' ? '' : health}`;
     const b = p.bridge;
-    const lateCls = b?.latenessMs == null ? '' : b.latenessMs > 2000 ? 'bad' : b.latenessMs > 1000 ? 'warn' : '';
+    // A report from a bridge that is gone says what it was, not what it is: figures stay, states go.
+    const live = p.connected ? b : null;
+    const lateCls =
+      live?.latenessMs == null ? '' : live.latenessMs > 4000 ? 'bad' : live.latenessMs > 2000 ? 'warn' : '';
     const defects = regionRows(ev)
       .flatMap((r) => r.pipelines.filter((x) => x.pipeline === p.pipeline))
       .reduce((n, x) => n + (x.defective ?? 0), 0);
+    const running = p.desired === 'running';
     setFacts(tile.querySelector('dl'), [
       ['desired', p.desired],
       [
         'actual',
-        b?.state ?? (p.connected ? 'connected' : 'down'),
-        b?.state === 'encoding' ? 'ok' : p.desired === 'running' ? 'bad' : '',
+        live?.state ?? (p.connected ? 'connected' : p.unknown ? '–' : running ? 'down' : 'stopped'),
+        live?.state === 'encoding' ? 'ok' : running && !p.unknown ? 'bad' : '',
       ],
-      ['input', b ? (b.inputPresent ? (b.input ?? 'present') : 'lost') : '–', b ? (b.inputPresent ? 'ok' : 'bad') : ''],
+      [
+        'input',
+        live ? (live.inputPresent ? (live.input ?? 'present') : 'lost') : '–',
+        live ? (live.inputPresent ? 'ok' : 'bad') : '',
+      ],
       [
         'connected',
         p.unknown ? '–' : p.connected ? 'yes' : 'no',
-        p.unknown ? '' : p.connected ? 'ok' : p.desired === 'running' ? 'bad' : '',
+        p.unknown ? '' : p.connected ? 'ok' : running ? 'bad' : '',
       ],
       ['last K', fmt(b?.lastK)],
-      ['lateness', fmtMs(b?.latenessMs), lateCls],
+      ['lateness', fmtMs(live ? live.latenessMs : null), lateCls],
       [
         'failed / defects',
         `${b?.segmentsFailed ?? '–'} / ${p.unknown ? '–' : defects}`,
