@@ -4,7 +4,8 @@
  * (PROVISIONER = "local", scripts/provision-agent.ts) — its own, since the run's shared one
  * provisions nothing:
  * the operator logs in through the form (no token in any URL), creates a test event scheduled
- * 20 s ahead that the hub starts by itself, sees A and B healthy, stops A (confirmation, timeline
+ * 20 s ahead that the hub starts by itself, sees A and B healthy (also with the WebSocket refused:
+ * the page polls), stops A (confirmation, timeline
  * entry) and sees the served candidate switch to B, starts A again and sees its alert SET while A
  * catches up and CLEARED once it has, ends the event; the player page sees the end.
  * Screenshots of every step go to test-results/control-room/.
@@ -85,6 +86,21 @@ async function until(what: string, fn: () => boolean | Promise<boolean>, timeout
 }
 
 const attr = (selector: string, name: string) => page.locator(selector).first().getAttribute(name, { timeout: 1000 });
+
+/**
+ * A pipeline's tile says it is healthy: bridge connected, encoding, its input present. (The tile's
+ * colour also turns amber when publishing is over 2 s late, which a machine at load 30 does to
+ * healthy pipelines; that is asserted nowhere.)
+ */
+async function healthy(pipeline: string, on: Page = page): Promise<boolean> {
+  const fact = (name: string) =>
+    on.locator(`#pipelines [data-pipeline="${pipeline}"] dd[data-fact="${name}"]`).textContent({ timeout: 1000 });
+  return (
+    (await fact('connected')) === 'yes' &&
+    (await fact('actual')) === 'encoding' &&
+    !['lost', '–'].includes((await fact('input')) ?? '–')
+  );
+}
 
 /** Click an operation's button, check the dialog names what will happen, confirm. */
 async function operate(selector: string, expectText: RegExp) {
@@ -178,29 +194,24 @@ describe('Control Room', () => {
   }, 90_000);
 
   it('sees A and B healthy, with thumbnails, charts and the served candidate', async () => {
+    await until('A and B healthy in their tiles', async () => (await healthy('A')) && (await healthy('B')), 90_000);
+    // Each region's origin stores both pipelines' segments. On time ("ok") or, on a machine this
+    // loaded, "late" — never "down".
     await until(
-      'A and B healthy in their tiles',
-      async () =>
-        (await attr('#pipelines [data-pipeline="A"]', 'data-health')) === 'ok' &&
-        (await attr('#pipelines [data-pipeline="B"]', 'data-health')) === 'ok',
-      90_000,
-    );
-    await until(
-      'both regions reachable, A and B ok at each origin',
+      'both regions reachable, A and B publishing to each origin',
       async () => {
         for (const r of ['r1', 'r2']) {
           if ((await attr(`#regions [data-region="${r}"]`, 'data-health')) !== 'ok') return false;
-          for (const p of ['A', 'B'])
-            if (
-              (await page
-                .locator(`#regions [data-region="${r}"] tr[data-origin-pipeline="${p}"] td:nth-child(2)`)
-                .textContent()) !== 'ok'
-            )
-              return false;
+          for (const p of ['A', 'B']) {
+            const status = await page
+              .locator(`#regions [data-region="${r}"] tr[data-origin-pipeline="${p}"] td:nth-child(2)`)
+              .textContent({ timeout: 1000 });
+            if (status !== 'ok' && status !== 'late') return false;
+          }
         }
         return true;
       },
-      30_000,
+      60_000,
     );
     // Players make the origin serve candidates: the player page, in its own tab, playing.
     player = await context.newPage();
@@ -226,6 +237,24 @@ describe('Control Room', () => {
     expect(await page.getAttribute('#connection', 'data-state')).toBe('live');
     await shot('03-healthy');
   }, 200_000);
+
+  it('falls back to polling when the WebSocket is refused, and shows the same', async () => {
+    // A second tab of the same session whose watch socket is closed as soon as it opens.
+    const polled = await context.newPage();
+    await polled.routeWebSocket(/\/api\/hub\/watch$/, (ws) => ws.close({ code: 1011, reason: 'refused by the test' }));
+    await polled.goto(`${dev.url}/control/#event=${event}`);
+    await polled.locator('#room:not([hidden])').waitFor({ timeout: 10_000 });
+    await polled.locator('#connection[data-state="polling"]').waitFor({ timeout: 15_000 });
+    const deadline = Date.now() + 30_000;
+    while (!((await healthy('A', polled).catch(() => false)) && (await healthy('B', polled).catch(() => false)))) {
+      if (Date.now() > deadline) throw new Error('A and B never showed healthy in the polling tab');
+      await polled.waitForTimeout(500);
+    }
+    await polled.locator('#timeline li[data-what="start"]').waitFor({ timeout: 10_000 });
+    expect(await polled.getAttribute('#ev-phase', 'data-phase')).toBe('live');
+    await polled.screenshot({ path: `${SHOTS}/03b-polling.png`, fullPage: true });
+    await polled.close();
+  }, 60_000);
 
   it('stops A with a confirmation: the timeline records it, players are served B', async () => {
     const dialog = await operate(
@@ -279,17 +308,14 @@ describe('Control Room', () => {
       async () =>
         (await page.locator(`#alerts .alert[data-subject="A"][data-rule="${rule}"][data-state="SET"]`).count()) === 0 &&
         (await page.locator(`#alerts .alert[data-subject="A"][data-rule="${rule}"][data-state="CLEARED"]`).count()) > 0,
-      90_000,
+      150_000,
     );
-    await until(
-      'A healthy again',
-      async () => (await attr('#pipelines [data-pipeline="A"]', 'data-health')) === 'ok',
-      60_000,
-    );
+    await until('A healthy again', () => healthy('A'), 60_000);
     await shot('07-cleared');
-  }, 200_000);
+  }, 280_000);
 
   it('ends the event; the player page sees the end', async () => {
+    expect(player, 'the player page (opened once A and B were healthy)').toBeDefined();
     let endList = false;
     player.on('response', async (res) => {
       if (!res.url().includes('.m3u8') || res.status() !== 200) return;
