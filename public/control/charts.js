@@ -42,7 +42,13 @@ export function drawChart(canvas, legend, data) {
   if (!Number.isFinite(hi)) hi = 1;
   if (data.min === undefined) lo = Math.min(0, lo);
   if (hi <= lo) hi = lo + 1;
-  if (data.max === undefined) hi = niceCeil(hi);
+  // Round steps (1, 2, 2.5, 5 × 10^n) from a round lower bound: labels such as −500 0 500 1000.
+  let step = (hi - lo) / 4;
+  if (data.max === undefined || data.min === undefined) {
+    step = niceCeil(step);
+    if (data.min === undefined) lo = Math.floor(lo / step) * step;
+    if (data.max === undefined) hi = Math.max(lo + step, Math.ceil(hi / step) * step);
+  }
 
   const left = 38;
   const right = 6;
@@ -60,14 +66,14 @@ export function drawChart(canvas, legend, data) {
   ctx.lineWidth = 1;
   ctx.textBaseline = 'middle';
   ctx.textAlign = 'right';
-  for (let i = 0; i <= 4; i++) {
-    const v = lo + ((hi - lo) * i) / 4;
+  for (let i = 0; lo + i * step <= hi + step / 1000; i++) {
+    const v = lo + i * step;
     const yy = Math.round(y(v)) + 0.5;
     ctx.beginPath();
     ctx.moveTo(left, yy);
     ctx.lineTo(width - right, yy);
     ctx.stroke();
-    ctx.fillText(data.format ? format(v) : tick(v, (hi - lo) / 4), left - 5, yy);
+    ctx.fillText(data.format ? format(v) : tick(v, step), left - 5, yy);
   }
   ctx.textBaseline = 'alphabetic';
   ctx.textAlign = 'center';
@@ -119,7 +125,7 @@ function tick(v, step) {
 
 function niceCeil(v) {
   const exp = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 4, 5, 6, 8, 10]) if (m * exp >= v) return m * exp;
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * exp >= v) return m * exp;
   return 10 * exp;
 }
 

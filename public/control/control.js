@@ -139,6 +139,7 @@ function showLogin(message = '') {
   setConnection('offline');
   $('#room').hidden = true;
   $('#login').hidden = false;
+  $('#connection').hidden = true;
   $('#logout').hidden = true;
   $('#role').hidden = true;
   $('#login-error').textContent = message;
@@ -172,6 +173,7 @@ function enter(role) {
   document.body.dataset.role = role;
   $('#login').hidden = true;
   $('#room').hidden = false;
+  $('#connection').hidden = false;
   $('#logout').hidden = false;
   const pill = $('#role');
   pill.hidden = false;
