@@ -144,4 +144,8 @@ export interface EventStatus {
   timeline: AuditEntry[];
 }
 
-export type WatchMessage = { type: 'snapshot'; at: string; events: EventStatus[] } | { type: 'alert'; alert: Alert };
+export type WatchMessage =
+  | { type: 'snapshot'; at: string; events: EventStatus[] }
+  /** Sent the moment a bridge reports, without waiting for the next snapshot (at most one a second). */
+  | { type: 'pipeline'; event: string; status: PipelineStatus }
+  | { type: 'alert'; alert: Alert };

@@ -27,21 +27,27 @@ export interface StatusInputs {
   now: number;
 }
 
+/** One pipeline's tile: in every snapshot, and pushed alone the moment its bridge reports. */
+export function buildPipelineStatus(
+  pipeline: string,
+  i: Pick<StatusInputs, 'desired' | 'spokes' | 'connected'>,
+): PipelineStatus {
+  const iso = (t: number) => new Date(t).toISOString();
+  const bridge = i.spokes?.bridges.get(pipeline);
+  const thumb = i.spokes?.thumbnails.get(pipeline);
+  return {
+    pipeline,
+    desired: i.desired[pipeline] ?? 'stopped',
+    connected: i.connected.has(pipeline),
+    bridge: bridge?.report ?? null,
+    reportedAt: bridge ? iso(bridge.receivedAt) : null,
+    thumbnailAt: thumb ? iso(thumb.at) : null,
+  };
+}
+
 export function buildEventStatus(i: StatusInputs): EventStatus {
   const def = i.stored.definition;
-  const iso = (t: number) => new Date(t).toISOString();
-  const pipelines: PipelineStatus[] = def.pipelines.map((pipeline) => {
-    const bridge = i.spokes?.bridges.get(pipeline);
-    const thumb = i.spokes?.thumbnails.get(pipeline);
-    return {
-      pipeline,
-      desired: i.desired[pipeline] ?? 'stopped',
-      connected: i.connected.has(pipeline),
-      bridge: bridge?.report ?? null,
-      reportedAt: bridge ? iso(bridge.receivedAt) : null,
-      thumbnailAt: thumb ? iso(thumb.at) : null,
-    };
-  });
+  const pipelines = def.pipelines.map((pipeline) => buildPipelineStatus(pipeline, i));
   const regions: RegionStatus[] = def.regions.map(
     (region) =>
       i.spokes?.regions.get(region)?.status ?? {

@@ -10,7 +10,7 @@ import { originFor } from '../edge/origin-stub.ts';
 import { errorResponse } from '../edge/http-errors.ts';
 import type { EventStateView } from '../origin/event-origin.ts';
 import { AlertStore, diffAlerts, evaluateRules, INPUT_SILENCE_MS } from './alerts.ts';
-import { buildEventStatus, ruleInputFor } from './event-status.ts';
+import { buildEventStatus, buildPipelineStatus, ruleInputFor } from './event-status.ts';
 import type { DesiredState, EventStore, StoredEvent } from './event-store.ts';
 import { formatMetrics } from './metrics.ts';
 import { MAX_THUMBNAIL_BYTES, Spokes } from './spokes.ts';
@@ -20,7 +20,8 @@ import { MAX_THUMBNAIL_BYTES, Spokes } from './spokes.ts';
  * "Alerts", "Metrics"), kept out of orchestrator/hub.ts, which delegates to it:
  * - WebSockets with the hibernation API: bridges (`bridge`, `bridge:{event}:{pipeline}` tags) send
  *   BridgeReport JSON and JPEG thumbnails; Control Room sessions (`watch`) receive snapshots at
- *   most twice a second when something changed, and every alert as it is SET or CLEARED.
+ *   most once a second when something changed, each bridge report at once as a `pipeline` message,
+ *   and every alert as it is SET or CLEARED.
  *   `ping` is answered `pong` without waking the hub.
  * - A poll tick (every POLL_MS while an event is starting or live, on the hub's alarm) asks each
  *   region's origin for its state, pushes a chart point and evaluates the alert rules.
@@ -29,7 +30,7 @@ import { MAX_THUMBNAIL_BYTES, Spokes } from './spokes.ts';
 export const POLL_MS = 2000;
 /** A poll of an origin that takes longer than this counts as failed. */
 const POLL_TIMEOUT_MS = 1500;
-const PUSH_INTERVAL_MS = 500;
+const PUSH_INTERVAL_MS = 1000;
 const WEBHOOK_TIMEOUT_MS = 5000;
 /** Alerts of an event listed in its status: the SET ones and the newest CLEARED, this many in all at most. */
 const STATUS_ALERTS = 50;
@@ -163,7 +164,32 @@ export class HubMonitor {
       now - previous.receivedAt > INPUT_SILENCE_MS
     )
       this.evaluate(stored, now);
+    this.pushPipeline(report.event, report.pipeline);
     this.changed();
+  }
+
+  /**
+   * A report reaches Control Room sessions at once as its own small message: snapshots carry every
+   * event and go out at most every PUSH_INTERVAL_MS, which alone would hold a report back up to that
+   * long (bench/hub-fanout.ts).
+   */
+  private pushPipeline(event: string, pipeline: string): void {
+    const sockets = this.ctx.getWebSockets('watch');
+    if (sockets.length === 0) return;
+    const status = buildPipelineStatus(pipeline, {
+      desired: this.store.desired(event),
+      spokes: this.spokes.peek(event),
+      connected: new Set([pipeline]),
+    });
+    const message: WatchMessage = { type: 'pipeline', event, status };
+    const text = JSON.stringify(message);
+    for (const ws of sockets) {
+      try {
+        ws.send(text);
+      } catch {
+        // A session that went away.
+      }
+    }
   }
 
   // ---- edge, thumbnails -----------------------------------------------------------------------

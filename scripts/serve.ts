@@ -25,6 +25,8 @@ export interface ExtraWorker {
   withAssets?: boolean;
   /** Bytes bound as ArrayBuffers (env.NAME). */
   data?: Record<string, Uint8Array>;
+  /** Durable Object classes the script exports, by binding name (env.NAME → class), kept in memory. */
+  durableObjects?: Record<string, string>;
 }
 
 export interface ServeOptions {
@@ -115,6 +117,7 @@ export async function startServe(options: ServeOptions = {}): Promise<Served> {
           modules: true,
           script: w.script,
           dataBlobBindings: w.data ?? {},
+          ...(w.durableObjects ? { durableObjects: w.durableObjects } : {}),
           ...(w.withAssets ? { assets: workerOptions.assets } : {}),
           unsafeDirectSockets: [{ host, port: 0 }],
         })),

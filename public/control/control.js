@@ -297,6 +297,13 @@ function onMessage(msg) {
   if (msg.type === 'snapshot' && Array.isArray(msg.events)) {
     for (const s of msg.events) absorbStatus(s);
     queueRender();
+  } else if (msg.type === 'pipeline' && msg.status) {
+    // A bridge just reported: its tile changes now, the rest with the next snapshot.
+    const e = state.events.get(msg.event);
+    if (!e?.status) return;
+    const pipelines = e.status.pipelines.map((p) => (p.pipeline === msg.status.pipeline ? msg.status : p));
+    e.status = { ...e.status, pipelines };
+    queueRender();
   } else if (msg.type === 'alert' && msg.alert) {
     const list = state.alerts.get(msg.alert.event) ?? [];
     const i = list.findIndex((a) => a.id === msg.alert.id);
