@@ -106,7 +106,8 @@ export type AlertRule =
   | 'defect-rate'
   | 'region-down'
   | 'storage-near-budget'
-  | 'edge-error-rate';
+  | 'edge-error-rate'
+  | 'redundancy-lost';
 
 export interface Alert {
   id: number;

@@ -71,7 +71,20 @@ describe('alert rules', () => {
     stopped.regions.forEach((r) => {
       r.pipelines[0].status = 'down';
     });
-    expect(rules(stopped)).toEqual([]);
+    // A stopped pipeline is never input-lost or late; running on the other alone is redundancy-lost.
+    expect(rules(stopped)).toEqual(['redundancy-lost:A']);
+    expect(evaluateRules(stopped)[0].message).toBe('pipeline A is stopped: the event runs on B alone');
+  });
+
+  it('redundancy-lost: only while the event runs on another pipeline, and only for events with more than one', () => {
+    const both = healthy();
+    both.pipelines.forEach((p) => {
+      p.desired = 'stopped';
+    });
+    expect(rules(both).filter((r) => r.startsWith('redundancy-lost'))).toEqual([]);
+    const single = healthy();
+    single.pipelines = [single.pipelines[0]];
+    expect(rules(single)).toEqual([]);
   });
 
   it('pipeline-late: the origin sees a running pipeline more than D late, or down; one alert across regions', () => {

@@ -37,6 +37,8 @@ export const RUNBOOKS: Record<AlertRule, string> = {
     'Shorten the DVR window (set-dvr-window) or raise the storage budget before the origin evicts DVR segments.',
   'edge-error-rate':
     'Read the edge figures: 503s are shedding (raise EDGE_MAX_ORIGIN_REQUESTS), 502/504 point at an origin region.',
+  'redundancy-lost':
+    'Viewers are served by the other pipeline alone: start this one again (start-pipeline) unless it was stopped for maintenance.',
 };
 
 /** What the rules read about one event. */
@@ -75,6 +77,14 @@ export interface Condition {
 export function evaluateRules(input: RuleInput): Condition[] {
   const out: Condition[] = [];
   const running = new Set(input.pipelines.filter((p) => p.desired === 'running').map((p) => p.pipeline));
+  // A pipeline stopped while the event runs on the others: deliberate or not, one failure away from black.
+  if (running.size > 0 && input.pipelines.length > 1)
+    for (const p of input.pipelines.filter((p) => p.desired === 'stopped'))
+      out.push({
+        rule: 'redundancy-lost',
+        subject: p.pipeline,
+        message: `pipeline ${p.pipeline} is stopped: the event runs on ${[...running].join(', ')} alone`,
+      });
   for (const p of input.pipelines) {
     if (p.desired !== 'running') continue;
     const heard = p.lastReportAt ?? p.expectedSince;

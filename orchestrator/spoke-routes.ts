@@ -134,7 +134,15 @@ monitorApi.openapi(
 
 const AlertSchema = z.object({
   id: z.number(),
-  rule: z.enum(['input-lost', 'pipeline-late', 'defect-rate', 'region-down', 'storage-near-budget', 'edge-error-rate']),
+  rule: z.enum([
+    'input-lost',
+    'pipeline-late',
+    'defect-rate',
+    'region-down',
+    'storage-near-budget',
+    'edge-error-rate',
+    'redundancy-lost',
+  ]),
   event: z.string(),
   subject: z.string().describe('a pipeline (`A`), a region (`r2`) or `edge`'),
   state: z.enum(['SET', 'CLEARED']),

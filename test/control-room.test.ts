@@ -291,13 +291,27 @@ describe('Control Room', () => {
         (await attr('#pipelines [data-pipeline="A"]', 'data-serving')) === 'false',
       60_000,
     );
+    // Running on B alone is alert-worthy even when it was done on purpose.
+    const lost = '#alerts .alert[data-state="SET"][data-subject="A"][data-rule="redundancy-lost"]';
+    await until('the redundancy-lost alert SET for A', async () => (await page.locator(lost).count()) > 0, 15_000);
     await shot('05-a-stopped-b-served');
   }, 120_000);
 
   it('starts A again: its alert is SET while A catches up, CLEARED once it has', async () => {
     await operate('#pipelines [data-pipeline="A"] button[data-op="start-pipeline"]', /Pipeline A of .* starts now/);
     await page.click('#confirm-ok');
-    const setAlert = '#alerts .alert[data-state="SET"][data-subject="A"]';
+    await until(
+      'the redundancy-lost alert on A CLEARED',
+      async () =>
+        (await page
+          .locator('#alerts .alert[data-subject="A"][data-rule="redundancy-lost"][data-state="SET"]')
+          .count()) === 0 &&
+        (await page
+          .locator('#alerts .alert[data-subject="A"][data-rule="redundancy-lost"][data-state="CLEARED"]')
+          .count()) > 0,
+      15_000,
+    );
+    const setAlert = '#alerts .alert[data-state="SET"][data-subject="A"]:not([data-rule="redundancy-lost"])';
     await until('an alert SET for A', async () => (await page.locator(setAlert).count()) > 0, 30_000);
     const rule = await attr(setAlert, 'data-rule');
     expect(['pipeline-late', 'input-lost']).toContain(rule);
