@@ -1,6 +1,7 @@
 import { AppError } from '../contract/errors.ts';
 import { EventId } from '../contract/ids.ts';
 import { hubFor } from '../orchestrator/hub-stub.ts';
+import { awaitAnother } from './edge-cache.ts';
 import type { RouteHandler } from './route-handler.ts';
 
 /**
@@ -26,18 +27,19 @@ async function eventCreated(env: Env, event: string): Promise<boolean> {
   const now = Date.now();
   const known = memo.get(event);
   if (known && known.until > now) return known.exists;
-  let pending = inFlight.get(event);
-  if (!pending) {
-    pending = hubFor(env)
-      .eventExists(event)
-      .then((exists) => {
-        memo.set(event, { exists, until: Date.now() + (exists ? KNOWN_MS : UNKNOWN_MS) });
-        if (memo.size > 10_000) memo.delete(memo.keys().next().value!);
-        return exists;
-      })
-      .finally(() => inFlight.delete(event));
-    inFlight.set(event, pending);
-  }
+  const other = inFlight.get(event);
+  // Another request's lookup: awaited through awaitAnother, or this request's continuation (and
+  // the Response it makes) may run in that request's context (edge-cache.ts explains).
+  if (other) return awaitAnother(other);
+  const pending = hubFor(env)
+    .eventExists(event)
+    .then((exists) => {
+      memo.set(event, { exists, until: Date.now() + (exists ? KNOWN_MS : UNKNOWN_MS) });
+      if (memo.size > 10_000) memo.delete(memo.keys().next().value!);
+      return exists;
+    })
+    .finally(() => inFlight.delete(event));
+  inFlight.set(event, pending);
   return pending;
 }
 
