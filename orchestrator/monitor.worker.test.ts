@@ -34,9 +34,9 @@ function call(path: string, init: { method?: string; body?: unknown; token?: str
 }
 const errorCode = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
 
-async function createEvent(): Promise<string> {
+async function createEvent(definition: Record<string, unknown> = {}): Promise<string> {
   const event = randomEventId('hub');
-  expect((await call('/api/events', { method: 'POST', body: { id: event } })).status).toBe(201);
+  expect((await call('/api/events', { method: 'POST', body: { id: event, ...definition } })).status).toBe(201);
   return event;
 }
 
@@ -200,7 +200,8 @@ describe('alerts', () => {
       expect(put.status).toBe(200);
       expect(((await put.json()) as { urls: string[] }).urls).toEqual(urls);
 
-      const event = await createEvent();
+      // One pipeline: with A and B, B left stopped would raise redundancy-lost beside input-lost.
+      const event = await createEvent({ pipelines: ['A'] });
       const watch = await connect('/api/hub/watch', { authorization: `Bearer ${DEV_OPERATOR_READ_TOKEN}` });
       const first = await until('the first snapshot', async () => watch.messages[0]);
       const snapshot = JSON.parse(String(first)) as WatchMessage;
