@@ -5,7 +5,14 @@
  */
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadMedia as encodeMedia, liveK, segmentFor, type Media } from '../test/media.ts';
-import { DEV_OPERATOR_TOKEN, devToken, ensureEvent, getBytes, ingestPut, randomEventId } from '../test/ingest-client.ts';
+import {
+  DEV_OPERATOR_TOKEN,
+  devToken,
+  ensureEvent,
+  getBytes,
+  ingestPut,
+  randomEventId,
+} from '../test/ingest-client.ts';
 
 const url = inject('workerUrl');
 const D = 2000;
