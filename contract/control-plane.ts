@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CaptionTracks } from './captions.ts';
 import { DrmConfig } from './drm-config.ts';
+import { EventConfig } from './event-config.ts';
 import { EventId, PipelineId, RegionId } from './ids.ts';
 import { ladders } from './ladder.ts';
 
@@ -9,6 +10,9 @@ import { ladders } from './ladder.ts';
  * the live operations an operator can run, and the state spokes report to the hub. The hub
  * (orchestrator/hub.ts) owns definitions; origins, bridges and edges follow them.
  */
+
+/** The origin's own rule for the DVR window (contract/event-config.ts), without its default. */
+const DvrWindow = EventConfig.shape.dvrWindowSeconds.unwrap();
 
 /** A UTC instant in JSON: ISO 8601 with a zone (`2026-12-02T10:00:00Z`). */
 const Instant = z.iso.datetime({ offset: true });
@@ -45,12 +49,7 @@ export const EventDefinition = z
     audioLanguages: z.array(Language).min(1).max(8).default(['en']),
     captions: CaptionTracks.default([]),
     drm: DrmConfig.optional(),
-    dvrWindowSeconds: z
-      .number()
-      .int()
-      .min(10)
-      .max(7 * 24 * 3600)
-      .default(7200),
+    dvrWindowSeconds: EventConfig.shape.dvrWindowSeconds,
     /** Origin regions the event is published to (each pipeline cross-publishes to all of them). */
     regions: z.array(RegionId).min(1).max(4).default(['r1', 'r2']),
     /** Redundant pipelines, in preference order. */
@@ -83,11 +82,7 @@ export type EventDefinitionInput = z.input<typeof EventDefinition>;
 export const EventDefinitionPatch = z
   .object({
     title: z.string().min(1).max(200),
-    dvrWindowSeconds: z
-      .number()
-      .int()
-      .min(10)
-      .max(7 * 24 * 3600),
+    dvrWindowSeconds: DvrWindow,
     schedule: Schedule,
     next: EventId.nullable(),
     captions: CaptionTracks,
@@ -122,11 +117,7 @@ export const Operation = z.discriminatedUnion('op', [
   z
     .object({
       op: z.literal('set-dvr-window'),
-      dvrWindowSeconds: z
-        .number()
-        .int()
-        .min(10)
-        .max(7 * 24 * 3600),
+      dvrWindowSeconds: DvrWindow,
     })
     .strict(),
   /** Move viewers to `event` at the next segment boundary `inSeconds` from now (default 10 s). */

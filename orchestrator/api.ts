@@ -3,11 +3,11 @@ import { EventDefinition, EventDefinitionPatch, EventPhase, Operation } from '..
 import { AppError } from '../contract/errors.ts';
 import { EventId } from '../contract/ids.ts';
 import { unwrap } from '../origin/result.ts';
-import { requireCredential } from '../edge/credentials.ts';
 import { forgetEvent } from '../edge/edge-answer.ts';
 import { forgetEventGate } from '../edge/event-gate.ts';
 import type { AppEnv } from '../edge/route-handler.ts';
 import { hubFor } from './hub-stub.ts';
+import { errors, ErrorBody, json, NO_STORE, read, security, write } from './openapi-parts.ts';
 import { monitorApi } from './spoke-routes.ts';
 
 /**
@@ -33,10 +33,7 @@ controlApi.openAPIRegistry.registerComponent('securitySchemes', 'operator', {
   description: 'OPERATOR_TOKEN (read-write) or OPERATOR_READ_TOKEN (views only), or the Control Room session cookie',
 });
 
-const NO_STORE = { 'cache-control': 'no-store' };
-const security = [{ operator: [] }];
 const EventParam = z.object({ event: EventId });
-const ErrorBody = z.object({ error: z.object({ code: z.string(), id: z.number(), message: z.string() }) });
 const EventView = z.object({
   definition: EventDefinition,
   phase: EventPhase,
@@ -48,21 +45,9 @@ const EventView = z.object({
 });
 const AuditEntry = z.object({ id: z.number(), at: z.string(), who: z.string(), what: z.string(), detail: z.any() });
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { 'application/json': { schema } },
-  description,
-});
-const errors = {
-  400: json(ErrorBody, 'the request breaks its schema; the message names the field'),
-  401: json(ErrorBody, 'no bearer token'),
-  403: json(ErrorBody, 'the token is not valid for this route'),
-};
 const body = <T extends z.ZodType>(schema: T) => ({
   body: { content: { 'application/json': { schema } }, required: true },
 });
-
-const read = requireCredential('operator:read');
-const write = requireCredential('operator:write');
 
 controlApi.openapi(
   createRoute({

@@ -3,9 +3,9 @@ import type { Context } from 'hono';
 import { AppError } from '../contract/errors.ts';
 import { EventId, PipelineId } from '../contract/ids.ts';
 import { verifyToken } from '../contract/scoped-token.ts';
-import { requireCredential } from '../edge/credentials.ts';
 import type { AppEnv } from '../edge/route-handler.ts';
 import { hubFor } from './hub-stub.ts';
+import { errors, ErrorBody, json, NO_STORE, read, security, write } from './openapi-parts.ts';
 import { METRICS_CONTENT_TYPE } from './metrics.ts';
 
 /**
@@ -28,21 +28,6 @@ export const monitorApi = new OpenAPIHono<AppEnv>({
     );
   },
 });
-
-const NO_STORE = { 'cache-control': 'no-store' };
-const security = [{ operator: [] }];
-const read = requireCredential('operator:read');
-const write = requireCredential('operator:write');
-const ErrorBody = z.object({ error: z.object({ code: z.string(), id: z.number(), message: z.string() }) });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { 'application/json': { schema } },
-  description,
-});
-const errors = {
-  400: json(ErrorBody, 'the request breaks its schema; the message names the field'),
-  401: json(ErrorBody, 'no bearer token'),
-  403: json(ErrorBody, 'the token is not valid for this route'),
-};
 
 // ---- WebSockets -------------------------------------------------------------------------------
 
