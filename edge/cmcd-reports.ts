@@ -17,7 +17,7 @@ export const cmcdTally = new CmcdTally();
 export const countCmcd: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
   // `/live/{event}/…`; a middleware on `/live/*` has no route parameters.
-  const event = new URL(c.req.url).pathname.split('/')[2];
+  const event = c.req.path.split('/')[2];
   if (!event || c.res.status >= 400) return;
   cmcdTally.record(event, readCmcd(c.req.raw));
   const report = reportCmcd(c.env, event, false);

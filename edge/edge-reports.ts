@@ -60,7 +60,7 @@ export const edgeTally = new EdgeTally();
 /** Count every /live answer of a created event; send the counts to the hub after the response. */
 export const countEdge: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
-  const event = new URL(c.req.url).pathname.split('/')[2];
+  const event = c.req.path.split('/')[2];
   // Only events the gate knows were created: a made-up name never becomes a counter or an RPC.
   if (!event || !isKnownCreatedEvent(event)) return;
   edgeTally.record(event, c.res.status, c.res.headers.get('x-cache'));

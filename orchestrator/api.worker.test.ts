@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadMedia as encodeMedia, liveK, segmentFor, type Media } from '../test/media.ts';
-import { DEV_OPERATOR_READ_TOKEN, DEV_OPERATOR_TOKEN, ingestPut, randomEventId } from '../test/ingest-client.ts';
+import { DEV_OPERATOR_READ_TOKEN, ingestPut, operatorCall, randomEventId } from '../test/ingest-client.ts';
 
 const url = inject('workerUrl');
 const D = 2000;
@@ -15,16 +15,7 @@ beforeAll(async () => {
   video = await encodeMedia({ kind: 'video' });
 });
 
-function call(path: string, init: { method?: string; body?: unknown; token?: string | null } = {}) {
-  const headers: Record<string, string> = {};
-  if (init.token !== null) headers.authorization = `Bearer ${init.token ?? DEV_OPERATOR_TOKEN}`;
-  if (init.body !== undefined) headers['content-type'] = 'application/json';
-  return fetch(`${url}${path}`, {
-    method: init.method ?? 'GET',
-    headers,
-    body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
-  });
-}
+const call = (path: string, init?: Parameters<typeof operatorCall>[2]) => operatorCall(url, path, init);
 const error = async (res: Response) => ((await res.json()) as { error: { code: string; message: string } }).error;
 
 interface OriginState {

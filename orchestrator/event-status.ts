@@ -3,7 +3,7 @@ import type { Alert, EventStatus, PipelineStatus, RegionStatus } from '../contra
 import { defaultEventConfig } from '../contract/event-config.ts';
 import { EDGE_WINDOW_MS, type RuleInput } from './alerts.ts';
 import type { DesiredState, StoredEvent } from './event-store.ts';
-import type { EventSpokes } from './spokes.ts';
+import { type EventSpokes, unpolledRegion } from './spokes.ts';
 
 /**
  * One event's EventStatus (contract/control-state.ts) from the hub's records (definition, phase,
@@ -49,16 +49,7 @@ export function buildEventStatus(i: StatusInputs): EventStatus {
   const def = i.stored.definition;
   const pipelines = def.pipelines.map((pipeline) => buildPipelineStatus(pipeline, i));
   const regions: RegionStatus[] = def.regions.map(
-    (region) =>
-      i.spokes?.regions.get(region)?.status ?? {
-        region,
-        reachable: false,
-        polledAt: null,
-        pipelines: [],
-        storage: null,
-        servedByPipeline: {},
-        activeCandidate: null,
-      },
+    (region) => i.spokes?.regions.get(region)?.status ?? unpolledRegion(region),
   );
   const empty = { at: [], bitrateKbps: {}, publishLatencyMs: {}, requestsPerSecond: [], cacheHitRatio: [] };
   return {

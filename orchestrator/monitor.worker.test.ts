@@ -6,13 +6,7 @@
  */
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { BridgeReport, EventStatus, WatchMessage } from '../contract/control-state.ts';
-import {
-  DEV_OPERATOR_READ_TOKEN,
-  DEV_OPERATOR_TOKEN,
-  devToken,
-  ingestPut,
-  randomEventId,
-} from '../test/ingest-client.ts';
+import { DEV_OPERATOR_READ_TOKEN, operatorCall, devToken, ingestPut, randomEventId } from '../test/ingest-client.ts';
 import { loadMedia, liveK, type Media, segmentFor } from '../test/media.ts';
 
 const url = inject('workerUrl');
@@ -22,16 +16,7 @@ beforeAll(async () => {
   video = await loadMedia({ kind: 'video' });
 });
 
-function call(path: string, init: { method?: string; body?: unknown; token?: string | null } = {}) {
-  const headers: Record<string, string> = {};
-  if (init.token !== null) headers.authorization = `Bearer ${init.token ?? DEV_OPERATOR_TOKEN}`;
-  if (init.body !== undefined) headers['content-type'] = 'application/json';
-  return fetch(`${url}${path}`, {
-    method: init.method ?? 'GET',
-    headers,
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-}
+const call = (path: string, init?: Parameters<typeof operatorCall>[2]) => operatorCall(url, path, init);
 const errorCode = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
 
 async function createEvent(definition: Record<string, unknown> = {}): Promise<string> {

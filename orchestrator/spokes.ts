@@ -77,15 +77,7 @@ export class EventSpokes {
         polledAt: null,
         segmentDurationMs: null,
         samples: new Map(),
-        status: {
-          region,
-          reachable: false,
-          polledAt: null,
-          pipelines: [],
-          storage: null,
-          servedByPipeline: {},
-          activeCandidate: null,
-        },
+        status: unpolledRegion(region),
       };
       this.regions.set(region, poll);
     }
@@ -236,4 +228,17 @@ export class Spokes {
   keepOnly(events: Set<string>): void {
     for (const event of this.events.keys()) if (!events.has(event)) this.events.delete(event);
   }
+}
+
+/** A region the hub has not heard from yet. */
+export function unpolledRegion(region: string): RegionStatus {
+  return {
+    region,
+    reachable: false,
+    polledAt: null,
+    pipelines: [],
+    storage: null,
+    servedByPipeline: {},
+    activeCandidate: null,
+  };
 }

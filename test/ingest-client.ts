@@ -52,6 +52,25 @@ export interface PutOptions {
   create?: boolean;
 }
 
+/**
+ * A JSON request to `baseUrl + path` with the operator token (another with `token`, none with
+ * null); a string body is sent as it is (malformed-JSON tests).
+ */
+export function operatorCall(
+  baseUrl: string,
+  path: string,
+  init: { method?: string; body?: unknown; token?: string | null } = {},
+): Promise<Response> {
+  const headers: Record<string, string> = {};
+  if (init.token !== null) headers.authorization = `Bearer ${init.token ?? DEV_OPERATOR_TOKEN}`;
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  return fetch(`${baseUrl}${path}`, {
+    method: init.method ?? 'GET',
+    headers,
+    body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
+  });
+}
+
 const created = new Set<string>();
 
 /**
