@@ -21,6 +21,29 @@ export interface BridgeRunResult {
   segments: Map<string, Map<number, { body: Uint8Array; defects?: string }>>;
 }
 
+/** A real bridge Pipeline publishing into a local ingest sink, its log kept in memory. */
+async function testPipeline(ladder: Ladder, segmentDurationMs: number, pipelineId: string, restartDelayMs: number) {
+  const sink = await startIngestSink();
+  const log: string[] = [];
+  const publisher = new Publisher({
+    ingestUrl: sink.url,
+    token: 't',
+    event: 'test',
+    pipeline: pipelineId,
+    segmentBudgetMs: 30_000,
+    log: (m) => log.push(m),
+  });
+  const pipeline = new Pipeline({
+    ladder,
+    segmentDurationMs,
+    publisher,
+    ffmpegPath: 'ffmpeg',
+    restartDelayMs,
+    log: (m) => log.push(m),
+  });
+  return { sink, log, pipeline };
+}
+
 export async function runBridge(opts: {
   ladder: Ladder;
   fps: string;
@@ -30,24 +53,7 @@ export async function runBridge(opts: {
   segmentDurationMs?: number;
 }): Promise<BridgeRunResult> {
   const D = opts.segmentDurationMs ?? 2000;
-  const sink = await startIngestSink();
-  const log: string[] = [];
-  const publisher = new Publisher({
-    ingestUrl: sink.url,
-    token: 't',
-    event: 'test',
-    pipeline: 'A',
-    segmentBudgetMs: 30_000,
-    log: (m) => log.push(m),
-  });
-  const pipeline = new Pipeline({
-    ladder: opts.ladder,
-    segmentDurationMs: D,
-    publisher,
-    ffmpegPath: 'ffmpeg',
-    restartDelayMs: 500,
-    log: (m) => log.push(m),
-  });
+  const { sink, log, pipeline } = await testPipeline(opts.ladder, D, 'A', 500);
   // A whole second, so integer frame rates sit on the epoch grid; the PTS then run ahead of the
   // clock by at most `seconds`, far inside the ±13 h the bridge's unwrapping tolerates.
   const t0 = Math.ceil(Date.now() / 1000);
@@ -152,24 +158,7 @@ export async function runBridgeOnFeed(opts: {
   segmentDurationMs?: number;
 }): Promise<BridgeRunResult> {
   const D = opts.segmentDurationMs ?? 2000;
-  const sink = await startIngestSink();
-  const log: string[] = [];
-  const publisher = new Publisher({
-    ingestUrl: sink.url,
-    token: 't',
-    event: 'test',
-    pipeline: opts.pipeline,
-    segmentBudgetMs: 30_000,
-    log: (m) => log.push(m),
-  });
-  const pipeline = new Pipeline({
-    ladder: opts.ladder,
-    segmentDurationMs: D,
-    publisher,
-    ffmpegPath: 'ffmpeg',
-    restartDelayMs: 0,
-    log: (m) => log.push(m),
-  });
+  const { sink, log, pipeline } = await testPipeline(opts.ladder, D, opts.pipeline, 0);
   const lowPriority = setInterval(() => {
     const pid = pipeline.status().run?.pid;
     try {
