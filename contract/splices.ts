@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { PTS_CLOCK_HZ } from './epoch.ts';
+import { encodeSpliceInsert, fromBase64, parseSpliceSection, toBase64 } from './scte35-section.ts';
+
+/**
+ * Ad breaks (docs/api.md, "Splices"): a splice is an SCTE-35 break that goes OUT of the program at
+ * `outAt` and comes back IN at `outAt + durationMs`. It comes from the contribution feed (the
+ * bridge reads SCTE-35 sections on their own PID) or from an operator (POST
+ * /api/events/{event}/splices). The origin stores splices by id: both pipelines post the same
+ * splice from the same feed, and it is kept once, so players see one marker whichever copy they get.
+ */
+
+/** splice_event_id: a 32-bit number chosen by whoever created the splice. */
+export const SpliceId = z.number().int().min(0).max(0xffff_ffff);
+/** Breaks last at most this long (a pod of ads; longer is a mistake, not a break). */
+export const MAX_SPLICE_MS = 3_600_000;
+/** A splice may be planned at most this far ahead (a scheduled break in a show). */
+export const MAX_SPLICE_LEAD_MS = 24 * 3_600_000;
+/** A splice older than this is refused: it cannot reach any manifest any more. */
+export const MAX_SPLICE_LAG_MS = 3_600_000;
+
+export const SpliceSource = z.enum(['feed', 'operator']);
+
+/** One ad break as stored by the origin and written into manifests. */
+export const Splice = z
+  .object({
+    id: SpliceId,
+    /** UTC (ms since the epoch) of the OUT point, on the media timeline (media time is UTC). */
+    outAt: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    /** Planned duration: the break comes back IN at outAt + durationMs. */
+    durationMs: z.number().int().min(1).max(MAX_SPLICE_MS),
+    source: SpliceSource,
+    /** Base64 of the binary splice_info_section (what SCTE35-OUT and scte35:Binary carry). */
+    scte35: z
+      .string()
+      .max(1024)
+      .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'scte35: base64 of a splice_info_section'),
+  })
+  .strict();
+export type Splice = z.infer<typeof Splice>;
+
+/**
+ * POST /api/events/{event}/splices. `at` omitted: the break starts now. `id` omitted: one is
+ * derived from the time. `scte35` (the feed's own section, base64) only from the bridge: an
+ * operator's splice gets a splice_insert written for it.
+ */
+export const SplicePost = z
+  .object({
+    at: z.iso.datetime({ offset: true }).optional(),
+    durationSeconds: z
+      .number()
+      .positive()
+      .max(MAX_SPLICE_MS / 1000),
+    id: SpliceId.optional(),
+    scte35: Splice.shape.scte35.optional(),
+  })
+  .strict();
+export type SplicePost = z.infer<typeof SplicePost>;
+
+/** What the API answers: the splice as stored (and whether this request added it). */
+export const SpliceAnswer = z.object({ splice: Splice, added: z.boolean() });
+
+/** The splice an operator's or the bridge's request describes, at `nowMs` when no `at` is given. */
+export function spliceFromPost(post: SplicePost, source: Splice['source'], nowMs: number): Splice {
+  const outAt = post.at === undefined ? nowMs : Date.parse(post.at);
+  const durationMs = Math.round(post.durationSeconds * 1000);
+  // Same instant, same id: a retried request and the other pipeline's request name one splice.
+  const id = post.id ?? Math.floor(outAt / 1000) % 0x1_0000_0000;
+  const scte35 =
+    post.scte35 ??
+    toBase64(
+      encodeSpliceInsert({
+        spliceEventId: id,
+        outOfNetwork: true,
+        ptsTime: utcMsToPts(outAt),
+        breakDuration: Math.round((durationMs * PTS_CLOCK_HZ) / 1000),
+        autoReturn: true,
+      }),
+    );
+  return { id, outAt, durationMs, source, scte35 };
+}
+
+/** Why a splice's section cannot be sent to players (undefined when it parses and names the same id). */
+export function sectionProblem(splice: Splice): string | undefined {
+  try {
+    const s = parseSpliceSection(fromBase64(splice.scte35));
+    if (s.command === 'splice_insert' && s.spliceEventId !== splice.id)
+      return `scte35: the section's splice_event_id ${s.spliceEventId} is not id ${splice.id}`;
+    return undefined;
+  } catch (err) {
+    return `scte35: ${(err as Error).message}`;
+  }
+}
+
+/** The IN of a break: a splice_insert with out_of_network_indicator 0 at outAt + durationMs. */
+export function spliceInSection(splice: Splice): string {
+  return toBase64(
+    encodeSpliceInsert({
+      spliceEventId: splice.id,
+      outOfNetwork: false,
+      ptsTime: utcMsToPts(splice.outAt + splice.durationMs),
+    }),
+  );
+}
+
+/** Media time (UTC) as a 90 kHz PTS: the contribution feed's own clock (contract/epoch.ts). */
+export function utcMsToPts(utcMs: number): number {
+  return Math.round((utcMs * PTS_CLOCK_HZ) / 1000) % 2 ** 33;
+}
+
+/** Snap `outAt` to the next segment boundary K·D (events with splicesOnBoundary). */
+export function snapToBoundary(outAt: number, segmentDurationMs: number): number {
+  return Math.ceil(outAt / segmentDurationMs) * segmentDurationMs;
+}
