@@ -34,7 +34,9 @@ export const Schedule = z
 export type Schedule = z.infer<typeof Schedule>;
 
 /** Audio language tags (BCP 47, short): the bridge's audio tracks, in order. */
-const Language = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/, 'a BCP 47 language tag such as "en" or "pt-BR"');
+export const Language = z
+  .string()
+  .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/, 'a BCP 47 language tag such as "en" or "pt-BR"');
 
 /** What an operator creates: everything A and B are built from, so they are identical by construction. */
 export const EventDefinition = z

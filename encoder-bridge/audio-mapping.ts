@@ -32,13 +32,25 @@ const ISO639: Record<string, string[]> = {
   cy: ['cym', 'wel'],
 };
 
-/** Both codes name the same language (en = eng, de = ger = deu). */
+/** The primary language of a tag, as ISO 639-1 where this table knows it ("pt-BR" → "pt", "ger" → "de"). */
+function primaryLanguage(tag: string): string {
+  const lower = tag.toLowerCase().split('-')[0];
+  return Object.entries(ISO639).find(([two, threes]) => two === lower || threes.includes(lower))?.[0] ?? lower;
+}
+
+/**
+ * Both codes name the same language (en = eng, de = ger = deu). Region subtags are ignored: an
+ * MPEG-TS language descriptor has three letters and no region, so "pt-BR" matches a "por" stream.
+ */
 export function sameLanguage(a: string, b: string): boolean {
-  const norm = (x: string) => {
-    const lower = x.toLowerCase();
-    return Object.entries(ISO639).find(([two, threes]) => two === lower || threes.includes(lower))?.[0] ?? lower;
-  };
-  return norm(a) === norm(b);
+  return primaryLanguage(a) === primaryLanguage(b);
+}
+
+/** The ISO 639-2 code an MPEG-TS language descriptor carries for a tag ("en" → "eng"), or undefined when unknown. */
+export function iso639Part2(tag: string): string | undefined {
+  const primary = primaryLanguage(tag);
+  if (ISO639[primary]) return ISO639[primary][0];
+  return /^[a-z]{3}$/.test(primary) ? primary : undefined;
 }
 
 export interface MappedRendition {

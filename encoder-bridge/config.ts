@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { CaptionLanguage } from '../contract/captions.ts';
+import { Language } from '../contract/control-plane.ts';
 import { EventId, PipelineId } from '../contract/ids.ts';
 import { ladders } from '../contract/ladder.ts';
 import { RtpPortPair } from './rtp/rtp-options.ts';
@@ -67,6 +68,24 @@ export const BridgeConfig = z.object({
     .string()
     .refine((name) => name in ladders, { message: `ladder must be one of: ${Object.keys(ladders).join(', ')}` })
     .default('local'),
+  /**
+   * The event's audio languages, comma separated, in order (`en,es,fr,de`; the first is the main
+   * one): one set of the ladder's audio renditions per language, each fed by the source stream
+   * tagged with that language (encoder-bridge/audio-languages.ts). Unset: the ladder's own renditions.
+   */
+  audioLanguages: z
+    .string()
+    .transform((v) => v.split(',').map((l) => l.trim()))
+    .pipe(
+      z
+        .array(Language)
+        .min(1)
+        .max(8)
+        .refine((ls) => new Set(ls.map((l) => l.toLowerCase())).size === ls.length, {
+          message: 'languages must not repeat',
+        }),
+    )
+    .optional(),
   segmentDurationMs: z.coerce.number().int().min(500).max(10_000).default(2000),
   ffmpegPath: z.string().default('ffmpeg'),
   restartDelayMs: z.coerce.number().int().min(0).max(60_000).default(1000),
@@ -115,6 +134,7 @@ const flags = {
   'feed-token': 'BRIDGE_FEED_TOKEN',
   'publish-to': 'PUBLISH_TO',
   ladder: 'BRIDGE_LADDER',
+  'audio-languages': 'BRIDGE_AUDIO_LANGUAGES',
   'segment-duration-ms': 'SEGMENT_DURATION_MS',
   ffmpeg: 'FFMPEG_PATH',
   'restart-delay-ms': 'BRIDGE_RESTART_DELAY_MS',

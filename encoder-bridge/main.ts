@@ -1,4 +1,5 @@
 import { ladders } from '../contract/ladder.ts';
+import { ladderForLanguages } from './audio-languages.ts';
 import { loadBridgeConfig, publishTargets } from './config.ts';
 import { Cc1Captions } from './cea608/cc1-captions.ts';
 import { CaptionPoster } from './cea608/caption-poster.ts';
@@ -24,7 +25,16 @@ const config = (() => {
 
 const tag = `[bridge ${config.event}/${config.pipeline}]`;
 const log = (message: string) => console.log(`${new Date().toISOString()} ${tag} ${message}`);
-const ladder = ladders[config.ladder];
+// The event's audio languages (--audio-languages): one set of the ladder's audio renditions each.
+const ladder = (() => {
+  try {
+    const preset = ladders[config.ladder];
+    return config.audioLanguages ? ladderForLanguages(preset, config.audioLanguages) : preset;
+  } catch (err) {
+    console.error(`${tag} ${(err as Error).message}`);
+    process.exit(2);
+  }
+})();
 // Tokens given are used as they are; without one the bridge signs its own from the local key.
 const ingestToken =
   config.ingestToken ??

@@ -1,4 +1,5 @@
 /** The synthetic source's ffmpeg command lines (synthetic-source.ts runs them). */
+import { iso639Part2 } from './audio-mapping.ts';
 
 /**
  * `full` audio: stream 0 English 5.1 (a distinct sine per channel, so a wrong down-mix or channel
@@ -6,7 +7,39 @@
  * ISO 639 descriptor, which is how the bridge maps renditions to streams.
  */
 const sines = (hz: number[]) => hz.map((f) => `0.25*sin(2*PI*${f}*t)`).join('|');
-function sourceAudioArgs(audio: 'tone' | 'full'): { inputs: string[]; output: string[] } {
+
+/**
+ * The test tone of the i-th audio language (`--audio-languages`): 440 + 220·i Hz, so en,es,fr,de
+ * are 440, 660, 880 and 1100 Hz and eight languages stay under 2 kHz, far apart for an FFT and
+ * well inside what AAC and E-AC-3 keep at any bitrate.
+ */
+export const languageToneHz = (index: number) => 440 + 220 * index;
+
+/** One stereo AAC stream per language, a sine of its own, tagged with its ISO 639-2 code in the PMT. */
+function languageAudioArgs(languages: string[]): { inputs: string[]; output: string[] } {
+  return {
+    inputs: languages.flatMap((_, i) => ['-f', 'lavfi', '-i', `sine=frequency=${languageToneHz(i)}:sample_rate=48000`]),
+    output: [
+      '-map',
+      '0:v',
+      ...languages.flatMap((_, i) => ['-map', `${i + 1}:a`]),
+      ...languages.flatMap((language, i) => {
+        const code = iso639Part2(language);
+        if (!code) throw new RangeError(`audio language "${language}": no ISO 639-2 code known for it`);
+        return [`-metadata:s:a:${i}`, `language=${code}`];
+      }),
+      '-c:a',
+      'aac',
+      '-b:a',
+      '96k',
+      '-ac',
+      '2',
+    ],
+  };
+}
+
+function sourceAudioArgs(audio: 'tone' | 'full', languages?: string[]): { inputs: string[]; output: string[] } {
+  if (languages) return languageAudioArgs(languages);
   if (audio === 'tone')
     return {
       inputs: ['-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000'],
@@ -51,6 +84,8 @@ export interface SourceOptions {
   push: string[];
   durationSeconds: number;
   audio?: 'tone' | 'full';
+  /** One tagged tone per language instead of `audio` (`--audio-languages en,es`): languageToneHz gives each one's frequency. */
+  audioLanguages?: string[];
   /** false drops `-re` (tests: the bridge does not need real time, only PTS near the clock). */
   realtime?: boolean;
   /** For an `srt://` output: the listener's passphrase and key length (the bridge enforces encryption). */
@@ -124,7 +159,7 @@ const tsOutputs = (opts: SourceOptions) => [
 
 /** One ffmpeg: picture, clock, sound, MPEG-TS. */
 export function sourceArgs(opts: SourceOptions): string[] {
-  const audio = sourceAudioArgs(opts.audio ?? 'tone');
+  const audio = sourceAudioArgs(opts.audio ?? 'tone', opts.audioLanguages);
   const video = videoArgs(opts);
   return [
     '-hide_banner',
@@ -147,7 +182,7 @@ export function sourceArgs(opts: SourceOptions): string[] {
  * picture n gets n/fps, and `-output_ts_offset T0` makes it the same PTS as the one-ffmpeg layout.
  */
 export function cc608SourceArgs(opts: SourceOptions): { video: string[]; mux: string[] } {
-  const audio = sourceAudioArgs(opts.audio ?? 'tone');
+  const audio = sourceAudioArgs(opts.audio ?? 'tone', opts.audioLanguages);
   const video = videoArgs(opts);
   // -re per sound input: it must be generated at the pace the pictures arrive, not ahead of them.
   const audioInputs =

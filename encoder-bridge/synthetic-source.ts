@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { Language } from '../contract/control-plane.ts';
+import { iso639Part2 } from './audio-mapping.ts';
 import { spawnCc608Source } from './cea608/cc608-source.ts';
 import {
   DEFAULT_FEED_TOKEN,
@@ -66,6 +68,8 @@ const parseFlags = () =>
       seed: { type: 'string', default: '1' },
       /** tone: one untagged stereo 1 kHz tone (light, the default). full: English 5.1 + Spanish stereo (sourceAudioArgs). */
       audio: { type: 'string', default: 'tone' },
+      /** Instead of --audio: one stereo stream per language (en,es,fr,de), tagged in the PMT, the i-th a 440 + 220·i Hz tone (source-args.ts, languageToneHz). */
+      'audio-languages': { type: 'string' },
       /** on: CEA-608 captions on CC1 ("It is HH:MM:SS UTC" every 2 s) as A/53 SEI in the video (cea608/cc608-source.ts). */
       cc608: { type: 'string', default: 'off' },
       /** Offset the frame grid from the UTC second by N 90 kHz ticks (0–89999): every PTS is UTC + N/90000 s, like a venue whose frames do not start on the second. */
@@ -91,6 +95,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     );
     process.exit(2);
   }
+  const audioLanguages = values['audio-languages'] === undefined ? undefined : audioLanguagesFromFlags(values);
   const rtp = values.rtp === undefined ? undefined : rtpSenderFromFlags(values);
   const srtCredentials = values.srt === undefined ? undefined : srtCredentialsFromFlags(values);
   const t0 = Math.ceil(Date.now() / 1000) + 1;
@@ -109,6 +114,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     push: [srt ?? 'pipe:1'],
     durationSeconds: Number(values.duration),
     audio: values.audio,
+    audioLanguages,
     srt: srtCredentials,
     gridOffsetTicks,
   };
@@ -135,6 +141,26 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       );
     process.exit(code ?? 0);
   });
+}
+
+function audioLanguagesFromFlags(values: ReturnType<typeof parseFlags>): string[] {
+  const parsed = z
+    .string()
+    .transform((v) => v.split(',').map((l) => l.trim()))
+    .pipe(
+      z
+        .array(Language.refine((l) => iso639Part2(l) !== undefined, 'no ISO 639-2 code known for this language'))
+        .min(1)
+        .max(8),
+    )
+    .safeParse(values['audio-languages']);
+  if (!parsed.success) {
+    console.error(
+      `invalid source flags:\n${parsed.error.issues.map((i) => `  --audio-languages: ${i.message}`).join('\n')}`,
+    );
+    process.exit(2);
+  }
+  return parsed.data;
 }
 
 function srtCredentialsFromFlags(values: ReturnType<typeof parseFlags>): { passphrase: string; pbkeylen: number } {

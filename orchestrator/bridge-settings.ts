@@ -33,6 +33,8 @@ export function bridgeSettings(spec: PipelineSpec, place: BridgePlace): { env: R
     BRIDGE_EVENT: spec.event,
     BRIDGE_PIPELINE: spec.pipeline,
     BRIDGE_LADDER: def.ladder,
+    // Every pipeline makes the same audio tracks, in the definition's language order.
+    BRIDGE_AUDIO_LANGUAGES: def.audioLanguages.join(','),
     PUBLISH_TO: def.regions.join(','),
     INGEST_URL: place.ingestUrl,
     INGEST_TOKEN: spec.ingestToken,

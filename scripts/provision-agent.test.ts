@@ -7,7 +7,7 @@ import { AppError } from '../contract/errors.ts';
 import { bridgeSettings } from '../orchestrator/bridge-settings.ts';
 import type { PipelineSpec } from '../orchestrator/provisioner.ts';
 import { localProvisioner } from '../orchestrator/provisioner-local.ts';
-import { ProvisionAgent } from './provision-agent.ts';
+import { ProvisionAgent, syntheticSourceArgs } from './provision-agent.ts';
 
 /**
  * The provision agent in process, supervising real child processes: `node -e` stand-ins for the
@@ -29,6 +29,7 @@ const def = (over: Record<string, unknown> = {}) =>
       { language: 'en', label: 'English', default: true },
       { language: 'es', label: 'Español' },
     ],
+    audioLanguages: ['en', 'es'],
     test: true,
     ...over,
   });
@@ -100,6 +101,15 @@ afterEach(async () => {
 });
 
 describe('provision agent', () => {
+  it("gives a test event's synthetic source the event's audio languages and CC1 when it has captions", () => {
+    const args = syntheticSourceArgs(['http://127.0.0.1:1/feed'], def({ audioLanguages: ['fr', 'de'], captions: [] }));
+    expect(args.slice(args.indexOf('--audio-languages'), args.indexOf('--audio-languages') + 2)).toEqual([
+      '--audio-languages',
+      'fr,de',
+    ]);
+    expect(args.slice(args.indexOf('--cc608'), args.indexOf('--cc608') + 2)).toEqual(['--cc608', 'off']);
+  });
+
   it('refuses requests without the token or with another one; /health is open', async () => {
     expect((await call('GET', '/pipelines', undefined, null)).status).toBe(401);
     expect((await call('GET', '/pipelines', undefined, 'nope')).status).toBe(403);
@@ -151,6 +161,7 @@ describe('provision agent', () => {
       BRIDGE_EVENT: 'show',
       BRIDGE_PIPELINE: 'A',
       BRIDGE_LADDER: 'local',
+      BRIDGE_AUDIO_LANGUAGES: 'en,es',
       PUBLISH_TO: 'r1,r2',
       INGEST_TOKEN: 'ingest-A',
       BRIDGE_CC1_LANGUAGE: 'en',

@@ -93,6 +93,22 @@ interface EventSlot {
   source?: Supervised;
 }
 
+/**
+ * The synthetic source of a test event: the event's audio languages (one tagged test tone each,
+ * which the bridges map to their renditions) and CEA-608 when the event has captions for CC1.
+ */
+export function syntheticSourceArgs(feeds: string[], def: EventDefinition): string[] {
+  return [
+    'encoder-bridge/synthetic-source.ts',
+    '--push',
+    feeds.join(','),
+    '--audio-languages',
+    def.audioLanguages.join(','),
+    '--cc608',
+    cc1Language(def) ? 'on' : 'off',
+  ];
+}
+
 const key = (event: string, pipeline: string) => `${event}/${pipeline}`;
 
 async function portIsFree(port: number): Promise<boolean> {
@@ -121,13 +137,7 @@ export class ProvisionAgent {
     this.opts = {
       basePort: 9001,
       bridgeArgs: ['encoder-bridge/main.ts'],
-      sourceArgs: (feeds, def) => [
-        'encoder-bridge/synthetic-source.ts',
-        '--push',
-        feeds.join(','),
-        '--cc608',
-        cc1Language(def) ? 'on' : 'off',
-      ],
+      sourceArgs: syntheticSourceArgs,
       cwd: process.cwd(),
       restartDelayMs: 1000,
       childOutput: 'inherit',
