@@ -85,6 +85,11 @@ export const errorCodes = {
     status: 503,
     doc: 'player request: no origin region answered in time (each failed or missed its deadline); `retry-after: 1`, kept 1 s',
   },
+  SPLICE_CONFLICT: {
+    id: 3020,
+    status: 409,
+    doc: '`POST /api/events/{event}/splices`: a splice with that id is already stored with another time or duration (the answer names it); the same splice again is a 200',
+  },
   // 4xxx: DRM
   DRM_LOCKED: {
     id: 4001,

@@ -18,6 +18,12 @@ export const MAX_SPLICE_MS = 3_600_000;
 export const MAX_SPLICE_LEAD_MS = 24 * 3_600_000;
 /** A splice older than this is refused: it cannot reach any manifest any more. */
 export const MAX_SPLICE_LAG_MS = 3_600_000;
+/**
+ * Manifests announce a break this long before its OUT point (ad decisioning downstream needs the
+ * notice, as SCTE-35's own pre-roll of a few seconds gives it); planned breaks further ahead are
+ * stored and appear when they come this close.
+ */
+export const SPLICE_PREROLL_MS = 8_000;
 
 export const SpliceSource = z.enum(['feed', 'operator']);
 
@@ -40,9 +46,10 @@ export const Splice = z
 export type Splice = z.infer<typeof Splice>;
 
 /**
- * POST /api/events/{event}/splices. `at` omitted: the break starts now. `id` omitted: one is
- * derived from the time. `scte35` (the feed's own section, base64) only from the bridge: an
- * operator's splice gets a splice_insert written for it.
+ * POST /api/events/{event}/splices. `at` omitted: the break starts now. `id` omitted: the
+ * section's splice_event_id, else one derived from the time. `scte35` omitted (an operator's
+ * break): a splice_insert OUT is written for it; given (the feed's own section, base64, from the
+ * bridge or an upstream system), it is checked and passed on unchanged.
  */
 export const SplicePost = z
   .object({
@@ -64,8 +71,9 @@ export const SpliceAnswer = z.object({ splice: Splice, added: z.boolean() });
 export function spliceFromPost(post: SplicePost, source: Splice['source'], nowMs: number): Splice {
   const outAt = post.at === undefined ? nowMs : Date.parse(post.at);
   const durationMs = Math.round(post.durationSeconds * 1000);
-  // Same instant, same id: a retried request and the other pipeline's request name one splice.
-  const id = post.id ?? Math.floor(outAt / 1000) % 0x1_0000_0000;
+  // The feed's own splice_event_id when it sent one; else the same instant gives the same id, so a
+  // retried request names the splice it already made.
+  const id = post.id ?? sectionSpliceId(post.scte35) ?? Math.floor(outAt / 1000) % 0x1_0000_0000;
   const scte35 =
     post.scte35 ??
     toBase64(
@@ -78,6 +86,15 @@ export function spliceFromPost(post: SplicePost, source: Splice['source'], nowMs
       }),
     );
   return { id, outAt, durationMs, source, scte35 };
+}
+
+function sectionSpliceId(scte35: string | undefined): number | undefined {
+  if (scte35 === undefined) return undefined;
+  try {
+    return parseSpliceSection(fromBase64(scte35)).spliceEventId;
+  } catch {
+    return undefined; // sectionProblem says what is wrong with it
+  }
 }
 
 /** Why a splice's section cannot be sent to players (undefined when it parses and names the same id). */

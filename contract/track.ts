@@ -1,5 +1,6 @@
 import type { EventConfig } from './event-config.ts';
 import type { TRACK_ROLES } from './ingest.ts';
+import type { Splice } from './splices.ts';
 
 export type TrackRole = (typeof TRACK_ROLES)[number];
 
@@ -71,6 +72,8 @@ export interface ManifestInput {
    * `input` is the next event's own manifest input, when it exists yet.
    */
   next?: NextEvent;
+  /** Ad breaks overlapping the manifest's span, earliest first (contract/splices.ts). */
+  splices?: Splice[];
 }
 
 export interface NextEvent {

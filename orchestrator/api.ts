@@ -9,6 +9,9 @@ import type { AppEnv } from '../edge/route-handler.ts';
 import { hubFor } from './hub-stub.ts';
 import { errors, ErrorBody, json, NO_STORE, read, security, write } from './openapi-parts.ts';
 import { monitorApi } from './spoke-routes.ts';
+import { SpliceAnswer, SplicePost, spliceFromPost } from '../contract/splices.ts';
+import { requireTokenFor } from '../edge/credentials.ts';
+import { operatorOrIngest } from './splice-auth.ts';
 
 /**
  * The control plane's operator API (docs/control-plane.md), declared with zod schemas so the
@@ -199,6 +202,36 @@ controlApi.openapi(
     const { event } = c.req.valid('param');
     const entries = unwrap(await hubFor(c.env).timeline(event, c.req.valid('query').limit));
     return c.json({ entries: entries as z.infer<typeof AuditEntry>[] }, 200, NO_STORE);
+  },
+);
+
+controlApi.openapi(
+  createRoute({
+    method: 'post',
+    path: '/api/events/{event}/splices',
+    summary: 'Insert an ad break (SCTE-35), now or at a time, in every region',
+    description:
+      "The operator token, or the event's ingest token (the bridge posts the feed's own SCTE-35). The same splice again is a 200 with added false (docs/api.md, Splices).",
+    security,
+    middleware: [operatorOrIngest] as const,
+    request: { params: EventParam, ...body(SplicePost) },
+    responses: {
+      201: json(SpliceAnswer, 'stored in every region; players see it from the next manifest'),
+      200: json(SpliceAnswer, 'already stored (the other pipeline, or a retry)'),
+      ...errors,
+      404: json(ErrorBody, 'EVENT_NOT_FOUND'),
+      409: json(ErrorBody, 'SPLICE_CONFLICT or EVENT_ENDED'),
+    },
+  }),
+  async (c) => {
+    const { event } = c.req.valid('param');
+    // The credential decides the source: an ingest token is the contribution feed, for its own event only.
+    const feed = c.get('claims') !== undefined;
+    if (feed) requireTokenFor(c, event);
+    const splice = spliceFromPost(c.req.valid('json'), feed ? 'feed' : 'operator', Date.now());
+    const answer = unwrap(await hubFor(c.env).addSplice(event, splice));
+    if (answer.added) forgetEvent(event);
+    return c.json(answer, answer.added ? 201 : 200, NO_STORE);
   },
 );
 

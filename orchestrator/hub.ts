@@ -19,6 +19,7 @@ import { provisionerFor } from './provisioner-select.ts';
 import { reconcilePlan } from './reconcile.ts';
 import { dueActions, nextWake } from './schedule.ts';
 import { HubMonitor } from './monitor.ts';
+import type { Splice } from '../contract/splices.ts';
 import type { Alert, EdgeReport } from '../contract/control-state.ts';
 import type { EventStatusJson } from './event-status.ts';
 
@@ -295,6 +296,31 @@ export class OrchestratorHub extends DurableObject<Env> {
     this.store.audit(id, who, op.op, op, now);
     await this.armAlarm();
     return ok(this.view(id)!);
+  }
+
+  // ---- ad breaks (contract/splices.ts) -------------------------------------------------------
+
+  /**
+   * Store an ad break in every region's origin. Both pipelines post each feed splice, and a
+   * retried request posts it again: the origins keep it once (by id), and only the request that
+   * added it writes a timeline entry.
+   */
+  async addSplice(id: string, splice: Splice): Promise<OriginResult<{ splice: Splice; added: boolean }>> {
+    const stored = this.store.get(id);
+    if (!stored) return fail('EVENT_NOT_FOUND', `no event ${id}`);
+    if (stored.phase === 'ended') return fail('EVENT_ENDED', `event ${id} has ended`);
+    let answer: { splice: Splice; added: boolean } | undefined;
+    for (const region of stored.definition.regions) {
+      const r = await originFor(this.env, id, region).putSplice(splice);
+      if (!r.ok) return fail(r.code, `region ${region}: ${r.message}`);
+      answer = { splice: answer?.splice ?? r.value.splice, added: (answer?.added ?? false) || r.value.added };
+    }
+    if (!answer) return fail('INTERNAL', `event ${id} has no region`);
+    if (answer.added) {
+      const { scte35: _, ...detail } = answer.splice;
+      this.store.audit(id, splice.source === 'feed' ? 'feed' : 'operator', 'splice', detail, Date.now());
+    }
+    return ok(answer);
   }
 
   // ---- schedule -------------------------------------------------------------------------------

@@ -37,6 +37,14 @@ import { describeCaptionTrack } from '../packager/template-metadata.ts';
 import { listedSegments } from './listed-segments.ts';
 import { RequestCounts } from './request-counts.ts';
 import { SegmentIndex } from './segment-index.ts';
+import { SpliceStore } from './splices.ts';
+import {
+  MAX_SPLICE_LAG_MS,
+  MAX_SPLICE_LEAD_MS,
+  SPLICE_PREROLL_MS,
+  type Splice,
+  sectionProblem,
+} from '../contract/splices.ts';
 import { type BudgetState, StorageBudget } from './storage-budget.ts';
 import type { CmcdReport } from '../contract/cmcd-report.ts';
 import { ViewerCounts } from './viewer-counts.ts';
@@ -113,6 +121,8 @@ export interface EventStateView {
   next: { eventId: string; atK: number } | null;
   config: EventConfig;
   masks: Mask[];
+  /** Stored ad breaks, earliest first (contract/splices.ts). */
+  splices: Splice[];
   pipelines: {
     pipeline: string;
     status: string;
@@ -169,6 +179,8 @@ export class EventOrigin extends DurableObject<Env> {
   /** Players' CMCD as edge isolates report it (in memory: see origin/viewer-counts.ts for why). */
   private readonly viewers = new ViewerCounts(Date.now());
   private readonly captions: CaptionStore;
+  /** Ad breaks (origin/splices.ts), read by every manifest. */
+  private readonly splices: SpliceStore;
   /** The newest segment bytes, so GETs right after a publish skip the SQLite read (origin/hot-segments.ts). */
   private readonly hot = new HotSegments();
   /** Track descriptors never change once stored (INSERT OR IGNORE): parsed once per object. */
@@ -188,6 +200,7 @@ export class EventOrigin extends DurableObject<Env> {
     this.controls = new EventControls(this.sql);
     this.drm = new DrmSettings(this.sql);
     this.captions = new CaptionStore(this.sql);
+    this.splices = new SpliceStore(this.sql);
     this.budget = new StorageBudget(this.sql);
   }
 
@@ -638,6 +651,9 @@ export class EventOrigin extends DurableObject<Env> {
       ended: this.controls.ended,
     };
     if (next) input.next = { eventId: next.eventId, atK: next.atK };
+    const D = config.segmentDurationMs;
+    const splices = this.splices.overlapping(firstSegment * D, (newest + 1) * D + SPLICE_PREROLL_MS);
+    if (splices.length > 0) input.splices = splices;
     return ok({ input, ...this.stamp(config) });
   }
 
@@ -717,6 +733,7 @@ export class EventOrigin extends DurableObject<Env> {
       next: c.next,
       config,
       masks: c.masks,
+      splices: this.splices.all(),
       pipelines,
       segmentRequestsLastSecond: this.gauge.rate(now),
       segmentRequests: this.requests.view(),
@@ -831,6 +848,42 @@ export class EventOrigin extends DurableObject<Env> {
     return this.eventState();
   }
 
+  // ---- splices (contract/splices.ts) ----------------------------------------------------------
+
+  /**
+   * Store an ad break. The same splice again (the other pipeline, the other region, a retry) is
+   * `added: false`; another splice under a stored id is SPLICE_CONFLICT. A break that ended before
+   * the DVR window, or that starts more than a day ahead, or whose section does not parse, is refused.
+   */
+  async putSplice(splice: Splice): Promise<OriginResult<{ splice: Splice; added: boolean }>> {
+    const config = this.loadConfig();
+    if (!config) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)');
+    const now = Date.now();
+    const problem = sectionProblem(splice);
+    if (problem) return fail('BAD_BODY', problem);
+    const windowStartMs = Math.max(this.windowStart(now, config) * config.segmentDurationMs, now - MAX_SPLICE_LAG_MS);
+    if (splice.outAt + splice.durationMs <= windowStartMs)
+      return fail(
+        'BAD_BODY',
+        `at: the break ends before ${new Date(windowStartMs).toISOString()}, the start of the DVR window`,
+      );
+    if (splice.outAt > now + MAX_SPLICE_LEAD_MS)
+      return fail('BAD_BODY', `at: more than ${MAX_SPLICE_LEAD_MS / 3_600_000} h ahead`);
+    const r = this.splices.add(splice, now);
+    if ('conflict' in r)
+      return fail(
+        'SPLICE_CONFLICT',
+        `splice ${splice.id} is stored with outAt ${new Date(r.conflict.outAt).toISOString()} and ${r.conflict.durationMs} ms`,
+      );
+    return ok(r);
+  }
+
+  /** Every stored ad break, earliest first (operator view). */
+  async listSplices(): Promise<OriginResult<Splice[]>> {
+    if (!this.loadConfig()) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)');
+    return ok(this.splices.all());
+  }
+
   // ---- DRM (docs/drm.md) ----------------------------------------------------------------------
 
   /** Set the event's DRM before its first init; afterwards only the same setting is accepted (409 DRM_LOCKED). */
@@ -889,6 +942,7 @@ export class EventOrigin extends DurableObject<Env> {
       for (const table of ['segment_chunks', 'candidates', 'served'])
         this.sql.exec(`DELETE FROM ${table} WHERE k < ? OR k > ?`, fromK, toK);
       this.captions.evict(fromK * config.segmentDurationMs);
+      this.splices.evict(fromK * config.segmentDurationMs);
       if (changed) this.budget.write(next);
     });
     this.budget.apply(next, -freed);

@@ -99,4 +99,12 @@ export const SCHEMA = [
      floor_k INTEGER,
      alert_since INTEGER,
      alert_message TEXT)`,
+  // Ad breaks (origin/splices.ts): one row per splice_event_id, whichever pipeline or operator sent it.
+  `CREATE TABLE IF NOT EXISTS splices (
+     id INTEGER PRIMARY KEY,
+     out_at INTEGER NOT NULL,
+     duration_ms INTEGER NOT NULL,
+     source TEXT NOT NULL,
+     scte35 TEXT NOT NULL,
+     received_at INTEGER NOT NULL)`,
 ];
