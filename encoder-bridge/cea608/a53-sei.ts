@@ -55,8 +55,16 @@ export function removeEmulationPrevention(nal: Uint8Array): Uint8Array {
  * (header byte included). Other SEI messages, other T.35 providers, field 2 and 708 are skipped.
  */
 export function field1PairsOfSei(nal: Uint8Array): CcPair[] {
+  return seiMessages(nal).flatMap((m) => (m.type === T35_PAYLOAD_TYPE ? field1PairsOfT35(m.payload) : []));
+}
+
+/**
+ * The sei_message()s of one H.264 SEI NAL (header byte included), emulation prevention removed:
+ * each message's payload type and bytes. A truncated message ends the list (the complete ones before it are kept).
+ */
+export function seiMessages(nal: Uint8Array): { type: number; payload: Uint8Array }[] {
   const rbsp = removeEmulationPrevention(nal.subarray(1));
-  const pairs: CcPair[] = [];
+  const messages: { type: number; payload: Uint8Array }[] = [];
   let p = 0;
   // sei_message()*: type and size are each a run of 0xFF bytes plus a last byte.
   while (p < rbsp.length && !(rbsp[p] === 0x80 && p === rbsp.length - 1)) {
@@ -67,10 +75,10 @@ export function field1PairsOfSei(nal: Uint8Array): CcPair[] {
     while (rbsp[p] === 0xff) size += rbsp[p++];
     size += rbsp[p++];
     if (p + size > rbsp.length) break; // truncated: keep what was complete
-    if (type === T35_PAYLOAD_TYPE) pairs.push(...field1PairsOfT35(rbsp.subarray(p, p + size)));
+    messages.push({ type, payload: rbsp.subarray(p, p + size) });
     p += size;
   }
-  return pairs;
+  return messages;
 }
 
 function field1PairsOfT35(payload: Uint8Array): CcPair[] {

@@ -13,10 +13,10 @@ import { concat } from '../../packager/bmff/box-writer.ts';
 export class AnnexBSeiInserter {
   private pending = new Uint8Array(0);
   private picture = 0;
-  private readonly seiFor: (picture: number) => Uint8Array | undefined;
+  private readonly seiFor: (picture: number) => Uint8Array | readonly Uint8Array[] | undefined;
 
-  /** `seiFor(n)`: the SEI NAL (no start code) for picture n, or undefined for none. */
-  constructor(seiFor: (picture: number) => Uint8Array | undefined) {
+  /** `seiFor(n)`: the SEI NAL(s) (no start code) for picture n, in order, or undefined for none. */
+  constructor(seiFor: (picture: number) => Uint8Array | readonly Uint8Array[] | undefined) {
     this.seiFor = seiFor;
   }
 
@@ -36,10 +36,11 @@ export class AnnexBSeiInserter {
       const type = data[i + 3] & 0x1f;
       if ((type === 1 || type === 5) && (data[i + 4] & 0x80) !== 0) {
         const sei = this.seiFor(this.picture++);
-        if (sei) {
+        const nals = sei === undefined ? [] : sei instanceof Uint8Array ? [sei] : sei;
+        if (nals.length > 0) {
           // Insert before a 4-byte start code's leading zero, so the previous NAL keeps its bytes.
           const at = i > from && data[i - 1] === 0 ? i - 1 : i;
-          parts.push(data.subarray(from, at), START_CODE, sei);
+          parts.push(data.subarray(from, at), ...nals.flatMap((nal) => [START_CODE, nal]));
           from = at;
         }
       }
