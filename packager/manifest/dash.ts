@@ -3,6 +3,7 @@ import type { ManifestInput, TrackDescriptor } from '../../contract/track.ts';
 import { audioFrameSamples, codecGroupKey } from './codecs.ts';
 import { contentProtection, DRM_NAMESPACES } from './dash-drm.ts';
 import { escapeXml } from '../xml/escape-xml.ts';
+import { eventStream } from './splice-markers.ts';
 
 export interface MpdOptions {
   /** Absolute or page-relative URL of the clock endpoint (the Worker serves `/time`). */
@@ -61,7 +62,16 @@ export function writeMpd(input: ManifestInput, opts: MpdOptions = {}): string {
   mpdAttrs.maxSegmentDuration = duration(D + Math.max(0, ...av.map(longestFrameMs)));
   mpdAttrs.minBufferTime = duration(D);
 
-  const period = el('Period', { id: 'p0', start: duration(first * D) }, adaptationSets([...av, ...text], ctx));
+  // Ad breaks of this event (SCTE-35) before its AdaptationSets, as the schema orders a Period.
+  const periodEnd = input.next?.input ? Math.max(input.next.atK, input.next.input.firstSegment) * D : Infinity;
+  const breaks = eventStream(
+    (input.splices ?? []).filter((s) => s.outAt < periodEnd),
+    first * D,
+  );
+  const period = el('Period', { id: 'p0', start: duration(first * D) }, [
+    ...(breaks ? [breaks] : []),
+    ...adaptationSets([...av, ...text], ctx),
+  ]);
   const body: string[] = [];
   if (opts.baseUrl !== undefined) body.push(el('BaseURL', {}, [escapeXml(opts.baseUrl)]));
   if (!ended) body.push(serviceDescription(input));

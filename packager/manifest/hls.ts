@@ -2,13 +2,14 @@ import { resolveLatency } from '../../contract/latency.ts';
 import type { ManifestInput, TrackDescriptor } from '../../contract/track.ts';
 import { codecGroupKey } from './codecs.ts';
 import { keyTags } from './hls-drm.ts';
+import { dateRangeTags } from './splice-markers.ts';
 
 export interface PlaylistOptions {
   /** Query string (without `?`) appended to every URI, e.g. `token=…`. */
   query?: string;
   /**
-   * The client asked for a Playlist Delta Update (`_HLS_skip=YES`, or `v2`: this writer has no
-   * EXT-X-DATERANGE to skip, so both mean the same). Media playlists only.
+   * The client asked for a Playlist Delta Update (`_HLS_skip=YES`, or `v2`: this writer keeps
+   * every EXT-X-DATERANGE, so both mean the same). Media playlists only.
    */
   skip?: boolean;
 }
@@ -202,7 +203,10 @@ export function writeMediaPlaylist(input: ManifestInput, trackId: string, opts: 
     if (!isText) lines.push(`#EXT-X-MAP:URI="${uri(`${part.prefix}init.mp4`, opts.query)}"`);
     if (i === 0 && skipped > 0) lines.push(`#EXT-X-SKIP:SKIPPED-SEGMENTS=${skipped}`);
     let needDate = true;
-    for (const { k, gap } of i === 0 ? part.ks.slice(skipped) : part.ks) {
+    const segments = i === 0 ? part.ks.slice(skipped) : part.ks;
+    // Ad breaks (SCTE-35 as EXT-X-DATERANGE) where the playlist is first dated, never skipped.
+    if (i === 0 && segments.length > 0) lines.push(...dateRangeTags(input.splices ?? [], (lastListed(parts) + 1) * D));
+    for (const { k, gap } of segments) {
       if (needDate) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(k * D).toISOString()}`);
       // A gap keeps its place (and its EXTINF) so the timeline and the sequence numbers stay
       // continuous; players skip it instead of requesting a segment that will answer 410.
@@ -237,6 +241,11 @@ interface Part {
   prefix: string;
   drm: TrackDescriptor['drm'];
   ks: { k: number; gap: boolean }[];
+}
+
+/** The newest K the playlist lists (of this event or the next). */
+function lastListed(parts: Part[]): number {
+  return Math.max(...parts.map((p) => p.ks[p.ks.length - 1]?.k ?? Number.NEGATIVE_INFINITY));
 }
 
 function listed(last: number | undefined, from: number, gapList: number[] | undefined): Part['ks'] {

@@ -1,0 +1,65 @@
+import { spliceInSection, type Splice } from '../../contract/splices.ts';
+import { fromBase64 } from '../../contract/scte35-section.ts';
+
+/**
+ * Ad breaks in manifests: SCTE-35 markers written from the stored splices alone (no clock, no
+ * request), so both pipelines, every region and every edge write the same markers at the same
+ * times. docs/manifests.md, "Ad markers".
+ */
+
+/** The DASH scheme whose Events carry the binary splice_info_section in XML (SCTE 214-1 §6.7.4). */
+export const SCTE35_SCHEME = 'urn:scte:scte35:2014:xml+bin';
+/** SCTE 35's XML namespace (the Signal/Binary elements). */
+export const SCTE35_XML_NAMESPACE = 'http://www.scte.org/schemas/35/2016';
+
+/** The DATERANGE ID of a splice: one per break, shared by its OUT and IN tags. */
+export function dateRangeId(splice: Splice): string {
+  return `splice-${splice.id}`;
+}
+
+/**
+ * RFC 8216bis §4.4.5.1.1 (mapping SCTE-35 into EXT-X-DATERANGE): an OUT tag with
+ * PLANNED-DURATION and SCTE35-OUT for every break, and, once the playlist's media reaches the
+ * end of the break (`mediaEndMs`, the end of its newest segment), a second tag with the same ID
+ * and START-DATE carrying DURATION and SCTE35-IN. A playlist with these must be dated
+ * (EXT-X-PROGRAM-DATE-TIME): the writer places them where it dates its first segment.
+ */
+export function dateRangeTags(splices: readonly Splice[], mediaEndMs: number): string[] {
+  const lines: string[] = [];
+  for (const s of splices) {
+    const common = `ID="${dateRangeId(s)}",START-DATE="${new Date(s.outAt).toISOString()}"`;
+    const seconds = (s.durationMs / 1000).toFixed(3);
+    lines.push(`#EXT-X-DATERANGE:${common},PLANNED-DURATION=${seconds},SCTE35-OUT=${hex(fromBase64(s.scte35))}`);
+    if (s.outAt + s.durationMs <= mediaEndMs)
+      lines.push(`#EXT-X-DATERANGE:${common},DURATION=${seconds},SCTE35-IN=${hex(fromBase64(spliceInSection(s)))}`);
+  }
+  return lines;
+}
+
+/**
+ * A Period-level EventStream (timescale: milliseconds) with one Event per break:
+ * presentationTime is the OUT point in media time, which is UTC (the EventStream's
+ * presentationTimeOffset is where the Period starts in it, as the SegmentTemplates' is), duration
+ * the planned break, id the splice_event_id, and the splice_info_section as
+ * scte35:Signal/scte35:Binary. Undefined without splices in the Period.
+ */
+export function eventStream(splices: readonly Splice[], presentationTimeOffsetMs: number): string | undefined {
+  const events = splices.filter((s) => s.outAt >= presentationTimeOffsetMs);
+  if (events.length === 0) return undefined;
+  const pto = presentationTimeOffsetMs > 0 ? ` presentationTimeOffset="${presentationTimeOffsetMs}"` : '';
+  return [
+    `<EventStream schemeIdUri="${SCTE35_SCHEME}" timescale="1000"${pto}>`,
+    ...events.flatMap((s) => [
+      `  <Event presentationTime="${s.outAt}" duration="${s.durationMs}" id="${s.id}">`,
+      `    <scte35:Signal xmlns:scte35="${SCTE35_XML_NAMESPACE}">`,
+      `      <scte35:Binary>${s.scte35}</scte35:Binary>`,
+      '    </scte35:Signal>',
+      '  </Event>',
+    ]),
+    '</EventStream>',
+  ].join('\n');
+}
+
+function hex(bytes: Uint8Array): string {
+  return `0x${Array.from(bytes, (b) => b.toString(16).padStart(2, '0').toUpperCase()).join('')}`;
+}
