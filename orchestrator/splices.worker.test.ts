@@ -3,10 +3,11 @@
  * and a feed's break (the bridge's ingest token) reach every region's origin once, however many
  * times and from however many pipelines it is posted; bad requests are 4xx and store nothing.
  */
-import { describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { fromBase64, parseSpliceSection, encodeSpliceInsert, toBase64 } from '../contract/scte35-section.ts';
 import type { Splice } from '../contract/splices.ts';
-import { devToken, operatorCall, randomEventId } from '../test/ingest-client.ts';
+import { devToken, ingestPut, operatorCall, randomEventId } from '../test/ingest-client.ts';
+import { liveK, loadMedia, type Media, segmentFor } from '../test/media.ts';
 
 const url = inject('workerUrl');
 const call = (path: string, init?: Parameters<typeof operatorCall>[2]) => operatorCall(url, path, init);
@@ -118,5 +119,37 @@ describe('POST /api/events/{event}/splices', () => {
     const missing = await post(randomEventId('nothing'), body);
     expect(missing.status).toBe(404);
     expect((await error(missing)).code).toBe('EVENT_NOT_FOUND');
+  });
+});
+
+describe('the break in what players get', () => {
+  const D = 2000;
+  let video: Media;
+  beforeAll(async () => {
+    video = await loadMedia({ kind: 'video' });
+  });
+
+  it('the live playlist and MPD carry the stored break: the same id and time in both', async () => {
+    const event = await created();
+    const k = liveK(D) - 3;
+    expect((await ingestPut(url, `${event}/A/v1/init.mp4`, video.init)).status).toBe(201);
+    for (const n of [k, k + 1, k + 2])
+      expect((await ingestPut(url, `${event}/A/v1/${n}.m4s`, segmentFor(video, n, D))).status).toBe(201);
+    const at = new Date((k + 1) * D).toISOString();
+    const res = await post(event, { at, durationSeconds: 30, id: 99 });
+    expect(res.status).toBe(201);
+    const { splice } = (await res.json()) as { splice: Splice };
+
+    const playlist = await (await fetch(`${url}/live/${event}/v1/index.m3u8`)).text();
+    const out = playlist.split('\n').filter((l) => l.startsWith('#EXT-X-DATERANGE'));
+    expect(out).toHaveLength(1);
+    expect(out[0]).toContain(`ID="splice-99",START-DATE="${at}",PLANNED-DURATION=30.000`);
+    const hex = /SCTE35-OUT=0x([0-9A-F]+)/.exec(out[0])![1];
+    expect(Buffer.from(hex, 'hex').toString('base64')).toBe(splice.scte35);
+
+    const mpd = await (await fetch(`${url}/live/${event}/index.mpd`)).text();
+    expect(mpd).toContain('<EventStream schemeIdUri="urn:scte:scte35:2014:xml+bin" timescale="1000">');
+    expect(mpd).toContain(`<Event presentationTime="${(k + 1) * D}" duration="30000" id="99">`);
+    expect(mpd).toContain(`<scte35:Binary>${splice.scte35}</scte35:Binary>`);
   });
 });
