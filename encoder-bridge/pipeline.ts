@@ -25,6 +25,7 @@ import { assertLadderEncodable } from './audio-codecs.ts';
 import { mapAudioRenditions, type MappedRendition } from './audio-mapping.ts';
 import { type FrameRate, formatFrameRate, frameTicks90k, snapFrameRate, videoTimescale } from './frame-rate.ts';
 import { readSourceAudio, sourceAudioComplete } from './source-audio.ts';
+import { FeedUtc, type UtcCarrier } from './sei-utc-feed.ts';
 
 export interface PipelineOptions {
   ladder: Ladder;
@@ -36,10 +37,16 @@ export interface PipelineOptions {
   log: (message: string) => void;
   /** Also sees every whole TS packet of the feed, encoder running or not (CC1 captions). */
   feedTap?: { push(packets: Uint8Array): void; endOfFeed(): void };
+  /** `arrival`: a feed with no UTC (no SEI, PTS not UTC) is stamped on arrival instead of refused; not redundant-safe (sei-utc-feed.ts). */
+  utcSource?: 'feed' | 'arrival';
 }
 
 export interface PipelineStatus {
-  state: 'idle' | 'starting' | 'encoding' | 'restarting';
+  /** `refused`: the feed has no usable UTC (`refusal` says why); nothing of it is encoded. */
+  state: 'idle' | 'starting' | 'encoding' | 'restarting' | 'refused';
+  /** Where the feed's UTC comes from (`sei`, `pts` or `arrival`), null while it is being found. */
+  utcCarrier: UtcCarrier | null;
+  refusal: string | null;
   feedBytes: number;
   /** How far the feed's UTC stamps are behind our clock (ms), from the latest PTS seen. */
   feedLagMs: number | undefined;
@@ -60,6 +67,9 @@ export interface PipelineStatus {
 export class Pipeline {
   private readonly opts: PipelineOptions;
   private aligner = new TsPacketAligner();
+  /** The current feed's UTC carrier; replaced with the first bytes after an end of feed (its status stays visible until then). */
+  private utc: FeedUtc;
+  private utcEnded = false;
   private run: EncoderRun | undefined;
   private plan: TimingPlan | undefined;
   private restartNotBefore = 0;
@@ -76,12 +86,22 @@ export class Pipeline {
   constructor(opts: PipelineOptions) {
     assertLadderEncodable(opts.ladder, opts.ffmpegPath);
     this.opts = opts;
+    this.utc = this.newFeedUtc();
+  }
+
+  private newFeedUtc(): FeedUtc {
+    return new FeedUtc({ log: this.opts.log, arrival: this.opts.utcSource === 'arrival' });
   }
 
   /** Accept feed bytes. Returns false when the caller should wait for `drained()`. */
   feed(chunk: Uint8Array): boolean {
     this.feedBytes += chunk.byteLength;
-    const packets = this.aligner.push(chunk);
+    if (this.utcEnded) {
+      this.utc = this.newFeedUtc();
+      this.utcEnded = false;
+    }
+    // Timestamps mapped onto UTC (SEI carrier) before anything reads them; held while the carrier is found.
+    const packets = this.utc.push(this.aligner.push(chunk));
     if (packets.length === 0) return true;
     this.trackLag(packets);
     if (this.opts.feedTap) this.tap(() => this.opts.feedTap!.push(packets));
@@ -97,6 +117,7 @@ export class Pipeline {
   /** The feed connection ended: flush the encoder; a new connection starts a new run. */
   endOfFeed(): void {
     this.aligner = new TsPacketAligner();
+    this.utcEnded = true;
     if (this.opts.feedTap) this.tap(() => this.opts.feedTap!.endOfFeed());
     this.run?.endInput();
   }
@@ -108,8 +129,11 @@ export class Pipeline {
 
   status(): PipelineStatus {
     const run = this.run;
+    const utc = this.utc.status();
     return {
-      state: run ? 'encoding' : Date.now() < this.restartNotBefore ? 'restarting' : 'idle',
+      state: run ? 'encoding' : utc.refusal ? 'refused' : Date.now() < this.restartNotBefore ? 'restarting' : 'idle',
+      utcCarrier: utc.utcCarrier,
+      refusal: utc.refusal,
       feedBytes: this.feedBytes,
       feedLagMs: this.feedLagMs,
       ffmpegRestarts: this.restarts,

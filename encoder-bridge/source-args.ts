@@ -95,14 +95,52 @@ export interface SourceOptions {
    * from the UTC second (`--grid-offset-ticks`). The burnt-in clock and the captions keep T0.
    */
   gridOffsetTicks?: number;
+  /**
+   * Where UTC travels (`--utc-carrier`). `pts` (default): the PTS is UTC. `sei`: every picture
+   * carries its UTC in a user_data_unregistered SEI (contract/utc-sei.ts; the two-ffmpeg layout,
+   * cc608SourceArgs) and the PTS is not UTC: it starts at `ptsStartMs`.
+   */
+  utcCarrier?: 'pts' | 'sei';
+  /**
+   * With the SEI carrier: the first picture's PTS in whole milliseconds (`--pts-start-ms`,
+   * default 0; near 2^33 ticks the PTS wraps soon after the start). Whole milliseconds keep
+   * ffmpeg's per-frame microsecond-to-tick rounding the same as from T0 (1 ms = 90 ticks exactly).
+   */
+  ptsStartMs?: number;
 }
 
+/** The largest PTS start in whole milliseconds: the 33-bit 90 kHz PTS wraps after 2^33 ticks. */
+export const MAX_PTS_START_MS = Math.floor(2 ** 33 / 90) - 1;
+
 /** `-output_ts_offset` in seconds: T0 plus the grid offset. ffmpeg reads microseconds, and N/90000 s to the µs rounds back to N ticks exactly. */
-export function outputTsOffset(opts: Pick<SourceOptions, 't0' | 'gridOffsetTicks'>): string {
+export function outputTsOffset(
+  opts: Pick<SourceOptions, 't0' | 'gridOffsetTicks' | 'utcCarrier' | 'ptsStartMs'>,
+): string {
   const n = opts.gridOffsetTicks ?? 0;
   if (!Number.isInteger(n) || n < 0 || n >= 90_000)
     throw new RangeError(`grid offset ${n}: a whole number of 90 kHz ticks in [0, 90000)`);
-  return n === 0 ? String(opts.t0) : `${opts.t0}.${String(Math.round((n * 1e6) / 90_000)).padStart(6, '0')}`;
+  const gridUs = Math.round((n * 1e6) / 90_000);
+  if (opts.utcCarrier !== 'sei') return n === 0 ? String(opts.t0) : `${opts.t0}.${String(gridUs).padStart(6, '0')}`;
+  // SEI carrier: the PTS starts at ptsStartMs, not at UTC; the grid offset stays in it so that
+  // every frame's PTS differs from the PTS carrier's by the same whole number of ticks.
+  const ms = opts.ptsStartMs ?? 0;
+  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_PTS_START_MS)
+    throw new RangeError(`PTS start ${ms} ms: a whole number of milliseconds in [0, ${MAX_PTS_START_MS}]`);
+  const us = ms * 1000 + gridUs;
+  return `${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}`;
+}
+
+/**
+ * The UTC (90 kHz ticks since the epoch) of picture n in the two-ffmpeg layout (cc608SourceArgs):
+ * exactly the PTS the PTS carrier gives that picture, unwrapped. The muxer's stream copy of raw
+ * H.264 counts each frame as a whole number of microseconds (1/fps rounded: 33,333 µs at 30 fps,
+ * 33,367 at 29.97) and rounds each frame's time to the nearest tick; measured to match ffmpeg 5.1
+ * on every frame of 30 s at 24–60 fps (sei-utc.e2e.test.ts checks it on the real feed).
+ */
+export function pictureUtcTicks(n: number, opts: Pick<SourceOptions, 't0' | 'fps' | 'gridOffsetTicks'>): number {
+  const [num, den = '1'] = opts.fps.split('/');
+  const frameUs = Math.round((1e6 * Number(den)) / Number(num));
+  return opts.t0 * 90_000 + (opts.gridOffsetTicks ?? 0) + Math.round((n * frameUs * 9) / 100);
 }
 
 /** The burnt-in clock, picture input and H.264 settings shared by both source layouts. */
@@ -176,8 +214,9 @@ export function sourceArgs(opts: SourceOptions): string[] {
 }
 
 /**
- * With CEA-608 (cc608-source.ts): the first ffmpeg writes H.264 Annex B to stdout, Node adds the
- * caption SEI to every picture, and the second ffmpeg muxes that (stream copy) with the sound.
+ * With CEA-608 or the SEI UTC carrier (cc608-source.ts): the first ffmpeg writes H.264 Annex B to
+ * stdout, Node adds the caption and/or UTC SEI to every picture, and the second ffmpeg muxes that
+ * (stream copy) with the sound.
  * Raw H.264 has no timestamps, so the muxer regenerates them from the frame rate (`+genpts`):
  * picture n gets n/fps, and `-output_ts_offset T0` makes it the same PTS as the one-ffmpeg layout.
  */

@@ -14,6 +14,8 @@ import { startIngestSink, waitUntil, type IngestSink } from './ingest-sink.ts';
 
 export interface BridgeRunResult {
   puts: IngestSink['puts'];
+  /** The pipeline's status when the feed had been sent and its output published (runBridgeOnFeed). */
+  status?: ReturnType<Pipeline['status']>;
   log: string[];
   /** init.mp4 body per track. */
   inits: Map<string, Uint8Array>;
@@ -127,13 +129,15 @@ export async function runBridge(opts: {
  * would receive, so several bridges can be fed the same feed from different moments.
  */
 export async function recordSource(
-  opts: Omit<SourceOptions, 'push' | 'realtime' | 't0'> & { cc608?: boolean },
+  opts: Omit<SourceOptions, 'push' | 'realtime' | 't0'> & { cc608?: boolean; t0?: number },
 ): Promise<{ t0: number; bytes: Uint8Array }> {
-  const t0 = Math.ceil(Date.now() / 1000);
+  const t0 = opts.t0 ?? Math.ceil(Date.now() / 1000);
   const source: SourceOptions = { ...opts, t0, push: ['pipe:1'], realtime: false };
-  const child = opts.cc608
-    ? spawnCc608Source('ffmpeg', source, { muxOut: 'pipe', stderr: 'pipe' }).mux
-    : spawn('ffmpeg', sourceArgs(source), { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Captions and the SEI UTC carrier both need the two-ffmpeg layout (Node inserts the SEI).
+  const child =
+    opts.cc608 || opts.utcCarrier === 'sei'
+      ? spawnCc608Source('ffmpeg', source, { muxOut: 'pipe', stderr: 'pipe' }, { captions: opts.cc608 ?? false }).mux
+      : spawn('ffmpeg', sourceArgs(source), { stdio: ['ignore', 'pipe', 'pipe'] });
   const chunks: Buffer[] = [];
   let err = '';
   child.stdout!.on('data', (c: Buffer) => chunks.push(c));
@@ -168,6 +172,7 @@ export async function runBridgeOnFeed(opts: {
   const from = Math.floor((opts.fromByte ?? 0) / TS_PACKET_SIZE) * TS_PACKET_SIZE;
   const chunk = 64 * TS_PACKET_SIZE;
   let killed = opts.killAtByte === undefined;
+  let status: BridgeRunResult['status'];
   try {
     for (let at = from; at < opts.feed.length; at += chunk) {
       if (!killed && at >= opts.killAtByte!) {
@@ -185,12 +190,13 @@ export async function runBridgeOnFeed(opts: {
       120_000,
       `the bridge to finish\n${log.join('\n')}`,
     );
+    status = pipeline.status();
   } finally {
     clearInterval(lowPriority);
     pipeline.stop();
     await sink.close();
   }
-  return { puts: sink.puts, log, ...collect(sink.puts) };
+  return { puts: sink.puts, log, status, ...collect(sink.puts) };
 }
 
 function collect(puts: IngestSink['puts']): Pick<BridgeRunResult, 'inits' | 'segments'> {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { demoCueText } from '../synthetic-captions.ts';
-import { cc608SourceArgs, type SourceOptions } from '../source-args.ts';
+import { utcSeiNal } from '../sei-utc.ts';
+import { cc608SourceArgs, pictureUtcTicks, type SourceOptions } from '../source-args.ts';
 import { a53CcSeiNal } from './a53-sei.ts';
 import { AnnexBSeiInserter } from './annexb-sei-inserter.ts';
 import { captionSchedule } from './caption-schedule.ts';
@@ -12,11 +13,15 @@ export const CC608_INTERVAL_MS = 2000;
  * The synthetic source with CEA-608 on CC1 (`--cc608 on`): encoder → Node (A/53 SEI per
  * picture) → muxer. Returns the muxer, whose stdout is the feed when an output is `pipe:1`.
  * Killing the muxer ends the encoder too (its stdout pipe breaks).
+ *
+ * With `opts.utcCarrier: 'sei'` every picture also gets its UTC SEI (contract/utc-sei.ts), in the
+ * same place; `sei.captions: false` leaves the captions out (the SEI carrier alone).
  */
 export function spawnCc608Source(
   ffmpeg: string,
   opts: SourceOptions,
   stdio: { muxOut: 'pipe' | 'inherit' | 'ignore'; stderr?: 'pipe' | 'inherit' | 'ignore' },
+  sei: { captions: boolean } = { captions: true },
 ): { mux: ChildProcess; encoder: ChildProcess } {
   const args = cc608SourceArgs(opts);
   const stderr = stdio.stderr ?? 'inherit';
@@ -28,7 +33,11 @@ export function spawnCc608Source(
     intervalMs: CC608_INTERVAL_MS,
     textAt: (ms) => demoCueText('en', ms),
   });
-  const inserter = new AnnexBSeiInserter((picture) => a53CcSeiNal([pairAt(picture)]));
+  const utc = opts.utcCarrier === 'sei';
+  const inserter = new AnnexBSeiInserter((picture) => [
+    ...(sei.captions ? [a53CcSeiNal([pairAt(picture)])] : []),
+    ...(utc ? [utcSeiNal(pictureUtcTicks(picture, opts))] : []),
+  ]);
   const stdin = mux.stdin!;
   stdin.on('error', () => encoder.kill('SIGTERM')); // the muxer went away: stop encoding
   encoder.stdout!.on('data', (chunk: Buffer) => {

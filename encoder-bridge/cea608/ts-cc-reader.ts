@@ -34,17 +34,21 @@ export class TsCcReader {
   private readonly switchAfterTicks: number;
   private readonly onPicture: (picture: PictureCc) => void;
   private readonly onStreamChange: ((pid: number) => void) | undefined;
+  private readonly onSei: ((pts: number, seiNals: Uint8Array[]) => void) | undefined;
   /** Another PID carrying video since the locked PID's last PES: its first PTS since then. */
   private rival: { pid: number; firstPts: number } | undefined;
 
   constructor(opts: {
     onPicture: (picture: PictureCc) => void;
     onStreamChange?: (pid: number) => void;
+    /** Every video PES, in decode order, as soon as it is whole: its PTS and its SEI NAL units (the UTC SEI, sei-utc-feed.ts). */
+    onSei?: (pts: number, seiNals: Uint8Array[]) => void;
     reorderDepth?: number;
     switchAfterMs?: number;
   }) {
     this.onPicture = opts.onPicture;
     this.onStreamChange = opts.onStreamChange;
+    this.onSei = opts.onSei;
     this.reorderDepth = opts.reorderDepth ?? 16;
     this.switchAfterTicks = (opts.switchAfterMs ?? 2000) * 90;
   }
@@ -115,7 +119,9 @@ export class TsCcReader {
     this.pes = [];
     const header = pesHeader(pes);
     if (header?.pts === undefined) return; // not a PES, or no PTS: cannot be placed in time
-    const pairs = seiNals(pes.subarray(header.payloadOffset)).flatMap(field1PairsOfSei);
+    const nals = seiNals(pes.subarray(header.payloadOffset));
+    this.onSei?.(header.pts, nals);
+    const pairs = nals.flatMap(field1PairsOfSei);
     this.waiting.push({ pts: header.pts, pairs });
     if (this.waiting.length > this.reorderDepth) {
       // The smallest PTS, compared across the 33-bit wrap (pictures are seconds apart at most).

@@ -1,0 +1,71 @@
+import { PTS_WRAP } from '../contract/epoch.ts';
+import { TS_PACKET_SIZE } from './ts-timestamps.ts';
+
+/**
+ * Adds `offsetTicks` (mod 2^33) to every PES PTS and DTS and every PCR base in a run of whole
+ * MPEG-TS packets, in a copy: a feed whose PTS is not UTC becomes, byte for byte in its
+ * timestamps, the feed a PTS-carrier encoder would have sent (sei-utc-feed.ts). Everything after
+ * it (timing plan, -itsoffset, K, tfdt, captions) then reads UTC from the PTS as usual. The PCR
+ * moves with the PTS so that the demuxer's clock and the stamps keep their distance; OPCR and
+ * timestamps inside sections (SCTE-35 splice times) are not touched.
+ */
+export function restampTs(packets: Uint8Array, offsetTicks: number): Uint8Array {
+  const out = packets.slice();
+  const offset = ((offsetTicks % PTS_WRAP) + PTS_WRAP) % PTS_WRAP;
+  if (offset === 0) return out;
+  for (let p = 0; p + TS_PACKET_SIZE <= out.length; p += TS_PACKET_SIZE) {
+    if (out[p] !== 0x47) continue;
+    const adaptation = (out[p + 3] >> 4) & 0x3;
+    let payload = p + 4;
+    if (adaptation === 2 || adaptation === 3) {
+      const length = out[p + 4];
+      // PCR_flag, and room for the 6-byte PCR in the adaptation field.
+      if (length >= 7 && (out[p + 5] & 0x10) !== 0) shiftPcr(out, p + 6, offset);
+      payload = p + 5 + length;
+    }
+    if (adaptation === 2 || (out[p + 1] & 0x40) === 0) continue; // no payload, or no PES starts here
+    shiftPesHeader(out, payload, p + TS_PACKET_SIZE, offset);
+  }
+  return out;
+}
+
+/** Stream ids without the optional PES header (H.222.0 Table 2-22): nothing to shift. */
+const NO_OPTIONAL_HEADER = new Set([0xbc, 0xbe, 0xbf, 0xf0, 0xf1, 0xf2, 0xf8, 0xff]);
+
+function shiftPesHeader(b: Uint8Array, at: number, end: number, offset: number): void {
+  if (at + 14 > end || b[at] !== 0 || b[at + 1] !== 0 || b[at + 2] !== 1) return;
+  if (NO_OPTIONAL_HEADER.has(b[at + 3]) || (b[at + 6] & 0xc0) !== 0x80) return;
+  const flags = b[at + 7] >> 6;
+  if (flags >= 2) writeTimestamp(b, at + 9, (readTimestamp(b, at + 9) + offset) % PTS_WRAP);
+  if (flags === 3 && at + 19 <= end) writeTimestamp(b, at + 14, (readTimestamp(b, at + 14) + offset) % PTS_WRAP);
+}
+
+/** A 33-bit PES timestamp in 5 bytes with marker bits (multiply: past 32 bits shifts would overflow). */
+function readTimestamp(b: Uint8Array, at: number): number {
+  return (
+    ((b[at] >> 1) & 0x07) * 2 ** 30 +
+    ((b[at + 1] << 7) | (b[at + 2] >> 1)) * 2 ** 15 +
+    ((b[at + 3] << 7) | (b[at + 4] >> 1))
+  );
+}
+
+function writeTimestamp(b: Uint8Array, at: number, v: number): void {
+  const low = v % 2 ** 30;
+  // Keep the '0010'/'0011'/'0001' prefix; marker bits 1.
+  b[at] = (b[at] & 0xf0) | ((Math.floor(v / 2 ** 30) & 0x07) << 1) | 1;
+  b[at + 1] = (low >> 22) & 0xff;
+  b[at + 2] = (((low >> 15) & 0x7f) << 1) | 1;
+  b[at + 3] = (low >> 7) & 0xff;
+  b[at + 4] = ((low & 0x7f) << 1) | 1;
+}
+
+/** program_clock_reference_base (33 bits) of the 6-byte PCR at `at`; its extension is kept. */
+function shiftPcr(b: Uint8Array, at: number, offset: number): void {
+  const base = b[at] * 2 ** 25 + b[at + 1] * 2 ** 17 + b[at + 2] * 2 ** 9 + b[at + 3] * 2 + (b[at + 4] >> 7);
+  const v = (base + offset) % PTS_WRAP;
+  b[at] = Math.floor(v / 2 ** 25) & 0xff;
+  b[at + 1] = Math.floor(v / 2 ** 17) & 0xff;
+  b[at + 2] = Math.floor(v / 2 ** 9) & 0xff;
+  b[at + 3] = Math.floor(v / 2) & 0xff;
+  b[at + 4] = ((v & 1) << 7) | (b[at + 4] & 0x7f);
+}
