@@ -21,6 +21,11 @@ export const LatencyConfig = z
       .object({ min: z.number().min(0.5).max(1), max: z.number().min(1).max(2) })
       .strict()
       .optional(),
+    /**
+     * Chunked CMAF part duration P (docs/latency.md): LL-HLS PART-TARGET and the part timing the
+     * origin holds requests by. Must match the bridges' `partDurationMs` (default 500 in both).
+     */
+    partDurationMs: z.union([z.literal(500), z.literal(333)]).optional(),
   })
   .strict()
   .refine((l) => l.minMs === undefined || l.targetMs === undefined || l.minMs <= l.targetMs, {

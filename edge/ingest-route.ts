@@ -19,7 +19,7 @@ import { encryptIngestSegment, protectIngestInit } from './drm-packaging.ts';
 import { requireCreatedEvent } from './event-gate.ts';
 import { ingestDrmFor } from './ingest-drm-memory.ts';
 import type { RouteHandler } from './route-handler.ts';
-import { parseIngestPath } from './ingest-path.ts';
+import { type IngestTarget, parseIngestPath } from './ingest-path.ts';
 import { originFor, regionOf, requireKnownRegion } from './origin-stub.ts';
 import { readBodyLimited } from './read-body.ts';
 
@@ -72,6 +72,8 @@ export const putIngest: RouteHandler = async (c) => {
     return c.body(null, status);
   }
 
+  if (target.kind === 'part') return putPart(c, target, origin, region);
+
   const publisherDefects = parseDefects(c.req.header(DEFECTS_HEADER));
   const bytes = await readBodyLimited(c.req.raw, MAX_SEGMENT_BYTES, `segment ${target.k}`);
   requireSegmentShape(bytes);
@@ -100,6 +102,39 @@ export const putIngest: RouteHandler = async (c) => {
   );
   return c.body(null, result.status, { [DEFECTS_HEADER]: result.defects.join(',') || 'none' });
 };
+
+/**
+ * Part n of segment K (chunked CMAF, docs/latency.md): the same checks as a segment. Parts are
+ * not encrypted: a DRM event is refused (409) and publishes whole segments only.
+ */
+async function putPart(
+  c: Parameters<RouteHandler>[0],
+  target: Extract<IngestTarget, { kind: 'part' }>,
+  origin: ReturnType<typeof originFor>,
+  region: string,
+): Promise<Response> {
+  const bytes = await readBodyLimited(c.req.raw, MAX_SEGMENT_BYTES, `part ${target.k}.${target.n}`);
+  requireSegmentShape(bytes);
+  const { drm } = await ingestDrmFor(`${target.event}:${region}/${target.track}/${target.pipeline}`, () =>
+    origin.ingestDrm(target.track, target.pipeline),
+  );
+  if (drm)
+    throw new AppError(
+      'PARTS_NOT_PACKAGED',
+      `event ${target.event} encrypts its media; parts are not packaged with DRM: publish whole segments only`,
+    );
+  const { status } = unwrap(
+    await origin.putPart({
+      event: target.event,
+      pipeline: target.pipeline,
+      track: target.track,
+      k: target.k,
+      n: target.n,
+      bytes,
+    }),
+  );
+  return c.body(null, status);
+}
 
 export const ingestMethodNotAllowed: RouteHandler = (c) => {
   throw new AppError('METHOD_NOT_ALLOWED', `${c.req.method} is not supported on ingest paths; use PUT`, {

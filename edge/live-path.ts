@@ -26,7 +26,8 @@ export function classifyLivePath(path: string): LiveObject | undefined {
   const file = parts[4];
   if (file === 'index.m3u8') return { type: 'media-playlist', event, track };
   if (file === 'init.mp4') return { type: 'init', event, track };
-  const segment = /^(\d{1,16})\.(m4s|vtt)$/.exec(file);
+  // A part ({K}.{n}.m4s, docs/latency.md) answers as a segment of K.
+  const segment = /^(\d{1,16})(?:\.\d{1,2})?\.(m4s|vtt)$/.exec(file);
   if (!segment) return undefined;
   const type = segment[2] === 'vtt' || track.startsWith('text-') ? 'text' : 'segment';
   return { type, event, track, k: Number(segment[1]) };

@@ -5,6 +5,8 @@ import { EventId, PipelineId, SegmentNumber, TrackId } from '../contract/ids.ts'
 import type { ManifestInput, TrackDescriptor } from '../contract/track.ts';
 import { writeMpd } from '../packager/manifest/dash.ts';
 import { writeMediaPlaylist, writeMultivariantPlaylist } from '../packager/manifest/hls.ts';
+import { type LowLatencyInput, writeLowLatencyMediaPlaylist } from '../packager/manifest/ll-hls.ts';
+import { lowLatencyKey, parseLowLatencyQuery } from './ll-hls-query.ts';
 import { type OriginResult, unwrap } from '../origin/result.ts';
 import { expectedPublishMs } from '../contract/epoch.ts';
 import type { OriginFact } from '../contract/origin-facts.ts';
@@ -114,7 +116,7 @@ function deadlineFor(env: Env, event: string, k: number | undefined): number {
   return Math.max(now, due) + regionTimeoutMs(env);
 }
 
-function choose<T>(
+export function choose<T>(
   c: Ctx,
   event: string,
   k: number | undefined,
@@ -171,6 +173,12 @@ async function manifest(
   write: (input: ManifestInput, personal: RequestPersonalisation) => string,
   contentType: string,
   keyExtra: string,
+  /**
+   * LL-HLS (docs/latency.md): `before` runs first inside the coalesced fill (a blocking reload
+   * waits there, once per cache key in this isolate) and may refuse; `changesEveryMs` is how often
+   * the playlist changes (a part duration), which sets its TTL instead of D.
+   */
+  lowLatency?: { before: () => Promise<CachedAnswer | undefined>; changesEveryMs: () => number },
 ): Promise<Response> {
   const event = pathPart(EventId, c.req.param('event'), 'event');
   const url = new URL(c.req.url);
@@ -215,7 +223,7 @@ async function manifest(
     const answer = await servedAnswer(
       c.env,
       subject,
-      { state: 'manifest', segmentDurationMs: input.config.segmentDurationMs },
+      { state: 'manifest', segmentDurationMs: lowLatency?.changesEveryMs() ?? input.config.segmentDurationMs },
       body,
       {
         'content-type': contentType,
@@ -243,7 +251,9 @@ async function manifest(
     // the tracks the personalisation keeps (personalKey).
     key: `${url.host}${url.pathname}${keyExtra}${personalKey}`,
     fill: async () => {
-      if (!personalised) return written(await fetchInput());
+      const refused = await lowLatency?.before();
+      if (refused) return refused;
+      if (!personalised || lowLatency) return written(await fetchInput());
       let memo = await memoisedInput(event, fetchInput);
       let answer = await written(memo.fetched, memo);
       // Rules may give this type a shorter TTL than the memo's: past it, ask the origin again.
@@ -272,30 +282,62 @@ export const getMpd: RouteHandler = (c) =>
     '',
   );
 
-export const getMultivariantPlaylist: RouteHandler = (c) =>
-  manifest(
+export const getMultivariantPlaylist: RouteHandler = (c) => {
+  // `?latency=low` (docs/latency.md): every media playlist URI asks for the LL-HLS variant.
+  const low = c.req.query('latency') === 'low';
+  const withLatency = (query: string | undefined) => (low ? [query, 'latency=low'].filter(Boolean).join('&') : query);
+  return manifest(
     c,
     'multivariant-playlist',
     // Media playlist URIs carry ?device= so each gets the same profile.
-    (input, personal) => writeMultivariantPlaylist(input, { query: personal.query }),
+    (input, personal) => writeMultivariantPlaylist(input, { query: withLatency(personal.query) }),
     'application/vnd.apple.mpegurl',
-    '',
+    low ? '?ll' : '',
   );
+};
 
 export const getMediaPlaylist: RouteHandler = (c) => {
   const track = pathPart(TrackId, c.req.param('track'), 'track');
-  // RFC 8216bis Playlist Delta Update: `_HLS_skip=YES` (or v2) asks for the short form.
-  const skip = ['YES', 'v2'].includes(c.req.query('_HLS_skip') ?? '');
+  // RFC 8216bis Playlist Delta Update: `_HLS_skip=YES` (or v2) asks for the short form;
+  // `latency=low` the LL-HLS playlist, with blocking reloads (edge/ll-hls-query.ts).
+  const query = parseLowLatencyQuery(new URL(c.req.url).searchParams);
+  const { skip } = query;
+  if (!query.lowLatency)
+    return manifest(
+      c,
+      'media-playlist',
+      (input) => {
+        if (!input.tracks.some((t) => t.id === track))
+          throw new AppError('TRACK_NOT_FOUND', `no track ${track} in event ${input.eventId}`);
+        return writeMediaPlaylist(input, track, { skip });
+      },
+      'application/vnd.apple.mpegurl',
+      lowLatencyKey(query),
+    );
+  const event = pathPart(EventId, c.req.param('event'), 'event');
+  const subject = { type: 'media-playlist', event, track, path: new URL(c.req.url).pathname } as const;
+  let parts: LowLatencyInput | undefined;
   return manifest(
     c,
     'media-playlist',
     (input) => {
       if (!input.tracks.some((t) => t.id === track))
         throw new AppError('TRACK_NOT_FOUND', `no track ${track} in event ${input.eventId}`);
-      return writeMediaPlaylist(input, track, { skip });
+      return writeLowLatencyMediaPlaylist(input, track, parts!, { skip, reportQuery: 'latency=low' });
     },
     'application/vnd.apple.mpegurl',
-    skip ? '?skip' : '',
+    lowLatencyKey(query),
+    {
+      // Parts live in each region's memory: the home region's object answers (and blocks).
+      before: async () => {
+        const block = query.msn === undefined ? undefined : { track, msn: query.msn, part: query.part };
+        const view = await originFor(c.env, event, regionOf(c.env)).partsView(block);
+        if (!view.ok) return refusedAnswer(c.env, 'media-playlist', subject, view);
+        parts = view.value;
+        return undefined;
+      },
+      changesEveryMs: () => parts?.partDurationMs ?? 1000,
+    },
   );
 };
 

@@ -7,6 +7,7 @@ import { deleteDevice, getDevice, getDevices, putDevice } from './device-routes.
 import { licenseCors, postClearKeyLicense, putDrm } from './drm-routes.ts';
 import { faultInjectionGate, putFault } from './fault-routes.ts';
 import { ingestMethodNotAllowed, putIngest } from './ingest-route.ts';
+import { getPart } from './part-route.ts';
 import { postPlayerToken } from './player-token-routes.ts';
 import {
   getInit,
@@ -71,6 +72,7 @@ export const routes: Route[] = [
   { method: 'GET', path: '/live/:event/:track/init.mp4', credential: 'player', handler: getInit },
   { method: 'GET', path: '/live/:event/:track/:file{[0-9]+\\.vtt}', credential: 'player', handler: getTextSegment },
   { method: 'GET', path: '/live/:event/:track/:file{[0-9]+\\.m4s}', credential: 'player', handler: getSegment },
+  { method: 'GET', path: '/live/:event/:track/:file{[0-9]+\\.[0-9]+\\.m4s}', credential: 'player', handler: getPart },
   { method: 'POST', path: '/drm/clearkey/:event', credential: 'player:required', handler: postClearKeyLicense },
   { method: 'GET', path: '/time', credential: 'public', handler: getTime },
 

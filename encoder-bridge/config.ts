@@ -87,6 +87,15 @@ export const BridgeConfig = z.object({
     )
     .optional(),
   segmentDurationMs: z.coerce.number().int().min(500).max(10_000).default(2000),
+  /**
+   * Chunked CMAF (docs/latency.md): also publish each segment as parts of this many ms as they
+   * are made (500: four parts of a 2 s segment, 333: six), for LL-HLS. 0: whole segments only.
+   * Must match the event's `latency.partDurationMs` (default 500 too).
+   */
+  partDurationMs: z.coerce
+    .number()
+    .refine((v) => [0, 333, 500].includes(v), { message: 'partDurationMs must be 500, 333 or 0 (no parts)' })
+    .default(500),
   ffmpegPath: z.string().default('ffmpeg'),
   restartDelayMs: z.coerce.number().int().min(0).max(60_000).default(1000),
   /** Two-path RTP contribution (SMPTE 2022-7): UDP ports of path 1 and path 2, bound on listenHost. Unset: HTTP push only. */
@@ -136,6 +145,7 @@ const flags = {
   ladder: 'BRIDGE_LADDER',
   'audio-languages': 'BRIDGE_AUDIO_LANGUAGES',
   'segment-duration-ms': 'SEGMENT_DURATION_MS',
+  'part-duration-ms': 'PART_DURATION_MS',
   ffmpeg: 'FFMPEG_PATH',
   'restart-delay-ms': 'BRIDGE_RESTART_DELAY_MS',
   'rtp-ports': 'BRIDGE_RTP_PORTS',

@@ -7,6 +7,7 @@ import { readFragments } from '../packager/fragment-reader.ts';
 import { readInitInfo, type InitInfo } from '../packager/init-info.ts';
 import { BoxStream } from './box-stream.ts';
 import { EpochSegmenter } from './epoch-segmenter.ts';
+import { partsPerSegment } from '../contract/part-grid.ts';
 import { audioCodecSpec } from './audio-codecs.ts';
 import type { MappedRendition } from './audio-mapping.ts';
 import { buildFfmpegArgs, parseFirstFrame, VIDEO_PROBE, type OutputSpec } from './ffmpeg-args.ts';
@@ -196,11 +197,23 @@ export class EncoderRun {
         progress.lastDefects = seg.defects;
         void this.opts.publisher.publishSegment(out.trackId, out.kind, seg.k, seg.bytes, seg.defects);
       },
+      parts: this.partsOption(out),
     });
     const entry = { out, timescale: info.timescale, segmenter };
     this.segmenters.push(entry);
     this.applyAnchor(entry);
     return segmenter;
+  }
+
+  /** Chunked CMAF parts of this output, published as each is made (publisher.ts partDurationMs). */
+  private partsOption(out: OutputSpec) {
+    const P = this.opts.publisher.partDurationMs;
+    if (!(P > 0)) return undefined;
+    return {
+      perSegment: partsPerSegment(this.opts.segmentDurationMs, P),
+      onPart: (part: { k: number; n: number; bytes: Uint8Array }) =>
+        void this.opts.publisher.publishPart(out.trackId, out.kind, part.k, part.n, part.bytes),
+    };
   }
 
   /**
@@ -247,6 +260,8 @@ export class EncoderRun {
               bandwidth: a.bitrateKbps * 1000,
               language: a.language,
               label: a.label,
+              // The event's language order: the first language is the main one in every manifest.
+              order: ladder.audio.indexOf(a),
               ...(a.roles ? { roles: a.roles } : {}),
             };
           })();

@@ -2,6 +2,7 @@ import { segmentTicks } from '../contract/epoch.ts';
 import type { TrackDefaults } from '../packager/fragment-reader.ts';
 import { isSync, type Sample } from '../packager/sample.ts';
 import { writeSegment } from '../packager/segment-writer.ts';
+import { type EpochPart, PartCutter } from './part-cutter.ts';
 
 export interface EpochSegment {
   k: number;
@@ -20,6 +21,12 @@ export interface SegmenterOptions {
   /** Segments before this one are partial (this run started inside them) and are dropped. */
   firstSegment: number;
   onSegment: (segment: EpochSegment) => void;
+  /**
+   * Chunked CMAF (docs/latency.md): also cut every segment into this many parts on the epoch grid
+   * (encoder-bridge/part-grid.ts) and hand each to onPart as soon as it is complete. The segment is
+   * still written whole, as one fragment of the same samples. Unset: no parts.
+   */
+  parts?: { perSegment: number; onPart: (part: EpochPart) => void };
 }
 
 /**
@@ -40,10 +47,20 @@ export class EpochSegmenter {
   private waiting: Sample[] = [];
   private currentK = -1;
   private current: Sample[] = [];
+  private readonly cutter: PartCutter | undefined;
 
   constructor(opts: SegmenterOptions) {
     this.opts = opts;
     this.ticksPerSegment = segmentTicks(opts.segmentDurationMs, opts.init.timescale);
+    if (opts.parts)
+      this.cutter = new PartCutter({
+        kind: opts.kind,
+        trackId: opts.init.trackId,
+        ticksPerSegment: this.ticksPerSegment,
+        parts: opts.parts.perSegment,
+        firstSegment: opts.firstSegment,
+        onPart: opts.parts.onPart,
+      });
   }
 
   /** The true presentation time (ticks since the epoch) of the first sample ffmpeg will output. */
@@ -76,6 +93,7 @@ export class EpochSegmenter {
   end(): void {
     this.current = [];
     this.currentK = -1;
+    this.cutter?.end();
   }
 
   private place(sample: Sample): void {
@@ -84,12 +102,16 @@ export class EpochSegmenter {
     // PTS for video), never ffmpeg's idea of a frame's length, so they are the same in every run.
     const last = this.current[this.current.length - 1];
     if (last) last.duration = dts - last.dts;
+    const placed = { ...sample, dts };
+    // The same object: its duration, set when the next sample arrives, is the part's too. The
+    // last part of K goes out before K itself: it is what a low-latency player waits for.
+    this.cutter?.place(placed);
     const k = Math.floor(dts / this.ticksPerSegment);
     if (k !== this.currentK) {
       this.flush();
       this.currentK = k;
     }
-    this.current.push({ ...sample, dts });
+    this.current.push(placed);
   }
 
   private flush(): void {

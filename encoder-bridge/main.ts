@@ -56,6 +56,7 @@ const publisher = new Publisher({
   event: config.event,
   pipeline: config.pipeline,
   segmentBudgetMs: config.segmentDurationMs,
+  partDurationMs: config.partDurationMs,
   log,
 });
 // CC1 captions of the feed (--cc1-language): every pipeline posts them; identical cues are stored once.

@@ -27,6 +27,13 @@ export interface PublisherOptions {
   initBudgetMs?: number;
   log: (message: string) => void;
   /**
+   * Chunked CMAF (docs/latency.md): the encoder also cuts each segment into parts of about this
+   * long on the epoch grid (D/round(D/P): 500 → 4 parts of a 2 s segment, 333 → 6) and publishes
+   * each as it is made; 0 (the default: bridge tests and tools that read every `.m4s` as a
+   * segment) publishes whole segments only. The bridge's own config defaults to 500.
+   */
+  partDurationMs?: number;
+  /**
    * Sees every init and every segment as it is published (the hub reporter: bitrates, lateness,
    * thumbnails; encoder-bridge/hub-reporter.ts). Called synchronously: it must not throw or block.
    */
@@ -71,6 +78,11 @@ export class Publisher {
     this.opts = opts;
     this.targets = opts.targets?.length ? opts.targets : [{ url: opts.ingestUrl }];
     for (const t of this.targets) this.counters.regions[regionName(t)] = newCounters();
+  }
+
+  /** Part duration wanted (PublisherOptions.partDurationMs); 0: no parts. */
+  get partDurationMs(): number {
+    return this.opts.partDurationMs ?? 0;
   }
 
   /** Where this publisher sends, for status pages and logs. */
@@ -144,6 +156,35 @@ export class Publisher {
     const budget = Math.max(250, this.opts.segmentBudgetMs - (Date.now() - startedAt));
     const ok = await this.put(target, this.url(target, track, `${k}.m4s`), bytes, kind, headers, budget);
     count(counters, ok, k);
+    return ok;
+  }
+
+  /** Parts PUT (chunked CMAF, docs/latency.md): stored in at least one region, or in none. */
+  readonly partCounters = { published: 0, failed: 0 };
+
+  /**
+   * PUT part n of segment K (`{K}.{n}.m4s`) to every region, once that region has the track's init.
+   * A part is worth something only for about a part duration, so it gets one short try per region
+   * (retried within `partBudgetMs`, default 500 ms) and never re-sends an init: the whole segment,
+   * published as before, is what repairs a region.
+   */
+  async publishPart(
+    track: string,
+    kind: 'video' | 'audio',
+    k: number,
+    n: number,
+    bytes: Uint8Array,
+    partBudgetMs = 500,
+  ): Promise<boolean> {
+    const results = await Promise.all(
+      this.targets.map(async (t) => {
+        const initOk = await (this.inits.get(`${track}@${regionName(t)}`) ?? Promise.resolve(false));
+        return initOk && this.put(t, this.url(t, track, `${k}.${n}.m4s`), bytes, kind, {}, partBudgetMs);
+      }),
+    );
+    const ok = results.some(Boolean);
+    if (ok) this.partCounters.published++;
+    else this.partCounters.failed++;
     return ok;
   }
 

@@ -35,6 +35,8 @@ import {
 import { measuredBitrates, withMeasuredBitrate } from './measured-bitrate.ts';
 import { describeCaptionTrack } from '../packager/template-metadata.ts';
 import { listedSegments } from './listed-segments.ts';
+import { LiveParts, type PartsView } from './live-parts.ts';
+import type { StoredPart } from './parts.ts';
 import { RequestCounts } from './request-counts.ts';
 import { SegmentIndex } from './segment-index.ts';
 import { SpliceStore } from './splices.ts';
@@ -191,6 +193,15 @@ export class EventOrigin extends DurableObject<Env> {
   /** Which K are stored, per track and pipeline (origin/segment-index.ts); built on first use. */
   private index: SegmentIndex | undefined;
   private config: EventConfig | undefined;
+  /** Chunked CMAF parts at the live edge, in memory (origin/live-parts.ts, docs/latency.md). */
+  private readonly parts = new LiveParts({
+    allowed: (pipeline, k) => !isMasked(this.controls.masks, pipeline, k),
+    lastSegment: (track) => {
+      const index = this.segmentIndex();
+      const newest = [...index.pipelinesOf(track).keys()].map((p) => index.newest(track, p) ?? -1);
+      return newest.length > 0 && Math.max(...newest) >= 0 ? Math.max(...newest) : undefined;
+    },
+  });
   private eventId: string | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -333,6 +344,7 @@ export class EventOrigin extends DurableObject<Env> {
     // The RPC gave this object its own copy of the bytes; nothing changes them from here on.
     this.hot.put(key.join('/'), req.k, sha256, req.bytes);
     this.wake(`${req.track}/${req.k}`);
+    this.parts.segmentStored();
     // The segment is stored whatever happens next: a failed eviction is the alarm's to retry.
     try {
       this.enforceBudget(Date.now(), config);
@@ -343,7 +355,73 @@ export class EventOrigin extends DurableObject<Env> {
     return ok({ status: 201, defects });
   }
 
+  /** Part n of segment K (chunked CMAF, docs/latency.md): checked like a segment, kept in memory only. */
+  async putPart(req: {
+    event: string;
+    pipeline: string;
+    track: string;
+    k: number;
+    n: number;
+    bytes: Bytes;
+  }): Promise<OriginResult<{ status: 201 | 204 }>> {
+    const found = this.findTrack(req.track);
+    const initRow = this.sql
+      .exec<{ info: string }>('SELECT info FROM inits WHERE track = ? AND pipeline = ?', req.track, req.pipeline)
+      .toArray()[0];
+    const kind = found.ok ? found.value.descriptor.kind : 'text';
+    if (!found.ok || !initRow || kind === 'text')
+      return fail(
+        'INIT_MISSING',
+        `no init.mp4 stored for event ${req.event}, pipeline ${req.pipeline}, track ${req.track}: PUT it before parts`,
+      );
+    const { config } = found.value;
+    const { endK } = this.controls;
+    if (endK !== null && req.k > endK)
+      return fail(
+        'EVENT_ENDED',
+        `event ${req.event} ended with segment ${endK}; part ${req.k}.${req.n} is not accepted`,
+      );
+    const implausible = this.implausibleK(req.k, Date.now(), config);
+    if (implausible) return fail('SEGMENT_NUMBER_IMPLAUSIBLE', implausible);
+    return this.parts.put(req, JSON.parse(initRow.info) as InitInfo, kind);
+  }
+
   // ---- player-facing ------------------------------------------------------------------------
+
+  /** Part n of segment K, held while it is about due (origin/part-timing.ts). */
+  async getPart(
+    track: string,
+    k: number,
+    n: number,
+  ): Promise<OriginResult<StoredPart & { k: number; kind: TrackDescriptor['kind']; sha256: string } & Stamped>> {
+    await this.fault.enter();
+    const found = this.findTrack(track);
+    if (!found.ok) return found;
+    const { config, descriptor } = found.value;
+    const part = await this.parts.get(track, k, n, config);
+    if (!part.ok) return this.failStamped(part.code, part.message, part.fact ?? MISSING);
+    return ok({
+      ...part.value,
+      kind: descriptor.kind,
+      sha256: await digestHex(part.value.bytes),
+      ...this.stamp(config),
+    });
+  }
+
+  /**
+   * What an LL-HLS media playlist adds to the manifest input: the parts of every track. With
+   * `block`, first wait as a blocking playlist reload asks (origin/live-parts.ts awaitPlaylist).
+   */
+  async partsView(block?: { track: string; msn: number; part?: number }): Promise<OriginResult<PartsView>> {
+    await this.fault.enter();
+    const config = this.loadConfig();
+    if (!config) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)', MISSING);
+    if (block) {
+      const waited = await this.parts.awaitPlaylist(block.track, block.msn, block.part, config);
+      if (!waited.ok) return this.failStamped(waited.code, waited.message, waited.fact ?? MISSING);
+    }
+    return ok(this.parts.view(config));
+  }
 
   /** The init players should use (the first pipeline in preference order that has one), or exactly `pipeline`'s. */
   async getInit(track: string, pipeline?: string): Promise<OriginResult<StoredInit>> {

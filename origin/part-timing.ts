@@ -1,0 +1,28 @@
+import type { EventConfig } from '../contract/event-config.ts';
+import { DEFAULT_PART_DURATION_MS, partsPerSegment, partWindowMs } from '../contract/part-grid.ts';
+
+/** Parts per segment and the part duration of an event (contract/latency.ts `partDurationMs`). */
+export function partGridOf(config: EventConfig): { parts: number; partDurationMs: number } {
+  const parts = partsPerSegment(config.segmentDurationMs, config.latency?.partDurationMs ?? DEFAULT_PART_DURATION_MS);
+  return { parts, partDurationMs: config.segmentDurationMs / parts };
+}
+
+/**
+ * What to do with a request for part n of K that is not stored (docs/latency.md), from the clock
+ * alone: parts live for seconds, so there is no pipeline evidence to weigh as for segments.
+ * - early: the part starts more than one segment from now (a player asks at most a part or two
+ *   ahead: the preload hint); its 404 expires when the hold would begin;
+ * - hold: wait for its PUT until the part's end plus the pipeline delay (the part is published
+ *   when the next part's first frame is encoded, well inside that);
+ * - gone: that deadline passed without it.
+ */
+export type PartTiming = { kind: 'early'; dueMs: number } | { kind: 'hold'; untilMs: number } | { kind: 'gone' };
+
+export function partTiming(k: number, n: number, nowMs: number, config: EventConfig): PartTiming {
+  const { parts } = partGridOf(config);
+  const { startMs, endMs } = partWindowMs(k, n, config.segmentDurationMs, parts);
+  const holdFrom = startMs - config.segmentDurationMs;
+  if (nowMs < holdFrom) return { kind: 'early', dueMs: holdFrom };
+  const untilMs = endMs + config.pipelineDelayMs;
+  return nowMs < untilMs ? { kind: 'hold', untilMs } : { kind: 'gone' };
+}
