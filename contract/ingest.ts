@@ -53,6 +53,12 @@ export const TrackMeta = z.object({
   label: z.string().max(64).optional(),
   /** DASH roles (urn:mpeg:dash:role:2011) of the track, e.g. ["main"] or ["description"]; HLS maps "description" to CHARACTERISTICS. */
   roles: z.array(z.enum(TRACK_ROLES)).min(1).max(4).optional(),
+  /**
+   * The track's place in the publisher's ladder (audio: the event's language order). Manifests list
+   * tracks in this order, so the event's first language is the main/default one in every region,
+   * whichever init happened to arrive first.
+   */
+  order: z.number().int().min(0).max(255).optional(),
 });
 export type TrackMeta = z.infer<typeof TrackMeta>;
 

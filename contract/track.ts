@@ -34,6 +34,8 @@ export interface TrackDescriptor {
   label?: string;
   /** DASH roles declared by the publisher (TrackMeta.roles). */
   roles?: TrackRole[];
+  /** Place in the publisher's ladder (TrackMeta.order): manifests list tracks in this order. */
+  order?: number;
   /** Text tracks: selected without the viewer choosing (HLS DEFAULT=YES). */
   default?: boolean;
   /** Present when the track is encrypted (docs/drm.md): what manifests signal. */

@@ -110,7 +110,13 @@ export class Publisher {
       this.url(target, track, 'init.mp4'),
       bytes,
       kind,
-      { [TRACK_META_HEADER]: JSON.stringify(meta) },
+      // Header values are bytes (Latin-1): labels such as "Español" travel as \u escapes, still JSON.
+      {
+        [TRACK_META_HEADER]: JSON.stringify(meta).replace(
+          /[^\x20-\x7e]/g,
+          (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+        ),
+      },
       budgetMs,
     );
     this.inits.set(`${track}@${regionName(target)}`, done);

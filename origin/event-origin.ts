@@ -692,7 +692,9 @@ export class EventOrigin extends DurableObject<Env> {
     const tracks = this.sql
       .exec<{ descriptor: string }>('SELECT descriptor FROM tracks ORDER BY created_at, track')
       .toArray()
-      .map((r) => JSON.parse(r.descriptor) as TrackDescriptor);
+      .map((r) => JSON.parse(r.descriptor) as TrackDescriptor)
+      // The publisher's ladder order where it declares one (TrackMeta.order), else arrival order.
+      .sort((a, b) => (a.order ?? Number.MAX_SAFE_INTEGER) - (b.order ?? Number.MAX_SAFE_INTEGER));
     const start = this.windowStart(nowMs, config);
     // A scheduled next event takes over at atK: this event's manifests list its own K only before that.
     const { next } = this.controls;

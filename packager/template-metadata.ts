@@ -29,6 +29,7 @@ export function templateMetadata(id: string, info: InitInfo, meta: TrackMeta): T
   if (meta.language !== undefined) d.language = meta.language;
   if (meta.label !== undefined) d.label = meta.label;
   if (meta.roles !== undefined) d.roles = meta.roles;
+  if (meta.order !== undefined) d.order = meta.order;
   if (info.protection) d.drm = describeDrm(info.protection);
   return d;
 }

@@ -5,6 +5,7 @@
 //
 // Query: ?event=demo&player=dash|shaka|hls&device=browser&token=…&captions=en|es|off (default: the track the
 //        manifest marks default, else the first caption language)
+//        &audio=es  (the audio language to start with; default: the manifest's main/default one)
 //        &alternate=A,B&operator=<OPERATOR_TOKEN>  (diagnostics: fetch every media segment K from
 //        pipeline alternate[K mod n] through the operator candidate fetch, to prove the pipelines'
 //        segments are interchangeable at any boundary)
@@ -22,6 +23,9 @@
 //   rendition() { id, height, bitrateKbps } of the video being played, or null
 //   captions()  { language, label, cues: [{ text, start, end }] } of the caption track shown
 //               (its active cues, times in seconds of video.currentTime), or null
+//   audioLanguages()        [{ language, label }] the manifest offers, one per language, in its order
+//   audioLanguage()         the language of the audio being played, or null
+//   setAudioLanguage(lang)  switch the audio to that language (what the page's audio menu does)
 
 (function main() {
   const params = new URLSearchParams(location.search);
@@ -32,6 +36,7 @@
   const alternate = (params.get('alternate') || '').split(',').filter(Boolean);
   const operatorToken = params.get('operator');
   const captionsWanted = params.get('captions');
+  const audioWanted = params.get('audio');
   // A device profile (docs/manifests.md, "Personalised manifests"): the manifests list only what it plays.
   const device = params.get('device');
   const manifestQuery = new URLSearchParams();
@@ -66,6 +71,9 @@
     latency: () => latencySeconds(),
     rendition: () => currentRendition(),
     captions: () => shownCaptions(),
+    audioLanguages: () => audioLanguages(),
+    audioLanguage: () => currentAudioLanguage(),
+    setAudioLanguage: (language) => selectAudioLanguage(language),
     /** The player object itself (dashjs MediaPlayer, shaka.Player or Hls), for tests that need more. */
     instance: null,
   };
@@ -124,6 +132,12 @@
   let playerLatency = () => null;
   /** The video representation being played. */
   let currentRendition = () => null;
+  /** Audio tracks as [{ language, label }], several per language when it comes in several codecs. */
+  let audioTracks = () => [];
+  /** The language of the audio being played. */
+  let currentAudioLanguage = () => null;
+  /** Switch to the first audio track of a language. */
+  let selectAudioLanguage = (_language) => {};
 
   function startDash() {
     const player = dashjs.MediaPlayer().create();
@@ -168,6 +182,7 @@
     // dash.js shows TTML (our stpp captions) only in an overlay it renders into.
     player.attachTTMLRenderingDiv($('ttml-captions'));
     if (captionsWanted && captionsWanted !== 'off') player.setInitialMediaSettingsFor('text', { lang: captionsWanted });
+    if (audioWanted) player.setInitialMediaSettingsFor('audio', { lang: audioWanted });
     player.attachSource(manifestUrl);
     // With availabilityStartTime 1970, Period@start 0 and presentationTimeOffset 0, dash.js puts
     // media time straight on the video element, and media time IS UTC (tfdt = K·D since the
@@ -177,6 +192,17 @@
     currentRendition = () => {
       const r = player.isReady() ? player.getCurrentRepresentationForType('video') : null;
       return r ? { id: r.id, height: r.height, bitrateKbps: Math.round(r.bandwidth / 1000) } : null;
+    };
+    // One AdaptationSet per language and codec family (docs/manifests.md): the first of a language
+    // is the one this browser can play (the device profile removed the others).
+    audioTracks = () =>
+      player.isReady()
+        ? player.getTracksFor('audio').map((t) => ({ language: t.lang, label: t.labels?.[0]?.text || t.lang }))
+        : [];
+    currentAudioLanguage = () => (player.isReady() ? (player.getCurrentTrackFor('audio')?.lang ?? null) : null);
+    selectAudioLanguage = (language) => {
+      const track = player.getTracksFor('audio').find((t) => t.lang === language);
+      if (track) player.setCurrentTrack(track);
     };
   }
 
@@ -256,9 +282,17 @@
           }
         : null;
     };
+    audioTracks = () => player.getAudioTracks().map((t) => ({ language: t.language, label: t.label || t.language }));
+    currentAudioLanguage = () => player.getAudioTracks().find((t) => t.active)?.language ?? null;
+    selectAudioLanguage = (language) => {
+      const track = player.getAudioTracks().find((t) => t.language === language);
+      if (track) player.selectAudioTrack(track);
+    };
     await player.attach(video);
     try {
       await player.load(manifestUrl);
+      const audio = audioWanted && player.getAudioTracks().find((t) => t.language === audioWanted);
+      if (audio && !audio.active) player.selectAudioTrack(audio);
       const text = player.getTextTracks();
       if (captionsWanted !== 'off' && text.length > 0) {
         // shaka 5 shows the selected text track (visibility follows selection).
@@ -326,6 +360,18 @@
         if (i >= 0 && hls.subtitleTrack !== i) hls.subtitleTrack = i;
       } else if (hls.subtitleTrack < 0 && data.subtitleTracks.length > 0) hls.subtitleTrack = 0;
     });
+    // The audio language asked for (&audio=), once hls.js knows the EXT-X-MEDIA audio renditions.
+    hls.on(Hls.Events.AUDIO_TRACKS_UPDATED, (_name, data) => {
+      const i = audioWanted ? data.audioTracks.findIndex((t) => t.lang === audioWanted) : -1;
+      if (i >= 0 && hls.audioTrack !== i) hls.audioTrack = i;
+    });
+    // hls.audioTracks are the renditions of the playing variant's audio group (one codec family).
+    audioTracks = () => hls.audioTracks.map((t) => ({ language: t.lang, label: t.name || t.lang }));
+    currentAudioLanguage = () => hls.audioTracks[hls.audioTrack]?.lang ?? null;
+    selectAudioLanguage = (language) => {
+      const i = hls.audioTracks.findIndex((t) => t.lang === language);
+      if (i >= 0) hls.audioTrack = i;
+    };
     hls.loadSource(manifestUrl);
     hls.attachMedia(video);
     // hls.js starts its own timeline near 0, so currentTime is not UTC here; it maps the playhead
@@ -389,6 +435,35 @@
     return { language: track.language, label: track.label, cues };
   }
 
+  /** One entry per language, in the manifest's order (a language may come in AAC and E-AC-3). */
+  function audioLanguages() {
+    const seen = new Map();
+    for (const t of audioTracks()) if (t.language && !seen.has(t.language)) seen.set(t.language, t);
+    return [...seen.values()];
+  }
+
+  // ---- audio-language menu: filled when the player knows the tracks, switches on change ---------
+  const audioMenu = /** @type {HTMLSelectElement} */ ($('audio-language'));
+  audioMenu.addEventListener('change', () => selectAudioLanguage(audioMenu.value));
+  function updateAudioMenu() {
+    const languages = audioLanguages();
+    const key = languages.map((l) => `${l.language}:${l.label}`).join('|');
+    if (audioMenu.dataset.key !== key) {
+      audioMenu.dataset.key = key;
+      audioMenu.replaceChildren(
+        ...languages.map((l) => {
+          const option = document.createElement('option');
+          option.value = l.language;
+          option.textContent = l.label === l.language ? l.language : `${l.label} (${l.language})`;
+          return option;
+        }),
+      );
+      audioMenu.disabled = languages.length < 2;
+    }
+    const current = currentAudioLanguage();
+    if (current && audioMenu.value !== current && document.activeElement !== audioMenu) audioMenu.value = current;
+  }
+
   function bufferSeconds() {
     const b = video.buffered;
     for (let i = 0; i < b.length; i++) {
@@ -409,6 +484,7 @@
     $('s-stalls').textContent = String(state.stalls.length);
     $('s-errors').textContent = String(state.errors.length);
     $('s-warnings').textContent = String(state.warnings.length);
+    updateAudioMenu();
     const cc = shownCaptions();
     // dash.js labels its text tracks by index: show the language then.
     $('s-captions').textContent = cc

@@ -1,0 +1,152 @@
+/**
+ * Four audio languages, end to end and heard (issue 14, must-have 4): a live event of its own
+ * (tiny ladder, so it fits beside the shared one on 2 cores) whose definition names en, es, fr
+ * and de. The synthetic source sends one tagged stream per language, each its own test tone
+ * (source-args.ts languageToneHz: 440, 660, 880, 1100 Hz); the bridge makes one rendition per
+ * language from the stream tagged with it. The MPD and the multivariant playlist list the four
+ * languages; in Chromium, dash.js and hls.js start on English, the page's audio menu switches to
+ * French and then German, and a WebAudio analyser on the video element hears each time the tone
+ * of the language chosen — the sound that reached the viewer, not a playlist entry.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { languageToneHz } from '../encoder-bridge/source-args.ts';
+import { launchChromium } from './browser.ts';
+import { randomEventId } from './ingest-client.ts';
+import { bridgeStatus, startLiveEvent, waitFor, type LiveEvent } from './live-event.ts';
+
+const workerUrl = inject('workerUrl');
+const event = randomEventId('lang');
+const LANGUAGES = ['en', 'es', 'fr', 'de'];
+const LABELS = ['English', 'Español', 'Français', 'Deutsch'];
+const toneOf = (language: string) => languageToneHz(LANGUAGES.indexOf(language));
+let live: LiveEvent;
+let browser: Browser;
+
+beforeAll(async () => {
+  const languages = LANGUAGES.join(',');
+  live = await startLiveEvent({
+    workerUrl,
+    event,
+    ladder: 'tiny',
+    size: '640x360',
+    definition: { ladder: 'tiny', audioLanguages: LANGUAGES },
+    bridgeFlags: ['--audio-languages', languages],
+    sourceFlags: ['--audio-languages', languages],
+  });
+  // Five tracks (v234 and four audio): about three segments each.
+  try {
+    await waitFor(
+      async () => ((await bridgeStatus(live.bridgeUrl)).publish.published ?? 0) >= 15,
+      90_000,
+      'the four-language event to publish',
+    );
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n--- bridge and source output ---\n${live.output().slice(-4000)}`);
+  }
+  browser = await launchChromium();
+}, 150_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await live?.stop();
+});
+
+describe('the manifests of a four-language event', () => {
+  it('list one audio rendition per language, in the definition order, with its label', async () => {
+    const mpd = await (await fetch(`${workerUrl}/live/${event}/index.mpd`)).text();
+    const sets = [...mpd.matchAll(/<AdaptationSet[^>]*contentType="audio"[^>]*>[\s\S]*?<\/AdaptationSet>/g)].map(
+      (m) => m[0],
+    );
+    expect(sets.map((s) => /lang="([^"]+)"/.exec(s)?.[1])).toEqual(LANGUAGES);
+    expect(sets.map((s) => /<Label>([^<]+)<\/Label>/.exec(s)?.[1])).toEqual(LABELS);
+    expect(sets.map((s) => /<Representation[^>]*id="([^"]+)"/.exec(s)?.[1])).toEqual(['aen', 'aes', 'afr', 'ade']);
+    const m3u8 = await (await fetch(`${workerUrl}/live/${event}/index.m3u8`)).text();
+    const media = m3u8.split('\n').filter((l) => l.startsWith('#EXT-X-MEDIA:TYPE=AUDIO'));
+    expect(media.map((l) => /LANGUAGE="([^"]+)"/.exec(l)?.[1])).toEqual(LANGUAGES);
+    expect(media.map((l) => /NAME="([^"]+)"/.exec(l)?.[1])).toEqual(LABELS);
+    expect(media.map((l) => /DEFAULT=(\w+)/.exec(l)?.[1])).toEqual(['YES', 'NO', 'NO', 'NO']);
+  });
+});
+
+/**
+ * Unmute the video and route its sound through an AnalyserNode (to a silent gain, so the graph
+ * runs): `window.__tone()` then gives the loudest frequency being played.
+ */
+async function listen(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const video = document.querySelector('video')!;
+    video.muted = false;
+    const ctx = new AudioContext();
+    const analyser = ctx.createAnalyser();
+    analyser.fftSize = 16_384;
+    analyser.smoothingTimeConstant = 0;
+    const silent = ctx.createGain();
+    silent.gain.value = 0;
+    ctx.createMediaElementSource(video).connect(analyser).connect(silent).connect(ctx.destination);
+    const bins = new Float32Array(analyser.frequencyBinCount);
+    (window as any).__tone = () => {
+      analyser.getFloatFrequencyData(bins);
+      let peak = 0;
+      for (let i = 1; i < bins.length; i++) if (bins[i] > bins[peak]) peak = i;
+      return { hz: (peak * ctx.sampleRate) / analyser.fftSize, db: bins[peak], state: ctx.state };
+    };
+  });
+}
+
+/** Wait until the tone heard is `hz` (within a few bins) in three readings in a row; returns how long that took. */
+async function hear(page: Page, hz: number, what: string): Promise<number> {
+  const start = Date.now();
+  const heard: string[] = [];
+  let inARow = 0;
+  while (Date.now() - start < 30_000) {
+    const t = await page.evaluate(() => {
+      const video = document.querySelector('video') as HTMLVideoElement & { webkitAudioDecodedByteCount: number };
+      return { ...(window as any).__tone(), decoded: video.webkitAudioDecodedByteCount, muted: video.muted };
+    });
+    heard.push(
+      `${Math.round(t.hz)} Hz ${Math.round(t.db)} dB (${t.state}, ${t.decoded} B decoded${t.muted ? ', muted' : ''})`,
+    );
+    inARow = Math.abs(t.hz - hz) < 15 && t.db > -60 ? inARow + 1 : 0;
+    if (inARow === 3) return Date.now() - start;
+    const errors = await page.evaluate(() => (window as any).__player.errors);
+    expect(errors, 'player errors').toEqual([]);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what}: never heard ${hz} Hz; heard ${heard.slice(-12).join(', ')}`);
+}
+
+describe.each(['dash', 'hls'])('audio-language switch in %s', (player) => {
+  it("plays English first, and French then German after each is chosen in the page's menu", async () => {
+    const page = await browser.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(`${workerUrl}/?event=${event}&player=${player}&captions=off`);
+    await waitFor(
+      () =>
+        page.evaluate(() => {
+          const p = (window as any).__player;
+          const video = document.querySelector('video') as HTMLVideoElement & { webkitAudioDecodedByteCount: number };
+          // Sound decoded, not only pictures: the analyser must have something to hear.
+          return video.currentTime > 0 && video.webkitAudioDecodedByteCount > 0 && p.audioLanguages().length === 4;
+        }),
+      45_000,
+      `${player} playing with four audio languages`,
+    );
+    const offered = await page.evaluate(() => (window as any).__player.audioLanguages());
+    expect(offered).toEqual(LANGUAGES.map((language, i) => ({ language, label: LABELS[i] })));
+    expect(await page.locator('#audio-language option').allTextContents()).toEqual(
+      LANGUAGES.map((l, i) => `${LABELS[i]} (${l})`),
+    );
+    await listen(page);
+    const times = [`en ${await hear(page, toneOf('en'), `${player} English`)} ms`];
+    for (const language of ['fr', 'de']) {
+      await page.selectOption('#audio-language', language);
+      times.push(`${language} ${await hear(page, toneOf(language), `${player} after choosing ${language}`)} ms`);
+      expect(await page.evaluate(() => (window as any).__player.audioLanguage())).toBe(language);
+    }
+    expect(pageErrors, 'page errors').toEqual([]);
+    console.log(`${player}: heard ${times.join(', ')} after the choice`);
+    await page.close();
+  }, 150_000);
+});
