@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { wrapPts } from '../contract/epoch.ts';
+import { adjustedPts, encodeSpliceInsert, parseSpliceSection } from '../contract/scte35-section.ts';
 import { concat } from '../packager/bmff/box-writer.ts';
 import { FeedUtc, MAX_FEED_CLOCK_SKEW_MS, SEI_WAIT_PICTURES } from './sei-utc-feed.ts';
 import { restampTs } from './sei-utc-restamp.ts';
@@ -101,6 +102,29 @@ describe('restampTs', () => {
     expect(pcr[4] & 0x7e).toBe(0x7e);
     // Nothing but the times changed: moving them back gives the input byte for byte.
     expect(restampTs(out, -100)).toEqual(before);
+  });
+
+  it('moves an SCTE-35 splice through its pts_adjustment, CRC still valid; a section with a bad CRC is left alone', () => {
+    const section = encodeSpliceInsert({
+      spliceEventId: 7,
+      outOfNetwork: true,
+      ptsTime: WRAP - 100,
+      breakDuration: 2_700_000,
+    });
+    const inPacket = (s: Uint8Array) => packet(0x1f0, [0, ...s]); // pointer_field 0, then the section
+    const out = restampTs(inPacket(section), 1000);
+    const at = out.length - section.length;
+    const moved = parseSpliceSection(out.subarray(at));
+    expect(moved).toMatchObject({
+      spliceEventId: 7,
+      ptsTime: WRAP - 100,
+      ptsAdjustment: 1000,
+      breakDuration: 2_700_000,
+    });
+    expect(adjustedPts(moved)).toBe(900);
+    const corrupt = section.slice();
+    corrupt[20] ^= 1;
+    expect(restampTs(inPacket(corrupt), 1000)).toEqual(inPacket(corrupt));
   });
 
   it('on a real ffmpeg feed: ffprobe reads every packet PTS and DTS moved by the offset', () => {

@@ -1,4 +1,5 @@
 import { PTS_WRAP } from '../contract/epoch.ts';
+import { crc32Mpeg2 } from '../contract/scte35-section.ts';
 import { TS_PACKET_SIZE } from './ts-timestamps.ts';
 
 /**
@@ -6,8 +7,9 @@ import { TS_PACKET_SIZE } from './ts-timestamps.ts';
  * MPEG-TS packets, in a copy: a feed whose PTS is not UTC becomes, byte for byte in its
  * timestamps, the feed a PTS-carrier encoder would have sent (sei-utc-feed.ts). Everything after
  * it (timing plan, -itsoffset, K, tfdt, captions) then reads UTC from the PTS as usual. The PCR
- * moves with the PTS so that the demuxer's clock and the stamps keep their distance; OPCR and
- * timestamps inside sections (SCTE-35 splice times) are not touched.
+ * moves with the PTS so that the demuxer's clock and the stamps keep their distance. SCTE-35
+ * splice_info_sections move through their pts_adjustment (the field meant for this, SCTE 35 §9.6:
+ * added to every splice time in the section), CRC recomputed; OPCR is not touched.
  */
 export function restampTs(packets: Uint8Array, offsetTicks: number): Uint8Array {
   const out = packets.slice();
@@ -25,6 +27,7 @@ export function restampTs(packets: Uint8Array, offsetTicks: number): Uint8Array 
     }
     if (adaptation === 2 || (out[p + 1] & 0x40) === 0) continue; // no payload, or no PES starts here
     shiftPesHeader(out, payload, p + TS_PACKET_SIZE, offset);
+    shiftSpliceSection(out, payload, p + TS_PACKET_SIZE, offset);
   }
   return out;
 }
@@ -38,6 +41,23 @@ function shiftPesHeader(b: Uint8Array, at: number, end: number, offset: number):
   const flags = b[at + 7] >> 6;
   if (flags >= 2) writeTimestamp(b, at + 9, (readTimestamp(b, at + 9) + offset) % PTS_WRAP);
   if (flags === 3 && at + 19 <= end) writeTimestamp(b, at + 14, (readTimestamp(b, at + 14) + offset) % PTS_WRAP);
+}
+
+/**
+ * An SCTE-35 splice_info_section (table_id 0xFC) starting in this packet and whole in it (they are
+ * a few dozen bytes): pts_adjustment += offset. Only a section whose CRC checks is changed.
+ */
+function shiftSpliceSection(b: Uint8Array, payload: number, end: number, offset: number): void {
+  if (payload >= end) return;
+  const at = payload + 1 + b[payload]; // pointer_field
+  if (at + 17 > end || b[at] !== 0xfc) return;
+  const sectionEnd = at + 3 + (((b[at + 1] & 0x0f) << 8) | b[at + 2]);
+  if (sectionEnd > end || crc32Mpeg2(b.subarray(at, sectionEnd)) !== 0) return;
+  const adjustment = (b[at + 4] & 1) * 2 ** 32 + new DataView(b.buffer, b.byteOffset).getUint32(at + 5);
+  const v = (adjustment + offset) % PTS_WRAP;
+  b[at + 4] = (b[at + 4] & 0xfe) | Math.floor(v / 2 ** 32);
+  new DataView(b.buffer, b.byteOffset).setUint32(at + 5, v % 2 ** 32);
+  new DataView(b.buffer, b.byteOffset).setUint32(sectionEnd - 4, crc32Mpeg2(b.subarray(at, sectionEnd - 4)));
 }
 
 /** A 33-bit PES timestamp in 5 bytes with marker bits (multiply: past 32 bits shifts would overflow). */
