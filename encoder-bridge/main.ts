@@ -6,6 +6,9 @@ import { CaptionPoster } from './cea608/caption-poster.ts';
 import { contributionStatus } from './contribution-status.ts';
 import { FeedGate, StreamFeed } from './feed-gate.ts';
 import { Pipeline } from './pipeline.ts';
+import { feedTaps } from './feed-taps.ts';
+import { SplicePoster } from './scte35/splice-poster.ts';
+import { TsScte35Reader } from './scte35/ts-scte35-reader.ts';
 import { Publisher } from './publisher.ts';
 import { DualPathReceiver } from './rtp/dual-path-receiver.ts';
 import { SrtListener } from './srt-listener.ts';
@@ -74,6 +77,9 @@ const captionPoster = config.cc1Language
 const cc1 = captionPoster
   ? new Cc1Captions({ segmentDurationMs: config.segmentDurationMs, onCue: (cue) => captionPoster.post(cue) })
   : undefined;
+// SCTE-35 of the feed (scte35/): every pipeline posts each break with its ingest token; the origin keeps it once.
+const splicePoster = new SplicePoster({ url: config.ingestUrl, token: ingestToken, event: config.event, log });
+const scte35 = new TsScte35Reader({ onSplice: (splice) => splicePoster.post(splice), log });
 const pipeline = (() => {
   try {
     return new Pipeline({
@@ -83,7 +89,7 @@ const pipeline = (() => {
       ffmpegPath: config.ffmpegPath,
       restartDelayMs: config.restartDelayMs,
       log,
-      feedTap: cc1,
+      feedTap: feedTaps(cc1, scte35),
     });
   } catch (err) {
     // e.g. a ladder asking for HE-AAC from an ffmpeg without libfdk_aac: say why and stop
@@ -149,6 +155,7 @@ const server = createBridgeServer({
     }),
     cc1Captions:
       cc1 && captionPoster ? { language: config.cc1Language, ...cc1.counters, ...captionPoster.counters } : null,
+    scte35: { ...scte35.counters, ...splicePoster.counters },
   }),
 });
 

@@ -13,6 +13,8 @@ import {
 } from './config.ts';
 import { HttpPushFanout } from './http-push-fanout.ts';
 import { DualPathSender } from './rtp/dual-path-sender.ts';
+import { breakSchedule, Scte35Flags, withScte35 } from './scte35/source-breaks.ts';
+import { type BreakSchedule, DEMO_BREAKS } from './scte35/ts-scte35-inserter.ts';
 import { DropProbability, OutageSeconds, RtpDestinations } from './rtp/rtp-options.ts';
 import { sourceArgs, type SourceOptions } from './source-args.ts';
 
@@ -38,6 +40,10 @@ export { sourceArgs, type SourceOptions } from './source-args.ts';
  * read the bridge's variables (BRIDGE_FEED_TOKEN, BRIDGE_SRT_PASSPHRASE) with the same local-dev
  * defaults, so `npm start` and the tests authenticate without configuration. RTP has no
  * credential: the bridge accepts senders on its allow-list.
+ *
+ * `--scte35 300` (the default; 0: off) adds a 30 s ad break (`--scte35-duration`) every 300 s as
+ * SCTE-35 on its own PID, as a venue encoder with an ad trigger does (scte35/source-breaks.ts):
+ * ffmpeg 5.1 cannot mux SCTE-35, so Node adds it to the finished feed (not with --srt).
  */
 // Parsed only when run as a program, so tests can import sourceArgs without their argv being read.
 const parseFlags = () =>
@@ -74,6 +80,10 @@ const parseFlags = () =>
       cc608: { type: 'string', default: 'off' },
       /** Offset the frame grid from the UTC second by N 90 kHz ticks (0–89999): every PTS is UTC + N/90000 s, like a venue whose frames do not start on the second. */
       'grid-offset-ticks': { type: 'string', default: '0' },
+      /** Seconds between ad breaks, each a splice_insert on its own PID (scte35/source-breaks.ts); 0: none. With --srt none (ffmpeg sends itself). */
+      scte35: { type: 'string', default: String(DEMO_BREAKS.periodMs / 1000) },
+      /** Length of each ad break in seconds. */
+      'scte35-duration': { type: 'string', default: String(DEMO_BREAKS.durationMs / 1000) },
     },
   }).values;
 
@@ -97,6 +107,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   }
   const audioLanguages = values['audio-languages'] === undefined ? undefined : audioLanguagesFromFlags(values);
   const rtp = values.rtp === undefined ? undefined : rtpSenderFromFlags(values);
+  const breaks = scte35FromFlags(values);
   const srtCredentials = values.srt === undefined ? undefined : srtCredentialsFromFlags(values);
   const t0 = Math.ceil(Date.now() / 1000) + 1;
   await new Promise((r) => setTimeout(r, t0 * 1000 - Date.now()));
@@ -128,11 +139,16 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   );
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill('SIGTERM'));
   const log = (message: string) => console.log(`${new Date().toISOString()} [source] ${message}`);
-  const sent = srt
+  if (breaks && !srt)
+    log(
+      `SCTE-35: a ${breaks.durationMs / 1000} s ad break every ${breaks.periodMs / 1000} s (splice_insert on PID 0x1f0)`,
+    );
+  const feed = srt ? undefined : withScte35(child.stdout!, breaks, opts);
+  const sent = !feed
     ? Promise.resolve()
     : rtp
-      ? rtp.pipeFrom(child.stdout!)
-      : new HttpPushFanout(values.push!.split(','), { token: values['feed-token'], log }).pipeFrom(child.stdout!);
+      ? rtp.pipeFrom(feed)
+      : new HttpPushFanout(values.push!.split(','), { token: values['feed-token'], log }).pipeFrom(feed);
   child.on('exit', async (code) => {
     await sent;
     if (rtp)
@@ -161,6 +177,17 @@ function audioLanguagesFromFlags(values: ReturnType<typeof parseFlags>): string[
     process.exit(2);
   }
   return parsed.data;
+}
+
+function scte35FromFlags(values: ReturnType<typeof parseFlags>): BreakSchedule | undefined {
+  const parsed = Scte35Flags.safeParse(values);
+  if (!parsed.success) {
+    console.error(
+      `invalid source flags:\n${parsed.error.issues.map((i) => `  --${String(i.path[0])}: ${i.message}`).join('\n')}`,
+    );
+    process.exit(2);
+  }
+  return breakSchedule(parsed.data);
 }
 
 function srtCredentialsFromFlags(values: ReturnType<typeof parseFlags>): { passphrase: string; pbkeylen: number } {
