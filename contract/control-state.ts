@@ -16,8 +16,15 @@ export const BridgeReport = z.object({
   pipeline: z.string(),
   /** The bridge's clock when it sent this (ms since the epoch). */
   at: z.number(),
-  /** ffmpeg: `encoding`, `restarting` or `idle` (no feed yet). */
+  /** ffmpeg: `encoding`, `restarting` or `idle` (no feed yet, or a feed refused: `refusal`). */
   state: z.enum(['encoding', 'restarting', 'idle']),
+  /**
+   * Where the feed's UTC comes from: `sei` (a UTC SEI per picture), `pts` (the PTS is UTC) or
+   * `arrival` (the bridge's clock: NOT redundant-safe); null before a feed is read. Optional: older bridges omit it.
+   */
+  utcCarrier: z.enum(['sei', 'pts', 'arrival']).nullable().optional(),
+  /** Why the feed is not encoded (no usable UTC), null when it is. */
+  refusal: z.string().nullable().optional(),
   /** A contribution feed arrived within the last 2 s. */
   inputPresent: z.boolean(),
   /** Which input holds the feed (`http`, `rtp`, `srt`) or null. */

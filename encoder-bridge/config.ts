@@ -98,6 +98,13 @@ export const BridgeConfig = z.object({
     .default(500),
   ffmpegPath: z.string().default('ffmpeg'),
   restartDelayMs: z.coerce.number().int().min(0).max(60_000).default(1000),
+  /**
+   * Where a feed's UTC comes from (docs/architecture.md "Carrying UTC per frame"). `feed`: a UTC
+   * SEI on the pictures, else the PTS; a feed with neither (its PTS over 10 min off this clock) is
+   * refused. `arrival`: such a feed is stamped with this bridge's clock on arrival instead, NOT
+   * redundant-safe (another pipeline stamps the same frames differently); /status says so.
+   */
+  utcSource: z.enum(['feed', 'arrival']).default('feed'),
   /** Two-path RTP contribution (SMPTE 2022-7): UDP ports of path 1 and path 2, bound on listenHost. Unset: HTTP push only. */
   rtpPorts: RtpPortPair.optional(),
   /** Largest delay difference between the two RTP paths that is still merged without loss. */
@@ -148,6 +155,7 @@ const flags = {
   'part-duration-ms': 'PART_DURATION_MS',
   ffmpeg: 'FFMPEG_PATH',
   'restart-delay-ms': 'BRIDGE_RESTART_DELAY_MS',
+  'utc-source': 'BRIDGE_UTC_SOURCE',
   'rtp-ports': 'BRIDGE_RTP_PORTS',
   'rtp-skew-ms': 'BRIDGE_RTP_SKEW_MS',
   'rtp-allow': 'BRIDGE_RTP_ALLOW',

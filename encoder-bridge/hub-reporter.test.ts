@@ -37,6 +37,8 @@ describe('buildBridgeReport', () => {
       inputPresent: true,
       input: 'http',
       frameRate: 29.97,
+      utcCarrier: null,
+      refusal: null,
       lastK: 900_000_000,
       latenessMs: 310,
       segmentsPublished: 12,
@@ -45,6 +47,22 @@ describe('buildBridgeReport', () => {
       bitrateKbps: { v234: 300, aen: 64 },
       paths: null,
     });
+  });
+
+  it('says which UTC carrier the feed uses, and why a feed is refused (idle: no ffmpeg runs)', () => {
+    expect(
+      buildBridgeReport({ ...base, encoder: { ...base.encoder, utcCarrier: 'sei', refusal: null } }),
+    ).toMatchObject({
+      state: 'encoding',
+      utcCarrier: 'sei',
+      refusal: null,
+    });
+    const refused = buildBridgeReport({
+      ...base,
+      encoder: { state: 'refused', ffmpegRestarts: 0, utcCarrier: 'pts', refusal: 'no usable UTC in the feed: …' },
+    });
+    expect(BridgeReport.safeParse(refused).success).toBe(true);
+    expect(refused).toMatchObject({ state: 'idle', utcCarrier: 'pts', refusal: 'no usable UTC in the feed: …' });
   });
 
   it('says idle before the first feed, restarting between runs, and input lost after 2 s of silence', () => {

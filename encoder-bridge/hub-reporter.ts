@@ -22,7 +22,13 @@ export interface ReportInput {
   pipeline: string;
   now: number;
   /** Pipeline.status(): only the fields a report needs. */
-  encoder: { state: string; ffmpegRestarts: number; frameRate?: string };
+  encoder: {
+    state: string;
+    ffmpegRestarts: number;
+    frameRate?: string;
+    utcCarrier?: 'sei' | 'pts' | 'arrival' | null;
+    refusal?: string | null;
+  };
   /** Publisher.counters totals. */
   publisher: { published: number; failed: number; lastK: number | undefined };
   /** FeedGate.status().active: which input holds the feed and when its last bytes came. */
@@ -49,8 +55,13 @@ export function frameRateNumber(rate: string | undefined): number | null {
 
 /** The report the hub receives, validated against its schema (a bug here throws, it never sends garbage). */
 export function buildBridgeReport(input: ReportInput): BridgeReport {
+  // A refused feed (no usable UTC) runs no ffmpeg: idle, with the refusal saying why.
   const state =
-    input.encoder.state === 'encoding' ? 'encoding' : input.encoder.state === 'idle' ? 'idle' : 'restarting';
+    input.encoder.state === 'encoding'
+      ? 'encoding'
+      : input.encoder.state === 'idle' || input.encoder.state === 'refused'
+        ? 'idle'
+        : 'restarting';
   const p1 = input.rtp?.paths.path1;
   const p2 = input.rtp?.paths.path2;
   return BridgeReport.parse({
@@ -62,6 +73,8 @@ export function buildBridgeReport(input: ReportInput): BridgeReport {
     inputPresent: input.feed !== null && input.feed.lastDataAgoMs < INPUT_PRESENT_MS,
     input: input.feed?.input ?? null,
     frameRate: frameRateNumber(input.encoder.frameRate),
+    utcCarrier: input.encoder.utcCarrier ?? null,
+    refusal: input.encoder.refusal ?? null,
     lastK: input.publisher.lastK ?? null,
     latenessMs: input.latenessMs,
     segmentsPublished: input.publisher.published,
