@@ -81,6 +81,13 @@ export const EventConfig = z.object({
    * token either way. Every answer's x-event-state says `tok=?1` when required.
    */
   playerTokens: z.enum(['off', 'required']).default('off'),
+  /**
+   * Ad breaks start and end on segment boundaries (contract/splices.ts spliceOnBoundary): a
+   * splice's OUT moves to the next K·D and its IN to the boundary at or after its end, so an ad
+   * server or SSAI replaces whole segments. The bridge already starts every segment with a
+   * keyframe, so the boundary is a clean splice point. Default off: markers at the feed's time.
+   */
+  splicesOnBoundary: z.boolean().default(false),
 });
 export type EventConfig = z.infer<typeof EventConfig>;
 
@@ -103,6 +110,7 @@ export const EventConfigPatch = z
     storageBudgetBytes: unwrapDefault(EventConfig.shape.storageBudgetBytes),
     captions: CaptionTracks,
     playerTokens: unwrapDefault(EventConfig.shape.playerTokens),
+    splicesOnBoundary: unwrapDefault(EventConfig.shape.splicesOnBoundary),
     /** Replaces the whole block; `{}` goes back to the derived defaults. */
     latency: LatencyConfig,
   })

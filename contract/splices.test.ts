@@ -1,6 +1,14 @@
 import { describe, expect, test } from 'vitest';
 import { fromBase64, parseSpliceSection } from './scte35-section.ts';
-import { sectionProblem, snapToBoundary, Splice, SplicePost, spliceFromPost, spliceInSection } from './splices.ts';
+import {
+  sectionProblem,
+  snapToBoundary,
+  Splice,
+  SplicePost,
+  spliceFromPost,
+  spliceInSection,
+  spliceOnBoundary,
+} from './splices.ts';
 
 const NOW = Date.parse('2026-12-02T12:00:00.400Z');
 
@@ -56,5 +64,25 @@ describe('splices', () => {
   test('snapping moves a splice to the next segment boundary, and leaves one on a boundary', () => {
     expect(snapToBoundary(NOW, 2000)).toBe(Date.parse('2026-12-02T12:00:02Z'));
     expect(snapToBoundary(Date.parse('2026-12-02T12:00:02Z'), 2000)).toBe(Date.parse('2026-12-02T12:00:02Z'));
+  });
+
+  test('on boundaries: OUT at the next K·D, IN at the boundary after its end, the section written again', () => {
+    const feed = spliceFromPost(SplicePost.parse({ durationSeconds: 30, id: 5 }), 'feed', NOW);
+    const snapped = spliceOnBoundary(feed, 2000);
+    expect(snapped).toMatchObject({
+      id: 5,
+      source: 'feed',
+      outAt: Date.parse('2026-12-02T12:00:02Z'),
+      durationMs: 30_000,
+    });
+    expect(parseSpliceSection(fromBase64(snapped.scte35))).toMatchObject({
+      spliceEventId: 5,
+      ptsTime: Math.round(snapped.outAt * 90) % 2 ** 33,
+      breakDuration: 30 * 90_000,
+    });
+    // 29.5 s from 12:00:00.400 ends at 12:00:29.900: the IN moves to 12:00:30, 28 s after the OUT.
+    const short = spliceFromPost(SplicePost.parse({ durationSeconds: 29.5, id: 6 }), 'operator', NOW);
+    expect(spliceOnBoundary(short, 2000)).toMatchObject({ durationMs: 28_000 });
+    expect(spliceOnBoundary(snapped, 2000)).toBe(snapped);
   });
 });

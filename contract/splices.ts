@@ -129,3 +129,16 @@ export function utcMsToPts(utcMs: number): number {
 export function snapToBoundary(outAt: number, segmentDurationMs: number): number {
   return Math.ceil(outAt / segmentDurationMs) * segmentDurationMs;
 }
+
+/**
+ * The splice on segment boundaries (EventConfig.splicesOnBoundary): OUT at the next K·D, IN at
+ * the boundary at or after its planned end. When that moves it, its section is written again
+ * (a splice_insert OUT with the same id at the new time and duration), so the marker's binary
+ * says what its attributes say; a splice already on boundaries is returned unchanged.
+ */
+export function spliceOnBoundary(splice: Splice, segmentDurationMs: number): Splice {
+  const outAt = snapToBoundary(splice.outAt, segmentDurationMs);
+  const durationMs = snapToBoundary(splice.outAt + splice.durationMs, segmentDurationMs) - outAt;
+  if (outAt === splice.outAt && durationMs === splice.durationMs) return splice;
+  return spliceFromPost({ durationSeconds: durationMs / 1000, id: splice.id }, splice.source, outAt);
+}

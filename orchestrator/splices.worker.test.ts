@@ -77,6 +77,26 @@ describe('POST /api/events/{event}/splices', () => {
     expect(await timelineSplices(event)).toHaveLength(1);
   });
 
+  it('an event with splicesOnBoundary stores the break on segment boundaries, the same for A and B', async () => {
+    const event = await created();
+    const patch = await call(`/api/events/${event}/config`, { method: 'PATCH', body: { splicesOnBoundary: true } });
+    expect(patch.status).toBe(200);
+    const outAt = Math.ceil(Date.now() / 2000) * 2000 + 4700; // 0.7 s into a segment
+    const body = { at: new Date(outAt).toISOString(), durationSeconds: 30, id: 31 };
+    const a = await post(event, body, await devToken('ingest', event, 'A'));
+    const b = await post(event, body, await devToken('ingest', event, 'B'));
+    expect([a.status, b.status]).toEqual([201, 200]);
+    const { splice } = (await a.json()) as { splice: Splice };
+    // OUT moves 1.3 s to the next boundary; the IN moves to the boundary after outAt + 30 s: 30 s again.
+    expect(splice.outAt).toBe(outAt + 1300);
+    expect(splice.durationMs).toBe(30_000);
+    expect(parseSpliceSection(fromBase64(splice.scte35))).toMatchObject({
+      spliceEventId: 31,
+      ptsTime: ((outAt + 1300) * 90) % 2 ** 33,
+    });
+    for (const region of ['r1', 'r2']) expect(await splicesIn(event, region)).toEqual([splice]);
+  });
+
   it('a different break under a stored id is a 409 that changes nothing', async () => {
     const event = await created();
     expect((await post(event, { durationSeconds: 30, id: 77 })).status).toBe(201);

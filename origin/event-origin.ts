@@ -46,6 +46,7 @@ import {
   SPLICE_PREROLL_MS,
   type Splice,
   sectionProblem,
+  spliceOnBoundary,
 } from '../contract/splices.ts';
 import { type BudgetState, StorageBudget } from './storage-budget.ts';
 import type { CmcdReport } from '../contract/cmcd-report.ts';
@@ -949,7 +950,11 @@ export class EventOrigin extends DurableObject<Env> {
       );
     if (splice.outAt > now + MAX_SPLICE_LEAD_MS)
       return fail('BAD_BODY', `at: more than ${MAX_SPLICE_LEAD_MS / 3_600_000} h ahead`);
-    const r = this.splices.add(splice, now);
+    // Both pipelines (and both regions) snap the same splice the same way: dedupe still holds.
+    const r = this.splices.add(
+      config.splicesOnBoundary ? spliceOnBoundary(splice, config.segmentDurationMs) : splice,
+      now,
+    );
     if ('conflict' in r)
       return fail(
         'SPLICE_CONFLICT',
