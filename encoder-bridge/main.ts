@@ -88,6 +88,7 @@ const pipeline = (() => {
       publisher,
       ffmpegPath: config.ffmpegPath,
       restartDelayMs: config.restartDelayMs,
+      utcSource: config.utcSource,
       log,
       feedTap: feedTaps(cc1, scte35),
     });
@@ -174,7 +175,13 @@ if (config.hubUrl) {
       const s = pipeline.status();
       const r = rtp?.status();
       return {
-        encoder: { state: s.state, ffmpegRestarts: s.ffmpegRestarts, frameRate: s.frameRate },
+        encoder: {
+          state: s.state,
+          ffmpegRestarts: s.ffmpegRestarts,
+          frameRate: s.frameRate,
+          utcCarrier: s.utcCarrier,
+          refusal: s.refusal,
+        },
         publisher: publisher.counters,
         feed: gate.status().active,
         rtp: r && { paths: r.paths, merged: r.merged },

@@ -16,7 +16,7 @@ import { DualPathSender } from './rtp/dual-path-sender.ts';
 import { breakSchedule, Scte35Flags, withScte35 } from './scte35/source-breaks.ts';
 import { type BreakSchedule, DEMO_BREAKS } from './scte35/ts-scte35-inserter.ts';
 import { DropProbability, OutageSeconds, RtpDestinations } from './rtp/rtp-options.ts';
-import { sourceArgs, type SourceOptions } from './source-args.ts';
+import { MAX_PTS_START_MS, sourceArgs, type SourceOptions } from './source-args.ts';
 
 // Tests and the bench build the same ffmpeg command lines.
 export { sourceArgs, type SourceOptions } from './source-args.ts';
@@ -27,14 +27,18 @@ export { sourceArgs, type SourceOptions } from './source-args.ts';
  * `--rtp host:port1,host:port2`, sent as RTP over two paths (SMPTE 2022-7), optionally impaired
  * with `--drop 0.1` and `--cut-path1 fromSec:toSec` to show the seamless merge at work.
  *
- * UTC per frame is carried in the MPEG-TS PTS itself: the source starts on a whole second T0 and
- * stamps frame n with PTS = (T0 + n/fps)·90 kHz mod 2^33 (`-output_ts_offset T0`, no mux delay).
- * Why not SEI: ffmpeg 5.1's CLI cannot write a per-frame changing SEI value, and the PTS is
- * carried on every frame, survives any TS remux, and the bridge unwraps it unambiguously while
- * the two clocks agree within ±13 h. See docs/architecture.md "Carrying UTC".
+ * UTC per frame is carried in the MPEG-TS PTS itself by default (`--utc-carrier pts`): the source
+ * starts on a whole second T0 and stamps frame n with PTS = (T0 + n/fps)·90 kHz mod 2^33
+ * (`-output_ts_offset T0`, no mux delay); the PTS is on every frame, survives any TS remux, and
+ * the bridge unwraps it unambiguously while the two clocks agree within ±13 h.
+ * `--utc-carrier sei` sends it as most venue encoders do: ffmpeg 5.1's CLI cannot write a
+ * per-frame changing SEI, so Node writes one between two ffmpegs (the same encoder → Node → muxer
+ * layout as the captions): a user_data_unregistered SEI with each picture's UTC
+ * (contract/utc-sei.ts), while the PTS starts at `--pts-start-ms` (default 0; near 95,443,717 it
+ * wraps a few seconds in) and is not UTC. See docs/architecture.md "Carrying UTC per frame".
  *
  * `--cc608 on` adds CEA-608 captions of that clock to the video (cea608/cc608-source.ts); the
- * PTS scheme stays exactly the same.
+ * UTC carrier stays whichever was chosen (with `sei`, both SEI go in front of every picture).
  *
  * Credentials: the HTTP push carries the bridges' feed token, SRT the listener's passphrase; both
  * read the bridge's variables (BRIDGE_FEED_TOKEN, BRIDGE_SRT_PASSPHRASE) with the same local-dev
@@ -84,6 +88,10 @@ const parseFlags = () =>
       scte35: { type: 'string', default: String(DEMO_BREAKS.periodMs / 1000) },
       /** Length of each ad break in seconds. */
       'scte35-duration': { type: 'string', default: String(DEMO_BREAKS.durationMs / 1000) },
+      /** Where UTC travels: pts (the PTS is UTC) or sei (a UTC SEI per picture; the PTS starts at --pts-start-ms). */
+      'utc-carrier': { type: 'string', default: 'pts' },
+      /** With --utc-carrier sei: the first picture's PTS in whole ms (0 to 95443716; e.g. 95440000 wraps about 3.7 s in). */
+      'pts-start-ms': { type: 'string', default: '0' },
     },
   }).values;
 
@@ -105,6 +113,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     );
     process.exit(2);
   }
+  const utc = utcCarrierFromFlags(values);
   const audioLanguages = values['audio-languages'] === undefined ? undefined : audioLanguagesFromFlags(values);
   const rtp = values.rtp === undefined ? undefined : rtpSenderFromFlags(values);
   const breaks = scte35FromFlags(values);
@@ -128,14 +137,20 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     audioLanguages,
     srt: srtCredentials,
     gridOffsetTicks,
+    ...utc,
   };
-  // With captions, two ffmpegs and Node in between; without, one ffmpeg (the light default).
+  // With captions or the SEI carrier, two ffmpegs and Node in between; without, one ffmpeg (the light default).
   const child =
-    values.cc608 === 'on'
-      ? spawnCc608Source(values.ffmpeg!, opts, { muxOut: srt ? 'inherit' : 'pipe' }).mux
+    values.cc608 === 'on' || utc.utcCarrier === 'sei'
+      ? spawnCc608Source(
+          values.ffmpeg!,
+          opts,
+          { muxOut: srt ? 'inherit' : 'pipe' },
+          { captions: values.cc608 === 'on' },
+        ).mux
       : spawn(values.ffmpeg!, sourceArgs(opts), { stdio: ['ignore', srt ? 'inherit' : 'pipe', 'inherit'] });
   console.log(
-    `${new Date().toISOString()} [source] test pattern ${values.size}@${values.fps} fps${values.cc608 === 'on' ? ' with CEA-608 CC1' : ''} from UTC ${t0}${gridOffsetTicks ? ` (frame grid ${gridOffsetTicks} ticks after the second)` : ''} → ${rtp ? `RTP ${values.rtp}` : srt ? `SRT ${values.srt}` : values.push}`,
+    `${new Date().toISOString()} [source] test pattern ${values.size}@${values.fps} fps${values.cc608 === 'on' ? ' with CEA-608 CC1' : ''} from UTC ${t0}${utc.utcCarrier === 'sei' ? ` (UTC in SEI, PTS from ${utc.ptsStartMs} ms)` : ''}${gridOffsetTicks ? ` (frame grid ${gridOffsetTicks} ticks after the second)` : ''} → ${rtp ? `RTP ${values.rtp}` : srt ? `SRT ${values.srt}` : values.push}`,
   );
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill('SIGTERM'));
   const log = (message: string) => console.log(`${new Date().toISOString()} [source] ${message}`);
@@ -177,6 +192,26 @@ function audioLanguagesFromFlags(values: ReturnType<typeof parseFlags>): string[
     process.exit(2);
   }
   return parsed.data;
+}
+
+function utcCarrierFromFlags(values: ReturnType<typeof parseFlags>): Pick<SourceOptions, 'utcCarrier' | 'ptsStartMs'> {
+  const parsed = z
+    .object({
+      'utc-carrier': z.enum(['pts', 'sei']),
+      'pts-start-ms': z
+        .string()
+        .regex(/^\d+$/, 'a whole number of milliseconds')
+        .transform(Number)
+        .pipe(z.number().max(MAX_PTS_START_MS)),
+    })
+    .safeParse(values);
+  if (!parsed.success) {
+    console.error(
+      `invalid source flags:\n${parsed.error.issues.map((i) => `  --${String(i.path[0])}: ${i.message}`).join('\n')}`,
+    );
+    process.exit(2);
+  }
+  return { utcCarrier: parsed.data['utc-carrier'], ptsStartMs: parsed.data['pts-start-ms'] };
 }
 
 function scte35FromFlags(values: ReturnType<typeof parseFlags>): BreakSchedule | undefined {
