@@ -27,6 +27,8 @@ const EVENT = process.env.DEMO_EVENT ?? (DEMO_DRM ? `demo-${DEMO_DRM}` : 'demo')
 const BRIDGE_PORT = Number(process.env.BRIDGE_PORT ?? 9001);
 /** The provision agent's port (PROVISIONER_URL of the Worker). */
 const AGENT_PORT = Number(process.env.PROVISION_AGENT_PORT ?? 8790);
+/** The demo's audio languages, comma separated (the control API validates them: up to 8 BCP 47 tags). */
+const DEMO_AUDIO_LANGUAGES = (process.env.DEMO_AUDIO_LANGUAGES ?? 'en,es').split(',');
 /** The event's pipelines, in preference order. */
 const PIPELINES = (process.env.PIPELINES ?? 'A,B').split(',');
 const OPERATOR_TOKEN = process.env.OPERATOR_TOKEN ?? 'dev-operator-token';
@@ -119,6 +121,10 @@ const definition = {
   id: EVENT,
   title: DEMO_DRM ? `Demo (${DEMO_DRM})` : 'Demo',
   ladder: 'local',
+  // Audio languages, each a test tone of its own (en 440, es 660, fr 880, de 1100 Hz; the source's
+  // --audio-languages): the player page's Audio menu switches between them. Two by default, which
+  // keeps two pipelines' ingest light on 2 cores; DEMO_AUDIO_LANGUAGES=en,es,fr,de for four.
+  audioLanguages: DEMO_AUDIO_LANGUAGES,
   // English rides as CEA-608 CC1 in the synthetic source's video (the default caption track is the
   // one bridges extract, docs/control-plane.md); Spanish comes from the synthetic captioner below.
   captions: DEMO_CAPTIONS,
@@ -186,7 +192,7 @@ log(`DASH manifest:  http://localhost:${PORT}/live/${EVENT}/index.mpd`);
 log(`HLS playlist:   http://localhost:${PORT}/live/${EVENT}/index.m3u8`);
 const tokenQuery = playerToken ? `&token=${encodeURIComponent(playerToken)}` : '';
 log(
-  `▶ player:       http://localhost:${PORT}/?event=${EVENT}${tokenQuery}  (dash.js; add &player=hls for hls.js, &captions=es|off for captions) — first segments appear after about 6 s`,
+  `▶ player:       http://localhost:${PORT}/?event=${EVENT}${tokenQuery}  (dash.js; add &player=hls for hls.js, &captions=es|off for captions, &audio=es for Spanish sound) — first segments appear after about 6 s`,
 );
 log(`▶ Control Room: http://localhost:${PORT}/control/  (operator login; the token is OPERATOR_TOKEN of .dev.vars)`);
 log('press Ctrl-C to stop');
