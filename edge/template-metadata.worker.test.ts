@@ -105,3 +105,35 @@ describe('declared roles', () => {
     );
   });
 });
+
+describe('declared track order', () => {
+  it("lists audio in the publisher's order, not arrival order: the first language is main/default", async () => {
+    const event = randomEventId();
+    expect((await ingestPut(url, `${event}/A/v1/init.mp4`, video.init)).status).toBe(201);
+    // German arrives first, English last; the bridge numbered them en 0, es 1, de 2 (the event's languages).
+    for (const [id, language, order] of [
+      ['ade', 'de', 2],
+      ['aes', 'es', 1],
+      ['aen', 'en', 0],
+    ] as const) {
+      const put = await ingestPut(url, `${event}/A/${id}/init.mp4`, audio.init, {
+        contentType: 'audio/mp4',
+        meta: { bandwidth: 96_000, language, order },
+      });
+      expect(put.status, id).toBe(201);
+    }
+    const mpd = await (await fetch(`${url}/live/${event}/index.mpd`)).text();
+    const sets = [
+      ...mpd.matchAll(/<AdaptationSet[^>]*contentType="audio"[^>]*lang="(\w+)"[^>]*>(.*?)<\/AdaptationSet>/gs),
+    ];
+    expect(sets.map((s) => s[1])).toEqual(['en', 'es', 'de']);
+    expect(sets.map((s) => s[2].includes('value="main"'))).toEqual([true, false, false]);
+    const m3u8 = await (await fetch(`${url}/live/${event}/index.m3u8`)).text();
+    const media = m3u8.split('\n').filter((l) => l.startsWith('#EXT-X-MEDIA:TYPE=AUDIO'));
+    expect(media.map((l) => [/LANGUAGE="(\w+)"/.exec(l)?.[1], /DEFAULT=(\w+)/.exec(l)?.[1]])).toEqual([
+      ['en', 'YES'],
+      ['es', 'NO'],
+      ['de', 'NO'],
+    ]);
+  });
+});

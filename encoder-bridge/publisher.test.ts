@@ -55,3 +55,30 @@ describe('Publisher: cross-publishing', () => {
     expect(p.counters).toMatchObject({ published: 2, failed: 0, lastK: 11 });
   });
 });
+
+describe('Publisher: track metadata', () => {
+  it('sends non-ASCII labels as JSON \\u escapes (header values are bytes) and they parse back intact', async () => {
+    let header = '';
+    const server = http.createServer((req, res) => {
+      header = String(req.headers['x-track-meta']);
+      req.resume();
+      req.on('end', () => res.writeHead(201).end());
+    });
+    servers = [server];
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const p = new Publisher({
+      ingestUrl: base,
+      targets: [{ region: 'r1', url: base }],
+      token: 't',
+      event: 'e',
+      pipeline: 'A',
+      segmentBudgetMs: 1500,
+      log: () => {},
+    });
+    const meta = { bandwidth: 128_000, language: 'es', label: 'Español 日本語', order: 1 };
+    expect(await p.publishInit('aes', 'audio', new Uint8Array(8), meta)).toBe(true);
+    expect(header).toMatch(/^[\x20-\x7e]+$/);
+    expect(JSON.parse(header)).toEqual(meta);
+  });
+});
