@@ -170,9 +170,9 @@ export class Publisher {
 
   /**
    * PUT part n of segment K (`{K}.{n}.m4s`) to every region, once that region has the track's init.
-   * A part is worth something only for about a part duration, so it gets one short try per region
-   * (retried within `partBudgetMs`, default 500 ms) and never re-sends an init: the whole segment,
-   * published as before, is what repairs a region.
+   * A part is worth something only for about a part or two, so it is retried within `partBudgetMs`
+   * (default 1 s) and never re-sends an init: the whole segment, published as before, is what
+   * repairs a region. Failures are logged as a count (the first, then every 50th), not a line each.
    */
   async publishPart(
     track: string,
@@ -180,17 +180,21 @@ export class Publisher {
     k: number,
     n: number,
     bytes: Uint8Array,
-    partBudgetMs = 500,
+    partBudgetMs = 1000,
   ): Promise<boolean> {
+    let why = '';
     const results = await Promise.all(
       this.targets.map(async (t) => {
         const initOk = await (this.inits.get(`${track}@${regionName(t)}`) ?? Promise.resolve(false));
-        return initOk && this.put(t, this.url(t, track, `${k}.${n}.m4s`), bytes, kind, {}, partBudgetMs);
+        const url = this.url(t, track, `${k}.${n}.m4s`);
+        return initOk && this.put(t, url, bytes, kind, {}, partBudgetMs, (m) => (why = m));
       }),
     );
     const ok = results.some(Boolean);
     if (ok) this.partCounters.published++;
     else this.partCounters.failed++;
+    if (why && this.partCounters.failed % 50 <= 1)
+      this.opts.log(`parts: ${this.partCounters.failed} not stored anywhere so far; latest trouble: ${why}`);
     return ok;
   }
 
@@ -211,6 +215,8 @@ export class Publisher {
     kind: 'video' | 'audio',
     extra: Record<string, string>,
     budgetMs: number,
+    /** Where a failure is told: parts report theirs in sums (publishPart), not a line each. */
+    log: (message: string) => void = this.opts.log,
   ): Promise<boolean> {
     const deadline = Date.now() + budgetMs;
     let delay = 100;
@@ -227,14 +233,14 @@ export class Publisher {
         if (res.status >= 200 && res.status < 300) return true;
         reason = `${res.status} ${res.text.slice(0, 300)}`;
         if (isFinalStatus(res.status)) {
-          this.opts.log(`PUT ${url} rejected: ${reason}`);
+          log(`PUT ${url} rejected: ${reason}`);
           return false;
         }
       } catch (err) {
         reason = (err as Error).message;
       }
       if (Date.now() + delay >= deadline) {
-        this.opts.log(`PUT ${url} gave up after ${attempt} attempts: ${reason}`);
+        log(`PUT ${url} gave up after ${attempt} attempts: ${reason}`);
         return false;
       }
       this.counters.retried++;

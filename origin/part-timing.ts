@@ -1,3 +1,4 @@
+import { expectedPublishMs } from '../contract/epoch.ts';
 import type { EventConfig } from '../contract/event-config.ts';
 import { DEFAULT_PART_DURATION_MS, partsPerSegment, partWindowMs } from '../contract/part-grid.ts';
 
@@ -12,17 +13,22 @@ export function partGridOf(config: EventConfig): { parts: number; partDurationMs
  * alone: parts live for seconds, so there is no pipeline evidence to weigh as for segments.
  * - early: the part starts more than one segment from now (a player asks at most a part or two
  *   ahead: the preload hint); its 404 expires when the hold would begin;
- * - hold: wait for its PUT until the part's end plus the pipeline delay (the part is published
- *   when the next part's first frame is encoded, well inside that);
+ * - hold: wait for its PUT as long as its segment would be waited for (K's due time,
+ *   (K+1)·D + pipelineDelayMs), and at least a part duration past the part's own end plus the
+ *   pipeline delay: a part is published when the next part's first frame is encoded, but a
+ *   loaded bridge runs late, and a 410 makes a player give the part up;
  * - gone: that deadline passed without it.
  */
 export type PartTiming = { kind: 'early'; dueMs: number } | { kind: 'hold'; untilMs: number } | { kind: 'gone' };
 
 export function partTiming(k: number, n: number, nowMs: number, config: EventConfig): PartTiming {
-  const { parts } = partGridOf(config);
+  const { parts, partDurationMs } = partGridOf(config);
   const { startMs, endMs } = partWindowMs(k, n, config.segmentDurationMs, parts);
   const holdFrom = startMs - config.segmentDurationMs;
   if (nowMs < holdFrom) return { kind: 'early', dueMs: holdFrom };
-  const untilMs = endMs + config.pipelineDelayMs;
+  const untilMs = Math.max(
+    expectedPublishMs(k, config.segmentDurationMs, config.pipelineDelayMs),
+    endMs + config.pipelineDelayMs + partDurationMs,
+  );
   return nowMs < untilMs ? { kind: 'hold', untilMs } : { kind: 'gone' };
 }
