@@ -5,7 +5,7 @@ import { segmentTicks } from '../contract/epoch.ts';
 import { concat } from '../packager/bmff/box-writer.ts';
 import { readFragments } from '../packager/fragment-reader.ts';
 import { readInitInfo, type InitInfo } from '../packager/init-info.ts';
-import { BoxStream } from './box-stream.ts';
+import { BoxStream, joined } from './box-stream.ts';
 import { EpochSegmenter } from './epoch-segmenter.ts';
 import { partsPerSegment } from '../contract/part-grid.ts';
 import { audioCodecSpec } from './audio-codecs.ts';
@@ -172,7 +172,8 @@ export class EncoderRun {
         } else if (box.type === 'moof') {
           moof = box.bytes;
         } else if (box.type === 'mdat' && moof && info && segmenter) {
-          const samples = readFragments(concat([moof, box.bytes]), info).flatMap((f) => f.samples);
+          // moof and mdat as one view of the pipe's chunk when ffmpeg wrote them together (no copy).
+          const samples = readFragments(joined(moof, box.bytes), info).flatMap((f) => f.samples);
           if (!initPublished && samples.length > 0) {
             initPublished = true;
             this.publishInit(out, concat(header), info, samples[0].duration);
