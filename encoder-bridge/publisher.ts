@@ -165,11 +165,14 @@ export class Publisher {
     return ok;
   }
 
-  /** Parts PUT (chunked CMAF, docs/latency.md): stored in at least one region, or in none. */
+  /** Parts PUT (chunked CMAF, docs/latency.md): stored in the first region, or not. */
   readonly partCounters = { published: 0, failed: 0 };
 
   /**
-   * PUT part n of segment K (`{K}.{n}.m4s`) to every region, once that region has the track's init.
+   * PUT part n of segment K (`{K}.{n}.m4s`) to the first target region only, once it has the
+   * track's init: parts are kept in memory and served by the region whose edge reads them (LL-HLS
+   * has no cross-region failover, docs/latency.md), and four part PUTs per segment per track to
+   * every region would more than double the publish load for nothing.
    * A part is worth something only for about a part or two, so it is retried within `partBudgetMs`
    * (default 1 s) and never re-sends an init: the whole segment, published as before, is what
    * repairs a region. Failures are logged as a count (the first, then every 50th), not a line each.
@@ -184,7 +187,7 @@ export class Publisher {
   ): Promise<boolean> {
     let why = '';
     const results = await Promise.all(
-      this.targets.map(async (t) => {
+      this.targets.slice(0, 1).map(async (t) => {
         const initOk = await (this.inits.get(`${track}@${regionName(t)}`) ?? Promise.resolve(false));
         const url = this.url(t, track, `${k}.${n}.m4s`);
         return initOk && this.put(t, url, bytes, kind, {}, partBudgetMs, (m) => (why = m));
