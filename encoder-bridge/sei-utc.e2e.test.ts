@@ -5,9 +5,10 @@
  * user_data_unregistered SEI and the PTS starts near 0, or near the 33-bit wrap so that it wraps
  * mid-feed. Two real Pipelines with real ffmpeg encode them; mp4box reads back what they publish.
  * For every K: the same K, tfdt, sample count and duration, a keyframe first, on every track, and
- * identical inits; /status says which carrier each used. A feed whose PTS is 3 h off the clock
+ * identical inits; /status says which carrier each used; ffprobe finds the SEI on every picture. A feed whose PTS is 3 h off the clock
  * and has no SEI is refused: status, one log line, no ffmpeg, nothing published.
  */
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { Ladder } from '../contract/ladder.ts';
 import { wrapPts } from '../contract/epoch.ts';
@@ -68,6 +69,18 @@ describe('UTC carried in SEI numbers exactly like UTC in the PTS', () => {
       const ptsCarrier = videoFrameTimes(ptsFeed.bytes).map((f) => f.pts);
       expect(stamps.length).toBe(ptsCarrier.length);
       expect(stamps.map((s) => (s.utc === undefined ? undefined : wrapPts(s.utc)))).toEqual(ptsCarrier);
+      // ffmpeg's own H.264 decoder, an independent reader, finds the SEI on every picture (and the captions beside it).
+      const probe = spawnSync(
+        'ffprobe',
+        ['-v', 'error', '-select_streams', 'v:0', '-show_frames', '-of', 'json', '-i', 'pipe:0'],
+        { input: seiFeed.bytes, maxBuffer: 256 * 2 ** 20, encoding: 'utf8' },
+      );
+      const frames: { side_data_list?: { side_data_type: string }[] }[] = JSON.parse(probe.stdout).frames;
+      const sideData = (type: string) =>
+        frames.filter((f) => f.side_data_list?.some((s) => s.side_data_type === type)).length;
+      expect(frames.length).toBe(ptsCarrier.length);
+      expect(sideData('H.26[45] User Data Unregistered SEI message')).toBe(frames.length);
+      expect(sideData('ATSC A53 Part 4 Closed Captions')).toBe(captions ? frames.length : 0);
 
       const [a, b] = await Promise.all([
         runBridgeOnFeed({ ladder, feed: ptsFeed.bytes, pipeline: 'A' }),
