@@ -47,6 +47,8 @@ export interface PipelineStatus {
   /** Where the feed's UTC comes from (`sei`, `pts` or `arrival`), null while it is being found. */
   utcCarrier: UtcCarrier | null;
   refusal: string | null;
+  /** SEI carrier: pictures whose UTC SEI disagreed with the PTS→UTC mapping by more than 1 ms. */
+  seiMismatches?: number;
   feedBytes: number;
   /** How far the feed's UTC stamps are behind our clock (ms), from the latest PTS seen. */
   feedLagMs: number | undefined;
@@ -134,6 +136,7 @@ export class Pipeline {
       state: run ? 'encoding' : utc.refusal ? 'refused' : Date.now() < this.restartNotBefore ? 'restarting' : 'idle',
       utcCarrier: utc.utcCarrier,
       refusal: utc.refusal,
+      ...(utc.utcCarrier === 'sei' ? { seiMismatches: utc.seiMismatches } : {}),
       feedBytes: this.feedBytes,
       feedLagMs: this.feedLagMs,
       ffmpegRestarts: this.restarts,
