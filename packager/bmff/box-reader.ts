@@ -22,6 +22,13 @@ export const MAX_BOXES_PER_CONTAINER = 100_000;
 const decoder = new TextDecoder('latin1');
 
 export function fourcc(bytes: Uint8Array, offset: number): string {
+  const a = bytes[offset];
+  const b = bytes[offset + 1];
+  const c = bytes[offset + 2];
+  const d = bytes[offset + 3];
+  // ASCII (every real box type) without a decoder call: the bridge reads every box of every
+  // frame (bench/bridge.ts); anything else decodes as before.
+  if (a < 0x80 && b < 0x80 && c < 0x80 && d < 0x80) return String.fromCharCode(a, b, c, d);
   return decoder.decode(bytes.subarray(offset, offset + 4));
 }
 
