@@ -10,10 +10,8 @@ import https from 'node:https';
  * the largest item of the bridge's own CPU. node:http with a keep-alive agent does the same PUT
  * for a fraction of it; connections are reused the same way fetch's pool reuses them.
  */
-const agents = {
-  'http:': new http.Agent({ keepAlive: true }),
-  'https:': new https.Agent({ keepAlive: true }),
-};
+const httpAgent = new http.Agent({ keepAlive: true });
+const httpsAgent = new https.Agent({ keepAlive: true });
 
 export interface PutAnswer {
   status: number;
@@ -41,7 +39,7 @@ export function httpPut(
     if (!secure && target.protocol !== 'http:') return reject(new Error(`PUT ${url}: not an http(s) URL`));
     const req = (secure ? https : http).request(target, {
       method: 'PUT',
-      agent: agents[target.protocol],
+      agent: secure ? httpsAgent : httpAgent,
       headers: { ...headers, 'content-length': String(body.byteLength) },
     });
     const timer = setTimeout(
