@@ -53,6 +53,21 @@ export function descendants(root: number, all = processes()): Proc[] {
   return out;
 }
 
+/**
+ * A running process's own CPU seconds (utime + stime) and its reaped children's (cutime + cstime):
+ * a bridge's Node process and the ffmpeg runs it has waited for, apart.
+ */
+export function ownAndChildrenCpu(pid: number): { own: number; children: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // after "pid (comm) ": utime [11], stime [12], cutime [13], cstime [14]
+    return { own: (Number(f[11]) + Number(f[12])) / TICKS, children: (Number(f[13]) + Number(f[14])) / TICKS };
+  } catch {
+    return undefined; // exited
+  }
+}
+
 /** CPU seconds of these pids now (those that exited count 0). */
 export function cpuOf(pids: number[]): number {
   return pids.reduce((s, pid) => s + (read(pid)?.cpu ?? 0), 0);
