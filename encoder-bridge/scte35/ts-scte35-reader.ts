@@ -42,6 +42,9 @@ export class TsScte35Reader {
   /** Whole, aligned TS packets. */
   push(packets: Uint8Array): void {
     for (let p = 0; p + TS_PACKET_SIZE <= packets.length; p += TS_PACKET_SIZE) {
+      // Most packets continue a video or audio PES: skip them before building anything.
+      const start = (packets[p + 1] & 0x40) !== 0;
+      if (!start && !this.scte35Pids.has(((packets[p + 1] & 0x1f) << 8) | packets[p + 2])) continue;
       const view = tsPacket(packets.subarray(p, p + TS_PACKET_SIZE));
       if (view) this.packet(view.pid, view.start, view.payload);
     }
