@@ -110,8 +110,13 @@ async function hear(page: Page, hz: number, what: string): Promise<number> {
     );
     inARow = Math.abs(t.hz - hz) < 15 && t.db > -60 ? inARow + 1 : 0;
     if (inARow === 3) return Date.now() - start;
-    const errors = await page.evaluate(() => (window as any).__player.errors);
-    expect(errors, 'player errors').toEqual([]);
+    const errors: { code: string; message: string }[] = await page.evaluate(() => (window as any).__player.errors);
+    // A segment the player found missing (dash.js 27, "… is not available": a pipeline behind on a
+    // loaded machine; dash.js retries and plays on) is not what this test judges: the sound is.
+    expect(
+      errors.filter((e) => !(e.code === 'dash 27' && /\.m4s\?.* is not available$/.test(e.message))),
+      'player errors',
+    ).toEqual([]);
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`${what}: never heard ${hz} Hz; heard ${heard.slice(-12).join(', ')}`);
