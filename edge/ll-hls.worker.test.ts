@@ -147,6 +147,29 @@ describe('LL-HLS media playlist', () => {
     expect(now.status).toBe(200);
   });
 
+  it('players blocking on the same part share one origin wait (the _HLS_* query is in the edge cache key)', async () => {
+    const { event, k } = await liveEvent();
+    const same = Array.from({ length: 8 }, () => llPlaylist(event, `&_HLS_msn=${k}&_HLS_part=2`));
+    const other = llPlaylist(event, `&_HLS_msn=${k}&_HLS_part=3`);
+    await sleep(400);
+    expect(await put(event, `A/v1/${k}.2.m4s`, partsOf(k)[2])).toBe(201);
+    const answers = await Promise.all(same);
+    expect(answers.map((r) => r.status)).toEqual(Array(8).fill(200));
+    expect(answers.filter((r) => r.headers.get('x-cache') === 'origin')).toHaveLength(1);
+    expect(new Set(await Promise.all(answers.map((r) => r.text()))).size).toBe(1);
+    // Part 3 is another key: still waiting until its own part lands.
+    expect(await put(event, `A/v1/${k}.3.m4s`, partsOf(k)[3])).toBe(201);
+    const third = await other;
+    expect(third.status).toBe(200);
+    expect(third.headers.get('x-cache')).toBe('origin');
+    // All four parts of K are there: K is listed as a segment (made of its parts), the hint is K+1's first.
+    const m = parse(await third.text());
+    const last = m.segments[m.segments.length - 1];
+    expect(last.uri).toBe(`${k}.m4s`);
+    expect(last.parts.map((p: { uri: string }) => p.uri)).toEqual([0, 1, 2, 3].map((n) => `${k}.${n}.m4s`));
+    expect(m.preloadSegment.preloadHints).toEqual([{ type: 'PART', uri: `${k + 1}.0.m4s` }]);
+  });
+
   it('answers 400 for _HLS_part without _HLS_msn, an msn more than two past the last, a part beyond the limit', async () => {
     const { event, k } = await liveEvent();
     const cases = [`&_HLS_part=1`, `&_HLS_msn=${k + 3}`, `&_HLS_msn=${k + 2}&_HLS_part=${N - 1}`, `&_HLS_msn=x`];
