@@ -182,6 +182,22 @@ describe('FeedUtc', () => {
     expect(times(out).map((x) => x.pts)).toEqual(Array.from({ length: 12 }, (_, n) => wrapPts(utc0 + n * 3000)));
   });
 
+  it('SEI on keyframes only, PTS not UTC: waits for the first SEI within SEI_WAIT_PICTURES pictures', () => {
+    const feed = Array.from({ length: 20 }, (_, n) =>
+      picture(n * 3000, n % 10 === 5 ? [utcSeiNal(utc0 + n * 3000)] : []),
+    );
+    const { utc } = run([]);
+    const out: Uint8Array[] = [];
+    feed.forEach((p, n) => {
+      out.push(utc.push(p));
+      expect(utc.status().utcCarrier, `after picture ${n}`).toBe(n <= 5 ? null : 'sei');
+    });
+    expect(times(concat(out)).map((x) => x.pts)).toEqual(
+      Array.from({ length: 20 }, (_, n) => wrapPts(utc0 + n * 3000)),
+    );
+    expect(SEI_WAIT_PICTURES).toBeGreaterThan(5);
+  });
+
   it('counts pictures whose SEI disagrees with the mapping by more than 1 ms', () => {
     const feed = Array.from({ length: 10 }, (_, n) =>
       picture(n * 3000, [utcSeiNal(utc0 + n * 3000 + (n === 6 ? 500 : 0))]),
@@ -189,13 +205,14 @@ describe('FeedUtc', () => {
     expect(run(feed).status.seiMismatches).toBe(1);
   });
 
-  it('PTS carrier: no SEI, PTS near the clock: decided after SEI_WAIT_PICTURES pictures, bytes unchanged', () => {
+  it('PTS carrier: no SEI, PTS near the clock: decided at the first picture, bytes unchanged', () => {
     const feed = Array.from({ length: 20 }, (_, n) => picture(wrapPts(utc0 + n * 3000)));
     const { utc, log } = run([]);
     const out: Uint8Array[] = [];
     feed.forEach((p, n) => {
       out.push(utc.push(p));
-      expect(utc.status().utcCarrier, `after picture ${n}`).toBe(n < SEI_WAIT_PICTURES ? null : 'pts');
+      // A picture is whole when the next one starts.
+      expect(utc.status().utcCarrier, `after picture ${n}`).toBe(n < 1 ? null : 'pts');
     });
     expect(concat(out)).toEqual(concat(feed));
     expect(log).toEqual([]);

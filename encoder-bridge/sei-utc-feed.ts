@@ -36,8 +36,9 @@ export interface FeedUtcStatus {
  * Finds one feed's UTC carrier and maps its PTS onto UTC. Every timestamp of an SEI (or arrival)
  * feed is moved by one offset, `UTC − PTS` from the first picture's SEI (sei-utc-restamp.ts), so
  * what follows sees a PTS-carrier feed of the same pictures: the same K, tfdt, samples and
- * keyframes. The feed is held until the carrier is known: a UTC SEI seen, or SEI_WAIT_PICTURES
- * pictures without one. A feed without usable UTC is refused (status, one log line) and nothing
+ * keyframes. The feed is held until the carrier is known: a UTC SEI on the first picture (then
+ * on any of the first SEI_WAIT_PICTURES, for encoders that send it on keyframes only), else a PTS
+ * that reads as UTC (decided at the first picture, so a PTS feed waits one frame). A feed without usable UTC is refused (status, one log line) and nothing
  * of it passes: numbering it from a PTS that is not UTC would publish wrong K.
  *
  * One instance per feed connection (Pipeline makes a new one at each end of feed).
@@ -83,7 +84,7 @@ export class FeedUtc {
       if (this.held.length === 0 && firstPts(packets) === undefined) return packets;
       this.held.push(packets);
       this.heldBytes += packets.length;
-      if (!this.firstSei && this.pictures < SEI_WAIT_PICTURES && this.heldBytes < MAX_HELD_BYTES) return NOTHING;
+      if (!this.decidable()) return NOTHING;
       const held = concat(this.held);
       this.held = [];
       this.heldBytes = 0;
@@ -92,6 +93,15 @@ export class FeedUtc {
       return this.restamp(held);
     }
     return this.restamp(packets);
+  }
+
+  /** Enough seen: a UTC SEI, a first picture without one whose PTS reads as UTC, or SEI_WAIT_PICTURES pictures. */
+  private decidable(): boolean {
+    if (this.firstSei || this.pictures >= SEI_WAIT_PICTURES || this.heldBytes >= MAX_HELD_BYTES) return true;
+    if (this.pictures === 0) return false;
+    const nowMs = this.opts.now();
+    const pts = firstPts(this.held[0])!; // the first held chunk has one (push)
+    return Math.abs(unwrapPts(pts, nowMs).ticks / (PTS_CLOCK_HZ / 1000) - nowMs) <= this.opts.maxSkewMs;
   }
 
   private restamp(packets: Uint8Array): Uint8Array {
