@@ -88,7 +88,8 @@ async function until(what: string, fn: () => boolean | Promise<boolean>, timeout
 const attr = (selector: string, name: string) => page.locator(selector).first().getAttribute(name, { timeout: 1000 });
 
 /**
- * A pipeline's tile says it is healthy: bridge connected, encoding, its input present. (The tile's
+ * A pipeline's tile says it is healthy: bridge connected, encoding, its input present, its UTC
+ * found in the feed's PTS. (The tile's
  * colour also turns amber when publishing is over 2 s late, which a machine at load 30 does to
  * healthy pipelines; that is asserted nowhere.)
  */
@@ -98,7 +99,9 @@ async function healthy(pipeline: string, on: Page = page): Promise<boolean> {
   return (
     (await fact('connected')) === 'yes' &&
     (await fact('actual')) === 'encoding' &&
-    !['lost', '–'].includes((await fact('input')) ?? '–')
+    !['lost', '–'].includes((await fact('input')) ?? '–') &&
+    // The demo source carries UTC in its PTS; the bridge says where it found it.
+    (await fact('UTC from')) === 'PTS'
   );
 }
 

@@ -634,10 +634,13 @@ function pipelineHealth(p) {
   if (!p.connected) return ['bad', b ? 'disconnected' : 'not connected'];
   if (!b) return ['warn', 'connected'];
   if (b.state === 'restarting') return ['warn', 'restarting'];
+  if (b.refusal) return ['bad', 'feed refused'];
   if (b.state === 'idle' || !b.inputPresent) return ['bad', 'no input'];
   if ((b.latenessMs ?? 0) > 2000) return ['warn', 'late'];
   return ['ok', 'encoding'];
 }
+
+const UTC_CARRIER_WORDS = { sei: 'SEI', pts: 'PTS', arrival: 'arrival (not redundant-safe)' };
 
 function fmtMs(ms) {
   if (ms === null || ms === undefined) return '–';
@@ -734,6 +737,13 @@ function renderPipelines(ev, ended) {
         (b?.segmentsFailed ?? 0) + defects > 0 ? 'warn' : '',
       ],
       ['fps · restarts', `${b?.frameRate ?? '–'} · ${b?.ffmpegRestarts ?? '–'}`],
+      // Where the feed's UTC comes from (docs/architecture.md, "Carrying UTC"): arrival stamping
+      // is not redundant-safe, a refused feed (no usable UTC) is never encoded.
+      [
+        'UTC from',
+        b?.refusal ? `refused: ${b.refusal}` : (UTC_CARRIER_WORDS[b?.utcCarrier] ?? '–'),
+        b?.refusal ? 'bad' : b?.utcCarrier === 'arrival' ? 'warn' : '',
+      ],
     ]);
     const isMasked = masked.has(p.pipeline);
     const opsKey = `${p.desired}|${isMasked}|${ended}|${state.role}`;
