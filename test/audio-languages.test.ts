@@ -100,7 +100,7 @@ async function hear(page: Page, hz: number, what: string): Promise<number> {
   const start = Date.now();
   const heard: string[] = [];
   let inARow = 0;
-  while (Date.now() - start < 30_000) {
+  while (Date.now() - start < 45_000) {
     const t = await page.evaluate(() => {
       const video = document.querySelector('video') as HTMLVideoElement & { webkitAudioDecodedByteCount: number };
       return { ...(window as any).__tone(), decoded: video.webkitAudioDecodedByteCount, muted: video.muted };
@@ -160,5 +160,5 @@ describe.each(['dash', 'hls'])('audio-language switch in %s', (player) => {
     expect(pageErrors, 'page errors').toEqual([]);
     console.log(`${player}: heard ${times.join(', ')} after the choice`);
     await page.close();
-  }, 240_000);
+  }, 270_000);
 });
