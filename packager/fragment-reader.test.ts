@@ -17,14 +17,13 @@ const NO_DEFAULTS: TrackDefaults = {
 };
 
 /** MEDIA_MALFORMED's message from `fn`, and how long it took; anything else thrown fails the test. */
-function malformed(fn: () => unknown): { message: string; ms: number } {
-  const t = performance.now();
+function malformed(fn: () => unknown): { message: string } {
   try {
     fn();
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
     expect(err.code).toBe('MEDIA_MALFORMED');
-    return { message: err.message, ms: performance.now() - t };
+    return { message: err.message };
   }
   throw new Error('expected MEDIA_MALFORMED, nothing was thrown');
 }
@@ -42,21 +41,18 @@ function fragment(o: { tfhd?: Uint8Array; tfdt?: Uint8Array; truns: Uint8Array[]
 /** moof at 0, mfhd at 8, traf at 24, tfhd at 32, tfdt at 48, the first trun at 68. */
 const TRUN_AT = 68;
 
-describe('readFragments: hostile fragments are MEDIA_MALFORMED, fast', () => {
+describe('readFragments: hostile fragments are MEDIA_MALFORMED', () => {
   it('the 92-byte trun bomb: 2^32-1 samples with no per-sample fields', () => {
     const bomb = fragment({ truns: [fullBox('trun', 0, 0, u32(0xffffffff))] });
     expect(bomb.byteLength).toBe(92);
-    const { message, ms } = malformed(() => readFragments(bomb, NO_DEFAULTS));
+    // It used to loop until the isolate died: now refused outright (a hang fails on the test's timeout).
+    const { message } = malformed(() => readFragments(bomb, NO_DEFAULTS));
     expect(message).toBe(
       `trun at offset ${TRUN_AT}: sample_count 4294967295 takes the segment past ${MAX_SAMPLES_PER_SEGMENT} samples (MAX_SAMPLES_PER_SEGMENT)`,
     );
-    // Refused at once, where it used to loop until the isolate died (bound generous for loaded machines).
-    expect(ms).toBeLessThan(1000);
     // What the origin runs on every PUT: the segment is refused (400), not stored with a defect.
     const info = { ...NO_DEFAULTS, kind: 'video', timescale: 90_000, codecs: 'avc1', sampleEntry: 'avc1' } as const;
-    const t = performance.now();
     expect(inspectSegment(bomb, info, K, D)).toMatchObject({ defects: ['truncated'], malformed: message });
-    expect(performance.now() - t).toBeLessThan(1000);
   });
 
   it('the cap counts every trun of the segment, and holds exactly MAX_SAMPLES_PER_SEGMENT', () => {

@@ -79,15 +79,14 @@ describe('readBoxes', () => {
     );
   });
 
-  it(`stops at ${MAX_BOXES_PER_CONTAINER} boxes in one container, fast`, () => {
+  // What it costs is a benchmark's question, not a test's: the test proves the bound holds.
+  it(`stops at ${MAX_BOXES_PER_CONTAINER} boxes in one container`, () => {
     const empty = box('free');
     const bytes = new Uint8Array(empty.byteLength * (MAX_BOXES_PER_CONTAINER + 1));
     for (let i = 0; i <= MAX_BOXES_PER_CONTAINER; i++) bytes.set(empty, i * empty.byteLength);
-    const t = performance.now();
     expect(malformedMessage(() => readBoxes(bytes))).toBe(
       `box at offset ${MAX_BOXES_PER_CONTAINER * 8}: more than ${MAX_BOXES_PER_CONTAINER} boxes`,
     );
-    expect(performance.now() - t).toBeLessThan(1000);
   });
 
   it('children: the box must hold the fields before its children', () => {
