@@ -89,13 +89,14 @@ export const BridgeConfig = z.object({
   segmentDurationMs: z.coerce.number().int().min(500).max(10_000).default(2000),
   /**
    * Chunked CMAF (docs/latency.md): also publish each segment as parts of this many ms as they
-   * are made (500: four parts of a 2 s segment, 333: six), for LL-HLS. 0: whole segments only.
-   * Must match the event's `latency.partDurationMs` (default 500 too).
+   * are made (500: four parts of a 2 s segment, 333: six), for LL-HLS; must match the event's
+   * `latency.partDurationMs` (default 500). Default 0, whole segments only: parts triple the PUTs,
+   * and on a loaded 2-core machine they cost the standard-latency players (docs/latency.md).
    */
   partDurationMs: z.coerce
     .number()
     .refine((v) => [0, 333, 500].includes(v), { message: 'partDurationMs must be 500, 333 or 0 (no parts)' })
-    .default(500),
+    .default(0),
   ffmpegPath: z.string().default('ffmpeg'),
   restartDelayMs: z.coerce.number().int().min(0).max(60_000).default(1000),
   /**

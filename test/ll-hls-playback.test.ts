@@ -1,6 +1,6 @@
 /**
- * LL-HLS end to end (docs/latency.md): the shared live event (synthetic source → bridge A, which
- * publishes 0.5 s parts → this Worker) played by hls.js with `lowLatencyMode: true` in Chromium
+ * LL-HLS end to end (docs/latency.md): a live event of its own (synthetic source → bridge A with
+ * `--part-duration-ms 500`, ladder `tiny` → the shared Worker) played by hls.js with `lowLatencyMode: true` in Chromium
  * from `index.m3u8?latency=low` for a minute. Live latency is wall clock minus the capture time of
  * the frame on screen: hls.js maps its playhead to EXT-X-PROGRAM-DATE-TIME, which is K·D since the
  * epoch, the capture UTC of the frame (the epoch anchor), so `Date.now() − playingDate`.
@@ -10,18 +10,28 @@ import { createRequire } from 'node:module';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchChromium } from './browser.ts';
+import { bridgeStatus, type LiveEvent, startLiveEvent, waitFor } from './live-event.ts';
 
 const workerUrl = inject('workerUrl');
-const event = inject('liveEvent');
+/** Its own event: the shared one publishes no parts (the bridge's default, docs/latency.md). */
+const event = `ll-${Date.now().toString(36)}`;
+let live: LiveEvent | undefined;
 const WATCH_MS = Number(process.env.LL_WATCH_S ?? 60) * 1000;
 const hlsJs = createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js');
 
 let browser: Browser;
 beforeAll(async () => {
+  live = await startLiveEvent({ workerUrl, event, ladder: 'tiny', bridgeFlags: ['--part-duration-ms', '500'] });
+  await waitFor(
+    async () => ((await bridgeStatus(live!.bridgeUrl)).publish.published ?? 0) >= 8,
+    90_000,
+    `the LL event to publish\n${live.output()}`,
+  );
   browser = await launchChromium();
-});
+}, 120_000);
 afterAll(async () => {
   await browser?.close();
+  await live?.stop();
 });
 
 const percentile = (v: number[], p: number) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) * p)];
