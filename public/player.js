@@ -329,6 +329,10 @@
       // No liveSyncDuration(Count): the media playlist's HOLD-BACK says where to start (docs/manifests.md).
       // CMCD (docs/cmcd.md): an object turns it on; hls.js sends it in the query by default.
       cmcd: {},
+      // Low latency: a player that started late (a slow first part) plays up to 1.5× until it
+      // sits at PART-HOLD-BACK again; at hls.js's default of 1× it never wins the time back
+      // (docs/latency.md has both figures).
+      ...(manifestQuery.get('latency') === 'low' ? { maxLiveSyncPlaybackRate: 1.5 } : {}),
       ...(encrypted ? { emeEnabled: true, drmSystems: { 'org.w3.clearkey': { licenseUrl } } } : {}),
       // Show the SUBTITLES rendition hls.js selects (DEFAULT=YES, or the one asked for below).
       subtitleDisplay: captionsWanted !== 'off',

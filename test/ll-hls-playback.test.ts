@@ -57,7 +57,8 @@ describe('LL-HLS in hls.js (lowLatencyMode)', () => {
         const open = state.stalls[state.stalls.length - 1];
         if (!open || open.end !== null) state.stalls.push({ start: Date.now(), end: null });
       });
-      const hls = new w.Hls({ lowLatencyMode: true });
+      // As the player page sets it for &latency=low: catch up at up to 1.5× after a slow start.
+      const hls = new w.Hls({ lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5 });
       hls.on(w.Hls.Events.ERROR, (_e: unknown, d: { fatal: boolean; details: string }) => {
         if (d.fatal) state.errors.push(d.details);
       });
@@ -107,9 +108,11 @@ describe('LL-HLS in hls.js (lowLatencyMode)', () => {
     expect(end.partTarget).toBeGreaterThan(0);
     expect(end.parts).toBeGreaterThan(WATCH_MS / 1000);
     expect(stalls.filter((s: number) => s > 0.5)).toEqual([]);
-    // The goal is p50 ≤ 2.5 s. Logged, not asserted: on this shared 2-core machine the
-    // bridge's publish delay alone moves with load, and hls.js (at its default playback rate of 1)
-    // never wins back what a slow start lost (docs/latency.md has the figures).
+    // The player sits where the playlist tells it (PART-HOLD-BACK): hls.js's own latency, measured
+    // from the playlist's end, ends near its target (1.55 s against 1.5 s on a quiet machine). The
+    // capture-to-screen figure (goal p50 ≤ 2.5 s; 2.0 s quiet) is logged, not asserted: it adds the
+    // bridge's publish delay, which moves with the machine's load (docs/latency.md).
+    expect(percentile(own, 0.5)).toBeLessThan(end.targetLatency + 1.5);
     expect(p50).toBeGreaterThan(0);
   }, 180_000);
 });
