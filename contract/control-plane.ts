@@ -63,6 +63,12 @@ export const EventDefinition = z
     /** Viewers move to this event when this one ends (DASH Period / HLS discontinuity). */
     next: EventId.optional(),
     playerTokens: z.enum(['off', 'required']).default('off'),
+    /**
+     * Chunked CMAF part duration in ms (docs/latency.md): 500 or 333 makes the bridges publish parts
+     * and the origin serve LL-HLS (`?latency=low`) beside the standard manifests; 0, the default,
+     * standard latency only (parts multiply the bridges' PUTs by 1 + D/P).
+     */
+    partDurationMs: z.union([z.literal(0), z.literal(500), z.literal(333)]).default(0),
   })
   .strict()
   .refine((e) => new Set(e.pipelines).size === e.pipelines.length, {

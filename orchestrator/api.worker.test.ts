@@ -20,7 +20,12 @@ const error = async (res: Response) => ((await res.json()) as { error: { code: s
 
 interface OriginState {
   ended: boolean;
-  config: { pipelines: string[]; dvrWindowSeconds: number; captions: { language: string }[] };
+  config: {
+    pipelines: string[];
+    dvrWindowSeconds: number;
+    captions: { language: string }[];
+    latency?: { partDurationMs?: number };
+  };
   masks: { pipeline: string }[];
 }
 const originState = async (event: string, region: string) => {
@@ -92,7 +97,13 @@ describe('events are created, not implied', () => {
     const event = randomEventId('made');
     const created = await call('/api/events', {
       method: 'POST',
-      body: { id: event, title: 'Made', dvrWindowSeconds: 600, captions: [{ language: 'es', label: 'Español' }] },
+      body: {
+        id: event,
+        title: 'Made',
+        dvrWindowSeconds: 600,
+        captions: [{ language: 'es', label: 'Español' }],
+        partDurationMs: 500,
+      },
     });
     expect(created.status).toBe(201);
     const view = (await created.json()) as { phase: string; definition: { pipelines: string[]; ladder: string } };
@@ -103,6 +114,8 @@ describe('events are created, not implied', () => {
       expect(s.status).toBe(200);
       expect(s.body!.config.dvrWindowSeconds).toBe(600);
       expect(s.body!.config.captions.map((c) => c.language)).toEqual(['es']);
+      // Low latency asked for: every region's origin serves parts on the same grid as the bridges cut.
+      expect(s.body!.config.latency?.partDurationMs).toBe(500);
     }
     const again = await call('/api/events', { method: 'POST', body: { id: event } });
     expect(again.status).toBe(409);

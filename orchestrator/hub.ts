@@ -488,6 +488,8 @@ export class OrchestratorHub extends DurableObject<Env> {
         captions: def.captions,
         pipelines: def.pipelines,
         playerTokens: def.playerTokens,
+        // The part timing the origin holds part requests and LL-HLS playlists by.
+        ...(def.partDurationMs ? { latency: { partDurationMs: def.partDurationMs } } : {}),
       }),
     );
   }

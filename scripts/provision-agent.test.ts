@@ -162,6 +162,8 @@ describe('provision agent', () => {
       BRIDGE_PIPELINE: 'A',
       BRIDGE_LADDER: 'local',
       BRIDGE_AUDIO_LANGUAGES: 'en,es',
+      // No parts unless the definition asks for low latency.
+      PART_DURATION_MS: '0',
       PUBLISH_TO: 'r1,r2',
       INGEST_TOKEN: 'ingest-A',
       BRIDGE_CC1_LANGUAGE: 'en',
