@@ -97,7 +97,7 @@ interface BridgeCpu {
 }
 
 /** One bridge run over the whole feed. */
-async function bridgeRun(feed: string, sinkUrl: string, pipeline: string): Promise<BridgeCpu> {
+async function bridgeRun(feed: string, sinkUrl: string, pipeline: string, partMs = 0): Promise<BridgeCpu> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
@@ -112,6 +112,8 @@ async function bridgeRun(feed: string, sinkUrl: string, pipeline: string): Promi
       String(port),
       '--ingest-url',
       sinkUrl,
+      '--part-duration-ms',
+      String(partMs),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -170,10 +172,11 @@ const dir = await mkdtemp(join(tmpdir(), 'bench-bridge-'));
 const feed = await makeFeed(dir);
 const sink = await startSink();
 const loadBefore = loadavg()[0];
-const samples: Record<string, Sample[]> = { bare1: [], bridge1: [], bare2: [], bridge2: [] };
+const samples: Record<string, Sample[]> = { bare1: [], bridge1: [], bridgeParts1: [], bare2: [], bridge2: [] };
 for (let i = 0; i < RUNS; i++) {
   samples.bare1.push(await round(1, () => bareFfmpeg(feed)));
   samples.bridge1.push(await round(1, () => bridgeRun(feed, sink.url, 'A')));
+  samples.bridgeParts1.push(await round(1, () => bridgeRun(feed, sink.url, 'A', 500)));
 }
 for (let i = 0; i < RUNS; i++) {
   samples.bare2.push(await round(2, () => bareFfmpeg(feed)));
@@ -195,8 +198,8 @@ console.log(
 console.log(
   'Compared: **bare ffmpeg** runs the exact command line the bridge runs (same filter graph with its trim and showinfo probes, ' +
     'same three x264 encodes and AAC, same per-frame fMP4 muxing: `frag_every_frame`, `flush_packets 1`), reading the feed from a file and writing its four outputs to /dev/null. ' +
-    'The **bridge** is the real bridge process (`node encoder-bridge/main.ts`, default options: parts of 500 ms and whole segments, two regions) taking the same feed over HTTP `PUT /feed` as fast as it can, ' +
-    'running that ffmpeg on pipes, regrouping the per-frame fragments into epoch segments and parts and publishing each to regions r1 and r2 of a local sink. ' +
+    'The **bridge** is the real bridge process (`node encoder-bridge/main.ts`, default options: whole segments, two regions; one row adds `--part-duration-ms 500`, parts to the home region as the bridges of a low-latency event publish them) taking the same feed over HTTP `PUT /feed` as fast as it can, ' +
+    'running that ffmpeg on pipes, regrouping the per-frame fragments into epoch segments (and parts) and publishing them to regions r1 and r2 of a local sink. ' +
     "CPU is user + system of the whole process tree; the bridge's is split into its start (Node loading its modules and checking `ffmpeg -encoders`, up to listening: once per bridge process, not per feed), " +
     'the encoding ffmpeg, and the Node process after the start. Bare and bridge alternate round by round; overheads are the median of the paired ratios.\n',
 );
@@ -207,11 +210,12 @@ console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const [label, key, pipelines] of [
   ['bare ffmpeg (same args)', 'bare1', 1],
   ['bridge', 'bridge1', 1],
+  ['bridge, 500 ms parts (a low-latency event)', 'bridgeParts1', 1],
   ['bare ffmpeg (same args)', 'bare2', 2],
   ['bridge', 'bridge2', 2],
 ] as const) {
   const xs = samples[key];
-  const bare = samples[key.replace('bridge', 'bare')];
+  const bare = samples[key.replace('bridgeParts', 'bare').replace('bridge', 'bare')];
   const cells = key.startsWith('bridge')
     ? [
         med(xs, (s) => s.start).toFixed(2),
@@ -230,6 +234,7 @@ console.log(
   `\nBridge CPU overhead over bare ffmpeg, one pipeline: **${percent(overhead(samples.bridge1, samples.bare1))}** with the bridge's start counted against ${MEDIA_SECONDS} s of media, ` +
     `**${percent(overhead(samples.bridge1, samples.bare1, afterStart))}** after the start (what each further second of feed costs; target ≤ 10%, goal ≤ 5%). ` +
     `Its encoding ffmpeg alone ${percent(med(samples.bridge1, (s) => s.ffmpeg) / bare1 - 1)} over bare ffmpeg. ` +
+    `With 500 ms parts: ${percent(overhead(samples.bridgeParts1, samples.bare1, afterStart))} after the start. ` +
     `Two pipelines ${med(samples.bridge2, (s) => s.rtf) >= 1 ? 'hold' : 'do NOT hold'} real time on this machine (each at ${med(samples.bridge2, (s) => s.rtf).toFixed(2)}× with both running).`,
 );
 console.log(
