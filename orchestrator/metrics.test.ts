@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Alert, EventStatus } from '../contract/control-state.ts';
 import { EventDefinition } from '../contract/control-plane.ts';
 import { escapeLabel, formatMetrics } from './metrics.ts';
+import { unpolledRegion } from './spokes.ts';
 
 const definition = EventDefinition.parse({ id: 'final-2026', title: 'Final' });
 
@@ -56,15 +57,7 @@ function status(): EventStatus {
         servedByPipeline: { A: 77 },
         activeCandidate: 'A',
       },
-      {
-        region: 'r2',
-        reachable: false,
-        polledAt: null,
-        pipelines: [],
-        storage: null,
-        servedByPipeline: {},
-        activeCandidate: null,
-      },
+      unpolledRegion('r2'),
     ],
     edge: { requestsPerSecond: 0, cacheHitRatio: 0, status4xxPerSecond: 0, status5xxPerSecond: 0, shedsPerSecond: 0 },
     alerts: [],
