@@ -23,7 +23,8 @@ export const LatencyConfig = z
       .optional(),
     /**
      * Chunked CMAF part duration P (docs/latency.md): LL-HLS PART-TARGET and the part timing the
-     * origin holds requests by. Must match the bridges' `partDurationMs` (default 500 in both).
+     * origin holds requests by (500 when unset). Must match the bridges' `partDurationMs`, which
+     * publish no parts by default: the event definition's `partDurationMs` sets both.
      */
     partDurationMs: z.union([z.literal(500), z.literal(333)]).optional(),
   })
