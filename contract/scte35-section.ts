@@ -7,11 +7,12 @@
  * Pure code: it runs in workerd (the hub encodes operator splices) and in Node (the bridge).
  */
 
+import { PTS_WRAP, wrapPts } from './epoch.ts';
+
 export const SPLICE_INSERT = 0x05;
 export const TIME_SIGNAL = 0x06;
 const TABLE_ID = 0xfc;
 const TWO_POW_32 = 2 ** 32;
-const PTS_WRAP = 2 ** 33;
 
 /** What one splice_info_section says (the fields the markers use). */
 export interface SpliceSection {
@@ -158,7 +159,7 @@ function pushU32(out: number[], v: number): void {
 
 /** One flag byte whose low bit is bit 32 of `ticks`, then its low 32 bits. */
 function push33(out: number[], highBits: number, ticks: number): void {
-  const t = ((Math.round(ticks) % PTS_WRAP) + PTS_WRAP) % PTS_WRAP;
+  const t = wrapPts(Math.round(ticks));
   out.push((highBits & 0xfe) | (t >= TWO_POW_32 ? 1 : 0));
   pushU32(out, t % TWO_POW_32);
 }

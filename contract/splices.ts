@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PTS_CLOCK_HZ } from './epoch.ts';
+import { PTS_CLOCK_HZ, wrapPts } from './epoch.ts';
 import { encodeSpliceInsert, fromBase64, parseSpliceSection, toBase64 } from './scte35-section.ts';
 
 /**
@@ -122,7 +122,7 @@ export function spliceInSection(splice: Splice): string {
 
 /** Media time (UTC) as a 90 kHz PTS: the contribution feed's own clock (contract/epoch.ts). */
 export function utcMsToPts(utcMs: number): number {
-  return Math.round((utcMs * PTS_CLOCK_HZ) / 1000) % 2 ** 33;
+  return wrapPts(Math.round((utcMs * PTS_CLOCK_HZ) / 1000));
 }
 
 /** Snap `outAt` to the next segment boundary K·D (events with splicesOnBoundary). */

@@ -1,4 +1,5 @@
 import { concat } from '../packager/bmff/box-writer.ts';
+import { fourcc } from '../packager/bmff/box-reader.ts';
 
 /** One complete top-level box: its type and its bytes (header included). */
 export interface StreamBox {
@@ -82,10 +83,6 @@ function boxSize(dv: DataView, p: number): number | undefined {
   }
   if (size < 8) throw new Error(`ffmpeg output is not a box stream (size ${size} at ${p})`);
   return size;
-}
-
-function fourcc(data: Uint8Array, p: number): string {
-  return String.fromCharCode(data[p], data[p + 1], data[p + 2], data[p + 3]);
 }
 
 /**

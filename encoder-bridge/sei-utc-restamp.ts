@@ -1,10 +1,10 @@
-import { PTS_WRAP } from '../contract/epoch.ts';
+import { PTS_WRAP, wrapPts } from '../contract/epoch.ts';
 import { crc32Mpeg2 } from '../contract/scte35-section.ts';
-import { TS_PACKET_SIZE } from './ts-timestamps.ts';
+import { TS_PACKET_SIZE, timestamp33 } from './ts-timestamps.ts';
 
 /**
  * Adds `offsetTicks` (mod 2^33) to every PES PTS and DTS and every PCR base in a run of whole
- * MPEG-TS packets, in a copy: a feed whose PTS is not UTC becomes, byte for byte in its
+ * MPEG-TS packets, in a copy (the packets themselves when the offset is 0): a feed whose PTS is not UTC becomes, byte for byte in its
  * timestamps, the feed a PTS-carrier encoder would have sent (sei-utc-feed.ts). Everything after
  * it (timing plan, -itsoffset, K, tfdt, captions) then reads UTC from the PTS as usual. The PCR
  * moves with the PTS so that the demuxer's clock and the stamps keep their distance. SCTE-35
@@ -12,9 +12,9 @@ import { TS_PACKET_SIZE } from './ts-timestamps.ts';
  * added to every splice time in the section), CRC recomputed; OPCR is not touched.
  */
 export function restampTs(packets: Uint8Array, offsetTicks: number): Uint8Array {
+  const offset = wrapPts(offsetTicks);
+  if (offset === 0) return packets;
   const out = packets.slice();
-  const offset = ((offsetTicks % PTS_WRAP) + PTS_WRAP) % PTS_WRAP;
-  if (offset === 0) return out;
   for (let p = 0; p + TS_PACKET_SIZE <= out.length; p += TS_PACKET_SIZE) {
     if (out[p] !== 0x47) continue;
     const adaptation = (out[p + 3] >> 4) & 0x3;
@@ -60,14 +60,7 @@ function shiftSpliceSection(b: Uint8Array, payload: number, end: number, offset:
   new DataView(b.buffer, b.byteOffset).setUint32(sectionEnd - 4, crc32Mpeg2(b.subarray(at, sectionEnd - 4)));
 }
 
-/** A 33-bit PES timestamp in 5 bytes with marker bits (multiply: past 32 bits shifts would overflow). */
-function readTimestamp(b: Uint8Array, at: number): number {
-  return (
-    ((b[at] >> 1) & 0x07) * 2 ** 30 +
-    ((b[at + 1] << 7) | (b[at + 2] >> 1)) * 2 ** 15 +
-    ((b[at + 3] << 7) | (b[at + 4] >> 1))
-  );
-}
+const readTimestamp = (b: Uint8Array, at: number) => timestamp33(b.subarray(at, at + 5));
 
 function writeTimestamp(b: Uint8Array, at: number, v: number): void {
   const low = v % 2 ** 30;

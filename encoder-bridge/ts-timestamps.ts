@@ -47,7 +47,7 @@ export function pesHeader(
 }
 
 /** A 33-bit PES timestamp spread over 5 bytes with marker bits; multiply instead of shifting past 32 bits. */
-function timestamp33(b: Uint8Array): number {
+export function timestamp33(b: Uint8Array): number {
   return ((b[0] >> 1) & 0x07) * 2 ** 30 + ((b[1] << 7) | (b[2] >> 1)) * 2 ** 15 + ((b[3] << 7) | (b[4] >> 1));
 }
 
