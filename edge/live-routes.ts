@@ -116,7 +116,7 @@ function deadlineFor(env: Env, event: string, k: number | undefined): number {
   return Math.max(now, due) + regionTimeoutMs(env);
 }
 
-export function choose<T>(
+function choose<T>(
   c: Ctx,
   event: string,
   k: number | undefined,

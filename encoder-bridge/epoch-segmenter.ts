@@ -23,7 +23,7 @@ export interface SegmenterOptions {
   onSegment: (segment: EpochSegment) => void;
   /**
    * Chunked CMAF (docs/latency.md): also cut every segment into this many parts on the epoch grid
-   * (encoder-bridge/part-grid.ts) and hand each to onPart as soon as it is complete. The segment is
+   * (contract/part-grid.ts) and hand each to onPart as soon as it is complete. The segment is
    * still written whole, as one fragment of the same samples. Unset: no parts.
    */
   parts?: { perSegment: number; onPart: (part: EpochPart) => void };

@@ -142,7 +142,8 @@ export class LiveParts {
         `_HLS_msn=${msn} is more than two segments past the last one in the playlist (${lastMsn})`,
         MISSING,
       );
-    if (now !== undefined && wanted > now + 2 * parts)
+    // Only a named part has an advance limit of its own; a whole msn up to last + 2 waits (RFC 8216bis 6.2.5.2).
+    if (part !== undefined && now !== undefined && wanted > now + 2 * parts)
       return fail(
         'BAD_QUERY',
         `_HLS_part=${part} of _HLS_msn=${msn} is more than two segments' worth of parts (${2 * parts}) past the newest part`,
