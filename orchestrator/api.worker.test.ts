@@ -102,7 +102,7 @@ describe('events are created, not implied', () => {
         title: 'Made',
         dvrWindowSeconds: 600,
         captions: [{ language: 'es', label: 'Español' }],
-        partDurationMs: 500,
+        partDurationMs: 333,
       },
     });
     expect(created.status).toBe(201);
@@ -115,8 +115,16 @@ describe('events are created, not implied', () => {
       expect(s.body!.config.dvrWindowSeconds).toBe(600);
       expect(s.body!.config.captions.map((c) => c.language)).toEqual(['es']);
       // Low latency asked for: every region's origin serves parts on the same grid as the bridges cut.
-      expect(s.body!.config.latency?.partDurationMs).toBe(500);
+      expect(s.body!.config.latency?.partDurationMs).toBe(333);
     }
+    // An operator's latency patch replaces the block but not the bridges' part grid.
+    const patched = await call(`/api/events/${event}/config`, {
+      method: 'PATCH',
+      body: { latency: { targetMs: 4000 } },
+    });
+    expect(patched.status).toBe(200);
+    for (const region of ['r1', 'r2'])
+      expect((await originState(event, region)).body!.config.latency?.partDurationMs).toBe(333);
     const again = await call('/api/events', { method: 'POST', body: { id: event } });
     expect(again.status).toBe(409);
     expect((await error(again)).code).toBe('EVENT_EXISTS');

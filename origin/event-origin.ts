@@ -849,7 +849,12 @@ export class EventOrigin extends DurableObject<Env> {
   async updateConfig(patch: EventConfigPatch): Promise<OriginResult<EventStateView>> {
     const config = this.loadConfig();
     if (!config) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)');
-    const parsed = EventConfig.safeParse({ ...config, ...patch });
+    // A patch replaces the latency block, but the part duration is the bridges' (set from the
+    // event definition): a new block without one keeps the event's, or the origin's part grid
+    // would leave the bridges' (docs/latency.md).
+    const partDurationMs = patch.latency?.partDurationMs ?? config.latency?.partDurationMs;
+    const latency = patch.latency && { ...patch.latency, ...(partDurationMs ? { partDurationMs } : {}) };
+    const parsed = EventConfig.safeParse({ ...config, ...patch, ...(latency ? { latency } : {}) });
     if (!parsed.success)
       return fail('BAD_BODY', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     this.sql.exec('UPDATE event SET config = ? WHERE id = 1', JSON.stringify(parsed.data));

@@ -194,6 +194,7 @@ export function writeMediaPlaylist(input: ManifestInput, trackId: string, opts: 
   if (discontinuitySequence > 0) lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${discontinuitySequence}`);
   lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
   const extinf = `#EXTINF:${(D / 1000).toFixed(3)},`;
+  let rangesWritten = false;
   parts.forEach((part, i) => {
     // The next event is another encode: players must reset their decoder (RFC 8216 §4.3.2.3).
     if (i > 0) lines.push('#EXT-X-DISCONTINUITY');
@@ -204,8 +205,12 @@ export function writeMediaPlaylist(input: ManifestInput, trackId: string, opts: 
     if (i === 0 && skipped > 0) lines.push(`#EXT-X-SKIP:SKIPPED-SEGMENTS=${skipped}`);
     let needDate = true;
     const segments = i === 0 ? part.ks.slice(skipped) : part.ks;
-    // Ad breaks (SCTE-35 as EXT-X-DATERANGE) where the playlist is first dated, never skipped.
-    if (i === 0 && segments.length > 0) lines.push(...dateRangeTags(input.splices ?? [], (lastListed(parts) + 1) * D));
+    // Ad breaks (SCTE-35 as EXT-X-DATERANGE) where the playlist is first dated, never skipped
+    // (a delta update may skip every segment of this event's part: then before the next one's).
+    if (!rangesWritten && segments.length > 0) {
+      lines.push(...dateRangeTags(input.splices ?? [], (lastListed(parts) + 1) * D));
+      rangesWritten = true;
+    }
     for (const { k, gap } of segments) {
       if (needDate) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(k * D).toISOString()}`);
       // A gap keeps its place (and its EXTINF) so the timeline and the sequence numbers stay
