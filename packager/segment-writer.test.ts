@@ -10,7 +10,7 @@ function layout(input: SegmentInput): Uint8Array {
   const moof = (dataOffset: number) =>
     box(
       'moof',
-      fullBox('mfhd', 0, 0, u32(input.sequenceNumber)),
+      fullBox('mfhd', 0, 0, u32(input.sequenceNumber % 2 ** 32)),
       box(
         'traf',
         fullBox('tfhd', 0, 0x020000, u32(input.trackId)),
@@ -71,7 +71,7 @@ describe('writeSegment', () => {
     [
       'one sample, K past 2^32 (mod 2^32)',
       {
-        sequenceNumber: (2 ** 32 + 5) % 2 ** 32,
+        sequenceNumber: 2 ** 32 + 5,
         trackId: 3,
         baseMediaDecodeTime: 2 ** 52,
         samples: samples(1, 3, false),

@@ -55,7 +55,7 @@ export function writeSegment(input: SegmentInput): Uint8Array {
   header(moofSize, 'moof');
   header(mfhdSize, 'mfhd');
   put32(0);
-  put32(input.sequenceNumber);
+  put32(input.sequenceNumber % 2 ** 32); // the segment number K, mod 2^32 (mfhd is 32 bits)
   header(trafSize, 'traf');
   header(tfhdSize, 'tfhd');
   put32(0x020000); // default-base-is-moof
