@@ -72,7 +72,8 @@ export function spliceFromPost(post: SplicePost, source: Splice['source'], nowMs
   const outAt = post.at === undefined ? nowMs : Date.parse(post.at);
   const durationMs = Math.round(post.durationSeconds * 1000);
   // The feed's own splice_event_id when it sent one; else the same instant gives the same id, so a
-  // retried request names the splice it already made.
+  // retried request with the same `at` (or `id`) names the splice it already made. A retry without
+  // either, a second or more later, is another instant: another break.
   const id = post.id ?? sectionSpliceId(post.scte35) ?? Math.floor(outAt / 1000) % 0x1_0000_0000;
   const scte35 =
     post.scte35 ??

@@ -211,7 +211,7 @@ controlApi.openapi(
     path: '/api/events/{event}/splices',
     summary: 'Insert an ad break (SCTE-35), now or at a time, in every region',
     description:
-      "The operator token, or the event's ingest token (the bridge posts the feed's own SCTE-35). The same splice again is a 200 with added false (docs/api.md, Splices).",
+      "The operator token, or the event's ingest token (the bridge posts the feed's own SCTE-35). The same splice again (the same id, or the same `at`) is a 200 with added false; retry with one of them, since without `at` the time is now (docs/api.md, Splices).",
     security,
     middleware: [operatorOrIngest] as const,
     request: { params: EventParam, ...body(SplicePost) },

@@ -8,12 +8,12 @@ import { fromBase64 } from '../../contract/scte35-section.ts';
  */
 
 /** The DASH scheme whose Events carry the binary splice_info_section in XML (SCTE 214-1 §6.7.4). */
-export const SCTE35_SCHEME = 'urn:scte:scte35:2014:xml+bin';
+const SCTE35_SCHEME = 'urn:scte:scte35:2014:xml+bin';
 /** SCTE 35's XML namespace (the Signal/Binary elements). */
-export const SCTE35_XML_NAMESPACE = 'http://www.scte.org/schemas/35/2016';
+const SCTE35_XML_NAMESPACE = 'http://www.scte.org/schemas/35/2016';
 
 /** The DATERANGE ID of a splice: one per break, shared by its OUT and IN tags. */
-export function dateRangeId(splice: Splice): string {
+function dateRangeId(splice: Splice): string {
   return `splice-${splice.id}`;
 }
 
