@@ -75,8 +75,10 @@ describe('LL-HLS in hls.js (lowLatencyMode)', () => {
     const samples: number[] = [];
     const own: number[] = [];
     const until = Date.now() + WATCH_MS;
+    let polls = 0;
     while (Date.now() < until) {
       await new Promise((r) => setTimeout(r, 500));
+      polls++;
       const s = await page.evaluate(() => {
         const hls = (window as any).__hls;
         return { playing: hls.playingDate ? Date.now() - hls.playingDate.getTime() : null, own: hls.latency };
@@ -90,7 +92,8 @@ describe('LL-HLS in hls.js (lowLatencyMode)', () => {
       return {
         ...w.__ll,
         targetLatency: hls.targetLatency,
-        lowLatencyMode: hls.lowLatencyMode,
+        // What hls.js read from the playlist, not what the test configured.
+        canBlockReload: hls.levels?.[hls.currentLevel]?.details?.canBlockReload,
         partTarget: hls.levels?.[hls.currentLevel]?.details?.partTarget,
       };
     });
@@ -104,7 +107,7 @@ describe('LL-HLS in hls.js (lowLatencyMode)', () => {
     );
     expect(end.errors).toEqual([]);
     // hls.js really ran in low-latency mode on parts, not on whole segments.
-    expect(end.lowLatencyMode).toBe(true);
+    expect(end.canBlockReload).toBe(true);
     expect(end.partTarget).toBeGreaterThan(0);
     expect(end.parts).toBeGreaterThan(WATCH_MS / 1000);
     expect(stalls.filter((s: number) => s > 0.5)).toEqual([]);
@@ -113,6 +116,7 @@ describe('LL-HLS in hls.js (lowLatencyMode)', () => {
     // capture-to-screen figure (goal p50 ≤ 2.5 s; 2.0 s quiet) is logged, not asserted: it adds the
     // bridge's publish delay, which moves with the machine's load (docs/latency.md).
     expect(percentile(own, 0.5)).toBeLessThan(end.targetLatency + 1.5);
-    expect(p50).toBeGreaterThan(0);
+    // hls.js mapped the playhead to a program date on (nearly) every sample: it played the whole watch.
+    expect(samples.length).toBeGreaterThan(polls * 0.8);
   }, 180_000);
 });
