@@ -309,13 +309,16 @@ export class OrchestratorHub extends DurableObject<Env> {
     const stored = this.store.get(id);
     if (!stored) return fail('EVENT_NOT_FOUND', `no event ${id}`);
     if (stored.phase === 'ended') return fail('EVENT_ENDED', `event ${id} has ended`);
-    let answer: { splice: Splice; added: boolean } | undefined;
-    for (const region of stored.definition.regions) {
-      const r = await originFor(this.env, id, region).putSplice(splice);
-      if (!r.ok) return fail(r.code, `region ${region}: ${r.message}`);
-      answer = { splice: answer?.splice ?? r.value.splice, added: (answer?.added ?? false) || r.value.added };
-    }
-    if (!answer) return fail('INTERNAL', `event ${id} has no region`);
+    const answers: { splice: Splice; added: boolean }[] = [];
+    const r = await this.everyRegion(stored.definition, async (o) => {
+      const put = await o.putSplice(splice);
+      if (put.ok) answers.push(put.value);
+      return put;
+    });
+    if (!r.ok) return r;
+    if (answers.length === 0) return fail('INTERNAL', `event ${id} has no region`);
+    // The first region's stored splice is the answer; added when any region did not have it yet.
+    const answer = { splice: answers[0].splice, added: answers.some((a) => a.added) };
     if (answer.added) {
       const { scte35: _, ...detail } = answer.splice;
       this.store.audit(id, splice.source === 'feed' ? 'feed' : 'operator', 'splice', detail, Date.now());
