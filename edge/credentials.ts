@@ -102,12 +102,17 @@ export function requireTokenFor(c: Ctx, event: string, pipeline?: string): void 
   }
 }
 
+/** The token of an `Authorization: Bearer <token>` header; undefined without one (or a malformed one). */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  return /^Bearer ([\x21-\x7e]+)$/.exec(authorization?.trim() ?? '')?.[1];
+}
+
 function bearerOf(authorization: string | undefined, realm: string): string {
-  const match = /^Bearer ([\x21-\x7e]+)$/.exec(authorization?.trim() ?? '');
-  if (!match) {
+  const token = bearerToken(authorization);
+  if (token === undefined) {
     throw new AppError('UNAUTHORIZED', 'send Authorization: Bearer <token>', {
       'www-authenticate': `Bearer realm="${realm}"`,
     });
   }
-  return match[1];
+  return token;
 }

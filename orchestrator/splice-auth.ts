@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { TOKEN_PREFIX } from '../contract/scoped-token.ts';
-import { check } from '../edge/credentials.ts';
+import { bearerToken, check } from '../edge/credentials.ts';
 import type { AppEnv } from '../edge/route-handler.ts';
 
 /**
@@ -11,7 +11,7 @@ import type { AppEnv } from '../edge/route-handler.ts';
  * own event (requireTokenFor). A captions token is refused: captioners place cues, not breaks.
  */
 export const operatorOrIngest: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const bearer = /^Bearer (\S+)$/.exec(c.req.header('authorization')?.trim() ?? '')?.[1];
+  const bearer = bearerToken(c.req.header('authorization'));
   await check(c, bearer?.startsWith(`${TOKEN_PREFIX}.`) ? 'ingest' : 'operator:write');
   await next();
 };
