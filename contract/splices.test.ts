@@ -1,6 +1,9 @@
 import { describe, expect, test } from 'vitest';
+import { defaultEventConfig } from './event-config.ts';
 import { fromBase64, parseSpliceSection } from './scte35-section.ts';
 import {
+  manifestSplices,
+  SPLICE_PREROLL_MS,
   sectionProblem,
   snapToBoundary,
   Splice,
@@ -84,5 +87,54 @@ describe('splices', () => {
     const short = spliceFromPost(SplicePost.parse({ durationSeconds: 29.5, id: 6 }), 'operator', NOW);
     expect(spliceOnBoundary(short, 2000)).toMatchObject({ durationMs: 28_000 });
     expect(spliceOnBoundary(snapped, 2000)).toBe(snapped);
+  });
+});
+
+describe('manifestSplices: which breaks a manifest announces (origin, HLS and DASH alike)', () => {
+  const D = 2000;
+  const K = Date.UTC(2026, 11, 2, 12) / D;
+  // Listed: segments K … K+9, so the window is [K·D, (K+10)·D + the pre-roll).
+  const listing = {
+    config: { ...defaultEventConfig, segmentDurationMs: D },
+    firstSegment: K,
+    lastSegmentByTrack: { v360: K + 9, aen: K + 8 },
+  };
+  const start = K * D;
+  const end = (K + 10) * D + SPLICE_PREROLL_MS;
+  const breakAt = (outAt: number, id: number, durationSeconds = 30) =>
+    spliceFromPost(SplicePost.parse({ durationSeconds, id }), 'operator', outAt);
+  const ids = (splices: Splice[]) => splices.map((s) => s.id);
+
+  test('a break whose OUT is exactly the window start is announced; one whose IN is exactly the start is over', () => {
+    const atStart = breakAt(start, 1);
+    const endedAtStart = breakAt(start - 30_000, 2);
+    expect(ids(manifestSplices([endedAtStart, atStart], listing))).toEqual([1]);
+  });
+
+  test('a break whose OUT is before the window and whose IN is inside it is announced (a player joins mid-break)', () => {
+    const running = breakAt(start - 10_000, 3);
+    const endsOneMsIn = breakAt(start - 29_999, 4);
+    expect(ids(manifestSplices([running, endsOneMsIn], listing))).toEqual([3, 4]);
+  });
+
+  test("a break whose OUT is exactly the window's end waits for a later manifest; one a millisecond earlier is announced", () => {
+    expect(ids(manifestSplices([breakAt(end - 1, 5), breakAt(end, 6)], listing))).toEqual([5]);
+    // The next manifest lists one more segment: the break is in its pre-roll.
+    const later = { ...listing, lastSegmentByTrack: { v360: K + 10, aen: K + 10 } };
+    expect(ids(manifestSplices([breakAt(end, 6)], later))).toEqual([6]);
+  });
+
+  test("a scheduled next event ends the window at its atK·D (this event's media stops there), pre-roll or not", () => {
+    const next = { eventId: 'after', atK: K + 10 };
+    const before = breakAt((K + 10) * D - 1, 7);
+    const atTakeOver = breakAt((K + 10) * D, 8);
+    expect(ids(manifestSplices([before, atTakeOver], listing))).toEqual([7, 8]);
+    expect(ids(manifestSplices([before, atTakeOver], { ...listing, next }))).toEqual([7]);
+  });
+
+  test('nothing listed yet: the first segment and the pre-roll after it', () => {
+    const empty = { ...listing, lastSegmentByTrack: {} };
+    const inPreRoll = breakAt((K + 1) * D + SPLICE_PREROLL_MS - 1, 9);
+    expect(ids(manifestSplices([inPreRoll, breakAt((K + 1) * D + SPLICE_PREROLL_MS, 10)], empty))).toEqual([9]);
   });
 });

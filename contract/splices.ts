@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PTS_CLOCK_HZ, wrapPts } from './epoch.ts';
 import { encodeSpliceInsert, fromBase64, parseSpliceSection, toBase64 } from './scte35-section.ts';
+import type { ManifestInput } from './track.ts';
 
 /**
  * Ad breaks (docs/api.md, "Splices"): a splice is an SCTE-35 break that goes OUT of the program at
@@ -119,6 +120,28 @@ export function spliceInSection(splice: Splice): string {
       ptsTime: utcMsToPts(splice.outAt + splice.durationMs),
     }),
   );
+}
+
+/**
+ * The breaks a manifest announces: the one rule for the origin (what it passes in ManifestInput)
+ * and for both writers (HLS and DASH). A break is announced when it overlaps the half-open window
+ * from the start of the first listed segment to SPLICE_PREROLL_MS past the end of the newest,
+ * cut at atK·D when a next event is scheduled (this event's media ends there: its breaks after it
+ * never play). So a break running at the window's start (OUT before it, IN inside) is announced,
+ * and a player joining mid-break learns it is in one (hls.js takes a START-DATE before the first
+ * segment; dash.js starts an Event whose presentationTime has passed while the playhead is within
+ * its duration); one whose IN is exactly the start is over, and one whose OUT is exactly the end
+ * waits for a later manifest.
+ */
+export function manifestSplices(
+  splices: readonly Splice[],
+  input: Pick<ManifestInput, 'config' | 'firstSegment' | 'lastSegmentByTrack' | 'next'>,
+): Splice[] {
+  const D = input.config.segmentDurationMs;
+  const newest = Math.max(input.firstSegment, ...Object.values(input.lastSegmentByTrack));
+  const fromMs = input.firstSegment * D;
+  const toMs = Math.min((newest + 1) * D + SPLICE_PREROLL_MS, input.next ? input.next.atK * D : Infinity);
+  return splices.filter((s) => s.outAt < toMs && s.outAt + s.durationMs > fromMs);
 }
 
 /** Media time (UTC) as a 90 kHz PTS: the contribution feed's own clock (contract/epoch.ts). */

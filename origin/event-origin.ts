@@ -37,13 +37,15 @@ import { describeCaptionTrack } from '../packager/template-metadata.ts';
 import { listedSegments } from './listed-segments.ts';
 import { LiveParts, type PartsView } from './live-parts.ts';
 import type { StoredPart } from './parts.ts';
+import { partStream } from './part-stream.ts';
+import { partGridOf, partTiming } from './part-timing.ts';
 import { RequestCounts } from './request-counts.ts';
 import { SegmentIndex } from './segment-index.ts';
 import { SpliceStore } from './splices.ts';
 import {
   MAX_SPLICE_LAG_MS,
   MAX_SPLICE_LEAD_MS,
-  SPLICE_PREROLL_MS,
+  manifestSplices,
   type Splice,
   sectionProblem,
   spliceOnBoundary,
@@ -112,6 +114,17 @@ export interface PutSegmentRequest {
   /** Defects the publisher reported in x-segment-defects. */
   publisherDefects: string[];
 }
+
+/** A low-latency segment request's answer (getSegmentChunked): the parts as they land, or "ask for the whole segment". */
+export type ChunkedSegment =
+  | { whole: true }
+  | ({
+      stream: ReadableStream<Uint8Array>;
+      kind: TrackDescriptor['kind'];
+      /** The pipeline whose part 0 starts the stream (later parts: the preferred copy of each). */
+      pipeline: string;
+      receivedAt: number;
+    } & Stamped);
 
 /** GET /api/events/{event}/state: everything an operator needs to see about the event here. */
 export interface EventStateView {
@@ -407,6 +420,50 @@ export class EventOrigin extends DurableObject<Env> {
       sha256: await digestHex(part.value.bytes),
       ...this.stamp(config),
     });
+  }
+
+  /**
+   * Segment K for a low-latency player (`{K}.m4s?latency=low`, docs/latency.md "Chunked transfer"):
+   * while K is being written, a stream that starts with part 0 (held as the part route holds it:
+   * 404 far ahead, held while due) and carries each further part as it lands (origin/part-stream.ts).
+   * `whole` when the standard segment answer applies instead: K is stored (or ended, or a caption
+   * track), or part 0 never came by its deadline — then the segment's own hold and 410 rules decide.
+   */
+  async getSegmentChunked(track: string, k: number): Promise<OriginResult<ChunkedSegment>> {
+    await this.fault.enter();
+    const found = this.findTrack(track);
+    if (!found.ok) return found;
+    const { config, descriptor } = found.value;
+    if (descriptor.kind === 'text') return ok({ whole: true });
+    const { parts } = partGridOf(config);
+    this.requests.add(track, k);
+    for (;;) {
+      const { endK, masks } = this.controls;
+      const stored = this.candidateRows(track, k).some((c) => !isMasked(masks, c.pipeline, k));
+      if (stored || (endK !== null && k > endK)) return ok({ whole: true });
+      const first = this.parts.peek(track, k, 0, config);
+      if (first) {
+        if (!this.gauge.admit(Date.now(), 'live', config))
+          return this.failStamped('OVERLOADED', 'origin is shedding live-edge requests; retry in 5 s', SHED);
+        return ok({
+          stream: partStream(first.bytes, parts, (n) => this.parts.following(track, k, n, config)),
+          kind: descriptor.kind,
+          pipeline: first.pipeline,
+          receivedAt: first.receivedAt,
+          ...this.stamp(config),
+        });
+      }
+      const timing = partTiming(k, 0, Date.now(), config);
+      if (timing.kind === 'early')
+        return this.failStamped(
+          'SEGMENT_NOT_YET_AVAILABLE',
+          `segment ${k} is not being written yet; ask from ${new Date(timing.dueMs).toISOString()}`,
+          { state: 'early', dueMs: timing.dueMs },
+        );
+      if (timing.kind === 'gone') return ok({ whole: true });
+      // Woken by any part or segment stored here.
+      await this.parts.wait(timing.untilMs);
+    }
   }
 
   /**
@@ -732,8 +789,7 @@ export class EventOrigin extends DurableObject<Env> {
       ended: this.controls.ended,
     };
     if (next) input.next = { eventId: next.eventId, atK: next.atK };
-    const D = config.segmentDurationMs;
-    const splices = this.splices.overlapping(firstSegment * D, (newest + 1) * D + SPLICE_PREROLL_MS);
+    const splices = manifestSplices(this.splices.all(), input);
     if (splices.length > 0) input.splices = splices;
     return ok({ input, ...this.stamp(config) });
   }

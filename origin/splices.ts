@@ -58,11 +58,6 @@ export class SpliceStore {
     return this.splices;
   }
 
-  /** Splices whose break overlaps [fromMs, toMs): what a manifest covering that span shows. */
-  overlapping(fromMs: number, toMs: number): Splice[] {
-    return this.splices.filter((s) => s.outAt < toMs && s.outAt + s.durationMs > fromMs);
-  }
-
   /** Forget breaks that ended before `beforeMs` (the DVR window's start). */
   evict(beforeMs: number): void {
     if (!this.splices.some((s) => s.outAt + s.durationMs <= beforeMs)) return;

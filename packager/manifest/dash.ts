@@ -1,4 +1,5 @@
 import { resolveLatency } from '../../contract/latency.ts';
+import { manifestSplices } from '../../contract/splices.ts';
 import type { ManifestInput, TrackDescriptor } from '../../contract/track.ts';
 import { audioFrameSamples, codecGroupKey } from './codecs.ts';
 import { contentProtection, DRM_NAMESPACES } from './dash-drm.ts';
@@ -63,11 +64,7 @@ export function writeMpd(input: ManifestInput, opts: MpdOptions = {}): string {
   mpdAttrs.minBufferTime = duration(D);
 
   // Ad breaks of this event (SCTE-35) before its AdaptationSets, as the schema orders a Period.
-  const periodEnd = input.next?.input ? Math.max(input.next.atK, input.next.input.firstSegment) * D : Infinity;
-  const breaks = eventStream(
-    (input.splices ?? []).filter((s) => s.outAt < periodEnd),
-    first * D,
-  );
+  const breaks = eventStream(manifestSplices(input.splices ?? [], input), first * D);
   const period = el('Period', { id: 'p0', start: duration(first * D) }, [
     ...(breaks ? [breaks] : []),
     ...adaptationSets([...av, ...text], ctx),

@@ -1,4 +1,5 @@
 import { resolveLatency } from '../../contract/latency.ts';
+import { manifestSplices } from '../../contract/splices.ts';
 import type { ManifestInput, TrackDescriptor } from '../../contract/track.ts';
 import { codecGroupKey } from './codecs.ts';
 import { keyTags } from './hls-drm.ts';
@@ -208,7 +209,7 @@ export function writeMediaPlaylist(input: ManifestInput, trackId: string, opts: 
     // Ad breaks (SCTE-35 as EXT-X-DATERANGE) where the playlist is first dated, never skipped
     // (a delta update may skip every segment of this event's part: then before the next one's).
     if (!rangesWritten && segments.length > 0) {
-      lines.push(...dateRangeTags(input.splices ?? [], (lastListed(parts) + 1) * D));
+      lines.push(...dateRangeTags(manifestSplices(input.splices ?? [], input), (lastListed(parts) + 1) * D));
       rangesWritten = true;
     }
     for (const { k, gap } of segments) {

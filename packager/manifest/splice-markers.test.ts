@@ -9,7 +9,7 @@ import { Parser } from 'm3u8-parser';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultEventConfig } from '../../contract/event-config.ts';
 import { parseSpliceSection } from '../../contract/scte35-section.ts';
-import { type Splice, SplicePost, spliceFromPost } from '../../contract/splices.ts';
+import { SPLICE_PREROLL_MS, type Splice, SplicePost, spliceFromPost } from '../../contract/splices.ts';
 import type { ManifestInput } from '../../contract/track.ts';
 import { writeMpd } from './dash.ts';
 import { writeMediaPlaylist } from './hls.ts';
@@ -142,5 +142,51 @@ describe('DASH: a Period EventStream urn:scte:scte35:2014:xml+bin', () => {
 
   it('no splices, no EventStream', () => {
     expect(streams(writeMpd(input(K0 + 8, { splices: [] })))).toEqual([]);
+  });
+});
+
+describe('HLS and DASH announce the same breaks at the edges of the window (contract/splices.ts manifestSplices)', () => {
+  const at = (outAt: number, id: number) =>
+    spliceFromPost(SplicePost.parse({ durationSeconds: 30, id }), 'operator', outAt);
+  const last = K0 + 20;
+  const edges = [
+    at(K0 * D - 30_000, 1), // IN exactly at the window start: over
+    at(K0 * D - 10_000, 2), // OUT before the window, IN inside it: running
+    at(K0 * D, 3), // OUT exactly at the window start
+    at((last + 1) * D + SPLICE_PREROLL_MS - 1, 4), // in the pre-roll
+    at((last + 1) * D + SPLICE_PREROLL_MS, 5), // OUT exactly at the window end
+  ];
+  const hlsIds = (text: string) => [
+    ...new Set(text.split('\n').flatMap((l) => /^#EXT-X-DATERANGE:ID="splice-(\d+)"/.exec(l)?.[1] ?? [])),
+  ];
+  const dashIds = (mpd: string) =>
+    streams(mpd).flatMap((s) => getElementsByName(s, 'Event').map((e) => e.attributes.id));
+
+  it.each([
+    ['live', {}],
+    ['ended', { ended: true }],
+  ])('%s: the break running at the start, the one starting there and the one in the pre-roll', (_, overrides) => {
+    const manifest = input(last, { splices: edges, ...overrides });
+    expect(hlsIds(writeMediaPlaylist(manifest, 'v360'))).toEqual(['2', '3', '4']);
+    expect(dashIds(writeMpd(manifest))).toEqual(['2', '3', '4']);
+  });
+
+  it.skipIf(!existsSync(validator))('the ended MPD with a break running at its start validates', () => {
+    expect(validate('running', writeMpd(input(last, { splices: edges, ended: true })))).toMatch(/validates/);
+  });
+
+  it("a back-to-back next event: both stop at its atK·D, where this event's media ends", () => {
+    const atK = last + 1;
+    const next = { ...input(atK + 5), eventId: 'after', firstSegment: atK, splices: undefined };
+    const manifest = input(last, {
+      splices: [at(atK * D - 1, 6), at(atK * D, 7)],
+      next: { eventId: 'after', atK, input: next },
+    });
+    const playlist = writeMediaPlaylist(manifest, 'v360');
+    expect(playlist).toContain('#EXT-X-DISCONTINUITY');
+    expect(hlsIds(playlist)).toEqual(['6']);
+    const mpd = writeMpd(manifest);
+    expect(mpd).toContain('<Period id="p1-after"');
+    expect(dashIds(mpd)).toEqual(['6']);
   });
 });

@@ -39,12 +39,12 @@ export function dateRangeTags(splices: readonly Splice[], mediaEndMs: number): s
 /**
  * A Period-level EventStream (timescale: milliseconds) with one Event per break:
  * presentationTime is the OUT point in media time, which is UTC (the EventStream's
- * presentationTimeOffset is where the Period starts in it, as the SegmentTemplates' is), duration
- * the planned break, id the splice_event_id, and the splice_info_section as
- * scte35:Signal/scte35:Binary. Undefined without splices in the Period.
+ * presentationTimeOffset is where the Period starts in it, as the SegmentTemplates' is; a break
+ * already running when the Period starts comes before it), duration the planned break, id the
+ * splice_event_id, and the splice_info_section as scte35:Signal/scte35:Binary. Undefined without
+ * splices (the caller chooses them: manifestSplices in contract/splices.ts).
  */
-export function eventStream(splices: readonly Splice[], presentationTimeOffsetMs: number): string | undefined {
-  const events = splices.filter((s) => s.outAt >= presentationTimeOffsetMs);
+export function eventStream(events: readonly Splice[], presentationTimeOffsetMs: number): string | undefined {
   if (events.length === 0) return undefined;
   const pto = presentationTimeOffsetMs > 0 ? ` presentationTimeOffset="${presentationTimeOffsetMs}"` : '';
   return [
