@@ -38,7 +38,7 @@ describe('splices', () => {
 
   test('the IN section ends the same splice at outAt + duration', () => {
     const splice = spliceFromPost(SplicePost.parse({ durationSeconds: 30, id: 9 }), 'operator', NOW);
-    expect(parseSpliceSection(fromBase64(spliceInSection(splice)))).toMatchObject({
+    expect(parseSpliceSection(spliceInSection(splice))).toMatchObject({
       spliceEventId: 9,
       outOfNetwork: false,
       ptsTime: Math.round((NOW + 30_000) * 90) % 2 ** 33,

@@ -112,14 +112,12 @@ export function sectionProblem(splice: Splice): string | undefined {
 }
 
 /** The IN of a break: a splice_insert with out_of_network_indicator 0 at outAt + durationMs. */
-export function spliceInSection(splice: Splice): string {
-  return toBase64(
-    encodeSpliceInsert({
-      spliceEventId: splice.id,
-      outOfNetwork: false,
-      ptsTime: utcMsToPts(splice.outAt + splice.durationMs),
-    }),
-  );
+export function spliceInSection(splice: Splice): Uint8Array {
+  return encodeSpliceInsert({
+    spliceEventId: splice.id,
+    outOfNetwork: false,
+    ptsTime: utcMsToPts(splice.outAt + splice.durationMs),
+  });
 }
 
 /**

@@ -100,6 +100,21 @@ describe('HLS: EXT-X-DATERANGE per RFC 8216bis §4.4.5.1.1', () => {
     expect(tags).toHaveLength(2);
   });
 
+  it("another event's break under the same id gets its own tags (written once per splice, not per id)", () => {
+    const tagsOf = (s: Splice) =>
+      writeMediaPlaylist(input(K0 + 20, { splices: [s] }), 'aen')
+        .split('\n')
+        .filter((l) => l.startsWith('#EXT-X-DATERANGE'));
+    const first = tagsOf(splice);
+    const other = spliceFromPost(SplicePost.parse({ durationSeconds: 30, id: 4242 }), 'operator', OUT_AT + 4000);
+    const second = tagsOf(other);
+    expect(second).not.toEqual(first);
+    const inOf = (tags: string[]) => section(/SCTE35-IN=(0x[0-9A-F]+)/.exec(tags[1])![1]);
+    expect(inOf(second).ptsTime).toBe(Math.round((OUT_AT + 4000 + 30_000) * 90) % 2 ** 33);
+    expect(inOf(first).ptsTime).toBe(Math.round((OUT_AT + 30_000) * 90) % 2 ** 33);
+    expect(tagsOf(splice)).toEqual(first);
+  });
+
   it('a delta update (EXT-X-SKIP) keeps every date range; a playlist without splices has none', () => {
     const text = writeMediaPlaylist(input(K0 + 200), 'v360', { skip: true });
     expect(text).toContain('#EXT-X-SKIP:SKIPPED-SEGMENTS=');

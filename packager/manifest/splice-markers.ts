@@ -1,5 +1,6 @@
 import { spliceInSection, type Splice } from '../../contract/splices.ts';
 import { fromBase64 } from '../../contract/scte35-section.ts';
+import { toHex } from '../drm/keys.ts';
 
 /**
  * Ad breaks in manifests: SCTE-35 markers written from the stored splices alone (no clock, no
@@ -27,13 +28,36 @@ function dateRangeId(splice: Splice): string {
 export function dateRangeTags(splices: readonly Splice[], mediaEndMs: number): string[] {
   const lines: string[] = [];
   for (const s of splices) {
-    const common = `ID="${dateRangeId(s)}",START-DATE="${new Date(s.outAt).toISOString()}"`;
-    const seconds = (s.durationMs / 1000).toFixed(3);
-    lines.push(`#EXT-X-DATERANGE:${common},PLANNED-DURATION=${seconds},SCTE35-OUT=${hex(fromBase64(s.scte35))}`);
-    if (s.outAt + s.durationMs <= mediaEndMs)
-      lines.push(`#EXT-X-DATERANGE:${common},DURATION=${seconds},SCTE35-IN=${hex(fromBase64(spliceInSection(s)))}`);
+    const tags = dateRangeTagsOf(s);
+    lines.push(tags.out);
+    if (s.outAt + s.durationMs <= mediaEndMs) lines.push(tags.in);
   }
   return lines;
+}
+
+/**
+ * A break's two tags, written once per splice rather than on every playlist request of every
+ * viewer (the IN section is encoded, both are hex-encoded). Keyed by everything they depend on,
+ * since events reuse splice ids; the oldest entry goes past MAX_MEMOISED (an isolate serves many
+ * events, each with a few breaks in its window at a time).
+ */
+const memoised = new Map<string, { out: string; in: string }>();
+const MAX_MEMOISED = 256;
+
+function dateRangeTagsOf(s: Splice): { out: string; in: string } {
+  const key = `${s.id} ${s.outAt} ${s.durationMs} ${s.scte35}`;
+  let tags = memoised.get(key);
+  if (tags === undefined) {
+    const common = `ID="${dateRangeId(s)}",START-DATE="${new Date(s.outAt).toISOString()}"`;
+    const seconds = (s.durationMs / 1000).toFixed(3);
+    tags = {
+      out: `#EXT-X-DATERANGE:${common},PLANNED-DURATION=${seconds},SCTE35-OUT=${hex(fromBase64(s.scte35))}`,
+      in: `#EXT-X-DATERANGE:${common},DURATION=${seconds},SCTE35-IN=${hex(spliceInSection(s))}`,
+    };
+    if (memoised.size >= MAX_MEMOISED) memoised.delete(memoised.keys().next().value!);
+    memoised.set(key, tags);
+  }
+  return tags;
 }
 
 /**
@@ -60,6 +84,7 @@ export function eventStream(events: readonly Splice[], presentationTimeOffsetMs:
   ].join('\n');
 }
 
+/** RFC 8216bis hexadecimal-sequence; upper case, as these tags have always been written. */
 function hex(bytes: Uint8Array): string {
-  return `0x${Array.from(bytes, (b) => b.toString(16).padStart(2, '0').toUpperCase()).join('')}`;
+  return `0x${toHex(bytes).toUpperCase()}`;
 }
