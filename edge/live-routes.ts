@@ -19,6 +19,7 @@ import { isDvrSegment } from './edge-load.ts';
 import { chooseAcrossRegions } from './four-candidates.ts';
 import { RegionHealth } from './region-health.ts';
 import { candidateHeader } from '../origin/select-candidate.ts';
+import { chunkedSegment } from './chunked-segment-route.ts';
 import { check } from './credentials.ts';
 import { withLicenseUrl } from './drm-routes.ts';
 import type { Ctx, RouteHandler } from './route-handler.ts';
@@ -430,6 +431,14 @@ export const getSegment: RouteHandler = async (c) => {
       // Operators (and the chaos test) compare arrival times of the pipelines' copies.
       'x-received-at': new Date(segment.receivedAt).toISOString(),
     });
+  }
+  // The LL-DASH template's URL (docs/latency.md): a segment still being written streams its parts.
+  // Once K is due it is stored (or gone) and answered as for every player, from the edge cache.
+  const t = timings.get(event);
+  const due = t && Date.now() >= expectedPublishMs(k, t.segmentDurationMs, t.pipelineDelayMs);
+  if (c.req.query('latency') === 'low' && !due) {
+    const streamed = await chunkedSegment(c, event, track, k);
+    if (streamed) return streamed;
   }
   const subject = { type: 'segment', event, track, path: new URL(c.req.url).pathname } as const;
   return serveCached(c, {

@@ -41,7 +41,7 @@ import { partStream } from './part-stream.ts';
 import { partGridOf, partTiming } from './part-timing.ts';
 import { RequestCounts } from './request-counts.ts';
 import { SegmentIndex } from './segment-index.ts';
-import { SpliceStore } from './splices.ts';
+import { type ReceivedSplice, SpliceStore } from './splices.ts';
 import {
   MAX_SPLICE_LAG_MS,
   MAX_SPLICE_LEAD_MS,
@@ -137,8 +137,8 @@ export interface EventStateView {
   next: { eventId: string; atK: number } | null;
   config: EventConfig;
   masks: Mask[];
-  /** Stored ad breaks, earliest first (contract/splices.ts). */
-  splices: Splice[];
+  /** Stored ad breaks, earliest first (contract/splices.ts), with when this origin received each. */
+  splices: ReceivedSplice[];
   pipelines: {
     pipeline: string;
     status: string;
@@ -870,7 +870,7 @@ export class EventOrigin extends DurableObject<Env> {
       next: c.next,
       config,
       masks: c.masks,
-      splices: this.splices.all(),
+      splices: this.splices.received(),
       pipelines,
       segmentRequestsLastSecond: this.gauge.rate(now),
       segmentRequests: this.requests.view(),

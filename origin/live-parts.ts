@@ -107,6 +107,23 @@ export class LiveParts {
     }
   }
 
+  /**
+   * Part n of K for a segment stream that already carries the parts before it
+   * (origin/part-stream.ts): a part not due yet is waited for, not refused; then as `get`.
+   */
+  async following(track: string, k: number, n: number, config: EventConfig) {
+    for (;;) {
+      const part = await this.get(track, k, n, config);
+      if (part.ok || part.fact?.state !== 'early') return part;
+      await this.wait(part.fact.dueMs);
+    }
+  }
+
+  /** Part n of K as stored now (the preferred pipeline's copy, masks honoured), without waiting. */
+  peek(track: string, k: number, n: number, config: EventConfig): StoredPart | undefined {
+    return this.store.get(track, k, n, config.pipelines, (p) => this.host.allowed(p, k));
+  }
+
   /** The parts every track lists now. */
   view(config: EventConfig): PartsView {
     const { parts, partDurationMs } = partGridOf(config);
@@ -164,7 +181,7 @@ export class LiveParts {
   }
 
   /** Resolve at the next part or segment stored, or at `untilMs`. */
-  private wait(untilMs: number): Promise<void> {
+  wait(untilMs: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);

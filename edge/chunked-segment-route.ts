@@ -1,0 +1,47 @@
+import { EVENT_STATE_HEADER } from '../contract/event-state.ts';
+import { candidateHeader } from '../origin/select-candidate.ts';
+import { CMSD_STATIC, cmsdStatic, objectTypeOf } from './cmsd.ts';
+import { refusedAnswer } from './edge-answer.ts';
+import { originFor, regionOf } from './origin-stub.ts';
+import type { Ctx } from './route-handler.ts';
+
+/**
+ * `GET /live/{event}/{track}/{K}.m4s?latency=low` while K is being written (docs/latency.md,
+ * "Chunked transfer"): the LL-DASH SegmentTemplate's URL, which only low-latency players use.
+ * The home region's origin answers with a stream of K's parts as they land; the edge passes it
+ * through as it comes (chunked transfer) and keeps nothing of it: the concatenated parts are not
+ * the stored segment's bytes, and a stream that breaks must not be kept as a short segment.
+ *
+ * Not coalesced: workerd binds a stream to the request that opened it, so one origin stream
+ * cannot feed another player's response; each player's request for an in-progress segment is one
+ * origin stream (its parts come from the object's memory). Refusals (404 before the segment is
+ * being written) are not kept either.
+ *
+ * Undefined when the origin says the standard answer applies (K stored, or its parts never came):
+ * the caller serves the segment as for any player, through the edge cache.
+ */
+export async function chunkedSegment(c: Ctx, event: string, track: string, k: number): Promise<Response | undefined> {
+  const region = regionOf(c.env);
+  const result = await originFor(c.env, event, region).getSegmentChunked(track, k);
+  if (!result.ok) {
+    const subject = { event, track, path: new URL(c.req.url).pathname };
+    const answer = await refusedAnswer(c.env, 'segment', subject, result);
+    return new Response(answer.body as Uint8Array<ArrayBuffer> | null, {
+      status: answer.status,
+      headers: answer.headers,
+    });
+  }
+  const value = result.value;
+  if ('whole' in value) return undefined;
+  return new Response(value.stream, {
+    headers: {
+      'content-type': value.kind === 'audio' ? 'audio/mp4' : 'video/mp4',
+      // Neither this edge nor any cache after it keeps the stream as the segment.
+      'cache-control': 'no-store',
+      'x-cache': 'stream',
+      'x-candidate': candidateHeader({ pipeline: value.pipeline, region, defects: [] }),
+      [CMSD_STATIC]: cmsdStatic({ ot: objectTypeOf(value.kind), at: value.receivedAt }),
+      [EVENT_STATE_HEADER]: value.eventState,
+    },
+  });
+}
