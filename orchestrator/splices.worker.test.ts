@@ -20,11 +20,14 @@ async function created(): Promise<string> {
 }
 const post = (event: string, body: unknown, token?: string | null) =>
   call(`/api/events/${event}/splices`, { method: 'POST', body, token });
-const splicesIn = async (event: string, region: string): Promise<Splice[]> => {
+/** The state's splices: each with the time that region's origin first received it. */
+const receivedIn = async (event: string, region: string): Promise<(Splice & { receivedAt: string })[]> => {
   const res = await call(`/api/events/${event}/state?region=${region}`);
   expect(res.status).toBe(200);
-  return ((await res.json()) as { splices: Splice[] }).splices;
+  return ((await res.json()) as { splices: (Splice & { receivedAt: string })[] }).splices;
 };
+const splicesIn = async (event: string, region: string): Promise<Splice[]> =>
+  (await receivedIn(event, region)).map(({ receivedAt: _, ...splice }) => splice);
 const timelineSplices = async (event: string) => {
   const entries = (
     (await (await call(`/api/events/${event}/timeline`)).json()) as {
@@ -50,7 +53,12 @@ describe('POST /api/events/{event}/splices', () => {
       outOfNetwork: true,
       breakDuration: 30 * 90_000,
     });
-    for (const region of ['r1', 'r2']) expect(await splicesIn(event, region)).toEqual([splice]);
+    for (const region of ['r1', 'r2']) {
+      const [{ receivedAt, ...stored }] = await receivedIn(event, region);
+      expect(stored).toEqual(splice);
+      expect(Date.parse(receivedAt)).toBeGreaterThanOrEqual(before);
+      expect(Date.parse(receivedAt)).toBeLessThanOrEqual(Date.now());
+    }
     const entries = await timelineSplices(event);
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({ who: 'operator', detail: { id: splice.id, durationMs: 30_000 } });
@@ -65,6 +73,8 @@ describe('POST /api/events/{event}/splices', () => {
     const body = { at, durationSeconds: 30, scte35: section };
     const a = await post(event, body, await devToken('ingest', event, 'A'));
     expect(a.status).toBe(201);
+    const firstReceived = (await receivedIn(event, 'r1'))[0].receivedAt;
+    await new Promise((r) => setTimeout(r, 5));
     const b = await post(event, body, await devToken('ingest', event, 'B'));
     expect(b.status).toBe(200);
     const again = await post(event, body, await devToken('ingest', event));
@@ -74,6 +84,8 @@ describe('POST /api/events/{event}/splices', () => {
     expect(answers[1].splice).toEqual(answers[0].splice);
     const expected: Splice = { id: 1234, outAt: Date.parse(at), durationMs: 30_000, source: 'feed', scte35: section };
     for (const region of ['r1', 'r2']) expect(await splicesIn(event, region)).toEqual([expected]);
+    // The copies posted later found it stored: it was received when pipeline A's came.
+    expect((await receivedIn(event, 'r1'))[0].receivedAt).toBe(firstReceived);
     expect(await timelineSplices(event)).toHaveLength(1);
   });
 

@@ -63,7 +63,9 @@ describe('SCTE-35 from the contribution feed', () => {
     const stored: Splice[][] = [];
     for (const region of ['r1', 'r2']) {
       const res = await fetch(`${workerUrl}/api/events/${event}/state?region=${region}`, { headers: operator });
-      stored.push(((await res.json()) as { splices: Splice[] }).splices);
+      // Without receivedAt: each region's origin received the break at its own moment.
+      const splices = ((await res.json()) as { splices: (Splice & { receivedAt: string })[] }).splices;
+      stored.push(splices.map(({ receivedAt: _, ...splice }) => splice));
     }
     const [splice] = stored[0];
     expect(stored[1]).toEqual(stored[0]);
