@@ -9,6 +9,7 @@ import { type LowLatencyInput, writeLowLatencyMediaPlaylist } from '../packager/
 import { lowLatencyKey, parseLowLatencyQuery } from './ll-hls-query.ts';
 import { type OriginResult, unwrap } from '../origin/result.ts';
 import { expectedPublishMs } from '../contract/epoch.ts';
+import { partDurationOf } from '../contract/low-latency.ts';
 import type { OriginFact } from '../contract/origin-facts.ts';
 import { CMSD_STATIC, cmsdStatic, objectTypeOf, rememberLadder, segmentKbps } from './cmsd.ts';
 import type { AnswerSubject } from './answer-policy.ts';
@@ -274,14 +275,25 @@ async function manifest(
   return res;
 }
 
-export const getMpd: RouteHandler = (c) =>
-  manifest(
+export const getMpd: RouteHandler = (c) => {
+  // `?latency=low` (docs/latency.md): the LL-DASH MPD, under its own cache key and kept for P/2.
+  const low = c.req.query('latency') === 'low';
+  let partMs: number | undefined;
+  return manifest(
     c,
     'mpd',
-    (input) => writeMpd(withLicenseUrl(input, c.req.url), { utcTimingUrl: new URL('/time', c.req.url).href }),
+    (input) => {
+      if (low) partMs = partDurationOf(input.config);
+      return writeMpd(withLicenseUrl(input, c.req.url), {
+        utcTimingUrl: new URL('/time', c.req.url).href,
+        ...(low ? { lowLatency: true } : {}),
+      });
+    },
     'application/dash+xml',
-    '',
+    low ? '?ll' : '',
+    low ? { before: async () => undefined, changesEveryMs: () => partMs ?? 1000 } : undefined,
   );
+};
 
 export const getMultivariantPlaylist: RouteHandler = (c) => {
   // `?latency=low` (docs/latency.md): every media playlist URI asks for the LL-HLS variant.

@@ -4,6 +4,7 @@
  * incrementally here), ends after the last, and its bytes are read by an independent parser
  * (mp4box); the hold/404/410 answers; a part that never comes breaks the transfer.
  */
+import { getElementsByName, parseXml, type XmlNode } from '@svta/cml-xml';
 import { createFile, MP4BoxBuffer } from 'mp4box';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { defaultEventConfig } from '../contract/event-config.ts';
@@ -62,6 +63,7 @@ function incremental(res: Response) {
       return out;
     },
     read: () => reader.read(),
+    cancel: () => reader.cancel(),
   };
 }
 
@@ -189,5 +191,53 @@ describe('chunked transfer of a segment still being written ({K}.m4s?latency=low
     const body = incremental(res);
     expect(Buffer.from(await body.take(parts[0].byteLength)).equals(Buffer.from(parts[0]))).toBe(true);
     await expect(body.take(1)).rejects.toThrow();
+  });
+});
+
+describe('LL-DASH MPD (index.mpd?latency=low)', () => {
+  const mpdOf = (text: string): XmlNode => parseXml(text).childNodes.find((n) => n.nodeName === 'MPD')!;
+  const all = (node: XmlNode, name: string) => getElementsByName(node, name);
+
+  it('signals chunked segments, the producer reference and low latency; its segment URLs reach the chunked route', async () => {
+    const { event: id, now } = await event();
+    for (const j of [now - 2, now - 1]) expect(await put(id, `A/v1/${j}.m4s`, segmentFor(video, j, D))).toBe(201);
+    const res = await fetch(`${url}/live/${id}/index.mpd?latency=low`);
+    expect(res.status).toBe(200);
+    // Kept for half a part (P = 500 ms), not half a segment.
+    expect(res.headers.get('x-ttl-ms')).toBe('250');
+    const mpd = mpdOf(await res.text());
+    const template = all(mpd, 'SegmentTemplate')[0].attributes;
+    expect(template).toMatchObject({
+      availabilityTimeOffset: '1.5',
+      availabilityTimeComplete: 'false',
+      media: '$RepresentationID$/$Number$.m4s?latency=low',
+      initialization: '$RepresentationID$/init.mp4',
+    });
+    expect(all(mpd, 'Latency')[0].attributes).toMatchObject({ referenceId: '0', target: '2000', min: '1000' });
+    expect(all(mpd, 'PlaybackRate')).toHaveLength(1);
+    expect(all(mpd, 'UTCTiming')[0].attributes.value).toBe(`${url}/time`);
+    const prt = all(mpd, 'ProducerReferenceTime')[0].attributes;
+    expect(prt).toMatchObject({ id: '0', type: 'encoder' });
+    expect(Number(prt.presentationTime) / Number(template.timescale)).toBe(Date.parse(prt.wallClockTime) / 1000);
+
+    // The standard MPD, asked right after, is the standard one (its own cache key).
+    const standard = await (await fetch(`${url}/live/${id}/index.mpd`)).text();
+    expect(standard).not.toMatch(/availabilityTimeOffset|ProducerReferenceTime|latency=low/);
+    expect(all(mpdOf(standard), 'Latency')[0].attributes.target).toBe('3500');
+
+    // Resolve the template for the segment being made next: a streamed answer once its part 0 lands.
+    const k = now + 1;
+    const segmentUrl = new URL(
+      template.media.replace('$RepresentationID$', 'v1').replace('$Number$', String(k)),
+      `${url}/live/${id}/index.mpd`,
+    );
+    const pending = fetch(segmentUrl);
+    const parts = partsOf(k);
+    expect(await put(id, `A/v1/${k}.0.m4s`, parts[0])).toBe(201);
+    const streamed = await pending;
+    expect(streamed.headers.get('x-cache')).toBe('stream');
+    const body = incremental(streamed);
+    expect(Buffer.from(await body.take(parts[0].byteLength))).toEqual(Buffer.from(parts[0]));
+    await body.cancel();
   });
 });

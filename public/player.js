@@ -43,8 +43,10 @@
   if (device) manifestQuery.set('device', device);
   if (token) manifestQuery.set('token', token);
   // `&latency=low` (docs/latency.md): hls.js (lowLatencyMode, its default) plays the LL-HLS playlists
-  // with parts and blocking reloads. DASH has no low-latency variant yet: dash.js and shaka ignore it.
-  if (params.get('latency') === 'low' && kind === 'hls') manifestQuery.set('latency', 'low');
+  // with parts and blocking reloads; dash.js plays the LL-DASH MPD, whose availabilityTimeComplete
+  // "false" turns its low-latency mode on (segments fetched as they are written, parsed chunk by
+  // chunk; catch-up to the MPD's low-latency target). Shaka ignores it.
+  if (params.get('latency') === 'low' && kind !== 'shaka') manifestQuery.set('latency', 'low');
   // Absolute: shaka's CMCD (query mode) turns a relative URL that has a query into a
   // protocol-relative one (`/live/e/index.mpd?token=…` became `http://live/e/index.mpd?…&CMCD=…`).
   const manifestUrl = new URL(

@@ -1,4 +1,5 @@
 import { resolveLatency } from '../../contract/latency.ts';
+import { resolveLowLatency } from '../../contract/low-latency.ts';
 import { manifestSplices } from '../../contract/splices.ts';
 import type { ManifestInput, TrackDescriptor } from '../../contract/track.ts';
 import { audioFrameSamples, codecGroupKey } from './codecs.ts';
@@ -13,6 +14,13 @@ export interface MpdOptions {
   baseUrl?: string;
   /** Query string (without `?`) appended to every segment and init URL, e.g. a player token. */
   query?: string;
+  /**
+   * LL-DASH (docs/latency.md): audio and video templates announce each segment once its first
+   * part exists (availabilityTimeOffset = D − P, availabilityTimeComplete="false") at the chunked
+   * URL `{K}.m4s?latency=low`, with a ProducerReferenceTime and the low-latency ServiceDescription.
+   * Ignored once the event has ended.
+   */
+  lowLatency?: boolean;
 }
 
 const PROFILES = 'urn:mpeg:dash:profile:isoff-live:2011,urn:mpeg:dash:profile:cmaf:2019';
@@ -36,7 +44,14 @@ export function writeMpd(input: ManifestInput, opts: MpdOptions = {}): string {
   const text = input.tracks.filter((t) => t.kind === 'text');
   const ended = input.ended === true;
   const first = ended ? Math.max(0, input.firstSegment) : 0;
-  const ctx: TemplateContext = { D, startNumber: first, query: opts.query };
+  const ll = opts.lowLatency && !ended ? resolveLowLatency(input.config) : undefined;
+  const ctx: TemplateContext = {
+    D,
+    startNumber: first,
+    query: opts.query,
+    // The producer reference: the oldest listed segment's start, K·D in media time and in UTC.
+    ll: ll && { offsetMs: D - ll.partDurationMs, referenceK: Math.max(0, input.firstSegment) },
+  };
 
   const mpdAttrs: Attrs = {
     xmlns: 'urn:mpeg:dash:schema:mpd:2011',
@@ -58,7 +73,7 @@ export function writeMpd(input: ManifestInput, opts: MpdOptions = {}): string {
     mpdAttrs.minimumUpdatePeriod = duration(D);
     mpdAttrs.timeShiftBufferDepth = duration(timeShiftBufferMs(input));
     // The same figure as Latency@target, for players that read only this (docs/manifests.md).
-    mpdAttrs.suggestedPresentationDelay = duration(resolveLatency(input.config).targetMs);
+    mpdAttrs.suggestedPresentationDelay = duration((ll ?? resolveLatency(input.config)).targetMs);
   }
   mpdAttrs.maxSegmentDuration = duration(D + Math.max(0, ...av.map(longestFrameMs)));
   mpdAttrs.minBufferTime = duration(D);
@@ -71,7 +86,7 @@ export function writeMpd(input: ManifestInput, opts: MpdOptions = {}): string {
   ]);
   const body: string[] = [];
   if (opts.baseUrl !== undefined) body.push(el('BaseURL', {}, [escapeXml(opts.baseUrl)]));
-  if (!ended) body.push(serviceDescription(input));
+  if (!ended) body.push(serviceDescription(input, ll && av.length > 0));
   body.push(period);
   const next = input.next;
   if (
@@ -107,13 +122,16 @@ export function writeMpd(input: ManifestInput, opts: MpdOptions = {}): string {
  * target/min/max in milliseconds of wall clock behind the capture time, and the playback rates a
  * player may use to catch up. dash.js starts at Latency@target (ahead of suggestedPresentationDelay),
  * seeks back to it beyond max + 0.5 s and, with catch-up on, plays within PlaybackRate to stay there.
- * No Latency@referenceId: there is no ProducerReferenceTime; the epoch anchor already makes
- * presentation time the capture time.
+ * The standard MPD has no Latency@referenceId: there is no ProducerReferenceTime; the epoch anchor
+ * already makes presentation time the capture time. The LL-DASH MPD has both (DASH-IF low-latency
+ * guidelines), its ProducerReferenceTimes saying exactly that, and its low-latency figures.
  */
-function serviceDescription(input: ManifestInput): string {
-  const l = resolveLatency(input.config);
+function serviceDescription(input: ManifestInput, lowLatency?: boolean): string {
+  const l = lowLatency ? resolveLowLatency(input.config) : resolveLatency(input.config);
+  // The first AdaptationSet (id 0) is an audio or video one and carries a ProducerReferenceTime of id 0.
+  const reference = lowLatency ? { referenceId: '0' } : {};
   return el('ServiceDescription', { id: '0' }, [
-    el('Latency', { target: String(l.targetMs), min: String(l.minMs), max: String(l.maxMs) }),
+    el('Latency', { ...reference, target: String(l.targetMs), min: String(l.minMs), max: String(l.maxMs) }),
     el('PlaybackRate', { min: String(l.playbackRate.min), max: String(l.playbackRate.max) }),
   ]);
 }
@@ -142,7 +160,8 @@ function adaptationSets(av: TrackDescriptor[], ctx: TemplateContext): string[] {
   const groups = audioGroups(av.filter((t) => t.kind === 'audio'));
   const mainKey = groups[0] && languageKey(groups[0][0]);
   for (const group of groups) sets.push(audioSet(setId++, group, languageKey(group[0]) === mainKey, ctx));
-  for (const t of av.filter((x) => x.kind === 'text')) sets.push(textSet(setId++, t, ctx));
+  // Captions have no parts: their template stays the standard one.
+  for (const t of av.filter((x) => x.kind === 'text')) sets.push(textSet(setId++, t, { ...ctx, ll: undefined }));
   return sets;
 }
 
@@ -150,6 +169,8 @@ interface TemplateContext {
   D: number;
   startNumber: number;
   query?: string;
+  /** LL-DASH: availabilityTimeOffset (D − P) and the segment whose start is the producer reference. */
+  ll?: { offsetMs: number; referenceK: number };
 }
 
 /**
@@ -190,10 +211,10 @@ function videoSet(id: number, tracks: TrackDescriptor[], ctx: TemplateContext): 
           frameRate: t.frameRate,
           sar: '1:1',
         },
-        template ? [segmentTemplate(t.timescale, ctx)] : [],
+        template ? [...producerReference(id, t.timescale, ctx), segmentTemplate(t.timescale, ctx)] : [],
       ),
     );
-  return withTemplate('AdaptationSet', attrs, head, tracks, ctx, reps);
+  return withTemplate(id, attrs, head, [], tracks, ctx, reps);
 }
 
 function audioSet(id: number, tracks: TrackDescriptor[], isMain: boolean, ctx: TemplateContext): string {
@@ -210,8 +231,10 @@ function audioSet(id: number, tracks: TrackDescriptor[], isMain: boolean, ctx: T
   const head: string[] = contentProtection(tracks, el, escapeXml);
   if (tracks[0].label !== undefined) head.push(el('Label', {}, [escapeXml(tracks[0].label)]));
   // Declared roles win (e.g. an audio-description track); otherwise the first language is "main".
-  const roles = tracks[0].roles ?? (isMain ? ['main'] : []);
-  for (const value of roles) head.push(el('Role', { schemeIdUri: 'urn:mpeg:dash:role:2011', value }));
+  // Role follows ProducerReferenceTime (RepresentationBase) in the schema's order.
+  const roles = (tracks[0].roles ?? (isMain ? ['main'] : [])).map((value) =>
+    el('Role', { schemeIdUri: 'urn:mpeg:dash:role:2011', value }),
+  );
   const reps = (template: boolean) =>
     tracks.map((t) => {
       const children: string[] = [];
@@ -223,14 +246,14 @@ function audioSet(id: number, tracks: TrackDescriptor[], isMain: boolean, ctx: T
           }),
         );
       }
-      if (template) children.push(segmentTemplate(t.timescale, ctx));
+      if (template) children.push(...producerReference(id, t.timescale, ctx), segmentTemplate(t.timescale, ctx));
       return el(
         'Representation',
         { id: t.id, bandwidth: String(t.bandwidth), codecs: t.codecs, audioSamplingRate: num(t.sampleRate) },
         children,
       );
     });
-  return withTemplate('AdaptationSet', attrs, head, tracks, ctx, reps);
+  return withTemplate(id, attrs, head, roles, tracks, ctx, reps);
 }
 
 /**
@@ -256,39 +279,83 @@ function textSet(id: number, t: TrackDescriptor, ctx: TemplateContext): string {
   ]);
 }
 
-/** One SegmentTemplate on the AdaptationSet when all its tracks share a timescale, else one per Representation. */
+/**
+ * One SegmentTemplate on the AdaptationSet when all its tracks share a timescale, else one per
+ * Representation; `afterHead` (Roles) follows the set's ProducerReferenceTime.
+ */
 function withTemplate(
-  name: string,
+  id: number,
   attrs: Attrs,
   head: string[],
+  afterHead: string[],
   tracks: TrackDescriptor[],
   ctx: TemplateContext,
   reps: (perRep: boolean) => string[],
 ): string {
   const shared = tracks.every((t) => t.timescale === tracks[0].timescale);
   return el(
-    name,
+    'AdaptationSet',
     attrs,
-    shared ? [...head, segmentTemplate(tracks[0].timescale, ctx), ...reps(false)] : [...head, ...reps(true)],
+    shared
+      ? [
+          ...head,
+          ...producerReference(id, tracks[0].timescale, ctx),
+          ...afterHead,
+          segmentTemplate(tracks[0].timescale, ctx),
+          ...reps(false),
+        ]
+      : [...head, ...afterHead, ...reps(true)],
   );
 }
 
+/**
+ * The template timescale need not be the track's; fall back to milliseconds when D is not a
+ * whole number of the track's ticks (the template only has to express D and the offset).
+ */
+function templateTimescale(trackTimescale: number, D: number): number {
+  return Number.isInteger((D * trackTimescale) / 1000) ? trackTimescale : 1000;
+}
+
 function segmentTemplate(trackTimescale: number, ctx: TemplateContext): string {
-  // The template timescale need not be the track's; fall back to milliseconds when D is not a
-  // whole number of the track's ticks (the template only has to express D and the offset).
-  const timescale = Number.isInteger((ctx.D * trackTimescale) / 1000) ? trackTimescale : 1000;
+  const timescale = templateTimescale(trackTimescale, ctx.D);
   const ticks = (ctx.D * timescale) / 1000;
   // `$` is the template escape character: a literal one in a token must be doubled.
   const q = ctx.query ? `?${ctx.query.replaceAll('$', '$$$$')}` : '';
+  // LL-DASH segments are asked for at the chunked URL (the init is the same for both modes).
+  const mediaQuery = ctx.ll ? (q ? `${q}&latency=low` : '?latency=low') : q;
   return el('SegmentTemplate', {
     timescale: String(timescale),
     duration: String(ticks),
     startNumber: String(ctx.startNumber),
     // K·D·timescale stays below 2^53 for millennia at 90 kHz, so plain numbers are exact here.
     presentationTimeOffset: String(ctx.startNumber * ticks),
-    media: `$RepresentationID$/$Number$.m4s${q}`,
+    // A segment can be asked for once its first part exists: D − P before its end (ISO/IEC 23009-1
+    // 5.3.9.5.3); "false": it is then still being written, so it comes in chunks.
+    availabilityTimeOffset: ctx.ll ? String(Math.round(ctx.ll.offsetMs) / 1000) : undefined,
+    availabilityTimeComplete: ctx.ll ? 'false' : undefined,
+    media: `$RepresentationID$/$Number$.m4s${mediaQuery}`,
     initialization: `$RepresentationID$/init.mp4${q}`,
   });
+}
+
+/**
+ * LL-DASH ProducerReferenceTime (type encoder): the wall clock at which media time K·D was made is
+ * UTC K·D, the epoch anchor itself, said for players that measure latency from it. In the
+ * template's timescale; one per AdaptationSet (or Representation, with its own template), id = the
+ * set's id.
+ */
+function producerReference(id: number, trackTimescale: number, ctx: TemplateContext): string[] {
+  if (!ctx.ll) return [];
+  const timescale = templateTimescale(trackTimescale, ctx.D);
+  const k = ctx.ll.referenceK;
+  return [
+    el('ProducerReferenceTime', {
+      id: String(id),
+      type: 'encoder',
+      wallClockTime: new Date(k * ctx.D).toISOString(),
+      presentationTime: String((k * ctx.D * timescale) / 1000),
+    }),
+  ];
 }
 
 /**

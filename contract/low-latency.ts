@@ -1,0 +1,43 @@
+import { DEFAULT_PART_DURATION_MS, partsPerSegment } from './part-grid.ts';
+import { type Latency, type LatencyConfig, resolveLatency } from './latency.ts';
+
+/**
+ * How long after its end a part is usually stored at the origin: a part is written when the next
+ * part's first frame is encoded, then PUT. Measured on a quiet machine (docs/latency.md): hls.js
+ * in LL-HLS sat 2.02 s behind capture with its own latency 1.55 s from the playlist's end, so the
+ * newest part reached the playlist about 0.5 s after it ended.
+ */
+export const PART_PUBLISH_DELAY_MS = 500;
+
+/** The part duration P of an event: D divided into whole parts (contract/part-grid.ts). */
+export function partDurationOf(config: { segmentDurationMs: number; latency?: LatencyConfig }): number {
+  const D = config.segmentDurationMs;
+  return D / partsPerSegment(D, config.latency?.partDurationMs ?? DEFAULT_PART_DURATION_MS);
+}
+
+/**
+ * Where a low-latency DASH player should sit (LL-DASH ServiceDescription, docs/latency.md), from
+ * the part duration P rather than the segment duration:
+ * - target = 3·P + PART_PUBLISH_DELAY_MS: the player has the part it plays and two more on their
+ *   way or in its buffer (as LL-HLS's PART-HOLD-BACK = 3 × PART-TARGET), behind the part being
+ *   made and its publish delay. 2000 ms at P = 500 ms, 1500 ms at P = 333 ms.
+ * - min = P + PART_PUBLISH_DELAY_MS: closer, the player would play a part before it is stored.
+ * - max = target + D: a whole segment behind the target is no longer low latency.
+ * - playbackRate: the event's (its latency block), as for standard latency.
+ * The event's targetMs/minMs/maxMs are the standard-latency figures and do not apply here.
+ */
+export function resolveLowLatency(config: {
+  segmentDurationMs: number;
+  pipelineDelayMs: number;
+  latency?: LatencyConfig;
+}): Latency & { partDurationMs: number } {
+  const P = partDurationOf(config);
+  const targetMs = Math.round(3 * P + PART_PUBLISH_DELAY_MS);
+  return {
+    partDurationMs: P,
+    targetMs,
+    minMs: Math.round(P + PART_PUBLISH_DELAY_MS),
+    maxMs: targetMs + config.segmentDurationMs,
+    playbackRate: resolveLatency(config).playbackRate,
+  };
+}
