@@ -246,6 +246,9 @@
       },
       // Captions (docs/captions.md): the asked-for language, else the first the manifest lists.
       preferredTextLanguage: captionsWanted && captionsWanted !== 'off' ? captionsWanted : '',
+      // The audio language asked for (&audio=): shaka 5's preference list, used when it chooses the
+      // first variant (fields left out are no preference).
+      ...(audioWanted ? { preferredAudio: [{ language: audioWanted }] } : {}),
       // CMCD in the query, as dash.js sends it (docs/cmcd.md).
       cmcd: { enabled: true },
     });
@@ -296,8 +299,6 @@
     await player.attach(video);
     try {
       await player.load(manifestUrl);
-      const audio = audioWanted && player.getAudioTracks().find((t) => t.language === audioWanted);
-      if (audio && !audio.active) player.selectAudioTrack(audio);
       const text = player.getTextTracks();
       if (captionsWanted !== 'off' && text.length > 0) {
         // shaka 5 shows the selected text track (visibility follows selection).
@@ -338,6 +339,9 @@
       ...(encrypted ? { emeEnabled: true, drmSystems: { 'org.w3.clearkey': { licenseUrl } } } : {}),
       // Show the SUBTITLES rendition hls.js selects (DEFAULT=YES, or the one asked for below).
       subtitleDisplay: captionsWanted !== 'off',
+      // The audio language asked for (&audio=): hls.js picks the matching EXT-X-MEDIA rendition
+      // (in another audio group if need be) instead of the DEFAULT=YES one.
+      ...(audioWanted ? { audioPreference: { lang: audioWanted } } : {}),
       xhrSetup:
         alternate.length === 0
           ? undefined
@@ -369,18 +373,12 @@
         if (i >= 0 && hls.subtitleTrack !== i) hls.subtitleTrack = i;
       } else if (hls.subtitleTrack < 0 && data.subtitleTracks.length > 0) hls.subtitleTrack = 0;
     });
-    // The audio language asked for (&audio=), once hls.js knows the EXT-X-MEDIA audio renditions.
-    hls.on(Hls.Events.AUDIO_TRACKS_UPDATED, (_name, data) => {
-      const i = audioWanted ? data.audioTracks.findIndex((t) => t.lang === audioWanted) : -1;
-      if (i >= 0 && hls.audioTrack !== i) hls.audioTrack = i;
-    });
     // hls.audioTracks are the renditions of the playing variant's audio group (one codec family).
     audioTracks = () => hls.audioTracks.map((t) => ({ language: t.lang, label: t.name || t.lang }));
     currentAudioLanguage = () => hls.audioTracks[hls.audioTrack]?.lang ?? null;
-    selectAudioLanguage = (language) => {
-      const i = hls.audioTracks.findIndex((t) => t.lang === language);
-      if (i >= 0) hls.audioTrack = i;
-    };
+    // setAudioOption makes the language the preference (kept when ABR moves to another audio group)
+    // and switches now, dropping the other language's buffered audio (flushImmediate).
+    selectAudioLanguage = (language) => hls.setAudioOption({ lang: language, flushImmediate: true });
     hls.loadSource(manifestUrl);
     hls.attachMedia(video);
     // hls.js starts its own timeline near 0, so currentTime is not UTC here; it maps the playhead

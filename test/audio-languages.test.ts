@@ -4,9 +4,10 @@
  * and de. The synthetic source sends one tagged stream per language, each its own test tone
  * (source-args.ts languageToneHz: 440, 660, 880, 1100 Hz); the bridge makes one rendition per
  * language from the stream tagged with it. The MPD and the multivariant playlist list the four
- * languages; in Chromium, dash.js and hls.js start on English, the page's audio menu switches to
- * French and then German, and a WebAudio analyser on the video element hears each time the tone
- * of the language chosen — the sound that reached the viewer, not a playlist entry.
+ * languages; in Chromium, dash.js, shaka and hls.js given `&audio=es` start on Spanish, dash.js and
+ * hls.js without it start on English and the page's audio menu switches them to French and then
+ * German, and a WebAudio analyser on the video element hears each time the tone of the language
+ * chosen — the sound that reached the viewer, not a playlist entry.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -126,14 +127,15 @@ async function hear(page: Page, hz: number, what: string): Promise<number> {
   throw new Error(`${what}: never heard ${hz} Hz; heard ${heard.slice(-12).join(', ')}`);
 }
 
-describe.each(['dash', 'hls'])('audio-language switch in %s', (player) => {
-  it("plays English first, and French then German after each is chosen in the page's menu", async () => {
-    const page = await browser.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    // Not waiting for `load` (the player library, 1 MB from the Worker): on a loaded 2-core machine
-    // that alone took over a minute; the wait for playback below covers it.
-    await page.goto(`${workerUrl}/?event=${event}&player=${player}&captions=off`, { waitUntil: 'commit' });
+/** Open the player page and wait until it plays sound with the four languages known. */
+async function playing(player: string, query: string): Promise<{ page: Page; pageErrors: string[] }> {
+  const page = await browser.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  // Not waiting for `load` (the player library, 1 MB from the Worker): on a loaded 2-core machine
+  // that alone took over a minute; the wait for playback below covers it.
+  await page.goto(`${workerUrl}/?event=${event}&player=${player}&captions=off${query}`, { waitUntil: 'commit' });
+  try {
     await waitFor(
       () =>
         page.evaluate(() => {
@@ -145,6 +147,45 @@ describe.each(['dash', 'hls'])('audio-language switch in %s', (player) => {
       90_000,
       `${player} playing with four audio languages`,
     );
+  } catch (err) {
+    // What the page got to: the player's errors and the video element's state.
+    const seen = await page
+      .evaluate(() => {
+        const p = (window as any).__player;
+        const video = document.querySelector('video') as
+          | (HTMLVideoElement & { webkitAudioDecodedByteCount: number })
+          | null;
+        return {
+          player: p ? { errors: p.errors, warnings: p.warnings.slice(-5), languages: p.audioLanguages() } : null,
+          video: video && {
+            currentTime: video.currentTime,
+            readyState: video.readyState,
+            audioBytes: video.webkitAudioDecodedByteCount,
+          },
+        };
+      })
+      .catch((e: Error) => e.message);
+    throw new Error(`${(err as Error).message}\n${JSON.stringify(seen)}\npage errors: ${pageErrors.join(' | ')}`);
+  }
+  return { page, pageErrors };
+}
+
+describe.each(['dash', 'shaka', 'hls'])('&audio= in %s', (player) => {
+  it("starts on the language asked for (the player's own preference), not the manifest's default", async () => {
+    const { page, pageErrors } = await playing(player, '&audio=es');
+    await listen(page);
+    const ms = await hear(page, toneOf('es'), `${player} with &audio=es`);
+    expect(await page.evaluate(() => (window as any).__player.audioLanguage())).toBe('es');
+    expect(await page.locator('#audio-language').inputValue()).toBe('es');
+    expect(pageErrors, 'page errors').toEqual([]);
+    console.log(`${player}: heard es ${ms} ms after listening`);
+    await page.close();
+  }, 180_000);
+});
+
+describe.each(['dash', 'hls'])('audio-language switch in %s', (player) => {
+  it("plays English first, and French then German after each is chosen in the page's menu", async () => {
+    const { page, pageErrors } = await playing(player, '');
     const offered = await page.evaluate(() => (window as any).__player.audioLanguages());
     expect(offered).toEqual(LANGUAGES.map((language, i) => ({ language, label: LABELS[i] })));
     expect(await page.locator('#audio-language option').allTextContents()).toEqual(
