@@ -182,7 +182,7 @@ describe('chunked transfer of a segment still being written ({K}.m4s?latency=low
 
   it('breaks the transfer (no silently short segment) when a part does not come by its deadline', async () => {
     const { event: id, now } = await event();
-    // The segment before the one being made: its parts' deadline, (K+1)·D + pipelineDelayMs, is at most 1.5 s away.
+    // The segment before the one being made: its deadline, (K+1)·D + pipelineDelayMs + D, is at most 3.5 s away.
     const k = now - 1;
     const parts = partsOf(k);
     expect(await put(id, `A/v1/${k}.0.m4s`, parts[0])).toBe(201);

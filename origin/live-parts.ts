@@ -1,4 +1,5 @@
 import { AppError } from '../contract/errors.ts';
+import { expectedPublishMs } from '../contract/epoch.ts';
 import type { EventConfig } from '../contract/event-config.ts';
 import { readFragments } from '../packager/fragment-reader.ts';
 import type { InitInfo } from '../packager/init-info.ts';
@@ -109,13 +110,27 @@ export class LiveParts {
 
   /**
    * Part n of K for a segment stream that already carries the parts before it
-   * (origin/part-stream.ts): a part not due yet is waited for, not refused; then as `get`.
+   * (origin/part-stream.ts): waited for as long as a request for the whole segment would wait for
+   * it (its deadline, due time + D: origin/segment-timing.ts), not only a part's own deadline. The
+   * stream is under way; a loaded bridge's late part keeps it going where a refusal would break it.
    */
-  async following(track: string, k: number, n: number, config: EventConfig) {
+  async following(
+    track: string,
+    k: number,
+    n: number,
+    config: EventConfig,
+  ): Promise<OriginResult<StoredPart & { k: number; n: number }>> {
+    const D = config.segmentDurationMs;
+    const deadlineMs = expectedPublishMs(k, D, config.pipelineDelayMs) + D;
     for (;;) {
-      const part = await this.get(track, k, n, config);
-      if (part.ok || part.fact?.state !== 'early') return part;
-      await this.wait(part.fact.dueMs);
+      const found = this.peek(track, k, n, config);
+      if (found) return ok({ ...found, k, n });
+      if (Date.now() >= deadlineMs)
+        return fail('SEGMENT_GONE', `part ${n} of segment ${k} was not published by the segment's deadline`, {
+          state: 'gone',
+          recent: true,
+        });
+      await this.wait(deadlineMs);
     }
   }
 
