@@ -39,7 +39,12 @@ describe('LL-DASH in dash.js (low-latency mode)', () => {
   it('plays the LL MPD on streamed segments, close to live, without errors or stalls', async () => {
     const page = await browser.newPage();
     // Segment answers as dash.js got them: streamed (parts as they land) or whole (stored).
-    const answers = { stream: 0, whole: 0, refused: {} as Record<number, number>, broken: 0 };
+    const answers = {
+      stream: 0,
+      whole: 0,
+      refused: {} as Record<number, number>,
+      broken: {} as Record<string, number>,
+    };
     page.on('response', (res) => {
       if (!/\/\d+\.m4s\?latency=low/.test(res.url())) return;
       if (res.status() !== 200) answers.refused[res.status()] = (answers.refused[res.status()] ?? 0) + 1;
@@ -48,7 +53,8 @@ describe('LL-DASH in dash.js (low-latency mode)', () => {
     });
     // A stream that broke (a part past its deadline) fails the request after its headers.
     page.on('requestfailed', (req) => {
-      if (/\/\d+\.m4s\?latency=low/.test(req.url())) answers.broken++;
+      const why = req.failure()?.errorText ?? '?';
+      if (/\/\d+\.m4s\?latency=low/.test(req.url())) answers.broken[why] = (answers.broken[why] ?? 0) + 1;
     });
     await page.goto(`${workerUrl}/?event=${event}&player=dash&latency=low`);
     await page
@@ -85,10 +91,14 @@ describe('LL-DASH in dash.js (low-latency mode)', () => {
     const stalls = end.stalls.map((s) => ((s.end ?? Date.now()) - s.start) / 1000);
     const p50 = percentile(samples, 0.5);
     console.log(
-      `LL-DASH dash.js ${WATCH_MS / 1000} s: latency p50 ${p50.toFixed(2)} s (p10 ${percentile(samples, 0.1).toFixed(2)}, p90 ${percentile(samples, 0.9).toFixed(2)}, ${samples.length} samples; dash.js's own ${percentile(own, 0.5)?.toFixed(2)} s, target ${end.target} s), low-latency mode ${end.lowLatency}, segments streamed ${answers.stream} (broken ${answers.broken}), whole ${answers.whole}, refused ${JSON.stringify(answers.refused)}, stalls ${stalls.map((s) => s.toFixed(2)).join(', ') || 'none'}, errors ${end.errors.map((e) => e.code).join(', ') || 'none'}`,
+      `LL-DASH dash.js ${WATCH_MS / 1000} s: latency p50 ${p50.toFixed(2)} s (p10 ${percentile(samples, 0.1).toFixed(2)}, p90 ${percentile(samples, 0.9).toFixed(2)}, ${samples.length} samples; dash.js's own ${percentile(own, 0.5)?.toFixed(2)} s, target ${end.target} s), low-latency mode ${end.lowLatency}, segments streamed ${answers.stream} (failed after their headers: ${JSON.stringify(answers.broken)}), whole ${answers.whole}, refused ${JSON.stringify(answers.refused)}, stalls ${stalls.map((s) => s.toFixed(2)).join(', ') || 'none'}, errors ${end.errors.map((e) => e.code).join(', ') || 'none'}`,
     );
     expect(end.manifestUrl).toContain('index.mpd?latency=low');
-    expect(end.errors).toEqual([]);
+    // A late clock sync (dash.js 16) on a loaded machine: dash.js then uses the device clock, which
+    // here is the server's own (same machine). Any other player error fails the test.
+    const clockSync = (e: { code: string; message: string }) =>
+      e.code === 'dash 16' && e.message === 'Failed to synchronize client and server time';
+    expect(end.errors.filter((e) => !clockSync(e))).toEqual([]);
     // dash.js ran in its low-latency mode on segments streamed while they were written.
     expect(end.lowLatency).toBe(true);
     expect(answers.stream).toBeGreaterThan(WATCH_MS / 1000 / 4);
