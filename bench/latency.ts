@@ -12,6 +12,12 @@
  * dash.js and hls.js play each in headless Chromium with their default settings (bench/latency-page.html,
  * on the stream's own origin for both; the player library is loaded before the clock starts), plus
  * hls.js with `liveSyncDuration` = D, the closest hls.js sits (docs/manifests.md, HOLD-BACK).
+ * Low latency (docs/latency.md): our bridge publishes chunked CMAF parts (P = 500 ms), so the same
+ * event also serves `?latency=low`: LL-DASH in dash.js (its defaults: the MPD turns its low-latency
+ * mode on) and LL-HLS in hls.js (`lowLatencyMode`, its default, with `maxLiveSyncPlaybackRate` 1.5
+ * as the player page sets it). The static bucket has no such row: ffmpeg's LL-DASH/LL-HLS output
+ * (`-ldash`, `-lhls`) writes each segment while it grows, and a static server answers a file with
+ * the length it has when asked, so a player would get truncated segments.
  *
  * - Live latency: wall clock minus the capture time of the frame on screen, sampled every 500 ms
  *   over the watch, median per trial, then median of trials. The capture time comes from the
@@ -36,6 +42,7 @@ import { bridgeStatus, startLiveEvent, waitFor } from '../test/live-event.ts';
 import { freePort } from '../test/wrangler-dev.ts';
 
 const D = defaultEventConfig.segmentDurationMs;
+const PART_MS = 500;
 const TRIALS = Number(process.env.BENCH_LATENCY_TRIALS ?? 3);
 const WATCH_MS = Number(process.env.BENCH_LATENCY_WATCH_S ?? 20) * 1000;
 const LADDER = process.env.BENCH_LATENCY_LADDER ?? 'local';
@@ -186,6 +193,8 @@ interface Row {
   player: 'dash' | 'hls';
   /** hls.js liveSyncDuration in seconds, or undefined for the defaults. */
   liveSync?: number;
+  /** The low-latency manifests (`?latency=low`, ours only). */
+  low?: boolean;
 }
 interface Trial {
   latencyS: number;
@@ -232,6 +241,8 @@ async function trial(browser: Browser, row: Row, src: string, anchor: { anchorMs
     anchorMs: String(anchor.anchorMs),
     pdtShiftMs: String(anchor.pdtShiftMs),
     ...(row.liveSync ? { liveSync: String(row.liveSync) } : {}),
+    // hls.js on LL-HLS: the player page's setting for `&latency=low` (public/player.js).
+    ...(row.low && row.player === 'hls' ? { maxRate: '1.5' } : {}),
   });
   await page.goto(`${origin}/__bench/page.html?${q}`);
   await page.addScriptTag({
@@ -285,6 +296,8 @@ try {
     pipelines: ['A'],
     ladder: LADDER,
     extraFeeds: [bucket.feedUrl],
+    // Parts for the low-latency rows (the event's default part grid, 500 ms).
+    bridgeFlags: ['--part-duration-ms', String(PART_MS)],
   });
   stops.unshift(live.stop);
   await waitFor(
@@ -314,6 +327,7 @@ try {
     bucket: { dash: `${nginx.url}/bucket/index.mpd`, hls: `${nginx.url}/bucket/master.m3u8` },
     ours: { dash: `${served.url}/live/${event}/index.mpd`, hls: `${served.url}/live/${event}/index.m3u8` },
   };
+  const sourceOf = (row: Row) => `${sources[row.stack][row.player]}${row.low ? '?latency=low' : ''}`;
   // Ours: media time is UTC (the epoch anchor) and so is PROGRAM-DATE-TIME (K·D).
   const anchors: Record<Row['stack'], { anchorMs: number; pdtShiftMs: number }> = {
     bucket: { anchorMs: bucketUtc0, pdtShiftMs: bucketUtc0 - bucketPdt0 },
@@ -323,19 +337,20 @@ try {
   for (const player of ['dash', 'hls'] as const)
     for (const stack of ['bucket', 'ours'] as const) rows.push({ stack, player });
   for (const stack of ['bucket', 'ours'] as const) rows.push({ stack, player: 'hls', liveSync: D / 1000 });
+  for (const player of ['dash', 'hls'] as const) rows.push({ stack: 'ours', player, low: true });
 
   const browser = await launchChromium();
   stops.unshift(() => browser.close());
   const results = new Map<Row, Trial[]>(rows.map((r) => [r, []]));
   for (let t = 0; t < TRIALS; t++) {
     for (const row of rows) {
-      const r = await trial(browser, row, sources[row.stack][row.player], anchors[row.stack]).catch((err: Error) => {
+      const r = await trial(browser, row, sourceOf(row), anchors[row.stack]).catch((err: Error) => {
         log(`${row.stack} ${row.player}: ${err.message}`);
         return undefined;
       });
       if (r) results.get(row)!.push(r);
       log(
-        `trial ${t + 1}/${TRIALS} ${row.stack} ${row.player}${row.liveSync ? ` liveSync ${row.liveSync}` : ''}: ` +
+        `trial ${t + 1}/${TRIALS} ${row.stack} ${row.player}${row.liveSync ? ` liveSync ${row.liveSync}` : ''}${row.low ? ' low latency' : ''}: ` +
           (r
             ? `latency ${sec(r.latencyS)} (player's ${sec(r.playerLatencyS)}), startup ${sec(r.startupS)}, stalls ${r.stalls}, errors ${r.errors.length}, first ${r.firstFetches.join('; ')}`
             : 'failed'),
@@ -345,10 +360,14 @@ try {
 
   const latency = resolveLatency(defaultEventConfig);
   const label = (r: Row) =>
-    `${r.player === 'dash' ? 'dash.js' : 'hls.js'}${r.liveSync ? ` (liveSyncDuration ${r.liveSync})` : ' (defaults)'}`;
+    r.low
+      ? r.player === 'dash'
+        ? 'dash.js (defaults) on LL-DASH'
+        : 'hls.js (lowLatencyMode, maxLiveSyncPlaybackRate 1.5) on LL-HLS'
+      : `${r.player === 'dash' ? 'dash.js' : 'hls.js'}${r.liveSync ? ` (liveSyncDuration ${r.liveSync})` : ' (defaults)'}`;
   const cell = (row: Row, pick: (t: Trial) => number) => sec(median(results.get(row)!.map(pick)));
   const find = (stack: Row['stack'], player: Row['player'], liveSync?: number) =>
-    rows.find((r) => r.stack === stack && r.player === player && r.liveSync === liveSync)!;
+    rows.find((r) => r.stack === stack && r.player === player && r.liveSync === liveSync && !r.low)!;
 
   console.log('## Live latency and startup\n');
   console.log(
@@ -382,6 +401,13 @@ try {
       console.log(`| ${label(b)} ${name} | ${cell(b, pick)} | ${cell(o, pick)} | ${better(b, o, pick)} |`);
     }
   }
+  console.log(
+    `\nLow latency, ours (the same event, chunked CMAF parts of ${PART_MS} ms; no static-bucket row, see above):\n`,
+  );
+  console.log('| player | live latency | startup |');
+  console.log('| --- | --- | --- |');
+  for (const row of rows.filter((r) => r.low))
+    console.log(`| ${label(row)} | ${cell(row, (t) => t.latencyS)} | ${cell(row, (t) => t.startupS)} |`);
   console.log(
     '\n| row | trials | stalls | errors | player-reported latency (median) | first manifest / init / segment |',
   );
