@@ -22,8 +22,12 @@ export interface Playthrough {
   duration: number;
   /** video.buffered: what every SourceBuffer holds (their intersection). */
   buffered: Range[];
-  /** Each SourceBuffer the player created, by its MIME type; null if removed before the end. */
-  sourceBuffers: { type: string; buffered: Range[] | null }[];
+  /**
+   * Each SourceBuffer the player created: its MIME type, what it held at the end (null if removed
+   * before), and every timestampOffset the player gave it. A player that finds a segment's times
+   * other than its manifest says re-maps them with a new offset (hls.js: "remapping timestamps").
+   */
+  sourceBuffers: { type: string; buffered: Range[] | null; timestampOffsets: number[] }[];
   totalVideoFrames: number;
   droppedVideoFrames: number;
   errors: string[];
@@ -62,7 +66,8 @@ export async function playThrough(
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
     // Before any player script: keep a handle on every SourceBuffer, whichever MediaSource the
-    // player picks (hls.js prefers ManagedMediaSource where there is one).
+    // player picks (hls.js prefers ManagedMediaSource where there is one), and note every
+    // timestampOffset set on one.
     await page.addInitScript(() => {
       const w = window as any;
       w.__sourceBuffers = [];
@@ -70,10 +75,18 @@ export async function playThrough(
         const add = MS.prototype.addSourceBuffer;
         MS.prototype.addSourceBuffer = function (type: string) {
           const sb = add.call(this, type);
-          w.__sourceBuffers.push({ type, sb });
+          w.__sourceBuffers.push({ type, sb, timestampOffsets: [] });
           return sb;
         };
       }
+      const offset = Object.getOwnPropertyDescriptor(SourceBuffer.prototype, 'timestampOffset')!;
+      Object.defineProperty(SourceBuffer.prototype, 'timestampOffset', {
+        ...offset,
+        set(this: SourceBuffer, value: number) {
+          w.__sourceBuffers.find((s: { sb: SourceBuffer }) => s.sb === this)?.timestampOffsets.push(value);
+          offset.set!.call(this, value);
+        },
+      });
     });
     await page.goto(opts.pageUrl);
     await page.addScriptTag({ path: LIBRARIES[opts.player] });
@@ -100,13 +113,15 @@ export async function playThrough(
             currentTime: video.currentTime,
             duration: video.duration,
             buffered: ranges(video.buffered),
-            sourceBuffers: w.__sourceBuffers.map(({ type, sb }: { type: string; sb: SourceBuffer }) => {
-              try {
-                return { type, buffered: ranges(sb.buffered) };
-              } catch {
-                return { type, buffered: null };
-              }
-            }),
+            sourceBuffers: w.__sourceBuffers.map(
+              ({ type, sb, timestampOffsets }: { type: string; sb: SourceBuffer; timestampOffsets: number[] }) => {
+                let buffered = null;
+                try {
+                  buffered = ranges(sb.buffered);
+                } catch {}
+                return { type, buffered, timestampOffsets: [...timestampOffsets] };
+              },
+            ),
             totalVideoFrames: q.totalVideoFrames,
             droppedVideoFrames: q.droppedVideoFrames,
             errors: [...state.errors],
