@@ -1,5 +1,5 @@
 import { DEFAULT_PART_DURATION_MS, partsPerSegment } from './part-grid.ts';
-import { type Latency, type LatencyConfig, resolveLatency } from './latency.ts';
+import type { Latency, LatencyConfig } from './latency.ts';
 
 /**
  * How long after its end a part is usually stored at the origin: a part is written when the next
@@ -8,6 +8,9 @@ import { type Latency, type LatencyConfig, resolveLatency } from './latency.ts';
  * newest part reached the playlist about 0.5 s after it ended.
  */
 export const PART_PUBLISH_DELAY_MS = 500;
+
+/** Catch-up range of a low-latency player when the event sets none (see resolveLowLatency). */
+export const LOW_LATENCY_PLAYBACK_RATE = { min: 0.96, max: 1.5 };
 
 /** The part duration P of an event: D divided into whole parts (contract/part-grid.ts). */
 export function partDurationOf(config: { segmentDurationMs: number; latency?: LatencyConfig }): number {
@@ -23,7 +26,11 @@ export function partDurationOf(config: { segmentDurationMs: number; latency?: La
  *   made and its publish delay. 2000 ms at P = 500 ms, 1500 ms at P = 333 ms.
  * - min = P + PART_PUBLISH_DELAY_MS: closer, the player would play a part before it is stored.
  * - max = target + D: a whole segment behind the target is no longer low latency.
- * - playbackRate: the event's (its latency block), as for standard latency.
+ * - playbackRate: the event's when it sets one; else 0.96–1.5 (LOW_LATENCY_PLAYBACK_RATE), not the
+ *   standard 0.96–1.04: a player that starts a part or two behind its target (its first request
+ *   waits for an independent part) wins it back in seconds at 1.5×, in a minute at 1.04×. dash.js
+ *   takes the MPD's PlaybackRate over its own catch-up default (±0.5), and hls.js is given 1.5
+ *   by the player page for LL-HLS.
  * The event's targetMs/minMs/maxMs are the standard-latency figures and do not apply here.
  */
 export function resolveLowLatency(config: {
@@ -38,6 +45,6 @@ export function resolveLowLatency(config: {
     targetMs,
     minMs: Math.round(P + PART_PUBLISH_DELAY_MS),
     maxMs: targetMs + config.segmentDurationMs,
-    playbackRate: resolveLatency(config).playbackRate,
+    playbackRate: config.latency?.playbackRate ?? LOW_LATENCY_PLAYBACK_RATE,
   };
 }

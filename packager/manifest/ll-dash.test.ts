@@ -82,7 +82,7 @@ describe('LL-DASH MPD', () => {
     }
     const latency = all(mpd, 'Latency')[0].attributes;
     expect(latency).toMatchObject({ referenceId: '0', target: '2000', min: '1000', max: '4000' });
-    expect(all(mpd, 'PlaybackRate')[0].attributes).toMatchObject({ min: '0.96', max: '1.04' });
+    expect(all(mpd, 'PlaybackRate')[0].attributes).toMatchObject({ min: '0.96', max: '1.5' });
     expect(mpd.attributes.suggestedPresentationDelay).toBe('PT2S');
     expect(all(mpd, 'UTCTiming')[0].attributes.value).toBe('https://edge.example/time');
     // One per set, or per Representation where each has its own template: media time K·D ↔ UTC K·D.

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { LOW_LATENCY_PLAYBACK_RATE, resolveLowLatency } from './low-latency.ts';
+
+describe('resolveLowLatency', () => {
+  const base = { segmentDurationMs: 2000, pipelineDelayMs: 1500 };
+
+  it('derives the target from the part duration, and catches up faster than standard latency', () => {
+    expect(resolveLowLatency(base)).toEqual({
+      partDurationMs: 500,
+      targetMs: 2000,
+      minMs: 1000,
+      maxMs: 4000,
+      playbackRate: LOW_LATENCY_PLAYBACK_RATE,
+    });
+    expect(LOW_LATENCY_PLAYBACK_RATE.max).toBeGreaterThan(1.04);
+    expect(resolveLowLatency({ ...base, latency: { partDurationMs: 333 } }).targetMs).toBe(1500);
+  });
+
+  it("keeps the event's own playback rate", () => {
+    const playbackRate = { min: 1, max: 1.1 };
+    expect(resolveLowLatency({ ...base, latency: { playbackRate } }).playbackRate).toEqual(playbackRate);
+  });
+});
