@@ -3,7 +3,7 @@ import { AppError } from '../contract/errors.ts';
 import { EventId, PipelineId } from '../contract/ids.ts';
 import { verifyToken } from '../contract/scoped-token.ts';
 import { type ContainersEnv, containerName } from '../orchestrator/provisioner-containers.ts';
-import { check, requireTokenFor } from './credentials.ts';
+import { bearerToken, check, requireTokenFor } from './credentials.ts';
 import type { AppEnv } from './route-handler.ts';
 
 /**
@@ -23,7 +23,7 @@ contributionApi.put('/contribution/:event/:pipeline', async (c) => {
   const pipeline = PipelineId.safeParse(c.req.param('pipeline'));
   if (!pipeline.success) throw new AppError('BAD_PATH', `pipeline: ${pipeline.error.issues[0].message}`);
 
-  const token = /^Bearer ([\x21-\x7e]+)$/.exec(c.req.header('authorization')?.trim() ?? '')?.[1];
+  const token = bearerToken(c.req.header('authorization'));
   if (!token)
     throw new AppError('UNAUTHORIZED', 'send Authorization: Bearer <ingest token of the event or operator token>', {
       'www-authenticate': 'Bearer realm="ingest"',

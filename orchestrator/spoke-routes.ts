@@ -4,6 +4,7 @@ import { AppError } from '../contract/errors.ts';
 import { EventId, PipelineId } from '../contract/ids.ts';
 import { verifyToken } from '../contract/scoped-token.ts';
 import type { AppEnv } from '../edge/route-handler.ts';
+import { bearerToken } from '../edge/credentials.ts';
 import { hubFor } from './hub-stub.ts';
 import { errors, ErrorBody, json, NO_STORE, read, security, write } from './openapi-parts.ts';
 import { METRICS_CONTENT_TYPE } from './metrics.ts';
@@ -33,8 +34,7 @@ export const monitorApi = new OpenAPIHono<AppEnv>({
 
 /** The bridge's scoped ingest token from the Authorization header, else from `?token=`. */
 function spokeToken(c: Context<AppEnv>): string {
-  const header = /^Bearer ([\x21-\x7e]+)$/.exec(c.req.header('authorization')?.trim() ?? '');
-  const token = header?.[1] ?? c.req.query('token');
+  const token = bearerToken(c.req.header('authorization')) ?? c.req.query('token');
   if (!token)
     throw new AppError('UNAUTHORIZED', 'send Authorization: Bearer <ingest token> (or ?token=)', {
       'www-authenticate': 'Bearer realm="ingest"',

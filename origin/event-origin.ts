@@ -1024,12 +1024,6 @@ export class EventOrigin extends DurableObject<Env> {
     return ok(r);
   }
 
-  /** Every stored ad break, earliest first (operator view). */
-  async listSplices(): Promise<OriginResult<Splice[]>> {
-    if (!this.loadConfig()) return fail('EVENT_NOT_FOUND', 'no such event (it exists once its first init is stored)');
-    return ok(this.splices.all());
-  }
-
   // ---- DRM (docs/drm.md) ----------------------------------------------------------------------
 
   /** Set the event's DRM before its first init; afterwards only the same setting is accepted (409 DRM_LOCKED). */
