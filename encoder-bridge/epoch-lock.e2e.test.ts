@@ -15,21 +15,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFile, MP4BoxBuffer } from 'mp4box';
 import { describe, expect, it } from 'vitest';
-import { Ladder } from '../contract/ladder.ts';
-import { type BridgeRunResult, recordSource, runBridgeOnFeed } from '../test/bridge-run.ts';
+import { type BridgeRunResult, byteAt, recordSource, runBridgeOnFeed, tinyAbLadder } from '../test/bridge-run.ts';
 import { sourceArgs } from './source-args.ts';
-import { TS_PACKET_SIZE, videoFrameTimes } from './ts-timestamps.ts';
 
 const SECONDS = 28;
-// Two tiny rungs and stereo AAC: every kind of track, little CPU on 2 shared cores.
-const ladder = Ladder.parse({
-  name: 'epoch-lock-test',
-  video: [
-    { id: 'v1', width: 256, height: 144, bitrateKbps: 150, preset: 'ultrafast', profile: 'baseline' },
-    { id: 'v2', width: 192, height: 108, bitrateKbps: 100, preset: 'ultrafast', profile: 'baseline' },
-  ],
-  audio: [{ id: 'a', bitrateKbps: 64 }],
-});
+const ladder = tinyAbLadder;
 
 interface Timing {
   tfdt: number;
@@ -59,18 +49,6 @@ function timing(init: Uint8Array, segment: Uint8Array): Timing {
     durations: Array.from(trun.sample_duration ?? []),
     sync: flags.flatMap((f, i) => ((f & 0x00010000) === 0 ? [i] : [])),
   };
-}
-
-/** The byte offset of the first video PES at least `seconds` after the feed's first one. */
-function byteAt(feed: Uint8Array, seconds: number): number {
-  let first: number | undefined;
-  for (let p = 0; p + TS_PACKET_SIZE <= feed.length; p += TS_PACKET_SIZE) {
-    const [frame] = videoFrameTimes(feed.subarray(p, p + TS_PACKET_SIZE));
-    if (!frame) continue;
-    first ??= frame.pts;
-    if (frame.pts - first >= seconds * 90_000) return p;
-  }
-  throw new Error(`the feed is shorter than ${seconds} s`);
 }
 
 function compare(a: BridgeRunResult, b: BridgeRunResult, track: string): number[] {

@@ -19,9 +19,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ladder } from '../contract/ladder.ts';
-import { TS_PACKET_SIZE, videoFrameTimes } from '../encoder-bridge/ts-timestamps.ts';
-import { type BridgeRunResult, recordSource, runBridgeOnFeed } from './bridge-run.ts';
+import { type BridgeRunResult, byteAt, recordSource, runBridgeOnFeed, tinyAbLadder } from './bridge-run.ts';
 import { launchChromium } from './browser.ts';
 import { serveFiles, type StaticTrack, segmentPath, staticFiles, staticTrack } from './static-stream.ts';
 import { type Playthrough, playThrough, type Range } from './vod-playthrough.ts';
@@ -31,30 +29,10 @@ const SECONDS = 24;
 /** The least number of alternating segments played (the issue: K from A, K+1 from B, and on). */
 const MIN_SEGMENTS = 6;
 const PLAYBACK_RATE = 4;
-// epoch-lock.e2e.test.ts's ladder: two tiny rungs and stereo AAC, little CPU on 2 shared cores.
-const ladder = Ladder.parse({
-  name: 'ab-alternate-test',
-  video: [
-    { id: 'v1', width: 256, height: 144, bitrateKbps: 150, preset: 'ultrafast', profile: 'baseline' },
-    { id: 'v2', width: 192, height: 108, bitrateKbps: 100, preset: 'ultrafast', profile: 'baseline' },
-  ],
-  audio: [{ id: 'a', bitrateKbps: 64 }],
-});
+const ladder = tinyAbLadder;
 
 const repoRoot = resolve(fileURLToPath(new URL('../', import.meta.url)));
 const validator = resolve(repoRoot, process.env.DASH_MPD_VALIDATOR ?? '../shared/validators/validate-mpd');
-
-/** The byte offset of the first video PES at least `seconds` after the feed's first one. */
-function byteAt(feed: Uint8Array, seconds: number): number {
-  let first: number | undefined;
-  for (let p = 0; p + TS_PACKET_SIZE <= feed.length; p += TS_PACKET_SIZE) {
-    const [frame] = videoFrameTimes(feed.subarray(p, p + TS_PACKET_SIZE));
-    if (!frame) continue;
-    first ??= frame.pts;
-    if (frame.pts - first >= seconds * 90_000) return p;
-  }
-  throw new Error(`the feed is shorter than ${seconds} s`);
-}
 
 /** The consecutive K, from B's first on, that both pipelines published on both tracks. */
 function commonRun(a: BridgeRunResult, b: BridgeRunResult, tracks: string[]): number[] {

@@ -4,12 +4,12 @@
  */
 import { spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
-import type { Ladder } from '../contract/ladder.ts';
+import { Ladder } from '../contract/ladder.ts';
 import { Pipeline } from '../encoder-bridge/pipeline.ts';
 import { Publisher } from '../encoder-bridge/publisher.ts';
 import { spawnCc608Source } from '../encoder-bridge/cea608/cc608-source.ts';
 import { sourceArgs, type SourceOptions } from '../encoder-bridge/synthetic-source.ts';
-import { TS_PACKET_SIZE } from '../encoder-bridge/ts-timestamps.ts';
+import { TS_PACKET_SIZE, videoFrameTimes } from '../encoder-bridge/ts-timestamps.ts';
 import { startIngestSink, waitUntil, type IngestSink } from './ingest-sink.ts';
 
 export interface BridgeRunResult {
@@ -210,4 +210,26 @@ function collect(puts: IngestSink['puts']): Pick<BridgeRunResult, 'inits' | 'seg
     }
   }
   return { inits, segments };
+}
+
+/** Two tiny rungs and stereo AAC: every kind of track, little CPU on 2 shared cores (A/B tests). */
+export const tinyAbLadder = Ladder.parse({
+  name: 'epoch-lock-test',
+  video: [
+    { id: 'v1', width: 256, height: 144, bitrateKbps: 150, preset: 'ultrafast', profile: 'baseline' },
+    { id: 'v2', width: 192, height: 108, bitrateKbps: 100, preset: 'ultrafast', profile: 'baseline' },
+  ],
+  audio: [{ id: 'a', bitrateKbps: 64 }],
+});
+
+/** The byte offset of the first video PES at least `seconds` after the feed's first one. */
+export function byteAt(feed: Uint8Array, seconds: number): number {
+  let first: number | undefined;
+  for (let p = 0; p + TS_PACKET_SIZE <= feed.length; p += TS_PACKET_SIZE) {
+    const [frame] = videoFrameTimes(feed.subarray(p, p + TS_PACKET_SIZE));
+    if (!frame) continue;
+    first ??= frame.pts;
+    if (frame.pts - first >= seconds * 90_000) return p;
+  }
+  throw new Error(`the feed is shorter than ${seconds} s`);
 }
