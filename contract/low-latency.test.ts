@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LOW_LATENCY_PLAYBACK_RATE, resolveLowLatency } from './low-latency.ts';
+import { LOW_LATENCY_PLAYBACK_RATE, resolveLowLatency, streamsParts } from './low-latency.ts';
 
 describe('resolveLowLatency', () => {
   const base = { segmentDurationMs: 2000, pipelineDelayMs: 1500 };
@@ -19,5 +19,18 @@ describe('resolveLowLatency', () => {
   it("keeps the event's own playback rate", () => {
     const playbackRate = { min: 1, max: 1.1 };
     expect(resolveLowLatency({ ...base, latency: { playbackRate } }).playbackRate).toEqual(playbackRate);
+  });
+});
+
+describe('streamsParts', () => {
+  const timing = { segmentDurationMs: 2000, pipelineDelayMs: 1500 };
+
+  it('streams K from its parts until its due time (K+1)·D + pipelineDelayMs, not from then on', () => {
+    const k = 900_000_000;
+    const dueMs = (k + 1) * 2000 + 1500;
+    expect(streamsParts(k, k * 2000 - 2000, timing)).toBe(true);
+    expect(streamsParts(k, dueMs - 1, timing)).toBe(true);
+    expect(streamsParts(k, dueMs, timing)).toBe(false);
+    expect(streamsParts(k, dueMs + 2000, timing)).toBe(false);
   });
 });

@@ -1,3 +1,4 @@
+import { expectedPublishMs } from './epoch.ts';
 import { DEFAULT_PART_DURATION_MS, partsPerSegment } from './part-grid.ts';
 import type { Latency, LatencyConfig } from './latency.ts';
 
@@ -8,6 +9,22 @@ import type { Latency, LatencyConfig } from './latency.ts';
  * newest part reached the playlist about 0.5 s after it ended.
  */
 export const PART_PUBLISH_DELAY_MS = 500;
+
+/**
+ * Whether a low-latency request for segment K (`{K}.m4s?latency=low`, docs/latency.md "Chunked
+ * transfer") may be answered with a stream of K's parts: only before K's due time
+ * (K+1)·D + pipelineDelayMs. From then on the standard answer applies (stored, or held and 410 by
+ * the segment's own rules, with four-candidate failover and the edge cache), even if parts of a
+ * late K exist. One rule for the edge, which then does not ask the origin for a stream at all,
+ * and the origin, which answers "the whole segment" when the edge did not know the timing.
+ */
+export function streamsParts(
+  k: number,
+  nowMs: number,
+  timing: { segmentDurationMs: number; pipelineDelayMs: number },
+): boolean {
+  return nowMs < expectedPublishMs(k, timing.segmentDurationMs, timing.pipelineDelayMs);
+}
 
 /** Catch-up range of a low-latency player when the event sets none (see resolveLowLatency). */
 export const LOW_LATENCY_PLAYBACK_RATE = { min: 0.96, max: 1.5 };

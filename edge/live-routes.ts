@@ -9,7 +9,7 @@ import { type LowLatencyInput, writeLowLatencyMediaPlaylist } from '../packager/
 import { lowLatencyKey, parseLowLatencyQuery } from './ll-hls-query.ts';
 import { type OriginResult, unwrap } from '../origin/result.ts';
 import { expectedPublishMs } from '../contract/epoch.ts';
-import { partDurationOf } from '../contract/low-latency.ts';
+import { partDurationOf, streamsParts } from '../contract/low-latency.ts';
 import type { OriginFact } from '../contract/origin-facts.ts';
 import { CMSD_STATIC, cmsdStatic, objectTypeOf, rememberLadder, segmentKbps } from './cmsd.ts';
 import type { AnswerSubject } from './answer-policy.ts';
@@ -445,10 +445,10 @@ export const getSegment: RouteHandler = async (c) => {
     });
   }
   // The LL-DASH template's URL (docs/latency.md): a segment still being written streams its parts.
-  // Once K is due it is stored (or gone) and answered as for every player, from the edge cache.
+  // Once K is due it is answered as for every player, from the edge cache, without asking the home
+  // region's origin first (the origin applies the same rule when this isolate has no timing yet).
   const t = timings.get(event);
-  const due = t && Date.now() >= expectedPublishMs(k, t.segmentDurationMs, t.pipelineDelayMs);
-  if (c.req.query('latency') === 'low' && !due) {
+  if (c.req.query('latency') === 'low' && (!t || streamsParts(k, Date.now(), t))) {
     const streamed = await chunkedSegment(c, event, track, k);
     if (streamed) return streamed;
   }

@@ -182,8 +182,9 @@ describe('chunked transfer of a segment still being written ({K}.m4s?latency=low
 
   it('breaks the transfer (no silently short segment) when a part does not come by its deadline', async () => {
     const { event: id, now } = await event();
-    // The segment before the one being made: its deadline, (K+1)·D + pipelineDelayMs + D, is at most 3.5 s away.
-    const k = now - 1;
+    // The segment being made: streamed until its due time, (K+1)·D + pipelineDelayMs, at least 1.5 s
+    // away; part 1 is waited for until its deadline, due + D, at most 5.5 s away.
+    const k = now;
     const parts = partsOf(k);
     expect(await put(id, `A/v1/${k}.0.m4s`, parts[0])).toBe(201);
     const res = await fetch(`${url}/live/${id}/v1/${k}.m4s?latency=low`);

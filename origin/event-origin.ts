@@ -2,6 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { expectedPublishMs, segmentNumberAt } from '../contract/epoch.ts';
 import { defaultEventConfig, EventConfig, type EventConfigPatch } from '../contract/event-config.ts';
 import { EVENT_STATE_HEADER } from '../contract/event-state.ts';
+import { streamsParts } from '../contract/low-latency.ts';
 import type { EndRequest, Mask, MaskRequest } from '../contract/operator.ts';
 import type { ManifestInput, TrackDescriptor } from '../contract/track.ts';
 import type { InitInfo } from '../packager/init-info.ts';
@@ -38,7 +39,7 @@ import { listedSegments } from './listed-segments.ts';
 import { LiveParts, type PartsView } from './live-parts.ts';
 import type { StoredPart } from './parts.ts';
 import { partStream } from './part-stream.ts';
-import { partGridOf, partTiming } from './part-timing.ts';
+import { partGridOf } from './part-timing.ts';
 import { RequestCounts } from './request-counts.ts';
 import { SegmentIndex } from './segment-index.ts';
 import { type ReceivedSplice, SpliceStore } from './splices.ts';
@@ -64,6 +65,8 @@ const GONE: OriginFact = { state: 'gone', recent: false };
 const RECENTLY_GONE: OriginFact = { state: 'gone', recent: true };
 /** Shed load: clients come back in a few seconds (DESIGN §4). */
 const SHED: OriginFact = { state: 'shed', retryAfterMs: 5000 };
+/** A low-latency segment request answered as any other: the edge asks for the segment itself (getSegmentChunked). */
+const WHOLE = { whole: true } as const;
 /** Operator views: never kept by a shared cache. */
 const PRIVATE: OriginFact = { state: 'private' };
 /** A held request re-checks whether its segment is still coming this often (besides being woken by its PUT). */
@@ -425,45 +428,40 @@ export class EventOrigin extends DurableObject<Env> {
   /**
    * Segment K for a low-latency player (`{K}.m4s?latency=low`, docs/latency.md "Chunked transfer"):
    * while K is being written, a stream that starts with part 0 (held as the part route holds it:
-   * 404 far ahead, held while due) and carries each further part as it lands (origin/part-stream.ts).
-   * `whole` when the standard segment answer applies instead: K is stored (or ended, or a caption
-   * track), or part 0 never came by its deadline — then the segment's own hold and 410 rules decide.
+   * 404 far ahead, held while due; LiveParts.get) and carries each further part as it lands
+   * (origin/part-stream.ts). `whole` when the standard segment answer applies instead, checked at
+   * every wake of that hold: K is stored, or due (contract/low-latency.ts streamsParts, the edge's
+   * rule too), or the event ended before it, or it is a caption track; or part 0 never came by its
+   * deadline. The segment's own hold and 410 rules then decide.
    */
   async getSegmentChunked(track: string, k: number): Promise<OriginResult<ChunkedSegment>> {
     await this.fault.enter();
     const found = this.findTrack(track);
     if (!found.ok) return found;
     const { config, descriptor } = found.value;
-    if (descriptor.kind === 'text') return ok({ whole: true });
+    if (descriptor.kind === 'text') return ok(WHOLE);
     const { parts } = partGridOf(config);
     this.requests.add(track, k);
-    for (;;) {
+    const wholeApplies = () => {
       const { endK, masks } = this.controls;
-      const stored = this.candidateRows(track, k).some((c) => !isMasked(masks, c.pipeline, k));
-      if (stored || (endK !== null && k > endK)) return ok({ whole: true });
-      const first = this.parts.peek(track, k, 0, config);
-      if (first) {
-        if (!this.gauge.admit(Date.now(), 'live', config))
-          return this.failStamped('OVERLOADED', 'origin is shedding live-edge requests; retry in 5 s', SHED);
-        return ok({
-          stream: partStream(first.bytes, parts, (n) => this.parts.following(track, k, n, config)),
-          kind: descriptor.kind,
-          pipeline: first.pipeline,
-          receivedAt: first.receivedAt,
-          ...this.stamp(config),
-        });
-      }
-      const timing = partTiming(k, 0, Date.now(), config);
-      if (timing.kind === 'early')
-        return this.failStamped(
-          'SEGMENT_NOT_YET_AVAILABLE',
-          `segment ${k} is not being written yet; ask from ${new Date(timing.dueMs).toISOString()}`,
-          { state: 'early', dueMs: timing.dueMs },
-        );
-      if (timing.kind === 'gone') return ok({ whole: true });
-      // Woken by any part or segment stored here.
-      await this.parts.wait(timing.untilMs);
-    }
+      if (!streamsParts(k, Date.now(), config) || (endK !== null && k > endK)) return WHOLE;
+      return this.candidateRows(track, k).some((c) => !isMasked(masks, c.pipeline, k)) ? WHOLE : undefined;
+    };
+    const first = await this.parts.get(track, k, 0, config, wholeApplies);
+    if (!first.ok)
+      return first.code === 'SEGMENT_GONE'
+        ? ok(WHOLE)
+        : this.failStamped(first.code, first.message, first.fact ?? MISSING);
+    if ('whole' in first.value) return ok(first.value);
+    if (!this.gauge.admit(Date.now(), 'live', config))
+      return this.failStamped('OVERLOADED', 'origin is shedding live-edge requests; retry in 5 s', SHED);
+    return ok({
+      stream: partStream(first.value.bytes, parts, (n) => this.parts.following(track, k, n, config)),
+      kind: descriptor.kind,
+      pipeline: first.value.pipeline,
+      receivedAt: first.value.receivedAt,
+      ...this.stamp(config),
+    });
   }
 
   /**

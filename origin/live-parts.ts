@@ -76,13 +76,19 @@ export class LiveParts {
     this.wakeAll();
   }
 
-  /** Part n of K, or hold until it arrives (or its deadline), as partTiming decides. */
-  async get(
+  /**
+   * Part n of K, or hold until it arrives (or its deadline), as partTiming decides. `stop`, asked
+   * first at every wake (a part or segment stored here, or the hold's end), ends the hold early
+   * with its answer: the chunked segment route (EventOrigin.getSegmentChunked) waits for part 0
+   * by these same rules but answers "the whole segment" once K is stored or due.
+   */
+  async get<S = never>(
     track: string,
     k: number,
     n: number,
     config: EventConfig,
-  ): Promise<OriginResult<StoredPart & { k: number; n: number }>> {
+    stop: () => S | undefined = () => undefined,
+  ): Promise<OriginResult<(StoredPart & { k: number; n: number }) | S>> {
     const { parts } = partGridOf(config);
     if (n >= parts)
       return fail('SEGMENT_GONE', `segment ${k} has ${parts} parts (0 to ${parts - 1}); there is no part ${n}`, {
@@ -90,7 +96,9 @@ export class LiveParts {
         recent: false,
       });
     for (;;) {
-      const found = this.store.get(track, k, n, config.pipelines, (p) => this.host.allowed(p, k));
+      const stopped = stop();
+      if (stopped !== undefined) return ok(stopped);
+      const found = this.peek(track, k, n, config);
       if (found) return ok({ ...found, k, n });
       const timing = partTiming(k, n, Date.now(), config);
       if (timing.kind === 'early')
