@@ -6,38 +6,15 @@
  */
 import { getElementsByName, parseXml, type XmlNode } from '@svta/cml-xml';
 import { createFile, MP4BoxBuffer } from 'mp4box';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { defaultEventConfig } from '../contract/event-config.ts';
-import { partOf } from '../contract/part-grid.ts';
-import { readFragments } from '../packager/fragment-reader.ts';
-import { writeSegment } from '../packager/segment-writer.ts';
-import { getBytes, ingestPut, randomEventId } from '../test/ingest-client.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { getBytes, randomEventId } from '../test/ingest-client.ts';
 import { loadMedia, type Media, segmentFor } from '../test/media.ts';
+import { codeOf, D, N, partsOf, put, url } from './ll-parts.test-helpers.ts';
 
-const url = inject('workerUrl');
-const { segmentDurationMs: D } = defaultEventConfig;
-/** Default part duration 0.5 s: four parts of a 2 s segment. */
-const N = 4;
 let video: Media;
 beforeAll(async () => {
   video = await loadMedia({ kind: 'video' });
 });
-
-const codeOf = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
-
-/** Segment K of the fixture cut into its N parts on the epoch grid, as the bridge cuts them. */
-function partsOf(k: number): Uint8Array[] {
-  const T = (D * video.info.timescale) / 1000;
-  const samples = readFragments(segmentFor(video, k, D), video.info).flatMap((f) => f.samples);
-  const groups: (typeof samples)[] = Array.from({ length: N }, () => []);
-  for (const s of samples) groups[partOf(s.dts, T, N).n].push(s);
-  return groups.map((g, n) =>
-    writeSegment({ sequenceNumber: k * N + n, trackId: video.info.trackId, baseMediaDecodeTime: g[0].dts, samples: g }),
-  );
-}
-
-const put = async (event: string, path: string, bytes: Uint8Array) =>
-  (await ingestPut(url, `${event}/${path}`, bytes)).status;
 
 /** An event with track v1 from pipeline A (init only); K is the segment after the one being made now. */
 async function event() {
@@ -108,7 +85,7 @@ describe('chunked transfer of a segment still being written ({K}.m4s?latency=low
   it('streams part 0 before part 1 exists, then each part as it is PUT, ends after the last; mp4box reads exactly K', async () => {
     const { event: id, now } = await event();
     const k = now + 1;
-    const parts = partsOf(k);
+    const parts = partsOf(video, k);
     // Asked before any part of K exists: held until part 0 lands.
     const pending = fetch(`${url}/live/${id}/v1/${k}.m4s?latency=low`);
     expect(await put(id, `A/v1/${k}.0.m4s`, parts[0])).toBe(201);
@@ -139,7 +116,7 @@ describe('chunked transfer of a segment still being written ({K}.m4s?latency=low
   it('a player joining after some parts gets them all at once, then the rest as they land', async () => {
     const { event: id, now } = await event();
     const k = now + 1;
-    const parts = partsOf(k);
+    const parts = partsOf(video, k);
     for (const n of [0, 1]) expect(await put(id, `A/v1/${k}.${n}.m4s`, parts[n])).toBe(201);
     const res = await fetch(`${url}/live/${id}/v1/${k}.m4s?latency=low`);
     expect(res.status).toBe(200);
@@ -158,7 +135,7 @@ describe('chunked transfer of a segment still being written ({K}.m4s?latency=low
     const { event: id, now } = await event();
     const k = now - 1;
     const segment = segmentFor(video, k, D);
-    expect(await put(id, `A/v1/${k}.0.m4s`, partsOf(k)[0])).toBe(201);
+    expect(await put(id, `A/v1/${k}.0.m4s`, partsOf(video, k)[0])).toBe(201);
     expect(await put(id, `A/v1/${k}.m4s`, segment)).toBe(201);
     const { res, bytes } = await getBytes(`${url}/live/${id}/v1/${k}.m4s?latency=low`);
     expect(res.status).toBe(200);
@@ -185,7 +162,7 @@ describe('chunked transfer of a segment still being written ({K}.m4s?latency=low
     // The segment being made: streamed until its due time, (K+1)·D + pipelineDelayMs, at least 1.5 s
     // away; part 1 is waited for until its deadline, due + D, at most 5.5 s away.
     const k = now;
-    const parts = partsOf(k);
+    const parts = partsOf(video, k);
     expect(await put(id, `A/v1/${k}.0.m4s`, parts[0])).toBe(201);
     const res = await fetch(`${url}/live/${id}/v1/${k}.m4s?latency=low`);
     expect(res.status).toBe(200);
@@ -233,7 +210,7 @@ describe('LL-DASH MPD (index.mpd?latency=low)', () => {
       `${url}/live/${id}/index.mpd`,
     );
     const pending = fetch(segmentUrl);
-    const parts = partsOf(k);
+    const parts = partsOf(video, k);
     expect(await put(id, `A/v1/${k}.0.m4s`, parts[0])).toBe(201);
     const streamed = await pending;
     expect(streamed.headers.get('x-cache')).toBe('stream');

@@ -4,36 +4,17 @@
  * independent parser (m3u8-parser), and every blocking-reload answer of RFC 8216bis §6.2.5.2.
  */
 import { Parser } from 'm3u8-parser';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { defaultEventConfig } from '../contract/event-config.ts';
-import { partOf } from '../contract/part-grid.ts';
-import { readFragments } from '../packager/fragment-reader.ts';
-import { writeSegment } from '../packager/segment-writer.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { getBytes, ingestPut, randomEventId } from '../test/ingest-client.ts';
 import { loadMedia, type Media, segmentFor } from '../test/media.ts';
+import { codeOf, D, N, partsOf, put, url } from './ll-parts.test-helpers.ts';
 
-const url = inject('workerUrl');
-const { segmentDurationMs: D } = defaultEventConfig;
-/** Default part duration 0.5 s: four parts of a 2 s segment. */
-const N = 4;
 let video: Media;
 beforeAll(async () => {
   video = await loadMedia({ kind: 'video' });
 });
 
-const codeOf = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Segment K of the fixture cut into its N parts on the epoch grid, as the bridge cuts them. */
-function partsOf(k: number): Uint8Array[] {
-  const T = (D * video.info.timescale) / 1000;
-  const samples = readFragments(segmentFor(video, k, D), video.info).flatMap((f) => f.samples);
-  const groups: (typeof samples)[] = Array.from({ length: N }, () => []);
-  for (const s of samples) groups[partOf(s.dts, T, N).n].push(s);
-  return groups.map((g, n) =>
-    writeSegment({ sequenceNumber: k * N + n, trackId: video.info.trackId, baseMediaDecodeTime: g[0].dts, samples: g }),
-  );
-}
 
 function parse(text: string) {
   const parser = new Parser();
@@ -41,9 +22,6 @@ function parse(text: string) {
   parser.end();
   return parser.manifest;
 }
-
-const put = async (event: string, path: string, bytes: Uint8Array) =>
-  (await ingestPut(url, `${event}/${path}`, bytes)).status;
 
 /**
  * An event with video tracks v1 and v2 (pipeline A): whole segments up to K−1, and parts 0 and 1
@@ -56,7 +34,7 @@ async function liveEvent(segments = 3) {
     expect(await put(event, `A/${track}/init.mp4`, video.init)).toBe(201);
     for (let j = k - segments; j < k; j++)
       expect(await put(event, `A/${track}/${j}.m4s`, segmentFor(video, j, D))).toBe(201);
-    const parts = partsOf(k);
+    const parts = partsOf(video, k);
     for (const n of [0, 1]) expect(await put(event, `A/${track}/${k}.${n}.m4s`, parts[n])).toBe(201);
   }
   return { event, k };
@@ -67,7 +45,7 @@ const llPlaylist = (event: string, query = '') => fetch(`${url}/live/${event}/v1
 describe('part ingest and part answers', () => {
   it('stores a part (201, a retry 204) and serves the same bytes; refuses a part that is no moof/mdat', async () => {
     const { event, k } = await liveEvent(1);
-    const parts = partsOf(k);
+    const parts = partsOf(video, k);
     expect(await put(event, `A/v1/${k}.1.m4s`, parts[1])).toBe(204);
     const { res, bytes } = await getBytes(`${url}/live/${event}/v1/${k}.1.m4s`);
     expect(res.status).toBe(200);
@@ -81,7 +59,7 @@ describe('part ingest and part answers', () => {
 
   it('holds a request for the part being made until it is published; 404 far ahead; 410 past its deadline', async () => {
     const { event, k } = await liveEvent(1);
-    const parts = partsOf(k);
+    const parts = partsOf(video, k);
     const held = getBytes(`${url}/live/${event}/v1/${k}.2.m4s`);
     await sleep(300);
     expect(await put(event, `A/v1/${k}.2.m4s`, parts[2])).toBe(201);
@@ -135,7 +113,7 @@ describe('LL-HLS media playlist', () => {
     const asked = performance.now();
     const pending = llPlaylist(event, `&_HLS_msn=${k}&_HLS_part=2`);
     await sleep(400);
-    expect(await put(event, `A/v1/${k}.2.m4s`, partsOf(k)[2])).toBe(201);
+    expect(await put(event, `A/v1/${k}.2.m4s`, partsOf(video, k)[2])).toBe(201);
     const res = await pending;
     expect(res.status).toBe(200);
     expect(performance.now() - asked).toBeGreaterThanOrEqual(350);
@@ -152,13 +130,13 @@ describe('LL-HLS media playlist', () => {
     const same = Array.from({ length: 8 }, () => llPlaylist(event, `&_HLS_msn=${k}&_HLS_part=2`));
     const other = llPlaylist(event, `&_HLS_msn=${k}&_HLS_part=3`);
     await sleep(400);
-    expect(await put(event, `A/v1/${k}.2.m4s`, partsOf(k)[2])).toBe(201);
+    expect(await put(event, `A/v1/${k}.2.m4s`, partsOf(video, k)[2])).toBe(201);
     const answers = await Promise.all(same);
     expect(answers.map((r) => r.status)).toEqual(Array(8).fill(200));
     expect(answers.filter((r) => r.headers.get('x-cache') === 'origin')).toHaveLength(1);
     expect(new Set(await Promise.all(answers.map((r) => r.text()))).size).toBe(1);
     // Part 3 is another key: still waiting until its own part lands.
-    expect(await put(event, `A/v1/${k}.3.m4s`, partsOf(k)[3])).toBe(201);
+    expect(await put(event, `A/v1/${k}.3.m4s`, partsOf(video, k)[3])).toBe(201);
     const third = await other;
     expect(third.status).toBe(200);
     expect(third.headers.get('x-cache')).toBe('origin');
