@@ -1,99 +1,32 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 // The XML parser dash.js 5 itself reads MPDs with.
 import { getElementsByName, parseXml, type XmlNode } from '@svta/cml-xml';
-import { defaultEventConfig } from '../../contract/event-config.ts';
 import type { ManifestInput, TrackDescriptor } from '../../contract/track.ts';
 import { writeMpd } from './dash.ts';
+import {
+  D,
+  haveMpdValidator,
+  K0,
+  LADDER,
+  manifestInput,
+  mpdValidator,
+  validateMpd,
+} from './manifest-fixture.test-helpers.ts';
 
-const repoRoot = resolve(fileURLToPath(new URL('../../', import.meta.url)));
-const validator = resolve(repoRoot, process.env.DASH_MPD_VALIDATOR ?? '../shared/validators/validate-mpd');
-const haveValidator = existsSync(validator);
-if (!haveValidator) {
+if (!haveMpdValidator) {
   console.warn(
-    `\n!!! ${'='.repeat(70)}\n!!! DASH MPD schema validation SKIPPED: no validator at ${validator}\n` +
+    `\n!!! ${'='.repeat(70)}\n!!! DASH MPD schema validation SKIPPED: no validator at ${mpdValidator}\n` +
       `!!! Set DASH_MPD_VALIDATOR to the validate-mpd script (needs xmllint) to run it.\n!!! ${'='.repeat(70)}\n`,
   );
 }
-const skipNote = haveValidator ? '' : ` [SKIPPED: validator not found at ${validator}]`;
+const skipNote = haveMpdValidator ? '' : ` [SKIPPED: validator not found at ${mpdValidator}]`;
 
-const scratch = mkdtempSync(join(tmpdir(), 'mpd-test-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-/** Run MPEG's schema through xmllint; throws with xmllint's complaints when the MPD is invalid. */
-function validate(name: string, mpd: string): string {
-  const file = join(scratch, `${name}.mpd`);
-  writeFileSync(file, mpd);
-  try {
-    return execFileSync(validator, [file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string };
-    throw new Error(`MPD ${name} does not validate:\n${e.stdout ?? ''}${e.stderr ?? ''}\n--- MPD ---\n${mpd}`);
-  }
-}
-
-const D = 2000;
-const K0 = Date.UTC(2025, 10, 25, 8) / D; // 2025-11-25T08:00:00Z
-
-const ladder: TrackDescriptor[] = [
-  {
-    id: 'v540',
-    kind: 'video',
-    codecs: 'avc1.4d401f',
-    timescale: 30000,
-    bandwidth: 1_800_000,
-    width: 960,
-    height: 540,
-    frameRate: '30000/1001',
-  },
-  {
-    id: 'v360',
-    kind: 'video',
-    codecs: 'avc1.4d401e',
-    timescale: 30000,
-    bandwidth: 800_000,
-    width: 640,
-    height: 360,
-    frameRate: '30000/1001',
-  },
-  {
-    id: 'v234',
-    kind: 'video',
-    codecs: 'avc1.42c015',
-    timescale: 30000,
-    bandwidth: 300_000,
-    width: 416,
-    height: 234,
-    frameRate: '30000/1001',
-  },
-  {
-    id: 'aen',
-    kind: 'audio',
-    codecs: 'mp4a.40.2',
-    timescale: 48000,
-    bandwidth: 128_000,
-    sampleRate: 48000,
-    channels: 2,
-    language: 'en',
-    label: 'English',
-  },
-];
-
-function input(overrides: Partial<ManifestInput> = {}): ManifestInput {
-  return {
-    eventId: 'demo',
-    config: { ...defaultEventConfig, segmentDurationMs: D, dvrWindowSeconds: 7200, presentationDelaySegments: 3 },
-    tracks: ladder,
-    nowMs: (K0 + 300) * D + 700,
-    firstSegment: K0,
-    lastSegmentByTrack: { v540: K0 + 298, v360: K0 + 298, v234: K0 + 298, aen: K0 + 298 },
-    ...overrides,
-  };
-}
+/** The ladder 300 segments in, 0.7 s into K0 + 300 (the newest listed K0 + 298), with a 2 h DVR window. */
+const input = (overrides: Partial<ManifestInput> = {}): ManifestInput =>
+  manifestInput(
+    { nowMs: (K0 + 300) * D + 700, last: K0 + 298, config: { dvrWindowSeconds: 7200, presentationDelaySegments: 3 } },
+    overrides,
+  );
 
 function mpdOf(text: string): XmlNode {
   const mpd = parseXml(text).childNodes.find((n) => n.nodeName === 'MPD');
@@ -120,30 +53,30 @@ function segmentTimes(mpd: XmlNode, n: number) {
 }
 
 describe('writeMpd: schema', () => {
-  it.skipIf(!haveValidator)(`live MPD validates against DASH-MPD.xsd${skipNote}`, () => {
+  it.skipIf(!haveMpdValidator)(`live MPD validates against DASH-MPD.xsd${skipNote}`, () => {
     expect(
-      validate(
+      validateMpd(
         'live',
         writeMpd(input(), { utcTimingUrl: 'https://edge.example/time', baseUrl: 'https://edge.example/live/demo/' }),
       ),
     ).toMatch(/validates/);
   });
 
-  it.skipIf(!haveValidator)(`ended (static) MPD validates against DASH-MPD.xsd${skipNote}`, () => {
-    expect(validate('ended', writeMpd(input({ ended: true })))).toMatch(/validates/);
+  it.skipIf(!haveMpdValidator)(`ended (static) MPD validates against DASH-MPD.xsd${skipNote}`, () => {
+    expect(validateMpd('ended', writeMpd(input({ ended: true })))).toMatch(/validates/);
   });
 
-  it.skipIf(!haveValidator)(`multi-language, mixed-timescale, hostile-label MPD validates${skipNote}`, () => {
+  it.skipIf(!haveMpdValidator)(`multi-language, mixed-timescale, hostile-label MPD validates${skipNote}`, () => {
     const tracks: TrackDescriptor[] = [
-      ...ladder.slice(0, 2),
-      { ...ladder[2], timescale: 90000 },
-      ladder[3],
-      { ...ladder[3], id: 'aes', language: 'es', label: 'Español <"&\'>' },
-      { ...ladder[3], id: 'aes-lo', language: 'es', bandwidth: 64_000, label: 'Español' },
+      ...LADDER.slice(0, 2),
+      { ...LADDER[2], timescale: 90000 },
+      LADDER[3],
+      { ...LADDER[3], id: 'aes', language: 'es', label: 'Español <"&\'>' },
+      { ...LADDER[3], id: 'aes-lo', language: 'es', bandwidth: 64_000, label: 'Español' },
     ];
-    expect(validate('multi', writeMpd(input({ tracks }), { utcTimingUrl: '/time', query: 'token=a.b&x=$1' }))).toMatch(
-      /validates/,
-    );
+    expect(
+      validateMpd('multi', writeMpd(input({ tracks }), { utcTimingUrl: '/time', query: 'token=a.b&x=$1' })),
+    ).toMatch(/validates/);
   });
 });
 
@@ -290,9 +223,9 @@ describe('writeMpd: ended', () => {
 
 describe('writeMpd: languages, escaping and tokens', () => {
   const tracks: TrackDescriptor[] = [
-    ...ladder,
-    { ...ladder[3], id: 'aes', language: 'es', label: 'Español <"&\'>' },
-    { ...ladder[3], id: 'ade', language: 'de', label: 'Deutsch', timescale: 44100, sampleRate: 44100 },
+    ...LADDER,
+    { ...LADDER[3], id: 'aes', language: 'es', label: 'Español <"&\'>' },
+    { ...LADDER[3], id: 'ade', language: 'de', label: 'Deutsch', timescale: 44100, sampleRate: 44100 },
   ];
   const mpd = mpdOf(writeMpd(input({ tracks }), { query: 'token=a.b&x=$1' }));
 
@@ -308,7 +241,7 @@ describe('writeMpd: languages, escaping and tokens', () => {
   it('gives a declared audio-description track of the same language its own AdaptationSet with its Role', () => {
     const withAd = mpdOf(
       writeMpd(
-        input({ tracks: [...ladder, { ...ladder[3], id: 'aen-ad', label: 'English AD', roles: ['description'] }] }),
+        input({ tracks: [...LADDER, { ...LADDER[3], id: 'aen-ad', label: 'English AD', roles: ['description'] }] }),
       ),
     );
     const audio = all(withAd, 'AdaptationSet').filter((s) => s.attributes.contentType === 'audio');
@@ -325,7 +258,7 @@ describe('writeMpd: languages, escaping and tokens', () => {
   });
 
   it('puts a SegmentTemplate on each Representation when their timescales differ', () => {
-    const mixed = mpdOf(writeMpd(input({ tracks: [ladder[0], { ...ladder[1], timescale: 90000 }] })));
+    const mixed = mpdOf(writeMpd(input({ tracks: [LADDER[0], { ...LADDER[1], timescale: 90000 }] })));
     const video = all(mixed, 'AdaptationSet')[0];
     expect(child(video, 'SegmentTemplate')).toHaveLength(0);
     expect(child(video, 'Representation').map((r) => child(r, 'SegmentTemplate')[0].attributes.timescale)).toEqual([
@@ -336,10 +269,10 @@ describe('writeMpd: languages, escaping and tokens', () => {
 });
 
 describe('writeMpd: codec families', () => {
-  const hevc: TrackDescriptor = { ...ladder[1], id: 'h360', codecs: 'hvc1.1.6.L93.90', bandwidth: 500_000 };
-  const av1: TrackDescriptor = { ...ladder[1], id: 'a360', codecs: 'av01.0.04M.08', bandwidth: 400_000 };
-  const eac3: TrackDescriptor = { ...ladder[3], id: 'aen51', codecs: 'ec-3', channels: 6, label: 'English 5.1' };
-  const mpd = mpdOf(writeMpd(input({ tracks: [...ladder, hevc, av1, eac3] })));
+  const hevc: TrackDescriptor = { ...LADDER[1], id: 'h360', codecs: 'hvc1.1.6.L93.90', bandwidth: 500_000 };
+  const av1: TrackDescriptor = { ...LADDER[1], id: 'a360', codecs: 'av01.0.04M.08', bandwidth: 400_000 };
+  const eac3: TrackDescriptor = { ...LADDER[3], id: 'aen51', codecs: 'ec-3', channels: 6, label: 'English 5.1' };
+  const mpd = mpdOf(writeMpd(input({ tracks: [...LADDER, hevc, av1, eac3] })));
   const sets = all(mpd, 'AdaptationSet');
 
   it('puts AVC, HEVC and AV1 in separate video AdaptationSets, each with its own maxima', () => {
@@ -367,8 +300,8 @@ describe('writeMpd: codec families', () => {
     expect(audioOnly.attributes.maxSegmentDuration).toBe('PT2.048S');
   });
 
-  it.skipIf(!haveValidator)(`still validates against the MPD schema${skipNote}`, () => {
-    validate('codec-families', writeMpd(input({ tracks: [...ladder, hevc, av1, eac3] })));
+  it.skipIf(!haveMpdValidator)(`still validates against the MPD schema${skipNote}`, () => {
+    validateMpd('codec-families', writeMpd(input({ tracks: [...LADDER, hevc, av1, eac3] })));
   });
 });
 
@@ -381,13 +314,13 @@ describe('writeMpd with DRM', () => {
   });
   const videoKid = '0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9';
   const audioKid = 'ffeeddcc-bbaa-9988-7766-554433221100';
-  const tracks = ladder.map((t) => ({ ...t, drm: drm(t.kind === 'video' ? videoKid : audioKid) }));
+  const tracks = LADDER.map((t) => ({ ...t, drm: drm(t.kind === 'video' ? videoKid : audioKid) }));
   const text = writeMpd(input({ tracks }), { utcTimingUrl: '/time' });
   const mpd = mpdOf(text);
 
   it(`still validates against the MPD schema${skipNote}`, (ctx) => {
-    if (!haveValidator) return ctx.skip();
-    expect(validate('drm', text)).toMatch(/validates/);
+    if (!haveMpdValidator) return ctx.skip();
+    expect(validateMpd('drm', text)).toMatch(/validates/);
   });
 
   it('signals scheme, default_KID, each system pssh and the ClearKey license URL per AdaptationSet', () => {
@@ -418,7 +351,7 @@ describe('writeMpd: back-to-back events', () => {
   const atK = K0 + 310;
   const nextInput = input({
     eventId: 'next-ev',
-    tracks: ladder.map((t) => ({ ...t, id: `n${t.id}` })),
+    tracks: LADDER.map((t) => ({ ...t, id: `n${t.id}` })),
     firstSegment: atK - 1,
     lastSegmentByTrack: { nv540: atK + 1 },
   });
@@ -445,8 +378,8 @@ describe('writeMpd: back-to-back events', () => {
     expect(child(mpdOf(none), 'Period')).toHaveLength(1);
   });
 
-  it.skipIf(!haveValidator)(`two-Period MPD validates against DASH-MPD.xsd${skipNote}`, () => {
-    expect(validate('b2b', text)).toMatch(/validates/);
+  it.skipIf(!haveMpdValidator)(`two-Period MPD validates against DASH-MPD.xsd${skipNote}`, () => {
+    expect(validateMpd('b2b', text)).toMatch(/validates/);
   });
 });
 
@@ -474,7 +407,7 @@ describe('writeMpd: captions (stpp)', () => {
   ];
   const text = writeMpd(
     input({
-      tracks: [...ladder, ...captions],
+      tracks: [...LADDER, ...captions],
       lastSegmentByTrack: {
         v540: K0 + 298,
         v360: K0 + 298,
@@ -489,9 +422,9 @@ describe('writeMpd: captions (stpp)', () => {
   const sets = getElementsByName(parseXml(text), 'AdaptationSet');
 
   it(`still validates against the MPD schema${skipNote}`, (ctx) => {
-    if (!haveValidator) return ctx.skip();
-    expect(validate('captions', text)).toMatch(/validates/);
-    expect(validate('captions-ended', writeMpd(input({ tracks: [...ladder, ...captions], ended: true })))).toMatch(
+    if (!haveMpdValidator) return ctx.skip();
+    expect(validateMpd('captions', text)).toMatch(/validates/);
+    expect(validateMpd('captions-ended', writeMpd(input({ tracks: [...LADDER, ...captions], ended: true })))).toMatch(
       /validates/,
     );
   });

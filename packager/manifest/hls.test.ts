@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 // m3u8-parser ships no types (test/m3u8-parser.d.ts declares the module); the shape read is typed below.
 import { Parser } from 'm3u8-parser';
-import { defaultEventConfig } from '../../contract/event-config.ts';
 import type { ManifestInput } from '../../contract/track.ts';
 import { holdBackSeconds, writeMediaPlaylist, writeMultivariantPlaylist } from './hls.ts';
+import { AUDIO_EN, D, K0, manifestInput, V234, V360, V540 } from './manifest-fixture.test-helpers.ts';
 
 interface ParsedSegment {
   uri: string;
@@ -36,63 +36,17 @@ function parse(text: string): ParsedPlaylist {
   return parser.manifest as ParsedPlaylist;
 }
 
-const D = 2000;
-// 2025-11-25T08:00:00Z is an exact multiple of D: K = 882 028 800.
-const K0 = Date.UTC(2025, 10, 25, 8) / D;
-
-function input(overrides: Partial<ManifestInput> = {}): ManifestInput {
-  return {
-    eventId: 'demo',
-    config: { ...defaultEventConfig, segmentDurationMs: D, dvrWindowSeconds: 60 },
-    tracks: [
-      {
-        id: 'v360',
-        kind: 'video',
-        codecs: 'avc1.4d401e',
-        timescale: 30000,
-        bandwidth: 800_000,
-        width: 640,
-        height: 360,
-        frameRate: '30000/1001',
-      },
-      {
-        id: 'v540',
-        kind: 'video',
-        codecs: 'avc1.4d401f',
-        timescale: 30000,
-        bandwidth: 1_800_000,
-        width: 960,
-        height: 540,
-        frameRate: '30000/1001',
-      },
-      {
-        id: 'v234',
-        kind: 'video',
-        codecs: 'avc1.42c015',
-        timescale: 30000,
-        bandwidth: 300_000,
-        width: 416,
-        height: 234,
-        frameRate: '30000/1001',
-      },
-      {
-        id: 'aen',
-        kind: 'audio',
-        codecs: 'mp4a.40.2',
-        timescale: 48000,
-        bandwidth: 128_000,
-        sampleRate: 48000,
-        channels: 2,
-        language: 'en',
-        label: 'English',
-      },
-    ],
-    nowMs: (K0 + 10) * D + 500,
-    firstSegment: K0,
-    lastSegmentByTrack: { v360: K0 + 8, v540: K0 + 8, v234: K0 + 8, aen: K0 + 8 },
-    ...overrides,
-  };
-}
+/** v360, v540, v234 and aen, ten segments in, 0.5 s into K0 + 10 (the newest listed K0 + 8), a 60 s DVR window. */
+const input = (overrides: Partial<ManifestInput> = {}): ManifestInput =>
+  manifestInput(
+    {
+      nowMs: (K0 + 10) * D + 500,
+      last: K0 + 8,
+      tracks: [V360, V540, V234, AUDIO_EN],
+      config: { dvrWindowSeconds: 60 },
+    },
+    overrides,
+  );
 
 describe('writeMultivariantPlaylist', () => {
   it('marks a declared audio-description track with its HLS characteristic', () => {

@@ -3,68 +3,28 @@
  * reference, the low-latency ServiceDescription; schema-valid (MPEG's DASH-MPD.xsd through
  * xmllint, as dash.test.ts), and the standard MPD unchanged beside it.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { getElementsByName, parseXml, type XmlNode } from '@svta/cml-xml';
-import { afterAll, describe, expect, it } from 'vitest';
-import { defaultEventConfig } from '../../contract/event-config.ts';
+import { describe, expect, it } from 'vitest';
 import type { ManifestInput, TrackDescriptor } from '../../contract/track.ts';
 import { writeMpd } from './dash.ts';
+import { AUDIO_EN, D, haveMpdValidator, K0, manifestInput, validateMpd } from './manifest-fixture.test-helpers.ts';
 
-const repoRoot = resolve(fileURLToPath(new URL('../../', import.meta.url)));
-const validator = resolve(repoRoot, process.env.DASH_MPD_VALIDATOR ?? '../shared/validators/validate-mpd');
-const haveValidator = existsSync(validator);
-const scratch = mkdtempSync(join(tmpdir(), 'll-mpd-test-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-const D = 2000;
-const K0 = Date.UTC(2025, 10, 25, 8) / D;
 const tracks: TrackDescriptor[] = [
   { id: 'v1', kind: 'video', codecs: 'avc1.4d401f', timescale: 90000, bandwidth: 1_800_000, width: 960, height: 540 },
   { id: 'v2', kind: 'video', codecs: 'avc1.4d401e', timescale: 90000, bandwidth: 800_000, width: 640, height: 360 },
-  {
-    id: 'aen',
-    kind: 'audio',
-    codecs: 'mp4a.40.2',
-    timescale: 48000,
-    bandwidth: 128_000,
-    sampleRate: 48000,
-    channels: 2,
-    language: 'en',
-    label: 'English',
-  },
+  AUDIO_EN,
   { id: 'ade', kind: 'audio', codecs: 'mp4a.40.2', timescale: 44100, bandwidth: 96_000, sampleRate: 44100 },
   { id: 'ade2', kind: 'audio', codecs: 'mp4a.40.2', timescale: 48000, bandwidth: 64_000, sampleRate: 48000 },
 ];
 
-function input(partDurationMs: 500 | 333 = 500, ended = false): ManifestInput {
-  return {
-    eventId: 'demo',
-    config: { ...defaultEventConfig, segmentDurationMs: D, latency: { partDurationMs } },
-    tracks,
-    nowMs: (K0 + 300) * D + 700,
-    firstSegment: K0,
-    lastSegmentByTrack: Object.fromEntries(tracks.map((t) => [t.id, K0 + 298])),
-    ended,
-  };
-}
+const input = (partDurationMs: 500 | 333 = 500, ended = false): ManifestInput =>
+  manifestInput(
+    { nowMs: (K0 + 300) * D + 700, last: K0 + 298, tracks, config: { latency: { partDurationMs } } },
+    { ended },
+  );
 
 const mpdOf = (text: string): XmlNode => parseXml(text).childNodes.find((n) => n.nodeName === 'MPD')!;
 const all = (node: XmlNode, name: string) => getElementsByName(node, name);
-
-function validate(name: string, mpd: string): string {
-  const file = join(scratch, `${name}.mpd`);
-  writeFileSync(file, mpd);
-  try {
-    return execFileSync(validator, [file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string };
-    throw new Error(`MPD ${name} does not validate:\n${e.stdout ?? ''}${e.stderr ?? ''}\n--- MPD ---\n${mpd}`);
-  }
-}
 
 const opts = { utcTimingUrl: 'https://edge.example/time', lowLatency: true };
 
@@ -113,8 +73,8 @@ describe('LL-DASH MPD', () => {
     expect(writeMpd(input(500, true), opts)).toBe(writeMpd(input(500, true), { utcTimingUrl: opts.utcTimingUrl }));
   });
 
-  it.skipIf(!haveValidator)('validates against DASH-MPD.xsd (500 and 333 ms parts)', () => {
-    expect(validate('ll-500', writeMpd(input(), opts))).toMatch(/validates/);
-    expect(validate('ll-333', writeMpd(input(333), { ...opts, query: 'token=x' }))).toMatch(/validates/);
+  it.skipIf(!haveMpdValidator)('validates against DASH-MPD.xsd (500 and 333 ms parts)', () => {
+    expect(validateMpd('ll-500', writeMpd(input(), opts))).toMatch(/validates/);
+    expect(validateMpd('ll-333', writeMpd(input(333), { ...opts, query: 'token=x' }))).toMatch(/validates/);
   });
 });
