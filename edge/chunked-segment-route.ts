@@ -17,8 +17,9 @@ import type { Ctx } from './route-handler.ts';
  * origin stream (its parts come from the object's memory). Refusals (404 before the segment is
  * being written) are not kept either.
  *
- * Undefined when the origin says the standard answer applies (K stored, or its parts never came):
- * the caller serves the segment as for any player, through the edge cache.
+ * Undefined when the origin says the standard answer applies (K stored or due, or its parts never
+ * came): the caller serves the segment as for any player, through the edge cache. The caller does
+ * not ask at all once it knows K is due (contract/low-latency.ts streamsParts).
  */
 export async function chunkedSegment(c: Ctx, event: string, track: string, k: number): Promise<Response | undefined> {
   const region = regionOf(c.env);
