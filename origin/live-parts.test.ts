@@ -7,7 +7,7 @@ const D = config.segmentDurationMs;
 const k = 900_000_000;
 const host = { allowed: () => true, lastSegment: () => undefined };
 
-/** Lets every settled promise run its continuations (fake timers do not move). */
+/** A few microtask turns: enough for a woken hold to make its next check (fake timers keep the clock still). */
 const settle = () => new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => Promise.resolve());
 
 describe('LiveParts.get: the part hold and its stop predicate', () => {
