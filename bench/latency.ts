@@ -206,7 +206,25 @@ interface Trial {
   firstFetches: string[];
 }
 
-async function trial(browser: Browser, row: Row, src: string, anchor: { anchorMs: number; pdtShiftMs: number }) {
+/**
+ * A standard-latency player sits a fixed hold-back behind the newest segment it saw at start, so
+ * its latency depends on when in the segment cycle it starts (up to D more). Each trial starts the
+ * player at `phaseMs` into a segment of its own stack (segment boundaries are the capture times
+ * anchorMs + n·D), the same phase for every row of one trial and spread over D across trials, so
+ * the stacks are compared at the same moments of their cycles rather than by luck.
+ */
+function startTimeAt(phaseMs: number, anchorMs: number, notBefore: number): number {
+  const into = (((notBefore - anchorMs) % D) + D) % D;
+  return notBefore + ((phaseMs - into + D) % D);
+}
+
+async function trial(
+  browser: Browser,
+  row: Row,
+  src: string,
+  anchor: { anchorMs: number; pdtShiftMs: number },
+  phaseMs: number,
+) {
   const context = await browser.newContext();
   // The page comes from the stream's own origin (Playwright answers /__bench/ itself, nothing
   // reaches the server): no cross-origin requests for either stack.
@@ -220,6 +238,16 @@ async function trial(browser: Browser, row: Row, src: string, anchor: { anchorMs
     });
   });
   const page = await context.newPage();
+  // BENCH_LATENCY_WATERFALL=1: every request of the first seconds, ms from the page's start (stderr).
+  const waterfall: string[] = [];
+  if (process.env.BENCH_LATENCY_WATERFALL)
+    page.on('requestfinished', async (req) => {
+      const t = req.timing();
+      const res = await req.response();
+      waterfall.push(
+        `${(t.startTime % 100_000).toFixed(0).padStart(6)} +${t.responseStart.toFixed(0).padStart(4)} ttfb, +${t.responseEnd.toFixed(0).padStart(4)} end  ${res?.status()} ${res?.headers()['x-cache'] ?? ''} ${new URL(req.url()).pathname}${new URL(req.url()).search}`,
+      );
+    });
   const firstFetches: string[] = [];
   const seen = new Set<string>();
   page.on('response', (res) => {
@@ -248,7 +276,11 @@ async function trial(browser: Browser, row: Row, src: string, anchor: { anchorMs
   await page.addScriptTag({
     url: row.player === 'dash' ? '/__bench/vendor/dash.all.min.js' : '/__bench/vendor/hls.min.js',
   });
-  await page.evaluate(() => (window as any).startPlayer());
+  const at = startTimeAt(phaseMs, anchor.anchorMs, Date.now() + 50);
+  await page.evaluate(
+    (at) => new Promise((r) => setTimeout(r, at - Date.now())).then(() => (window as any).startPlayer()),
+    at,
+  );
   await page.waitForFunction(() => (window as any).__bench.playingAt !== null, undefined, { timeout: 30_000 });
   const samples: number[] = [];
   const playerSamples: number[] = [];
@@ -267,6 +299,10 @@ async function trial(browser: Browser, row: Row, src: string, anchor: { anchorMs
     return { startAt: b.startAt, playingAt: b.playingAt, stalls: b.stalls.length, errors: b.errors };
   });
   await context.close();
+  if (waterfall.length)
+    log(
+      `waterfall (start ${end.startAt % 100_000}, playing ${end.playingAt % 100_000}):\n${waterfall.slice(0, 25).join('\n')}`,
+    );
   return {
     latencyS: median(samples),
     startupS: (end.playingAt - end.startAt) / 1000,
@@ -338,19 +374,26 @@ try {
     for (const stack of ['bucket', 'ours'] as const) rows.push({ stack, player });
   for (const stack of ['bucket', 'ours'] as const) rows.push({ stack, player: 'hls', liveSync: D / 1000 });
   for (const player of ['dash', 'hls'] as const) rows.push({ stack: 'ours', player, low: true });
+  // BENCH_LATENCY_ROWS=hls,dash,low,liveSync: only rows whose label words match (a quick look, not a table).
+  const only = process.env.BENCH_LATENCY_ROWS?.split(',');
+  if (only) {
+    const words = (r: Row) => [r.stack, r.player, r.low ? 'low' : 'std', r.liveSync ? 'liveSync' : 'defaults'];
+    rows.splice(0, rows.length, ...rows.filter((r) => only.every((w) => words(r).includes(w))));
+  }
 
   const browser = await launchChromium();
   stops.unshift(() => browser.close());
   const results = new Map<Row, Trial[]>(rows.map((r) => [r, []]));
   for (let t = 0; t < TRIALS; t++) {
     for (const row of rows) {
-      const r = await trial(browser, row, sourceOf(row), anchors[row.stack]).catch((err: Error) => {
+      const phaseMs = ((t + 0.5) * D) / TRIALS;
+      const r = await trial(browser, row, sourceOf(row), anchors[row.stack], phaseMs).catch((err: Error) => {
         log(`${row.stack} ${row.player}: ${err.message}`);
         return undefined;
       });
       if (r) results.get(row)!.push(r);
       log(
-        `trial ${t + 1}/${TRIALS} ${row.stack} ${row.player}${row.liveSync ? ` liveSync ${row.liveSync}` : ''}${row.low ? ' low latency' : ''}: ` +
+        `trial ${t + 1}/${TRIALS} (started ${(((t + 0.5) * D) / TRIALS).toFixed(0)} ms into a segment) ${row.stack} ${row.player}${row.liveSync ? ` liveSync ${row.liveSync}` : ''}${row.low ? ' low latency' : ''}: ` +
           (r
             ? `latency ${sec(r.latencyS)} (player's ${sec(r.playerLatencyS)}), startup ${sec(r.startupS)}, stalls ${r.stalls}, errors ${r.errors.length}, first ${r.firstFetches.join('; ')}`
             : 'failed'),
@@ -369,58 +412,63 @@ try {
   const find = (stack: Row['stack'], player: Row['player'], liveSync?: number) =>
     rows.find((r) => r.stack === stack && r.player === player && r.liveSync === liveSync && !r.low)!;
 
-  console.log('## Live latency and startup\n');
-  console.log(
-    `\`node bench/latency.ts\`: one synthetic source feeding ffmpeg's own DASH muxer into nginx (the static bucket) and ` +
-      `one encoder bridge into the Worker on \`npm run serve\` (ours), same \`${LADDER}\` ladder, ${D / 1000} s segments, same run; ` +
-      `dash.js ${version('dashjs')} and hls.js ${version('hls.js')} in headless Chromium. ` +
-      `${TRIALS} trials per row, round-robin, each watched ${WATCH_MS / 1000} s after the first frame; medians of the per-trial medians. ` +
-      `Latency is wall clock minus the capture time of the frame on screen (the source's UTC). ` +
-      `Startup is from handing the player the manifest URL to the first frame. Our manifests signal the latency defaults: ` +
-      `ServiceDescription target ${latency.targetMs / 1000} s, HLS HOLD-BACK 6 s (RFC 8216bis: at least 3 target durations). ` +
-      `Load average at the end: ${loadavg()[0].toFixed(1)}.\n`,
-  );
-  console.log('| player | static bucket (ffmpeg + nginx) | ours | ours better |');
-  console.log('| --- | --- | --- | --- |');
-  const better = (a: Row, b: Row, pick: (t: Trial) => number) => {
-    const x = median(results.get(a)!.map(pick));
-    const y = median(results.get(b)!.map(pick));
-    return Number.isFinite(x) && Number.isFinite(y) ? (y < x ? 'yes' : 'no') : '–';
-  };
-  for (const [name, pick] of [
-    ['live latency', (t: Trial) => t.latencyS],
-    ['startup', (t: Trial) => t.startupS],
-  ] as const) {
-    for (const [player, liveSync] of [
-      ['dash', undefined],
-      ['hls', undefined],
-      ['hls', D / 1000],
-    ] as const) {
-      const b = find('bucket', player, liveSync);
-      const o = find('ours', player, liveSync);
-      console.log(`| ${label(b)} ${name} | ${cell(b, pick)} | ${cell(o, pick)} | ${better(b, o, pick)} |`);
-    }
-  }
-  console.log(
-    `\nLow latency, ours (the same event, chunked CMAF parts of ${PART_MS} ms; no static-bucket row, see above):\n`,
-  );
-  console.log('| player | live latency | startup |');
-  console.log('| --- | --- | --- |');
-  for (const row of rows.filter((r) => r.low))
-    console.log(`| ${label(row)} | ${cell(row, (t) => t.latencyS)} | ${cell(row, (t) => t.startupS)} |`);
-  console.log(
-    '\n| row | trials | stalls | errors | player-reported latency (median) | first manifest / init / segment |',
-  );
-  console.log('| --- | --- | --- | --- | --- | --- |');
-  for (const row of rows) {
-    const ts = results.get(row)!;
+  if (only) {
+    log('BENCH_LATENCY_ROWS: a subset of rows, no table');
+    process.exitCode = 0;
+  } else {
+    console.log('## Live latency and startup\n');
     console.log(
-      `| ${row.stack} ${label(row)} | ${ts.length} | ${ts.reduce((n, t) => n + t.stalls, 0)} | ${ts.reduce((n, t) => n + t.errors.length, 0)} | ${cell(row, (t) => t.playerLatencyS)} | ${ts[0]?.firstFetches.join('; ') ?? '–'} |`,
+      `\`node bench/latency.ts\`: one synthetic source feeding ffmpeg's own DASH muxer into nginx (the static bucket) and ` +
+        `one encoder bridge into the Worker on \`npm run serve\` (ours), same \`${LADDER}\` ladder, ${D / 1000} s segments, same run; ` +
+        `dash.js ${version('dashjs')} and hls.js ${version('hls.js')} in headless Chromium. ` +
+        `${TRIALS} trials per row, round-robin, trial i starting the player (i − ½)·D/${TRIALS} into a segment of its stack (the same phase for every row, spread over the segment), each watched ${WATCH_MS / 1000} s after the first frame; medians of the per-trial medians. ` +
+        `Latency is wall clock minus the capture time of the frame on screen (the source's UTC). ` +
+        `Startup is from handing the player the manifest URL to the first frame. Our manifests signal the latency defaults: ` +
+        `ServiceDescription target ${latency.targetMs / 1000} s, HLS HOLD-BACK 6 s (RFC 8216bis: at least 3 target durations). ` +
+        `Load average at the end: ${loadavg()[0].toFixed(1)}.\n`,
+    );
+    console.log('| player | static bucket (ffmpeg + nginx) | ours | ours better |');
+    console.log('| --- | --- | --- | --- |');
+    const better = (a: Row, b: Row, pick: (t: Trial) => number) => {
+      const x = median(results.get(a)!.map(pick));
+      const y = median(results.get(b)!.map(pick));
+      return Number.isFinite(x) && Number.isFinite(y) ? (y < x ? 'yes' : 'no') : '–';
+    };
+    for (const [name, pick] of [
+      ['live latency', (t: Trial) => t.latencyS],
+      ['startup', (t: Trial) => t.startupS],
+    ] as const) {
+      for (const [player, liveSync] of [
+        ['dash', undefined],
+        ['hls', undefined],
+        ['hls', D / 1000],
+      ] as const) {
+        const b = find('bucket', player, liveSync);
+        const o = find('ours', player, liveSync);
+        console.log(`| ${label(b)} ${name} | ${cell(b, pick)} | ${cell(o, pick)} | ${better(b, o, pick)} |`);
+      }
+    }
+    console.log(
+      `\nLow latency, ours (the same event, chunked CMAF parts of ${PART_MS} ms; no static-bucket row, see above):\n`,
+    );
+    console.log('| player | live latency | startup |');
+    console.log('| --- | --- | --- |');
+    for (const row of rows.filter((r) => r.low))
+      console.log(`| ${label(row)} | ${cell(row, (t) => t.latencyS)} | ${cell(row, (t) => t.startupS)} |`);
+    console.log(
+      '\n| row | trials | stalls | errors | player-reported latency (median) | first manifest / init / segment |',
+    );
+    console.log('| --- | --- | --- | --- | --- | --- |');
+    for (const row of rows) {
+      const ts = results.get(row)!;
+      console.log(
+        `| ${row.stack} ${label(row)} | ${ts.length} | ${ts.reduce((n, t) => n + t.stalls, 0)} | ${ts.reduce((n, t) => n + t.errors.length, 0)} | ${cell(row, (t) => t.playerLatencyS)} | ${ts[0]?.firstFetches.join('; ') ?? '–'} |`,
+      );
+    }
+    console.log(
+      '\nThe player-reported latency is dash.js `getCurrentLiveLatency()` (against the MPD clock) or hls.js `latency` (against its estimate of the playlist end), shown beside the capture-based figure.\n',
     );
   }
-  console.log(
-    '\nThe player-reported latency is dash.js `getCurrentLiveLatency()` (against the MPD clock) or hls.js `latency` (against its estimate of the playlist end), shown beside the capture-based figure.\n',
-  );
 } finally {
   for (const stop of stops) await stop().catch((err) => log(`cleanup: ${(err as Error).message}`));
   rmSync(root, { recursive: true, force: true });

@@ -95,11 +95,6 @@ export const errorCodes = {
     status: 503,
     doc: 'LL-HLS blocking playlist reload (`_HLS_msn`/`_HLS_part`): the segment or part asked for did not appear within three target durations (RFC 8216bis §6.2.5.2); kept 1 s',
   },
-  PARTS_NOT_PACKAGED: {
-    id: 3015,
-    status: 409,
-    doc: 'ingest: a chunked CMAF part (`{K}.{n}.m4s`) for an event that encrypts its media; parts are not packaged with DRM (docs/latency.md), publish whole segments only',
-  },
   // 4xxx: DRM
   DRM_LOCKED: {
     id: 4001,

@@ -77,18 +77,7 @@ export const putIngest: RouteHandler = async (c) => {
   const publisherDefects = parseDefects(c.req.header(DEFECTS_HEADER));
   const bytes = await readBodyLimited(c.req.raw, MAX_SEGMENT_BYTES, `segment ${target.k}`);
   requireSegmentShape(bytes);
-  // Settled per (event, region, track, pipeline) after its init: no origin round trip per segment.
-  const { drm, init } = await ingestDrmFor(`${target.event}:${region}/${target.track}/${target.pipeline}`, () =>
-    origin.ingestDrm(target.track, target.pipeline),
-  );
-  // A DRM event never stores clear media: without this pipeline's (protected) init there is nothing
-  // to encrypt for, and the origin must not be asked (the init could land in between).
-  if (drm && !init)
-    throw new AppError(
-      'INIT_MISSING',
-      `no init.mp4 stored for event ${target.event}, pipeline ${target.pipeline}, track ${target.track}: PUT it before segments`,
-    );
-  const stored = drm && init ? await encryptIngestSegment(c.env, target.event, drm, init, target.k, bytes) : bytes;
+  const stored = await encryptedIfDrm(c, target, origin, region, bytes);
   const result = unwrap(
     await origin.putSegment({
       event: target.event,
@@ -104,8 +93,9 @@ export const putIngest: RouteHandler = async (c) => {
 };
 
 /**
- * Part n of segment K (chunked CMAF, docs/latency.md): the same checks as a segment. Parts are
- * not encrypted: a DRM event is refused (409) and publishes whole segments only.
+ * Part n of segment K (chunked CMAF, docs/latency.md): the same checks as a segment. A DRM event's
+ * part is encrypted like a segment (docs/drm.md): K's key period, and for cenc an IV from the clear
+ * part's own bytes, so A's and B's copies of a part are the same bytes and a retry is a 204.
  */
 async function putPart(
   c: Parameters<RouteHandler>[0],
@@ -115,14 +105,7 @@ async function putPart(
 ): Promise<Response> {
   const bytes = await readBodyLimited(c.req.raw, MAX_SEGMENT_BYTES, `part ${target.k}.${target.n}`);
   requireSegmentShape(bytes);
-  const { drm } = await ingestDrmFor(`${target.event}:${region}/${target.track}/${target.pipeline}`, () =>
-    origin.ingestDrm(target.track, target.pipeline),
-  );
-  if (drm)
-    throw new AppError(
-      'PARTS_NOT_PACKAGED',
-      `event ${target.event} encrypts its media; parts are not packaged with DRM: publish whole segments only`,
-    );
+  const stored = await encryptedIfDrm(c, target, origin, region, bytes);
   const { status } = unwrap(
     await origin.putPart({
       event: target.event,
@@ -130,10 +113,35 @@ async function putPart(
       track: target.track,
       k: target.k,
       n: target.n,
-      bytes,
+      bytes: stored,
     }),
   );
   return c.body(null, status);
+}
+
+/**
+ * The bytes the origin stores for a segment or part of K: encrypted when the event has DRM. A DRM
+ * event never stores clear media: without this pipeline's (protected) init there is nothing to
+ * encrypt for, and the origin must not be asked (the init could land in between).
+ */
+async function encryptedIfDrm(
+  c: Parameters<RouteHandler>[0],
+  target: Extract<IngestTarget, { kind: 'segment' | 'part' }>,
+  origin: ReturnType<typeof originFor>,
+  region: string,
+  bytes: Uint8Array<ArrayBuffer>,
+): Promise<Uint8Array<ArrayBuffer>> {
+  // Settled per (event, region, track, pipeline) after its init: no origin round trip per segment.
+  const { drm, init } = await ingestDrmFor(`${target.event}:${region}/${target.track}/${target.pipeline}`, () =>
+    origin.ingestDrm(target.track, target.pipeline),
+  );
+  if (!drm) return bytes;
+  if (!init)
+    throw new AppError(
+      'INIT_MISSING',
+      `no init.mp4 stored for event ${target.event}, pipeline ${target.pipeline}, track ${target.track}: PUT it before segments`,
+    );
+  return encryptIngestSegment(c.env, target.event, drm, init, target.k, bytes);
 }
 
 export const ingestMethodNotAllowed: RouteHandler = (c) => {

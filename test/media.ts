@@ -4,6 +4,7 @@
  * own packager code. ffmpeg always starts tfdt at 0, so segments are rebuilt with
  * tfdt = K·D·timescale and mfhd sequence = K, exactly what the encoder bridge publishes.
  */
+import { partOf } from '../contract/part-grid.ts';
 import { readBoxes } from '../packager/bmff/box-reader.ts';
 import { concat } from '../packager/bmff/box-writer.ts';
 import { readFragments } from '../packager/fragment-reader.ts';
@@ -100,6 +101,25 @@ export function segmentFor(media: Media, k: number, durationMs: number, opts: Se
     baseMediaDecodeTime: k * d + chunk.offsetTicks + skipped + (opts.tfdtShift ?? 0),
     samples,
   });
+}
+
+/**
+ * Segment K of `media` cut into its `parts` chunked CMAF parts on the epoch grid, as the encoder
+ * bridge cuts them (contract/part-grid.ts): part n holds the samples whose decode time falls in it.
+ */
+export function partsFor(media: Media, k: number, durationMs: number, parts: number): Uint8Array[] {
+  const T = (durationMs * media.info.timescale) / 1000;
+  const samples = readFragments(segmentFor(media, k, durationMs), media.info).flatMap((f) => f.samples);
+  const groups: (typeof samples)[] = Array.from({ length: parts }, () => []);
+  for (const s of samples) groups[partOf(s.dts, T, parts).n].push(s);
+  return groups.map((g, n) =>
+    writeSegment({
+      sequenceNumber: k * parts + n,
+      trackId: media.info.trackId,
+      baseMediaDecodeTime: g[0].dts,
+      samples: g,
+    }),
+  );
 }
 
 /** Epoch segment number of "now" for segment duration D. */

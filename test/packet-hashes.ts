@@ -27,6 +27,8 @@ export async function packetHashes(init: Uint8Array, segment: Uint8Array, keyHex
         '0',
         '-c',
         'copy',
+        // Keep packets before the first keyframe: a chunked CMAF part after the first has none.
+        '-copyinkf',
         '-f',
         'framemd5',
         '-',
