@@ -26,3 +26,21 @@ export async function launchChromium(): Promise<Browser> {
     ],
   });
 }
+
+/**
+ * Start Chromium now, for a beforeAll that then waits for something else (an event's first
+ * segments, a server): the launch, seconds on a loaded 2-core machine, overlaps that wait.
+ * `get()` gives the browser (or the launch's error); `close()` closes it if it started, also when
+ * the beforeAll failed before calling `get()`.
+ */
+export function startChromium(): { get(): Promise<Browser>; close(): Promise<void> } {
+  const launching = launchChromium();
+  // Handled here so a failed launch is not an unhandled rejection while the caller waits elsewhere.
+  const settled = launching.catch(() => undefined);
+  return {
+    get: () => launching,
+    close: async () => {
+      await (await settled)?.close();
+    },
+  };
+}

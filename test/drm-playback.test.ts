@@ -2,7 +2,8 @@
  * Encrypted live events end to end: for cenc and for cbcs, an event of its own fed by its own
  * bridge, played by real Chromium with dash.js, shaka-player and hls.js through ClearKey EME and the
  * Worker's license endpoint; and a served segment decrypted by ffmpeg with the documented
- * development key. The schemes run one after the other (one bridge at a time on 2 cores).
+ * development key. The schemes run one after the other (one bridge at a time on 2 cores); a
+ * scheme's three players watch at the same time, each in its own page of one Chromium.
  * The events require player tokens (docs/player-tokens.md): the page gets one in its URL, and
  * every media request the players make carries it (they follow the token the manifests put in
  * their URLs); a segment without one is refused.
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchChromium } from './browser.ts';
+import { startChromium } from './browser.ts';
 import { FFMPEG } from './fixtures.ts';
 import { DEV_OPERATOR_TOKEN, devPlayerToken } from './ingest-client.ts';
 import { startLiveEvent, waitFor, type LiveEvent } from './live-event.ts';
@@ -33,12 +34,14 @@ const devKeyHex = (event: string, kind: string) =>
     .subarray(0, 16)
     .toString('hex');
 
+// Chromium starts while the first event warms up; each scheme's beforeAll then takes it.
+let chromium: ReturnType<typeof startChromium> | undefined;
 let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
+beforeAll(() => {
+  chromium = startChromium();
 });
 afterAll(async () => {
-  await browser?.close();
+  await chromium?.close();
 });
 
 interface PlayerSnapshot {
@@ -84,6 +87,7 @@ describe.each(['cenc', 'cbcs'] as const)('encrypted live event (%s, ClearKey)', 
       body: JSON.stringify({ playerTokens: 'required' }),
     });
     expect(patch.status).toBe(200);
+    browser = await chromium!.get();
   }, 120_000);
 
   afterAll(async () => {
@@ -135,9 +139,11 @@ describe.each(['cenc', 'cbcs'] as const)('encrypted live event (%s, ClearKey)', 
     }
   });
 
-  it.each(['dash', 'shaka', 'hls'])(
+  // Concurrent: assertions through the test's own `expect`.
+  it.concurrent.for(['dash', 'shaka', 'hls'])(
     `plays in Chromium with %s and ClearKey for ${WATCH_MS / 1000} s without error or stall`,
-    async (player) => {
+    { timeout: 90_000 },
+    async (player, { expect }) => {
       const page = await browser.newPage();
       const pageErrors: string[] = [];
       const licenseRequests: string[] = [];
@@ -198,6 +204,5 @@ describe.each(['cenc', 'cbcs'] as const)('encrypted live event (%s, ClearKey)', 
       const longStalls = last.stalls.filter((s) => (s.end ?? now) > startedAt && (s.end ?? now) - s.start > 1000);
       expect(longStalls, 'stalls longer than 1 s while watching').toEqual([]);
     },
-    90_000,
   );
 });

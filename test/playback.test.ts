@@ -3,9 +3,11 @@
  * and hls.js, with the manifests personalised for the `browser` device profile (what Chromium
  * plays; docs/manifests.md): currentTime advances for at least 20 s, no player error, no stall
  * longer than 1 s. (Every other browser test plays the unpersonalised manifests.)
+ * The three players watch at the same time, each in its own page of one Chromium: a third of the
+ * wall time, and each must still play without a stall while the other two decode beside it.
  */
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, inject, it } from 'vitest';
 import { loadavg } from 'node:os';
 import { launchChromium } from './browser.ts';
 import { bridgeStatus } from './live-event.ts';
@@ -32,8 +34,9 @@ afterAll(async () => {
   await browser?.close();
 });
 
-describe.each(['dash', 'shaka', 'hls'])('playback with %s', (player) => {
-  it(`plays the live event for ${WATCH_MS / 1000} s without error or stall`, async () => {
+describe.concurrent.each(['dash', 'shaka', 'hls'])('playback with %s', (player) => {
+  // Concurrent: assertions through the test's own `expect`.
+  it(`plays the live event for ${WATCH_MS / 1000} s without error or stall`, async ({ expect }) => {
     const page = await browser.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
