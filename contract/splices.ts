@@ -142,6 +142,18 @@ export function manifestSplices(
   return splices.filter((s) => s.outAt < toMs && s.outAt + s.durationMs > fromMs);
 }
 
+/**
+ * The breaks of a back-to-back next event that its part of this event's manifests announces
+ * (its DASH Period, its HLS discontinuity): the same rule over the next event's own splices and
+ * window, from where it takes over (atK, or its first segment when it started later).
+ */
+export function nextEventSplices(input: Pick<ManifestInput, 'next'>): Splice[] {
+  const next = input.next?.input;
+  if (!next || input.next === undefined) return [];
+  const firstSegment = Math.max(input.next.atK, next.firstSegment);
+  return manifestSplices(next.splices ?? [], { ...next, firstSegment });
+}
+
 /** Media time (UTC) as a 90 kHz PTS: the contribution feed's own clock (contract/epoch.ts). */
 export function utcMsToPts(utcMs: number): number {
   return wrapPts(Math.round((utcMs * PTS_CLOCK_HZ) / 1000));

@@ -1,6 +1,6 @@
 import { resolveLatency } from '../../contract/latency.ts';
 import { resolveLowLatency } from '../../contract/low-latency.ts';
-import { manifestSplices } from '../../contract/splices.ts';
+import { manifestSplices, nextEventSplices } from '../../contract/splices.ts';
 import type { ManifestInput, TrackDescriptor } from '../../contract/track.ts';
 import { audioFrameSamples, codecGroupKey } from './codecs.ts';
 import { contentProtection, DRM_NAMESPACES } from './dash-drm.ts';
@@ -104,9 +104,12 @@ export function writeMpd(input: ManifestInput, opts: MpdOptions = {}): string {
     // segments keep coming until then), so the new Period never addresses a K it never made.
     const startK = Math.max(next.atK, next.input.firstSegment);
     const nextCtx: TemplateContext = { D, startNumber: startK, query: opts.query };
+    // The next event's own ad breaks, in its Period (after BaseURL, as the schema orders it).
+    const nextBreaks = eventStream(nextEventSplices(input), startK * D);
     body.push(
       el('Period', { id: `p1-${next.eventId}`, start: duration(startK * D) }, [
         el('BaseURL', {}, [escapeXml(`../${next.eventId}/`)]),
+        ...(nextBreaks ? [nextBreaks] : []),
         ...adaptationSets(nextAv, nextCtx),
       ]),
     );

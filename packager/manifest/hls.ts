@@ -1,5 +1,5 @@
 import { resolveLatency } from '../../contract/latency.ts';
-import { manifestSplices } from '../../contract/splices.ts';
+import { manifestSplices, nextEventSplices, type Splice } from '../../contract/splices.ts';
 import type { ManifestInput, TrackDescriptor } from '../../contract/track.ts';
 import { codecGroupKey } from './codecs.ts';
 import { keyTags } from './hls-drm.ts';
@@ -157,6 +157,8 @@ export function writeMediaPlaylist(input: ManifestInput, trackId: string, opts: 
       prefix: '',
       drm: track?.drm,
       ks: listed(input.lastSegmentByTrack[trackId], input.firstSegment, input.gapsByTrack?.[trackId]),
+      splices: manifestSplices(input.splices ?? [], input),
+      scope: '',
     },
   ];
   const after = nextPart(input, track, parts[0].ks);
@@ -195,7 +197,9 @@ export function writeMediaPlaylist(input: ManifestInput, trackId: string, opts: 
   if (discontinuitySequence > 0) lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${discontinuitySequence}`);
   lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
   const extinf = `#EXTINF:${(D / 1000).toFixed(3)},`;
-  let rangesWritten = false;
+  const mediaEndMs = (lastListed(parts) + 1) * D;
+  // Ad breaks waiting for the first dated segment they can go before (below).
+  let ranges: string[] = [];
   parts.forEach((part, i) => {
     // The next event is another encode: players must reset their decoder (RFC 8216 §4.3.2.3).
     if (i > 0) lines.push('#EXT-X-DISCONTINUITY');
@@ -206,11 +210,13 @@ export function writeMediaPlaylist(input: ManifestInput, trackId: string, opts: 
     if (i === 0 && skipped > 0) lines.push(`#EXT-X-SKIP:SKIPPED-SEGMENTS=${skipped}`);
     let needDate = true;
     const segments = i === 0 ? part.ks.slice(skipped) : part.ks;
-    // Ad breaks (SCTE-35 as EXT-X-DATERANGE) where the playlist is first dated, never skipped
-    // (a delta update may skip every segment of this event's part: then before the next one's).
-    if (!rangesWritten && segments.length > 0) {
-      lines.push(...dateRangeTags(manifestSplices(input.splices ?? [], input), (lastListed(parts) + 1) * D));
-      rangesWritten = true;
+    // Each event's ad breaks (SCTE-35 as EXT-X-DATERANGE) before its first dated segment, never
+    // skipped (a delta update may skip every segment of this event's part: then before the next
+    // one's); a next event's after its discontinuity, with IDs of its own.
+    ranges.push(...dateRangeTags(part.splices, mediaEndMs, part.scope));
+    if (segments.length > 0) {
+      lines.push(...ranges);
+      ranges = [];
     }
     for (const { k, gap } of segments) {
       if (needDate) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(k * D).toISOString()}`);
@@ -247,6 +253,9 @@ interface Part {
   prefix: string;
   drm: TrackDescriptor['drm'];
   ks: { k: number; gap: boolean }[];
+  /** The event's ad breaks this playlist announces, and the DATERANGE ID scope ('' for this event's). */
+  splices: Splice[];
+  scope: string;
 }
 
 /** The newest K the playlist lists (of this event or the next). */
@@ -286,6 +295,8 @@ function nextPart(input: ManifestInput, track: TrackDescriptor | undefined, own:
     prefix: `../../${next.eventId}/${target.id}/`,
     drm: target.drm,
     ks: listed(last, Math.max(next.atK, next.input.firstSegment), next.input.gapsByTrack?.[target.id]),
+    splices: nextEventSplices(input),
+    scope: next.eventId,
   };
 }
 

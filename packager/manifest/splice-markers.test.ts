@@ -204,4 +204,49 @@ describe('HLS and DASH announce the same breaks at the edges of the window (cont
     expect(mpd).toContain('<Period id="p1-after"');
     expect(dashIds(mpd)).toEqual(['6']);
   });
+
+  it("a back-to-back next event's own breaks: in its Period and after its discontinuity, with IDs of its own", () => {
+    const atK = last + 1;
+    const nextSplices = [
+      at(atK * D - 10_000, 8), // began before the takeover, still running at atK·D
+      at(atK * D + 4000, 6), // the same splice id as this event's break: another break
+      at((atK + 6) * D + SPLICE_PREROLL_MS, 9), // past the next event's window
+      at(atK * D - 40_000, 10), // over before the takeover
+    ];
+    const next = { ...input(atK + 5), eventId: 'after', firstSegment: atK - 20, splices: nextSplices };
+    const manifest = input(last, {
+      splices: [at(atK * D - 1, 6)],
+      next: { eventId: 'after', atK, input: next },
+    });
+    const playlist = writeMediaPlaylist(manifest, 'v360');
+    const lines = playlist.split('\n');
+    const ids = (from: number, to: number) =>
+      lines.slice(from, to).flatMap((l) => /^#EXT-X-DATERANGE:ID="([^"]+)"/.exec(l)?.[1] ?? []);
+    const cut = lines.indexOf('#EXT-X-DISCONTINUITY');
+    expect(cut).toBeGreaterThan(0);
+    expect([...new Set(ids(0, cut))]).toEqual(['splice-6']);
+    expect([...new Set(ids(cut, lines.length))]).toEqual(['after/splice-8', 'after/splice-6']);
+    // The independent parser sees four unique breaks (6 has no IN yet) and no conflicting tags.
+    const parsed = parse(playlist);
+    expect(parsed.warnings).toEqual([]);
+    expect(new Set(parsed.dateRanges.map((r) => r.id))).toEqual(
+      new Set(['splice-6', 'after/splice-8', 'after/splice-6']),
+    );
+    const mpd = writeMpd(manifest);
+    const periods = getElementsByName(parseXml(mpd), 'Period');
+    const eventIds = (period: XmlNode) => getElementsByName(period, 'Event').map((e) => e.attributes.id);
+    expect(periods.map((p) => p.attributes.id)).toEqual(['p0', 'p1-after']);
+    expect(eventIds(periods[0])).toEqual(['6']);
+    expect(eventIds(periods[1])).toEqual(['8', '6']);
+    // The next Period's EventStream is offset to where that Period starts.
+    expect(getElementsByName(periods[1], 'EventStream')[0].attributes.presentationTimeOffset).toBe(String(atK * D));
+  });
+
+  it.skipIf(!existsSync(validator))("the live MPD with a next event's breaks in its Period validates", () => {
+    const atK = last + 1;
+    const next = { ...input(atK + 5), eventId: 'after', firstSegment: atK, splices: [at(atK * D + 4000, 6)] };
+    expect(validate('next-period', writeMpd(input(last, { next: { eventId: 'after', atK, input: next } })))).toMatch(
+      /validates/,
+    );
+  });
 });

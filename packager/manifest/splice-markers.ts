@@ -13,9 +13,13 @@ const SCTE35_SCHEME = 'urn:scte:scte35:2014:xml+bin';
 /** SCTE 35's XML namespace (the Signal/Binary elements). */
 const SCTE35_XML_NAMESPACE = 'http://www.scte.org/schemas/35/2016';
 
-/** The DATERANGE ID of a splice: one per break, shared by its OUT and IN tags. */
-function dateRangeId(splice: Splice): string {
-  return `splice-${splice.id}`;
+/**
+ * The DATERANGE ID of a splice: one per break, shared by its OUT and IN tags. `scope` names a
+ * back-to-back next event whose breaks share this playlist (IDs are unique per playlist, and
+ * splice ids only per event).
+ */
+function dateRangeId(splice: Splice, scope: string): string {
+  return scope ? `${scope}/splice-${splice.id}` : `splice-${splice.id}`;
 }
 
 /**
@@ -25,10 +29,10 @@ function dateRangeId(splice: Splice): string {
  * and START-DATE carrying DURATION and SCTE35-IN. A playlist with these must be dated
  * (EXT-X-PROGRAM-DATE-TIME): the writer places them where it dates its first segment.
  */
-export function dateRangeTags(splices: readonly Splice[], mediaEndMs: number): string[] {
+export function dateRangeTags(splices: readonly Splice[], mediaEndMs: number, scope = ''): string[] {
   const lines: string[] = [];
   for (const s of splices) {
-    const tags = dateRangeTagsOf(s);
+    const tags = dateRangeTagsOf(s, scope);
     lines.push(tags.out);
     if (s.outAt + s.durationMs <= mediaEndMs) lines.push(tags.in);
   }
@@ -44,11 +48,11 @@ export function dateRangeTags(splices: readonly Splice[], mediaEndMs: number): s
 const memoised = new Map<string, { out: string; in: string }>();
 const MAX_MEMOISED = 256;
 
-function dateRangeTagsOf(s: Splice): { out: string; in: string } {
-  const key = `${s.id} ${s.outAt} ${s.durationMs} ${s.scte35}`;
+function dateRangeTagsOf(s: Splice, scope: string): { out: string; in: string } {
+  const key = `${scope} ${s.id} ${s.outAt} ${s.durationMs} ${s.scte35}`;
   let tags = memoised.get(key);
   if (tags === undefined) {
-    const common = `ID="${dateRangeId(s)}",START-DATE="${new Date(s.outAt).toISOString()}"`;
+    const common = `ID="${dateRangeId(s, scope)}",START-DATE="${new Date(s.outAt).toISOString()}"`;
     const seconds = (s.durationMs / 1000).toFixed(3);
     tags = {
       out: `#EXT-X-DATERANGE:${common},PLANNED-DURATION=${seconds},SCTE35-OUT=${hex(fromBase64(s.scte35))}`,
