@@ -5,11 +5,8 @@
  */
 import { inject } from 'vitest';
 import { defaultEventConfig } from '../contract/event-config.ts';
-import { partOf } from '../contract/part-grid.ts';
-import { readFragments } from '../packager/fragment-reader.ts';
-import { writeSegment } from '../packager/segment-writer.ts';
 import { ingestPut } from '../test/ingest-client.ts';
-import { type Media, segmentFor } from '../test/media.ts';
+import { type Media, partsFor } from '../test/media.ts';
 
 export const url = inject('workerUrl');
 export const { segmentDurationMs: D } = defaultEventConfig;
@@ -20,15 +17,7 @@ export const N = 4;
 export const codeOf = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
 
 /** Segment K of `media` cut into its N parts on the epoch grid, as the bridge cuts them. */
-export function partsOf(media: Media, k: number): Uint8Array[] {
-  const T = (D * media.info.timescale) / 1000;
-  const samples = readFragments(segmentFor(media, k, D), media.info).flatMap((f) => f.samples);
-  const groups: (typeof samples)[] = Array.from({ length: N }, () => []);
-  for (const s of samples) groups[partOf(s.dts, T, N).n].push(s);
-  return groups.map((g, n) =>
-    writeSegment({ sequenceNumber: k * N + n, trackId: media.info.trackId, baseMediaDecodeTime: g[0].dts, samples: g }),
-  );
-}
+export const partsOf = (media: Media, k: number): Uint8Array[] => partsFor(media, k, D, N);
 
 /** PUT `bytes` at `/ingest/{event}/{path}` with the development token; its status. */
 export const put = async (event: string, path: string, bytes: Uint8Array) =>
