@@ -11,10 +11,7 @@
  */
 import { loadavg } from 'node:os';
 import { defaultEventConfig } from '../contract/event-config.ts';
-import { partOf } from '../contract/part-grid.ts';
-import { readFragments } from '../packager/fragment-reader.ts';
-import { writeSegment } from '../packager/segment-writer.ts';
-import { encodeMedia, segmentFor } from '../test/fixtures.ts';
+import { encodeMedia, partsFor, segmentFor } from '../test/fixtures.ts';
 import { ingestPut } from '../test/ingest-client.ts';
 import { startWranglerDev } from '../test/wrangler-dev.ts';
 
@@ -29,16 +26,8 @@ const ms = (v: number) => `${v.toFixed(1)} ms`;
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
 const video = await encodeMedia({ kind: 'video' });
-const T = (D * video.info.timescale) / 1000;
 /** Segment K cut into its N parts on the epoch grid, as the bridge cuts them. */
-function partsOf(k: number): Uint8Array[] {
-  const samples = readFragments(segmentFor(video, k, D), video.info).flatMap((f) => f.samples);
-  const groups: (typeof samples)[] = Array.from({ length: N }, () => []);
-  for (const s of samples) groups[partOf(s.dts, T, N).n].push(s);
-  return groups.map((g, n) =>
-    writeSegment({ sequenceNumber: k * N + n, trackId: video.info.trackId, baseMediaDecodeTime: g[0].dts, samples: g }),
-  );
-}
+const partsOf = (k: number): Uint8Array[] => partsFor(video, k, D, N);
 
 const dev = await startWranglerDev();
 const load: number[] = [];
