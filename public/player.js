@@ -244,10 +244,11 @@
           connectionTimeout: 10000,
         },
       },
-      // Captions (docs/captions.md): the asked-for language, else the first the manifest lists.
-      preferredTextLanguage: captionsWanted && captionsWanted !== 'off' ? captionsWanted : '',
-      // The audio language asked for (&audio=): shaka 5's preference list, used when it chooses the
-      // first variant (fields left out are no preference).
+      // Captions (docs/captions.md): the asked-for language, else the first the manifest lists;
+      // and the audio language asked for (&audio=). shaka 5's preference lists (its older
+      // preferredTextLanguage is deprecated), used when it chooses the first streams; fields left
+      // out are no preference.
+      ...(captionsWanted && captionsWanted !== 'off' ? { preferredText: [{ language: captionsWanted }] } : {}),
       ...(audioWanted ? { preferredAudio: [{ language: audioWanted }] } : {}),
       // CMCD in the query, as dash.js sends it (docs/cmcd.md).
       cmcd: { enabled: true },
