@@ -7,37 +7,22 @@
  * Live latency is wall clock minus the capture time of the frame on screen: with the epoch anchor,
  * dash.js's currentTime is that capture time (the page's `latency()`).
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchChromium } from './browser.ts';
-import { bridgeStatus, type LiveEvent, startLiveEvent, waitFor } from './live-event.ts';
+import { describe, expect, it } from 'vitest';
+import {
+  latencyFigures,
+  lowLatencyEvent,
+  percentile,
+  stallSeconds,
+  WATCH_MS,
+  watchLatency,
+  workerUrl,
+} from './ll-playback.ts';
 
-const workerUrl = inject('workerUrl');
-/** Its own event: the shared one publishes no parts (the bridge's default, docs/latency.md). */
-const event = `lld-${Date.now().toString(36)}`;
-let live: LiveEvent | undefined;
-const WATCH_MS = Number(process.env.LL_WATCH_S ?? 60) * 1000;
-
-let browser: Browser;
-beforeAll(async () => {
-  live = await startLiveEvent({ workerUrl, event, ladder: 'tiny', bridgeFlags: ['--part-duration-ms', '500'] });
-  await waitFor(
-    async () => ((await bridgeStatus(live!.bridgeUrl)).publish.published ?? 0) >= 8,
-    90_000,
-    `the LL event to publish\n${live.output()}`,
-  );
-  browser = await launchChromium();
-}, 120_000);
-afterAll(async () => {
-  await browser?.close();
-  await live?.stop();
-});
-
-const percentile = (v: number[], p: number) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) * p)];
+const { event, browser } = lowLatencyEvent('lld');
 
 describe('LL-DASH in dash.js (low-latency mode)', () => {
   it('plays the LL MPD on streamed segments, close to live, without errors or stalls', async () => {
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     // Segment answers as dash.js got them: streamed (parts as they land) or whole (stored).
     const answers = {
       stream: 0,
@@ -63,20 +48,13 @@ describe('LL-DASH in dash.js (low-latency mode)', () => {
         const errors = await page.evaluate(() => JSON.stringify((window as any).__player?.errors ?? 'no player'));
         throw new Error(`${err.message}; player errors ${errors}; segment answers ${JSON.stringify(answers)}`);
       });
-    const samples: number[] = [];
-    const own: number[] = [];
-    const until = Date.now() + WATCH_MS;
-    let polls = 0;
-    while (Date.now() < until) {
-      await new Promise((r) => setTimeout(r, 500));
-      polls++;
+    const { samples, own, polls } = await watchLatency(async () => {
       const s = await page.evaluate(() => {
         const p = (window as any).__player;
         return { viewer: p.latency() as number | null, own: p.instance.getCurrentLiveLatency() as number };
       });
-      if (s.viewer !== null) samples.push(s.viewer);
-      if (Number.isFinite(s.own) && s.own > 0) own.push(s.own);
-    }
+      return { latency: s.viewer, own: Number.isFinite(s.own) && s.own > 0 ? s.own : null };
+    });
     const end = await page.evaluate(() => {
       const p = (window as any).__player;
       return {
@@ -88,10 +66,9 @@ describe('LL-DASH in dash.js (low-latency mode)', () => {
       };
     });
     await page.close();
-    const stalls = end.stalls.map((s) => ((s.end ?? Date.now()) - s.start) / 1000);
-    const p50 = percentile(samples, 0.5);
+    const stalls = stallSeconds(end.stalls);
     console.log(
-      `LL-DASH dash.js ${WATCH_MS / 1000} s: latency p50 ${p50.toFixed(2)} s (p10 ${percentile(samples, 0.1).toFixed(2)}, p90 ${percentile(samples, 0.9).toFixed(2)}, ${samples.length} samples; dash.js's own ${percentile(own, 0.5)?.toFixed(2)} s, target ${end.target} s), low-latency mode ${end.lowLatency}, segments streamed ${answers.stream} (failed after their headers: ${JSON.stringify(answers.broken)}), whole ${answers.whole}, refused ${JSON.stringify(answers.refused)}, stalls ${stalls.map((s) => s.toFixed(2)).join(', ') || 'none'}, errors ${end.errors.map((e) => e.code).join(', ') || 'none'}`,
+      `LL-DASH dash.js ${WATCH_MS / 1000} s: latency ${latencyFigures(samples)}; dash.js's own ${percentile(own, 0.5)?.toFixed(2)} s, target ${end.target} s), low-latency mode ${end.lowLatency}, segments streamed ${answers.stream} (failed after their headers: ${JSON.stringify(answers.broken)}), whole ${answers.whole}, refused ${JSON.stringify(answers.refused)}, stalls ${stalls.map((s) => s.toFixed(2)).join(', ') || 'none'}, errors ${end.errors.map((e) => e.code).join(', ') || 'none'}`,
     );
     expect(end.manifestUrl).toContain('index.mpd?latency=low');
     // A late clock sync (dash.js 16) on a loaded machine: dash.js then uses the device clock, which

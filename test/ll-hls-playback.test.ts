@@ -7,38 +7,23 @@
  * LL_WATCH_S sets the watch (default 60 s).
  */
 import { createRequire } from 'node:module';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchChromium } from './browser.ts';
-import { bridgeStatus, type LiveEvent, startLiveEvent, waitFor } from './live-event.ts';
+import { describe, expect, it } from 'vitest';
+import {
+  latencyFigures,
+  lowLatencyEvent,
+  percentile,
+  stallSeconds,
+  WATCH_MS,
+  watchLatency,
+  workerUrl,
+} from './ll-playback.ts';
 
-const workerUrl = inject('workerUrl');
-/** Its own event: the shared one publishes no parts (the bridge's default, docs/latency.md). */
-const event = `ll-${Date.now().toString(36)}`;
-let live: LiveEvent | undefined;
-const WATCH_MS = Number(process.env.LL_WATCH_S ?? 60) * 1000;
+const { event, browser } = lowLatencyEvent('ll');
 const hlsJs = createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js');
-
-let browser: Browser;
-beforeAll(async () => {
-  live = await startLiveEvent({ workerUrl, event, ladder: 'tiny', bridgeFlags: ['--part-duration-ms', '500'] });
-  await waitFor(
-    async () => ((await bridgeStatus(live!.bridgeUrl)).publish.published ?? 0) >= 8,
-    90_000,
-    `the LL event to publish\n${live.output()}`,
-  );
-  browser = await launchChromium();
-}, 120_000);
-afterAll(async () => {
-  await browser?.close();
-  await live?.stop();
-});
-
-const percentile = (v: number[], p: number) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) * p)];
 
 describe('LL-HLS in hls.js (lowLatencyMode)', () => {
   it('plays the low-latency playlists with parts, close to live, without errors or stalls', async () => {
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     // Any page of the Worker's origin: the player below fetches same-origin.
     await page.goto(`${workerUrl}/time`);
     await page.setContent('<video muted autoplay playsinline></video>');
@@ -72,20 +57,13 @@ describe('LL-HLS in hls.js (lowLatencyMode)', () => {
     await page.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) > 0, undefined, {
       timeout: 30_000,
     });
-    const samples: number[] = [];
-    const own: number[] = [];
-    const until = Date.now() + WATCH_MS;
-    let polls = 0;
-    while (Date.now() < until) {
-      await new Promise((r) => setTimeout(r, 500));
-      polls++;
+    const { samples, own, polls } = await watchLatency(async () => {
       const s = await page.evaluate(() => {
         const hls = (window as any).__hls;
         return { playing: hls.playingDate ? Date.now() - hls.playingDate.getTime() : null, own: hls.latency };
       });
-      if (s.playing !== null) samples.push(s.playing / 1000);
-      if (Number.isFinite(s.own)) own.push(s.own);
-    }
+      return { latency: s.playing === null ? null : s.playing / 1000, own: Number.isFinite(s.own) ? s.own : null };
+    });
     const end = await page.evaluate(() => {
       const w = window as any;
       const hls = w.__hls;
@@ -98,12 +76,9 @@ describe('LL-HLS in hls.js (lowLatencyMode)', () => {
       };
     });
     await page.close();
-    const stalls = end.stalls.map(
-      (s: { start: number; end: number | null }) => ((s.end ?? Date.now()) - s.start) / 1000,
-    );
-    const p50 = percentile(samples, 0.5);
+    const stalls = stallSeconds(end.stalls);
     console.log(
-      `LL-HLS hls.js ${WATCH_MS / 1000} s: latency p50 ${p50.toFixed(2)} s (p10 ${percentile(samples, 0.1).toFixed(2)}, p90 ${percentile(samples, 0.9).toFixed(2)}, ${samples.length} samples; hls.js's own ${percentile(own, 0.5).toFixed(2)} s, target ${end.targetLatency} s), parts loaded ${end.parts}, part target ${end.partTarget}, stalls ${stalls.map((s: number) => s.toFixed(2)).join(', ') || 'none'}, errors ${end.errors.join(', ') || 'none'}`,
+      `LL-HLS hls.js ${WATCH_MS / 1000} s: latency ${latencyFigures(samples)}; hls.js's own ${percentile(own, 0.5).toFixed(2)} s, target ${end.targetLatency} s), parts loaded ${end.parts}, part target ${end.partTarget}, stalls ${stalls.map((s: number) => s.toFixed(2)).join(', ') || 'none'}, errors ${end.errors.join(', ') || 'none'}`,
     );
     expect(end.errors).toEqual([]);
     // hls.js really ran in low-latency mode on parts, not on whole segments.
