@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BridgeRunResult, byteAt, recordSource, runBridgeOnFeed, tinyAbLadder } from './bridge-run.ts';
-import { launchChromium } from './browser.ts';
+import { startChromium } from './browser.ts';
 import { serveFiles, type StaticTrack, segmentPath, staticFiles, staticTrack } from './static-stream.ts';
 import { type Playthrough, playThrough, type Range } from './vod-playthrough.ts';
 
@@ -59,12 +59,14 @@ function expectRange(actual: Range[] | null, expected: Range, tolerance: number,
   expect(Math.abs(end - expected[1]), `${what} ends at ${end}, expected ${expected[1]}`).toBeLessThanOrEqual(tolerance);
 }
 
+// Chromium starts while the first source is recorded and encoded; each describe's beforeAll takes it.
+let chromium: ReturnType<typeof startChromium> | undefined;
 let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
+beforeAll(() => {
+  chromium = startChromium();
 });
 afterAll(async () => {
-  await browser?.close();
+  await chromium?.close();
 });
 
 describe.each([
@@ -124,6 +126,7 @@ describe.each([
     files = staticFiles(video, audio, originSeconds);
     server = await serveFiles(files);
     scratch = mkdtempSync(join(tmpdir(), 'ab-alternate-'));
+    browser = await chromium!.get();
   }, 120_000);
 
   afterAll(async () => {

@@ -8,11 +8,13 @@
  * hls.js without it start on English and the page's audio menu switches them to French and then
  * German, and a WebAudio analyser on the video element hears each time the tone of the language
  * chosen — the sound that reached the viewer, not a playlist entry.
+ * The players of each group below (menu switch; &audio=) play at the same time, each in its own
+ * page with its own analyser; the groups run one after the other.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { languageToneHz } from '../encoder-bridge/source-args.ts';
-import { launchChromium } from './browser.ts';
+import { startChromium } from './browser.ts';
 import { randomEventId } from './ingest-client.ts';
 import { bridgeStatus, startLiveEvent, waitFor, type LiveEvent } from './live-event.ts';
 
@@ -22,9 +24,11 @@ const LANGUAGES = ['en', 'es', 'fr', 'de'];
 const LABELS = ['English', 'Español', 'Français', 'Deutsch'];
 const toneOf = (language: string) => languageToneHz(LANGUAGES.indexOf(language));
 let live: LiveEvent;
+let chromium: ReturnType<typeof startChromium> | undefined;
 let browser: Browser;
 
 beforeAll(async () => {
+  chromium = startChromium();
   const languages = LANGUAGES.join(',');
   live = await startLiveEvent({
     workerUrl,
@@ -46,11 +50,11 @@ beforeAll(async () => {
   } catch (err) {
     throw new Error(`${(err as Error).message}\n--- bridge and source output ---\n${live.output().slice(-4000)}`);
   }
-  browser = await launchChromium();
+  browser = await chromium.get();
 }, 150_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await chromium?.close();
   await live?.stop();
 });
 
@@ -170,38 +174,48 @@ async function playing(player: string, query: string): Promise<{ page: Page; pag
   return { page, pageErrors };
 }
 
-describe.each(['dash', 'hls'])('audio-language switch in %s', (player) => {
-  it("plays English first, and French then German after each is chosen in the page's menu", async () => {
-    const { page, pageErrors } = await playing(player, '');
-    const offered = await page.evaluate(() => (window as any).__player.audioLanguages());
-    expect(offered).toEqual(LANGUAGES.map((language, i) => ({ language, label: LABELS[i] })));
-    expect(await page.locator('#audio-language option').allTextContents()).toEqual(
-      LANGUAGES.map((l, i) => `${LABELS[i]} (${l})`),
-    );
-    await listen(page);
-    const times = [`en ${await hear(page, toneOf('en'), `${player} English`)} ms`];
-    for (const language of ['fr', 'de']) {
-      await page.selectOption('#audio-language', language);
-      times.push(`${language} ${await hear(page, toneOf(language), `${player} after choosing ${language}`)} ms`);
-      expect(await page.evaluate(() => (window as any).__player.audioLanguage())).toBe(language);
-    }
-    expect(pageErrors, 'page errors').toEqual([]);
-    console.log(`${player}: heard ${times.join(', ')} after the choice`);
-    await page.close();
-  }, 270_000);
+describe('audio-language switch', () => {
+  // Concurrent: assertions through the test's own `expect`.
+  it.concurrent.for(['dash', 'hls'])(
+    "%s plays English first, and French then German after each is chosen in the page's menu",
+    { timeout: 270_000 },
+    async (player, { expect }) => {
+      const { page, pageErrors } = await playing(player, '');
+      const offered = await page.evaluate(() => (window as any).__player.audioLanguages());
+      expect(offered).toEqual(LANGUAGES.map((language, i) => ({ language, label: LABELS[i] })));
+      expect(await page.locator('#audio-language option').allTextContents()).toEqual(
+        LANGUAGES.map((l, i) => `${LABELS[i]} (${l})`),
+      );
+      await listen(page);
+      const times = [`en ${await hear(page, toneOf('en'), `${player} English`)} ms`];
+      for (const language of ['fr', 'de']) {
+        await page.selectOption('#audio-language', language);
+        times.push(`${language} ${await hear(page, toneOf(language), `${player} after choosing ${language}`)} ms`);
+        expect(await page.evaluate(() => (window as any).__player.audioLanguage())).toBe(language);
+      }
+      expect(pageErrors, 'page errors').toEqual([]);
+      console.log(`${player}: heard ${times.join(', ')} after the choice`);
+      await page.close();
+    },
+  );
 });
 
 // After the menu tests: twice, at load 10-40, the first page opened on the just-started event
 // (dash.js, &audio=es or not) stalled for its whole wait while the bridge caught up; later pages played.
-describe.each(['dash', 'shaka', 'hls'])('&audio= in %s', (player) => {
-  it("starts on the language asked for (the player's own preference), not the manifest's default", async () => {
-    const { page, pageErrors } = await playing(player, '&audio=es');
-    await listen(page);
-    const ms = await hear(page, toneOf('es'), `${player} with &audio=es`);
-    expect(await page.evaluate(() => (window as any).__player.audioLanguage())).toBe('es');
-    expect(await page.locator('#audio-language').inputValue()).toBe('es');
-    expect(pageErrors, 'page errors').toEqual([]);
-    console.log(`${player}: heard es ${ms} ms after listening`);
-    await page.close();
-  }, 180_000);
+describe('&audio=', () => {
+  // Concurrent: assertions through the test's own `expect`.
+  it.concurrent.for(['dash', 'shaka', 'hls'])(
+    "%s starts on the language asked for (the player's own preference), not the manifest's default",
+    { timeout: 180_000 },
+    async (player, { expect }) => {
+      const { page, pageErrors } = await playing(player, '&audio=es');
+      await listen(page);
+      const ms = await hear(page, toneOf('es'), `${player} with &audio=es`);
+      expect(await page.evaluate(() => (window as any).__player.audioLanguage())).toBe('es');
+      expect(await page.locator('#audio-language').inputValue()).toBe('es');
+      expect(pageErrors, 'page errors').toEqual([]);
+      console.log(`${player}: heard es ${ms} ms after listening`);
+      await page.close();
+    },
+  );
 });

@@ -7,7 +7,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { defaultEventConfig } from '../contract/event-config.ts';
-import { launchChromium } from './browser.ts';
+import { startChromium } from './browser.ts';
 import { encodeMedia, liveK, segmentFor, type Media } from './fixtures.ts';
 import { DEV_OPERATOR_TOKEN, ingestPut, randomEventId } from './ingest-client.ts';
 
@@ -17,6 +17,7 @@ const a = randomEventId('b2b-a');
 const b = randomEventId('b2b-b');
 let mediaA: Media;
 let mediaB: Media;
+let chromium: ReturnType<typeof startChromium> | undefined;
 let browser: Browser;
 let atK: number;
 let publishing = true;
@@ -35,6 +36,7 @@ async function publishLive(firstK: number): Promise<void> {
 }
 
 beforeAll(async () => {
+  chromium = startChromium();
   [mediaA, mediaB] = await Promise.all([
     encodeMedia({ kind: 'video', size: '320x180', seconds: 8.5 }),
     encodeMedia({ kind: 'video', size: '480x270', seconds: 8.5 }),
@@ -50,13 +52,13 @@ beforeAll(async () => {
   });
   expect(res.status).toBe(200);
   publisher = publishLive(now - 5);
-  browser = await launchChromium();
+  browser = await chromium.get();
 }, 60_000);
 
 afterAll(async () => {
   publishing = false;
   await publisher;
-  await browser?.close();
+  await chromium?.close();
 });
 
 async function watch(kind: 'dash' | 'hls'): Promise<{ page: Page; fromB: () => number; pageErrors: string[] }> {

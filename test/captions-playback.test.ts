@@ -4,12 +4,14 @@
  * English and Spanish through the captions API. hls.js (WebVTT) and dash.js (IMSC1 in stpp) must
  * show those cues on the video element's caption track, at the media time whose UTC the cue
  * names — the same instant as the burnt-in clock — proving X-TIMESTAMP-MAP and the TTML timing.
+ * The four players watch at the same time, each in its own page: a cue's placement is read from one
+ * snapshot of the player (its playhead's media time and UTC together), not from wall-clock time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, inject, it } from 'vitest';
 import { demoCueText } from '../encoder-bridge/synthetic-captions.ts';
-import { launchChromium } from './browser.ts';
+import { startChromium } from './browser.ts';
 import { bridgeStatus, startLiveEvent, waitFor, type LiveEvent } from './live-event.ts';
 
 const workerUrl = inject('workerUrl');
@@ -17,9 +19,11 @@ const event = `cap-${Date.now().toString(36)}`;
 let live: LiveEvent;
 let captioner: ChildProcess;
 let captionerOutput = '';
+let chromium: ReturnType<typeof startChromium> | undefined;
 let browser: Browser;
 
 beforeAll(async () => {
+  chromium = startChromium();
   live = await startLiveEvent({ workerUrl, event, ladder: 'tiny', size: '640x360' });
   captioner = spawn(process.execPath, ['encoder-bridge/synthetic-captions.ts', '--url', workerUrl, '--event', event], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -31,12 +35,12 @@ beforeAll(async () => {
     60_000,
     'the captions event to publish',
   );
-  browser = await launchChromium();
+  browser = await chromium.get();
 }, 120_000);
 
 afterAll(async () => {
   captioner?.kill('SIGTERM');
-  await browser?.close();
+  await chromium?.close();
   await live?.stop();
 });
 
@@ -47,13 +51,14 @@ interface Seen {
   language: string;
 }
 
-describe.each([
+describe.concurrent.each([
   ['hls', 'en'],
   ['dash', 'es'],
   ['dash', 'en'],
   ['shaka', 'es'],
 ])('captions with %s (%s)', (player, language) => {
-  it('shows the posted cues at the media time they name', async () => {
+  // Concurrent: assertions through the test's own `expect`.
+  it('shows the posted cues at the media time they name', async ({ expect }) => {
     const page = await browser.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));

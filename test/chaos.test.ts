@@ -14,7 +14,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { defaultEventConfig } from '../contract/event-config.ts';
 import { parseEventState } from '../contract/event-state.ts';
-import { launchChromium } from './browser.ts';
+import { startChromium } from './browser.ts';
 import { startFaultProxy, type Fault, type FaultProxy } from './fault-proxy.ts';
 import { DEV_OPERATOR_TOKEN } from './ingest-client.ts';
 import { startLiveEvent, waitFor, type LiveEvent } from './live-event.ts';
@@ -32,6 +32,7 @@ const random = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
 
 let live: LiveEvent;
 let proxy: FaultProxy;
+let chromium: ReturnType<typeof startChromium> | undefined;
 let browser: Browser;
 let tracks: string[] = [];
 const inits = new Map<string, Uint8Array>();
@@ -219,6 +220,7 @@ const snapshot = (page: Page) =>
   });
 
 beforeAll(async () => {
+  chromium = startChromium();
   proxy = await startFaultProxy(workerUrl);
   proxy.decide = decide;
   live = await startLiveEvent({
@@ -257,11 +259,11 @@ beforeAll(async () => {
     expect(Buffer.compare(a, b), `${t}: A and B inits are identical, so candidates are interchangeable`).toBe(0);
     inits.set(t, a);
   }
-  browser = await launchChromium();
+  browser = await chromium.get();
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await chromium?.close();
   await live?.stop();
   proxy?.close();
 });

@@ -16,7 +16,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_PROVISIONER_TOKEN } from '../orchestrator/provisioner-select.ts';
 import { ProvisionAgent } from '../scripts/provision-agent.ts';
-import { launchChromium } from './browser.ts';
+import { startChromium } from './browser.ts';
 import { DEV_OPERATOR_READ_TOKEN, DEV_OPERATOR_TOKEN } from './ingest-client.ts';
 import { freePort, startWranglerDev, type WranglerDev } from './wrangler-dev.ts';
 
@@ -24,6 +24,7 @@ const SHOTS = 'test-results/control-room';
 
 let dev: WranglerDev;
 let agent: ProvisionAgent;
+let chromium: ReturnType<typeof startChromium> | undefined;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
@@ -32,6 +33,8 @@ let player: Page;
 const agentLog: string[] = [];
 
 beforeAll(async () => {
+  // Chromium starts while wrangler dev does.
+  chromium = startChromium();
   await mkdir(SHOTS, { recursive: true });
   const agentPort = await freePort();
   dev = await startWranglerDev({
@@ -47,13 +50,13 @@ beforeAll(async () => {
     log: (m) => agentLog.push(`${new Date().toISOString().slice(11, 23)} ${m}`),
   });
   await agent.listen(agentPort);
-  browser = await launchChromium();
+  browser = await chromium.get();
   context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   page = await context.newPage();
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await chromium?.close();
   await agent?.close();
   await dev?.stop();
 });

@@ -6,12 +6,12 @@
  * one). The unpersonalised MPD and multivariant playlist list the HEVC and E-AC-3 renditions,
  * which Chromium here cannot play; the `?device=browser` ones do not; dash.js, shaka-player and
  * hls.js play the personalised stream through the player page with no error, and never ask for a
- * rendition the profile dropped.
+ * rendition the profile dropped. The three players watch at the same time, each in its own page.
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { defaultEventConfig } from '../contract/event-config.ts';
-import { launchChromium } from './browser.ts';
+import { startChromium } from './browser.ts';
 import { liveK, loadMedia, type Media, segmentFor } from './media.ts';
 import { ingestPut, randomEventId } from './ingest-client.ts';
 import { MIXED_CODEC_LADDER as LADDER } from './mixed-codec-ladder.ts';
@@ -24,6 +24,7 @@ const event = randomEventId('mixed');
 const UNPLAYABLE = ['h180', 'aen51'];
 
 let media: Media[];
+let chromium: ReturnType<typeof startChromium> | undefined;
 let browser: Browser;
 let publishing = true;
 let publisher: Promise<void>;
@@ -48,6 +49,7 @@ async function publishLive(firstK: number): Promise<void> {
 }
 
 beforeAll(async () => {
+  chromium = startChromium();
   media = await Promise.all(LADDER.map((t) => loadMedia(t.media)));
   for (const [i, t] of LADDER.entries()) {
     const res = await ingestPut(url, `${event}/A/${t.id}/init.mp4`, media[i].init, {
@@ -65,13 +67,13 @@ beforeAll(async () => {
     if ((playlist.match(/\.m4s/g) ?? []).length >= 4) break;
     await new Promise((r) => setTimeout(r, 250));
   }
-  browser = await launchChromium();
+  browser = await chromium.get();
 }, 60_000);
 
 afterAll(async () => {
   publishing = false;
   await publisher;
-  await browser?.close();
+  await chromium?.close();
 });
 
 const text = async (path: string) => {
@@ -95,8 +97,11 @@ describe('an AVC + HEVC + AAC + E-AC-3 live event', () => {
     }
   });
 
-  describe.each(['dash', 'shaka', 'hls'])('%s', (player) => {
-    it(`plays the ?device=browser stream for ${WATCH_MS / 1000} s without error, asking for nothing it dropped`, async () => {
+  describe.concurrent.each(['dash', 'shaka', 'hls'])('%s', (player) => {
+    // Concurrent: assertions through the test's own `expect`.
+    it(`plays the ?device=browser stream for ${WATCH_MS / 1000} s without error, asking for nothing it dropped`, async ({
+      expect,
+    }) => {
       const page = await browser.newPage();
       const pageErrors: string[] = [];
       const requests: { track: string; status: number }[] = [];

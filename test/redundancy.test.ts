@@ -7,7 +7,7 @@
  * aligned one (issue 14).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchChromium } from './browser.ts';
+import { startChromium } from './browser.ts';
 import { bridgeStatus, startLiveEvent, waitFor, type LiveEvent } from './live-event.ts';
 import { parseWithMp4box } from './mp4box-inspect.ts';
 import { startRecordingProxy, type RecordingProxy } from './recording-proxy.ts';
@@ -20,6 +20,8 @@ const event = `red-${Date.now().toString(36)}`;
 const tracks = ['v234', 'aen'];
 let live: LiveEvent;
 let proxy: RecordingProxy;
+// Chromium starts while A and B warm up; the playback test closes it before the kill test.
+let chromium: ReturnType<typeof startChromium> | undefined;
 
 const published = (pipeline: string, track: string) =>
   [...proxy.bodies.keys()]
@@ -31,6 +33,7 @@ const body = (pipeline: string, track: string, file: string) =>
   proxy.bodies.get(`/ingest/${event}/${pipeline}/${track}/${file}`)!.bytes;
 
 beforeAll(async () => {
+  chromium = startChromium();
   proxy = await startRecordingProxy(workerUrl);
   live = await startLiveEvent({
     workerUrl,
@@ -50,6 +53,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
+  await chromium?.close();
   await live?.stop();
   proxy?.close();
 });
@@ -82,7 +86,7 @@ describe('pipelines A and B, started 3 s apart', () => {
   });
 
   it('plays without error or stall when the player takes A and B alternately, segment by segment', async () => {
-    const browser = await launchChromium();
+    const browser = await chromium!.get();
     try {
       const page = await browser.newPage();
       const served: { k: number; asked: string; candidate: string; status: number }[] = [];
@@ -124,7 +128,7 @@ describe('pipelines A and B, started 3 s apart', () => {
       for (const s of video) expect(s.candidate, `K=${s.k}`).toContain(`pipeline=${s.asked}`);
       for (const s of video) expect(s.asked).toBe(s.k % 2 === 0 ? 'A' : 'B');
     } finally {
-      await browser.close();
+      await chromium!.close();
     }
   }, 90_000);
 

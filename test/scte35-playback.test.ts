@@ -9,13 +9,14 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Splice } from '../contract/splices.ts';
-import { launchChromium } from './browser.ts';
+import { startChromium } from './browser.ts';
 import { operatorCall } from './ingest-client.ts';
 import { bridgeStatus, type LiveEvent, startLiveEvent, waitFor } from './live-event.ts';
 
 const workerUrl = inject('workerUrl');
 const event = `adbreak-${Date.now().toString(36)}`;
 let live: LiveEvent;
+let chromium: ReturnType<typeof startChromium> | undefined;
 let browser: Browser;
 
 /** A 10 s break `aheadMs` after now (players sit several seconds behind it, so they reach it). */
@@ -30,17 +31,18 @@ async function postBreak(id: number, aheadMs: number): Promise<Splice> {
 }
 
 beforeAll(async () => {
+  chromium = startChromium();
   live = await startLiveEvent({ workerUrl, event, ladder: 'tiny', size: '640x360', sourceFlags: ['--scte35', '0'] });
   await waitFor(
     async () => ((await bridgeStatus(live.bridgeUrl)).publish.published ?? 0) >= 4,
     60_000,
     'the event to publish',
   );
-  browser = await launchChromium();
+  browser = await chromium.get();
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await chromium?.close();
   await live?.stop();
 });
 
