@@ -72,3 +72,16 @@ export function ownAndChildrenCpu(pid: number): { own: number; children: number 
 export function cpuOf(pids: number[]): number {
   return pids.reduce((s, pid) => s + (read(pid)?.cpu ?? 0), 0);
 }
+
+/**
+ * Bytes a running process has read so far (rchar of /proc/<pid>/io: every read(2), pipes
+ * included), undefined once it has exited: how far an ffmpeg reading a feed on stdin has got,
+ * whatever the socket and pipe buffers in front of it hold.
+ */
+export function bytesRead(pid: number): number | undefined {
+  try {
+    return Number(/^rchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1]);
+  } catch {
+    return undefined; // exited
+  }
+}

@@ -16,7 +16,7 @@ import { BridgeReport } from '../contract/control-state.ts';
  * with backoff (1 s doubling to 30 s) while the bridge goes on publishing.
  */
 
-/** What the bridge knows at one moment, from its own counters (main.ts builds it). */
+/** What the bridge knows at one moment, from its own counters (bridge.ts builds it). */
 export interface ReportInput {
   event: string;
   pipeline: string;
