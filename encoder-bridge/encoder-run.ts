@@ -67,7 +67,6 @@ export class EncoderRun {
     const { args, outputs } = buildFfmpegArgs(opts.ladder, opts.plan, opts.segmentDurationMs, {
       videoTimescale: opts.videoTimescale,
       audio: opts.audio,
-      videoFragmentPerFrame: this.cutsParts,
     });
     const stdio: ('pipe' | 'ignore')[] = ['pipe', 'ignore', 'pipe', ...outputs.map(() => 'pipe' as const)];
     this.child = spawn(opts.ffmpegPath, args, { stdio });
@@ -79,11 +78,6 @@ export class EncoderRun {
     this.stdin.on('error', () => {}); // EPIPE when ffmpeg dies; the exit handler reports it
     this.watchStderr(this.child.stderr!);
     for (const out of outputs) this.readOutput(out, this.child.stdio[out.fd] as Readable);
-  }
-
-  /** Parts are cut (publisher partDurationMs): video fragments per frame, else per GOP (ffmpeg-args.ts). */
-  private get cutsParts(): boolean {
-    return this.opts.publisher.partDurationMs > 0;
   }
 
   get stdin(): Writable {
@@ -184,9 +178,7 @@ export class EncoderRun {
             initPublished = true;
             this.publishInit(out, concat(header), info, samples[0].duration);
           }
-          // A video fragment per GOP ends where the next segment starts (ffmpeg-args.ts): unless
-          // ffmpeg is finishing (its last fragment's last duration is a guess), the segment is complete.
-          segmenter.pushSamples(samples, out.kind === 'video' && !this.cutsParts && !this.stopping);
+          segmenter.pushSamples(samples);
           moof = undefined;
         }
       }

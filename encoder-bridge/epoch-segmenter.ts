@@ -78,14 +78,7 @@ export class EpochSegmenter {
     for (const s of held) this.place(s);
   }
 
-  /**
-   * The samples of one fragment, in decode order. `lastDurationExact`: the last sample's duration
-   * is the distance to the next sample (ffmpeg wrote the fragment because the next packet arrived,
-   * ffmpeg-args.ts; not so for the fragment it writes when it finishes). Then, when the next
-   * sample starts a later segment, the current one is complete and goes out now: with a fragment
-   * per GOP the next sample comes only with the next fragment, a whole segment later.
-   */
-  pushSamples(samples: Sample[], lastDurationExact = false): void {
+  pushSamples(samples: Sample[]): void {
     for (const s of samples) {
       if (this.offset === undefined) {
         this.waiting.push(s);
@@ -94,9 +87,6 @@ export class EpochSegmenter {
         this.place(s);
       }
     }
-    const last = this.current[this.current.length - 1];
-    if (lastDurationExact && last && Math.floor((last.dts + last.duration) / this.ticksPerSegment) !== this.currentK)
-      this.flush(); // the next sample, in segment K + 1, finds nothing left to flush
   }
 
   /** Drop the unfinished segment: a run that ends mid-segment never publishes a partial one. */

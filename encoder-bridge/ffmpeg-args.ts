@@ -16,26 +16,14 @@ export interface FfmpegArgsOptions {
   videoTimescale?: number;
   /** Audio renditions and the source stream each one takes (audio-mapping.ts). Default: every rendition from the first audio stream. */
   audio?: MappedRendition[];
-  /**
-   * Video fragments per frame (the bridge cuts parts, part-cutter.ts, and needs each frame as it
-   * is encoded) instead of per GOP (whole segments only). Default false: per GOP.
-   */
-  videoFragmentPerFrame?: boolean;
 }
 
-/**
- * Fragmented MP4 on a pipe. Per frame (`frag_every_frame`) when the bridge needs every frame as it
- * is encoded (audio, and video cut into parts); otherwise video in one fragment per GOP
- * (`frag_keyframe`), which is one per segment since keyframes fall only on segment starts: about
- * 30 times fewer writes and pipe reads per video output. Either way ffmpeg writes a fragment when
- * the next packet arrives, so its last sample's duration is exact (epoch-segmenter.ts relies on
- * it). `flush_packets 1` puts each fragment on the pipe at once instead of when the buffer fills.
- */
-const fmp4 = (fragments: 'frame' | 'keyframe', extraMovflags = '') => [
+/** Fragment per frame so the bridge can regroup samples into epoch segments itself. */
+const fmp4 = (extraMovflags = '') => [
   '-f',
   'mp4',
   '-movflags',
-  `+empty_moov+${fragments === 'frame' ? 'frag_every_frame' : 'frag_keyframe'}+default_base_moof${extraMovflags}`,
+  `+empty_moov+frag_every_frame+default_base_moof${extraMovflags}`,
   '-flush_packets',
   '1',
 ];
@@ -131,7 +119,7 @@ export function buildFfmpegArgs(
       '1/90000',
       '-video_track_timescale',
       String(videoTimescale),
-      ...fmp4(opts.videoFragmentPerFrame ? 'frame' : 'keyframe'),
+      ...fmp4(),
       `pipe:${fd}`,
     );
   });
@@ -150,7 +138,7 @@ export function buildFfmpegArgs(
       String(a.channels),
       '-ar',
       '48000',
-      ...fmp4('frame', spec.extraMovflags),
+      ...fmp4(spec.extraMovflags),
       `pipe:${fd}`,
     );
   });
