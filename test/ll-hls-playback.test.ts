@@ -4,7 +4,7 @@
  * from `index.m3u8?latency=low` for a minute. Live latency is wall clock minus the capture time of
  * the frame on screen: hls.js maps its playhead to EXT-X-PROGRAM-DATE-TIME, which is K·D since the
  * epoch, the capture UTC of the frame (the epoch anchor), so `Date.now() − playingDate`.
- * LL_WATCH_S sets the watch (default 60 s).
+ * LL_WATCH_S sets the watch (default 120 s).
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
@@ -87,10 +87,11 @@ describe('LL-HLS in hls.js (lowLatencyMode)', () => {
     expect(end.parts).toBeGreaterThan(WATCH_MS / 1000);
     expect(stalls.filter((s: number) => s > 0.5)).toEqual([]);
     // The player sits where the playlist tells it (PART-HOLD-BACK): hls.js's own latency, measured
-    // from the playlist's end, ends near its target (1.55 s against 1.5 s on a quiet machine). The
-    // capture-to-screen figure (goal p50 ≤ 2.5 s; 2.0 s quiet) is logged, not asserted: it adds the
-    // bridge's publish delay, which moves with the machine's load (docs/latency.md).
+    // from the playlist's end, ends near its target (1.55 s against 1.5 s on a quiet machine).
     expect(percentile(own, 0.5)).toBeLessThan(end.targetLatency + 1.5);
+    // The issue's goal, capture to screen: p50 ≤ 2.5 s (2.01–2.09 s in three CI runs). It adds the
+    // bridge's publish delay, which grows with the machine's load (docs/latency.md).
+    expect(percentile(samples, 0.5)).toBeLessThanOrEqual(2.5);
     // hls.js mapped the playhead to a program date on (nearly) every sample: it played the whole watch.
     expect(samples.length).toBeGreaterThan(polls * 0.8);
   }, 180_000);

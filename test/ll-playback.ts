@@ -2,25 +2,38 @@
  * What the low-latency playback tests (ll-hls-playback.test.ts, ll-dash-playback.test.ts) share:
  * a live event of their own whose bridge publishes 500 ms parts (the shared event publishes none,
  * the bridge's default: docs/latency.md), Chromium, and the watch that samples a player's latency
- * for LL_WATCH_S (default 60 s).
+ * for LL_WATCH_S (default 120 s).
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { launchChromium } from './browser.ts';
+import { DEV_OPERATOR_TOKEN } from './ingest-client.ts';
 import { bridgeStatus, type LiveEvent, startLiveEvent, waitFor } from './live-event.ts';
 
 export const workerUrl = inject('workerUrl');
-export const WATCH_MS = Number(process.env.LL_WATCH_S ?? 60) * 1000;
+export const WATCH_MS = Number(process.env.LL_WATCH_S ?? 120) * 1000;
 
 /**
  * An event named `{prefix}-…` (ladder `tiny`, bridge A with `--part-duration-ms 500`), publishing
  * before the file's tests start, and a browser: both started in beforeAll, stopped in afterAll.
+ * `drm` encrypts its media (segments and parts, docs/drm.md) with the development keys.
  */
-export function lowLatencyEvent(prefix: string): { event: string; browser: () => Browser } {
+export function lowLatencyEvent(
+  prefix: string,
+  opts: { drm?: 'cenc' | 'cbcs' } = {},
+): { event: string; browser: () => Browser } {
   const event = `${prefix}-${Date.now().toString(36)}`;
   let live: LiveEvent | undefined;
   let browser: Browser | undefined;
   beforeAll(async () => {
+    if (opts.drm) {
+      const res = await fetch(`${workerUrl}/api/events/${event}/drm`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${DEV_OPERATOR_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ drm: { scheme: opts.drm } }),
+      });
+      if (!res.ok) throw new Error(`setting DRM on ${event}: ${res.status} ${await res.text()}`);
+    }
     live = await startLiveEvent({ workerUrl, event, ladder: 'tiny', bridgeFlags: ['--part-duration-ms', '500'] });
     await waitFor(
       async () => ((await bridgeStatus(live!.bridgeUrl)).publish.published ?? 0) >= 8,
