@@ -1,10 +1,9 @@
 /**
  * LL-HLS end to end (docs/latency.md): a live event of its own (synthetic source → bridge A with
  * `--part-duration-ms 500`, ladder `tiny` → the shared Worker) played by hls.js with `lowLatencyMode: true` in Chromium
- * from `index.m3u8?latency=low` for a minute. Live latency is wall clock minus the capture time of
+ * from `index.m3u8?latency=low` for LL_WATCH_S (default 120 s). Live latency is wall clock minus the capture time of
  * the frame on screen: hls.js maps its playhead to EXT-X-PROGRAM-DATE-TIME, which is K·D since the
  * epoch, the capture UTC of the frame (the epoch anchor), so `Date.now() − playingDate`.
- * LL_WATCH_S sets the watch (default 120 s).
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';

@@ -43,6 +43,21 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startWranglerDev(options: WranglerDevOptions = {}): Promise<WranglerDev> {
+  // Two test files starting wrangler dev at once can both be handed a port (ours from freePort,
+  // or one wrangler picks for itself) that the other binds first: "Address already in use".
+  // A fresh port on a second try fixes that; any other failure is reported at once.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (err) {
+      const clash = /address already in use|EADDRINUSE/i.test((err as Error).message);
+      if (!clash || options.port !== undefined || attempt >= 3) throw err;
+      console.warn(`wrangler dev: a port was taken while starting (attempt ${attempt}); trying again`);
+    }
+  }
+}
+
+async function startOnce(options: WranglerDevOptions): Promise<WranglerDev> {
   const cwd = resolve(options.cwd ?? process.cwd());
   const port = options.port ?? (await freePort());
   const ownState = options.persistTo === undefined;
