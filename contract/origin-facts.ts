@@ -10,8 +10,12 @@ export type OriginFact =
   | { state: 'defective'; defects: string[] }
   /** Written from caption cues that may still arrive for it. */
   | { state: 'settling' }
-  /** A live manifest: changes every segment duration. */
-  | { state: 'manifest'; segmentDurationMs: number }
+  /**
+   * A live manifest: changes every segment duration. `nextSegment` (an HLS media playlist): the
+   * segment after the newest it lists, which it cannot list before that segment has ended
+   * (`endsAtMs`) and waits for until it is due (`dueAtMs`), both UTC ms.
+   */
+  | { state: 'manifest'; segmentDurationMs: number; nextSegment?: { endsAtMs: number; dueAtMs: number } }
   /** Not published yet; expected at `dueMs` (UTC ms). */
   | { state: 'early'; dueMs: number }
   /** Never produced, or outside the DVR window; `recent`: its deadline passed moments ago (a late copy may still come). */

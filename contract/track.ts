@@ -78,6 +78,16 @@ export interface ManifestInput {
   splices?: Splice[];
 }
 
+/**
+ * A media playlist's background refresh at the edge asks the origin to answer once `track`'s
+ * segment `k` is stored, or at `untilMs` (its due time), whichever comes first.
+ */
+export interface ManifestHold {
+  track: string;
+  k: number;
+  untilMs: number;
+}
+
 export interface NextEvent {
   eventId: string;
   /** First segment number of the next event in this event's manifests (this event's last is atK − 1). */

@@ -27,6 +27,31 @@ describe('defaults (no rule): what the project always did', () => {
       cacheControl: 'public, max-age=3',
     });
   });
+  it('a media playlist is kept until its next segment ends, then served while a refresh waits for it until due', () => {
+    const playlist = { type: 'media-playlist', event: 'demo', track: 'v1', path: '/live/demo/v1/index.m3u8' } as const;
+    const next = (endsIn: number) => ({
+      state: 'manifest' as const,
+      segmentDurationMs: 2000,
+      nextSegment: { endsAtMs: NOW + endsIn, dueAtMs: NOW + endsIn + 1500 },
+    });
+    // Ends in 600 ms: fresh until then (not D/2 = 1000), stale-while-revalidate until due.
+    expect(decide(next(600), playlist)).toMatchObject({
+      ttlMs: 600,
+      staleWhileRevalidateMs: 1500,
+      cacheControl: 'no-store',
+    });
+    // Ends in 1.7 s: half a segment as before, no stale serving (refetched at 1 s like any manifest).
+    expect(decide(next(1700), playlist)).toMatchObject({ ttlMs: 1000, staleWhileRevalidateMs: 0 });
+    // Ended 200 ms ago and not listed yet: a quarter second, then stale until it is due.
+    expect(decide(next(-200), playlist)).toMatchObject({ ttlMs: 250, staleWhileRevalidateMs: 1050 });
+    // Past its due time (late, or its pipeline down): half a segment again, nothing stale.
+    expect(decide(next(-1600), playlist)).toMatchObject({ ttlMs: 1000, staleWhileRevalidateMs: 0 });
+    // A rule decides both, as for any answer; the edge's own wait is never sent downstream.
+    const ruled = decide(next(600), playlist, {
+      rules: [{ id: 'pl', match: { type: ['media-playlist'] }, ttlMs: 2000, staleWhileRevalidateMs: 0 }],
+    });
+    expect(ruled).toMatchObject({ ttlMs: 2000, staleWhileRevalidateMs: 0, rule: 'pl' });
+  });
   it('a 404 for a segment not yet due runs out 500 ms before it is due, at most 5 minutes', () => {
     const e404 = { ...segment, type: '404' } as const;
     expect(decide({ state: 'early', dueMs: NOW + 4200 }, e404)).toMatchObject({

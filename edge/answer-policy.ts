@@ -43,6 +43,11 @@ export const DEFAULT_TTL_MS = {
   missing: 1000,
   gone: 60_000,
   shed: 5000,
+  /**
+   * A media playlist whose next segment has ended but is not listed yet is kept this long at most:
+   * the next look may find it (a background refresh waits for it at the origin meanwhile).
+   */
+  playlistRecheck: 250,
   /** A 404 for a segment not yet due expires this long before it is due, and lasts at most MAX_EARLY_TTL_MS. */
   earlyMarginMs: 500,
   maxEarlyTtlMs: 300_000,
@@ -63,7 +68,7 @@ export function defaultTtlMs(fact: OriginFact, nowMs: number): number {
     case 'settling':
       return DEFAULT_TTL_MS.settling;
     case 'manifest':
-      return Math.max(0, Math.floor(fact.segmentDurationMs / 2));
+      return manifestTtlMs(fact, nowMs);
     case 'early':
       return earlyLimitMs(fact.dueMs, nowMs);
     case 'gone':
@@ -75,6 +80,37 @@ export function defaultTtlMs(fact: OriginFact, nowMs: number): number {
     case 'private':
       return 0;
   }
+}
+
+/**
+ * Half a segment; for a media playlist (which changes when its next segment is published, not at a
+ * fixed rate) no longer than until that segment ends: a playlist kept past the publish would hide
+ * the newest segment from every player it is served to, for up to D/2 (about half a second of
+ * extra latency on average for standard-latency HLS players at scale). Between its end and its
+ * due time, briefly.
+ */
+function manifestTtlMs(fact: Extract<OriginFact, { state: 'manifest' }>, nowMs: number): number {
+  const half = Math.max(0, Math.floor(fact.segmentDurationMs / 2));
+  if (!fact.nextSegment) return half;
+  const untilEnd = fact.nextSegment.endsAtMs - nowMs;
+  if (untilEnd > 0) return Math.min(half, untilEnd);
+  // Past its due time the segment is late or lost (a pipeline down): nothing is expected any
+  // moment, so half a segment again rather than asking the origin four times a second.
+  if (nowMs >= fact.nextSegment.dueAtMs) return half;
+  return Math.min(half, DEFAULT_TTL_MS.playlistRecheck);
+}
+
+/**
+ * While a media playlist's next segment is between its end and its due time, the playlist kept
+ * may be served while one request waits at the origin for the segment: it is the newest truth
+ * until the segment lands, and the refresh brings the new playlist the moment it does.
+ */
+function manifestStaleMs(fact: OriginFact, ttlMs: number, nowMs: number): number {
+  if (fact.state !== 'manifest' || !fact.nextSegment) return 0;
+  // Kept only half a segment, well before the next one ends: refetched then as usual (another
+  // change, an ad break, shows within D/2).
+  if (nowMs + ttlMs < fact.nextSegment.endsAtMs) return 0;
+  return Math.max(0, fact.nextSegment.dueAtMs - (nowMs + ttlMs));
 }
 
 /** A 404 for a segment not yet due must be gone from every cache before the segment is due. */
@@ -119,11 +155,13 @@ export function decideTtl(
   if (rule && rule.jitterPercent > 0) ttlMs = Math.round(ttlMs * (1 + ((random() * 2 - 1) * rule.jitterPercent) / 100));
   // No rule may keep "not yet" past the moment the segment is due: players would miss it.
   if (fact.state === 'early') ttlMs = Math.min(ttlMs, earlyLimitMs(fact.dueMs, nowMs));
-  const staleWhileRevalidateMs = fact.state === 'early' ? 0 : (rule?.staleWhileRevalidateMs ?? 0);
+  const staleWhileRevalidateMs =
+    fact.state === 'early' ? 0 : (rule?.staleWhileRevalidateMs ?? manifestStaleMs(fact, ttlMs, nowMs));
   const seconds = Math.floor(ttlMs / 1000);
   let cacheControl = seconds > 0 ? `public, max-age=${seconds}` : 'no-store';
   if (seconds > 0 && !rule && fact.state === 'stored') cacheControl += ', immutable';
-  if (seconds > 0 && staleWhileRevalidateMs >= 1000)
+  // Downstream only a rule's: the edge's own wait for a playlist's next segment stays here.
+  if (seconds > 0 && rule && staleWhileRevalidateMs >= 1000)
     cacheControl += `, stale-while-revalidate=${Math.floor(staleWhileRevalidateMs / 1000)}`;
   return {
     ttlMs,

@@ -5,7 +5,7 @@ import type { ObjectType } from '../contract/ttl-rules.ts';
 import type { OriginResult } from '../origin/result.ts';
 import { type AnswerSubject, decideTtl, subjectType, ttlHeaders } from './answer-policy.ts';
 import { CMSD_DYNAMIC, edgeCmsdDynamic } from './cmsd.ts';
-import { type AnswerSource, edgeCache, ShedAtEdge } from './edge-cache.ts';
+import { type AnswerSource, edgeCache, type Fill, ShedAtEdge } from './edge-cache.ts';
 import { admitMiss, edgeLoadLimits } from './edge-load.ts';
 import { matchesIfNoneMatch } from './etag.ts';
 import { rememberedEventState } from './event-state-memory.ts';
@@ -27,7 +27,7 @@ export interface AnswerSpec {
   subject: AnswerSubject;
   /** DVR misses are shed first under load (edge/edge-load.ts). */
   kind?: 'live' | 'dvr';
-  fill: () => Promise<CachedAnswer>;
+  fill: Fill;
 }
 
 /** A served answer: bytes, the fact that says how long they are good, and headers. */
@@ -106,8 +106,8 @@ export async function serveCached(c: Ctx, spec: AnswerSpec): Promise<Response> {
   const keyFor = (version: number | '?') =>
     `${spec.event}|v${version}|g${generations.get(spec.event) ?? 0}|${spec.key}`;
   const known = rememberedEventState(spec.event)?.state.version ?? '?';
-  const fill = async () => {
-    const filled = await spec.fill();
+  const fill: Fill = async (how) => {
+    const filled = await spec.fill(how);
     // The first answer of an event teaches this isolate its version: keep it under that key too,
     // or the next request (which knows the version) would miss.
     const version = parseEventState(new Headers(filled.headers).get(EVENT_STATE_HEADER))?.version;

@@ -9,6 +9,12 @@ import { type CachedAnswer, HotCache } from './hot-cache.ts';
  */
 export type AnswerSource = 'hot' | 'shared' | 'origin' | 'coalesced' | 'stale';
 
+/**
+ * Asks the origin for an answer. `background`: a refresh of a kept answer that was served stale,
+ * which no player waits for (a media playlist's refresh may wait at the origin for its next segment).
+ */
+export type Fill = (how?: { background: boolean }) => Promise<CachedAnswer>;
+
 export interface EdgeCacheCounters {
   hot: number;
   shared: number;
@@ -58,7 +64,7 @@ export class EdgeCache {
    */
   async answer(
     key: string,
-    fill: () => Promise<CachedAnswer>,
+    fill: Fill,
     waitUntil: (p: Promise<unknown>) => void,
     admit: (inFlight: number) => boolean = () => true,
   ): Promise<{ answer: CachedAnswer; source: AnswerSource }> {
@@ -71,7 +77,8 @@ export class EdgeCache {
     if (kept) {
       // Stale but within stale-while-revalidate: serve it, refresh once in the background.
       this.counters.stale++;
-      if (!this.inflight.has(key)) waitUntil(this.fillOnce(key, fill).catch(() => undefined));
+      if (!this.inflight.has(key))
+        waitUntil(this.fillOnce(key, () => fill({ background: true })).catch(() => undefined));
       return { answer: kept, source: 'stale' };
     }
     const pending = this.inflight.get(key);
@@ -103,7 +110,7 @@ export class EdgeCache {
     return fromShared.has(answer) ? 'shared' : 'origin';
   }
 
-  private fillOnce(key: string, fill: () => Promise<CachedAnswer>): Promise<CachedAnswer> {
+  private fillOnce(key: string, fill: Fill): Promise<CachedAnswer> {
     const promise = this.fromOrigin(key, fill, () => undefined);
     this.inflight.set(key, promise);
     promise.finally(() => {
@@ -112,11 +119,7 @@ export class EdgeCache {
     return promise;
   }
 
-  private async fromOrigin(
-    key: string,
-    fill: () => Promise<CachedAnswer>,
-    waitUntil: (p: Promise<unknown>) => void,
-  ): Promise<CachedAnswer> {
+  private async fromOrigin(key: string, fill: Fill, waitUntil: (p: Promise<unknown>) => void): Promise<CachedAnswer> {
     this.counters.origin++;
     const answer = await fill();
     const now = Date.now();

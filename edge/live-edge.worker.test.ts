@@ -103,6 +103,46 @@ describe('hold-open at the live edge', () => {
   });
 });
 
+describe('a media playlist at the live edge', () => {
+  it('lists a segment the moment it is published, from the edge cache, without holding any player', async () => {
+    const event = await newEvent(['A']);
+    // k is being captured now: its end, (k + 1)·D, is less than D away.
+    const k = Math.floor(Date.now() / D);
+    for (const j of [k - 2, k - 1])
+      expect((await ingestPut(url, `${event}/A/v1/${j}.m4s`, segmentFor(video, j, D))).status).toBe(201);
+    const playlist = `${url}/live/${event}/v1/index.m3u8`;
+    const get = async () => {
+      const started = performance.now();
+      const res = await fetch(playlist);
+      const text = new TextDecoder().decode(await res.arrayBuffer());
+      return {
+        lists: (j: number) => text.includes(`\n${j}.m4s`),
+        cache: res.headers.get('x-cache'),
+        ms: performance.now() - started,
+      };
+    };
+    const first = await get();
+    expect(first.lists(k - 1) && !first.lists(k)).toBe(true);
+    // Past k's end: players get the playlist they had (k is not published) at once, and one
+    // background refresh waits at the origin for k.
+    await sleep((k + 1) * D - Date.now() + 200);
+    const waiting = [await get()];
+    await sleep(300);
+    waiting.push(await get());
+    for (const w of waiting) {
+      expect(w.lists(k)).toBe(false);
+      expect(w.ms).toBeLessThan(1000); // never held until k is due, 1.5 s after its end
+    }
+    expect(waiting.map((w) => w.cache)).toContain('stale');
+    expect((await ingestPut(url, `${event}/A/v1/${k}.m4s`, segmentFor(video, k, D))).status).toBe(201);
+    await sleep(50);
+    // The refresh came back with k: the very next player gets it from the edge's copy.
+    const after = await get();
+    expect(after.lists(k)).toBe(true);
+    expect(after.cache).toBe('hot');
+  });
+});
+
 describe('load shedding', () => {
   it('answers 503 with max-age=5 under overload, shedding DVR requests before live-edge ones', async () => {
     const event = await newEvent(['A']);

@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { AppError } from '../contract/errors.ts';
 import { EVENT_STATE_HEADER } from '../contract/event-state.ts';
 import { EventId, PipelineId, SegmentNumber, TrackId } from '../contract/ids.ts';
-import type { ManifestInput, TrackDescriptor } from '../contract/track.ts';
+import type { ManifestHold, ManifestInput, TrackDescriptor } from '../contract/track.ts';
 import { writeMpd } from '../packager/manifest/dash.ts';
 import { writeMediaPlaylist, writeMultivariantPlaylist } from '../packager/manifest/hls.ts';
 import { type LowLatencyInput, writeLowLatencyMediaPlaylist } from '../packager/manifest/ll-hls.ts';
@@ -138,15 +138,37 @@ function choose<T>(
   });
 }
 
+/**
+ * The newest segment each standard media playlist of this isolate listed (`event/track`), so that
+ * a background refresh knows which segment to wait for.
+ */
+const newestListed = new Map<string, number>();
+
+/**
+ * A standard media playlist's next segment (edge/answer-policy.ts): it cannot be listed before it
+ * ends, and the origin waits for it until it is due. None once the event has ended or hands over
+ * to a next event (those playlists change for other reasons: half a segment, as before).
+ */
+function nextSegmentOf(input: ManifestInput, track: string) {
+  const newest = input.lastSegmentByTrack[track];
+  if (newest === undefined || input.ended || input.next) return undefined;
+  const { segmentDurationMs: D, pipelineDelayMs } = input.config;
+  const k = newest + 1;
+  return { k, endsAtMs: (k + 1) * D, dueAtMs: expectedPublishMs(k, D, pipelineDelayMs) };
+}
+
 /** The event's manifest input from the best region's origin (and the next event's, one hop), with its answer's TTL. */
 async function inputFromOrigin(
   c: Ctx,
   event: string,
   type: 'mpd' | 'multivariant-playlist' | 'media-playlist',
   subject: Omit<AnswerSubject, 'type'>,
+  /** Wait at the origin until this segment of the track is stored (or due): a playlist's background refresh. */
+  hold?: ManifestHold,
 ): Promise<FetchedInput> {
   const fetchedAt = Date.now();
-  const chosen = await choose(c, event, undefined, (r) => originFor(c.env, event, r).manifestInput());
+  // A hold is answered by the segment's due time: the region deadline counts from there.
+  const chosen = await choose(c, event, hold?.k, (r) => originFor(c.env, event, r).manifestInput(hold));
   if (!chosen.result.ok)
     return {
       chosen,
@@ -181,6 +203,11 @@ async function manifest(
    * the playlist changes (a part duration), which sets its TTL instead of D.
    */
   lowLatency?: { before: () => Promise<CachedAnswer | undefined>; changesEveryMs: () => number },
+  /**
+   * A standard media playlist's track: kept until its next segment ends, then served while one
+   * background refresh waits at the origin for that segment (edge/answer-policy.ts).
+   */
+  playlistTrack?: string,
 ): Promise<Response> {
   const event = pathPart(EventId, c.req.param('event'), 'event');
   const url = new URL(c.req.url);
@@ -197,7 +224,15 @@ async function manifest(
   // The multivariant playlist's URIs carry ?device=: its bytes hold the query.
   const carried = type === 'multivariant-playlist' ? personal.query : undefined;
   const personalised = personal.key !== '';
-  const fetchInput = () => inputFromOrigin(c, event, type, subject);
+  const fetchInput = (hold?: ManifestHold) => inputFromOrigin(c, event, type, subject, hold);
+  /** What a background refresh of this playlist waits for: the segment after the newest it listed. */
+  const holdFor = (): ManifestHold | undefined => {
+    const newest = playlistTrack === undefined ? undefined : newestListed.get(`${event}/${playlistTrack}`);
+    const t = timings.get(event);
+    if (newest === undefined || !t || !playlistTrack) return undefined;
+    const k = newest + 1;
+    return { track: playlistTrack, k, untilMs: expectedPublishMs(k, t.segmentDurationMs, t.pipelineDelayMs) };
+  };
   // A personalised manifest is kept under the tracks it lists (edge/personalised-input.ts), told
   // from the event's memoised input: personalisations that keep the same tracks share one entry.
   const keyed = personalised ? await memoisedInput(event, fetchInput) : undefined;
@@ -222,10 +257,16 @@ async function manifest(
         });
       throw err;
     }
+    const next = playlistTrack === undefined ? undefined : nextSegmentOf(shaped.input, playlistTrack);
+    if (next) newestListed.set(`${event}/${playlistTrack}`, next.k - 1);
     const answer = await servedAnswer(
       c.env,
       subject,
-      { state: 'manifest', segmentDurationMs: lowLatency?.changesEveryMs() ?? input.config.segmentDurationMs },
+      {
+        state: 'manifest',
+        segmentDurationMs: lowLatency?.changesEveryMs() ?? input.config.segmentDurationMs,
+        ...(next ? { nextSegment: { endsAtMs: next.endsAtMs, dueAtMs: next.dueAtMs } } : {}),
+      },
       body,
       {
         'content-type': contentType,
@@ -252,10 +293,11 @@ async function manifest(
     // The MPD names this host (license and clock URLs): the host is part of what shapes it; so do
     // the tracks the personalisation keeps (personalKey).
     key: `${url.host}${url.pathname}${keyExtra}${personalKey}`,
-    fill: async () => {
+    fill: async (how) => {
       const refused = await lowLatency?.before();
       if (refused) return refused;
-      if (!personalised || lowLatency) return written(await fetchInput());
+      // Only a background refresh waits: a player that asked is never held for a playlist.
+      if (!personalised || lowLatency) return written(await fetchInput(how?.background ? holdFor() : undefined));
       let memo = await memoisedInput(event, fetchInput);
       let answer = await written(memo.fetched, memo);
       // Rules may give this type a shorter TTL than the memo's: past it, ask the origin again.
@@ -326,6 +368,8 @@ export const getMediaPlaylist: RouteHandler = (c) => {
       },
       'application/vnd.apple.mpegurl',
       lowLatencyKey(query),
+      undefined,
+      track,
     );
   const event = pathPart(EventId, c.req.param('event'), 'event');
   const subject = { type: 'media-playlist', event, track, path: new URL(c.req.url).pathname } as const;

@@ -4,7 +4,7 @@ import { defaultEventConfig, EventConfig, type EventConfigPatch } from '../contr
 import { EVENT_STATE_HEADER } from '../contract/event-state.ts';
 import { streamsParts } from '../contract/low-latency.ts';
 import type { EndRequest, Mask, MaskRequest } from '../contract/operator.ts';
-import type { ManifestInput, TrackDescriptor } from '../contract/track.ts';
+import type { ManifestHold, ManifestInput, TrackDescriptor } from '../contract/track.ts';
 import type { InitInfo } from '../packager/init-info.ts';
 import { inspectSegment } from '../packager/inspect.ts';
 import type { DrmConfig } from '../contract/drm-config.ts';
@@ -71,6 +71,8 @@ const WHOLE = { whole: true } as const;
 const PRIVATE: OriginFact = { state: 'private' };
 /** A held request re-checks whether its segment is still coming this often (besides being woken by its PUT). */
 const HOLD_RECHECK_MS = 500;
+/** The longest a media playlist refresh waits for its next segment, whatever the pipeline delay. */
+const MAX_MANIFEST_HOLD_MS = 10_000;
 /** A caption segment is cached briefly until this long after it is due (late cues still change it), then for good. */
 const CAPTION_SETTLE_MS = 10_000;
 /** How often the eviction alarm runs while the object holds segments. */
@@ -738,8 +740,9 @@ export class EventOrigin extends DurableObject<Env> {
    * from the in-memory segment index, not from a query per K: O(tracks) work whatever the window
    * and however long its gaps (origin/listed-segments.ts).
    */
-  async manifestInput(): Promise<OriginResult<{ input: ManifestInput } & Stamped>> {
+  async manifestInput(hold?: ManifestHold): Promise<OriginResult<{ input: ManifestInput } & Stamped>> {
     await this.fault.enter();
+    if (this.loadEventId() && hold) await this.untilStored(hold);
     const eventId = this.loadEventId();
     const config = this.loadConfig();
     if (!eventId || !config)
@@ -1326,6 +1329,22 @@ export class EventOrigin extends DurableObject<Env> {
       .toArray()
       .map((r) => r.bytes);
     return join(pieces);
+  }
+
+  /**
+   * An edge's background refresh of a media playlist (ManifestHold): until some pipeline stored
+   * the track's segment k, or its due time (at most MAX_MANIFEST_HOLD_MS). A track with no
+   * segments here (captions are written from cues, not stored) is not waited for.
+   */
+  private async untilStored({ track, k, untilMs }: ManifestHold): Promise<void> {
+    const until = Math.min(untilMs, Date.now() + MAX_MANIFEST_HOLD_MS);
+    const stored = () => {
+      const index = this.segmentIndex();
+      const pipelines = [...index.pipelinesOf(track).keys()];
+      return pipelines.length === 0 || pipelines.some((p) => (index.newest(track, p) ?? -1) >= k);
+    };
+    while (!stored() && Date.now() < until)
+      await this.waitFor(`${track}/${k}`, Math.min(until, Date.now() + HOLD_RECHECK_MS));
   }
 
   /** Resolve when `key` is published or at `untilMs`, whichever comes first. */
