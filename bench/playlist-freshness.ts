@@ -3,7 +3,7 @@
  * Prints markdown.
  *
  * How long after a segment is published the players of a busy event see it listed in the HLS
- * media playlist the edge serves them (docs/edge-shield.md, "Manifest TTL"). The real Worker under
+ * media playlist the edge serves them (docs/edge-shield.md, "A media playlist follows its next segment"). The real Worker under
  * `npm run serve`; one event, two video tracks published together as a pipeline would (segment K
  * PUT at (K+1)·D + PUBLISH_DELAY_MS, the checked-in media). Many players poll each track's
  * playlist (POLLERS, each every POLL_MS at its own phase), so the edge almost always has a copy:
@@ -125,7 +125,6 @@ try {
         .filter((t): t is number => t !== undefined)
         .map((t) => Math.max(0, t - at));
       every.push(...delays);
-      if (process.env.BENCH_FRESHNESS_DEBUG) log(`${track} K ${kk}: ${delays.map((d) => d.toFixed(0)).join(' ')}`);
       if (delays.length > 0) first.push(Math.min(...delays));
     }
     return { track, every, first, sources: sources[track] };

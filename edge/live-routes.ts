@@ -8,7 +8,7 @@ import { writeMediaPlaylist, writeMultivariantPlaylist } from '../packager/manif
 import { type LowLatencyInput, writeLowLatencyMediaPlaylist } from '../packager/manifest/ll-hls.ts';
 import { lowLatencyKey, parseLowLatencyQuery } from './ll-hls-query.ts';
 import { type OriginResult, unwrap } from '../origin/result.ts';
-import { expectedPublishMs } from '../contract/epoch.ts';
+import { expectedPublishMs, segmentNumberAt } from '../contract/epoch.ts';
 import { partDurationOf, streamsParts } from '../contract/low-latency.ts';
 import type { OriginFact } from '../contract/origin-facts.ts';
 import { CMSD_STATIC, cmsdStatic, objectTypeOf, rememberLadder, segmentKbps } from './cmsd.ts';
@@ -139,12 +139,6 @@ function choose<T>(
 }
 
 /**
- * The newest segment each standard media playlist of this isolate listed (`event/track`), so that
- * a background refresh knows which segment to wait for.
- */
-const newestListed = new Map<string, number>();
-
-/**
  * A standard media playlist's next segment (edge/answer-policy.ts): it cannot be listed before it
  * ends, and the origin waits for it until it is due. None once the event has ended or hands over
  * to a next event (those playlists change for other reasons: half a segment, as before).
@@ -154,7 +148,7 @@ function nextSegmentOf(input: ManifestInput, track: string) {
   if (newest === undefined || input.ended || input.next) return undefined;
   const { segmentDurationMs: D, pipelineDelayMs } = input.config;
   const k = newest + 1;
-  return { k, endsAtMs: (k + 1) * D, dueAtMs: expectedPublishMs(k, D, pipelineDelayMs) };
+  return { endsAtMs: (k + 1) * D, dueAtMs: expectedPublishMs(k, D, pipelineDelayMs) };
 }
 
 /** The event's manifest input from the best region's origin (and the next event's, one hop), with its answer's TTL. */
@@ -225,12 +219,14 @@ async function manifest(
   const carried = type === 'multivariant-playlist' ? personal.query : undefined;
   const personalised = personal.key !== '';
   const fetchInput = (hold?: ManifestHold) => inputFromOrigin(c, event, type, subject, hold);
-  /** What a background refresh of this playlist waits for: the segment after the newest it listed. */
+  /**
+   * What a background refresh of this playlist waits for: the segment that ended last, the newest
+   * one it can be missing (stored already: the origin answers at once).
+   */
   const holdFor = (): ManifestHold | undefined => {
-    const newest = playlistTrack === undefined ? undefined : newestListed.get(`${event}/${playlistTrack}`);
     const t = timings.get(event);
-    if (newest === undefined || !t || !playlistTrack) return undefined;
-    const k = newest + 1;
+    if (playlistTrack === undefined || !t) return undefined;
+    const k = segmentNumberAt(Date.now(), t.segmentDurationMs) - 1;
     return { track: playlistTrack, k, untilMs: expectedPublishMs(k, t.segmentDurationMs, t.pipelineDelayMs) };
   };
   // A personalised manifest is kept under the tracks it lists (edge/personalised-input.ts), told
@@ -258,14 +254,13 @@ async function manifest(
       throw err;
     }
     const next = playlistTrack === undefined ? undefined : nextSegmentOf(shaped.input, playlistTrack);
-    if (next) newestListed.set(`${event}/${playlistTrack}`, next.k - 1);
     const answer = await servedAnswer(
       c.env,
       subject,
       {
         state: 'manifest',
         segmentDurationMs: lowLatency?.changesEveryMs() ?? input.config.segmentDurationMs,
-        ...(next ? { nextSegment: { endsAtMs: next.endsAtMs, dueAtMs: next.dueAtMs } } : {}),
+        ...(next ? { nextSegment: next } : {}),
       },
       body,
       {

@@ -742,7 +742,7 @@ export class EventOrigin extends DurableObject<Env> {
    */
   async manifestInput(hold?: ManifestHold): Promise<OriginResult<{ input: ManifestInput } & Stamped>> {
     await this.fault.enter();
-    if (this.loadEventId() && hold) await this.untilStored(hold);
+    if (hold) await this.untilStored(hold);
     const eventId = this.loadEventId();
     const config = this.loadConfig();
     if (!eventId || !config)
@@ -1337,14 +1337,11 @@ export class EventOrigin extends DurableObject<Env> {
    * segments here (captions are written from cues, not stored) is not waited for.
    */
   private async untilStored({ track, k, untilMs }: ManifestHold): Promise<void> {
-    const until = Math.min(untilMs, Date.now() + MAX_MANIFEST_HOLD_MS);
-    const stored = () => {
-      const index = this.segmentIndex();
-      const pipelines = [...index.pipelinesOf(track).keys()];
-      return pipelines.length === 0 || pipelines.some((p) => (index.newest(track, p) ?? -1) >= k);
-    };
-    while (!stored() && Date.now() < until)
-      await this.waitFor(`${track}/${k}`, Math.min(until, Date.now() + HOLD_RECHECK_MS));
+    const index = this.segmentIndex();
+    const pipelines = [...index.pipelinesOf(track).keys()];
+    if (pipelines.length === 0 || pipelines.some((p) => (index.newest(track, p) ?? -1) >= k)) return;
+    // Woken by (track, k)'s PUT.
+    await this.waitFor(`${track}/${k}`, Math.min(untilMs, Date.now() + MAX_MANIFEST_HOLD_MS));
   }
 
   /** Resolve when `key` is published or at `untilMs`, whichever comes first. */
