@@ -69,6 +69,11 @@ export const EventDefinition = z
      * standard latency only (parts multiply the bridges' PUTs by 1 + D/P).
      */
     partDurationMs: z.union([z.literal(0), z.literal(500), z.literal(333)]).default(0),
+    /**
+     * Which of `regions` get the parts (docs/latency.md): `first` (default) or `all`, so that
+     * low-latency players keep their parts when the first region fails (twice the part PUTs).
+     */
+    partRegions: z.enum(['first', 'all']).default('first'),
   })
   .strict()
   .refine((e) => new Set(e.pipelines).size === e.pipelines.length, {

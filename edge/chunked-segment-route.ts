@@ -2,13 +2,15 @@ import { EVENT_STATE_HEADER } from '../contract/event-state.ts';
 import { candidateHeader } from '../origin/select-candidate.ts';
 import { CMSD_STATIC, cmsdStatic, objectTypeOf } from './cmsd.ts';
 import { refusedAnswer } from './edge-answer.ts';
-import { originFor, regionOf } from './origin-stub.ts';
+import { originFor } from './origin-stub.ts';
+import { chooseRegion, partHoldEndsAt } from './region-choice.ts';
 import type { Ctx } from './route-handler.ts';
 
 /**
  * `GET /live/{event}/{track}/{K}.m4s?latency=low` while K is being written (docs/latency.md,
  * "Chunked transfer"): the LL-DASH SegmentTemplate's URL, which only low-latency players use.
- * The home region's origin answers with a stream of K's parts as they land; the edge passes it
+ * The home region's origin (the next region's when the home one fails or has not sent part 0 by the
+ * end of its hold, edge/region-choice.ts) answers with a stream of K's parts as they land; the edge passes it
  * through as it comes (chunked transfer) and keeps nothing of it: the concatenated parts are not
  * the stored segment's bytes, and a stream that breaks must not be kept as a short segment.
  *
@@ -22,8 +24,11 @@ import type { Ctx } from './route-handler.ts';
  * not ask at all once it knows K is due (contract/low-latency.ts streamsParts).
  */
 export async function chunkedSegment(c: Ctx, event: string, track: string, k: number): Promise<Response | undefined> {
-  const region = regionOf(c.env);
-  const result = await originFor(c.env, event, region).getSegmentChunked(track, k);
+  // Part 0 opens the stream: a region that has not sent it by the end of its hold is passed over.
+  const chosen = await chooseRegion(c, partHoldEndsAt(event, k, 0), (r) =>
+    originFor(c.env, event, r).getSegmentChunked(track, k),
+  );
+  const { region, result } = chosen;
   if (!result.ok) {
     const subject = { event, track, path: new URL(c.req.url).pathname };
     const answer = await refusedAnswer(c.env, 'segment', subject, result);
@@ -41,6 +46,7 @@ export async function chunkedSegment(c: Ctx, event: string, track: string, k: nu
       'cache-control': 'no-store',
       'x-cache': 'stream',
       'x-candidate': candidateHeader({ pipeline: value.pipeline, region, defects: [] }),
+      'x-candidate-reason': chosen.reason,
       [CMSD_STATIC]: cmsdStatic({ ot: objectTypeOf(value.kind), at: value.receivedAt }),
       [EVENT_STATE_HEADER]: value.eventState,
     },

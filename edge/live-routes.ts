@@ -7,7 +7,7 @@ import { writeMpd } from '../packager/manifest/dash.ts';
 import { writeMediaPlaylist, writeMultivariantPlaylist } from '../packager/manifest/hls.ts';
 import { type LowLatencyInput, writeLowLatencyMediaPlaylist } from '../packager/manifest/ll-hls.ts';
 import { lowLatencyKey, parseLowLatencyQuery } from './ll-hls-query.ts';
-import { type OriginResult, unwrap } from '../origin/result.ts';
+import { unwrap } from '../origin/result.ts';
 import { expectedPublishMs, segmentNumberAt } from '../contract/epoch.ts';
 import { partDurationOf, streamsParts } from '../contract/low-latency.ts';
 import type { OriginFact } from '../contract/origin-facts.ts';
@@ -17,8 +17,7 @@ import { refusedAnswer, servedAnswer, serveCached } from './edge-answer.ts';
 import type { CachedAnswer } from './hot-cache.ts';
 import { edgeCache } from './edge-cache.ts';
 import { isDvrSegment } from './edge-load.ts';
-import { chooseAcrossRegions } from './four-candidates.ts';
-import { RegionHealth } from './region-health.ts';
+import { chooseRegion, eventTimings, playlistBlockEndMs, regionsDown, segmentDueMs } from './region-choice.ts';
 import { candidateHeader } from '../origin/select-candidate.ts';
 import { chunkedSegment } from './chunked-segment-route.ts';
 import { check } from './credentials.ts';
@@ -35,7 +34,7 @@ import {
   refuseManifestFilter,
 } from './personalisation.ts';
 import { type FetchedInput, inputSource, keptTrackKey, type Memo, memoisedInput } from './personalised-input.ts';
-import { originFor, regionOf, regionsFor, requireKnownRegion } from './origin-stub.ts';
+import { originFor, regionOf, requireKnownRegion } from './origin-stub.ts';
 
 /**
  * Player-facing routes (docs/api.md), behind the edge shield (docs/edge-shield.md): every answer
@@ -88,54 +87,15 @@ async function operatorPick(c: Ctx): Promise<{ pipeline: string; region?: string
   return { pipeline: p.data, region: requireKnownRegion(c.env, region) };
 }
 
-/** Regions failing or late are remembered this long by this isolate (wrangler.toml REGION_DOWN_MS). */
-let health: RegionHealth | undefined;
-function regionHealth(env: Env): RegionHealth {
-  health ??= new RegionHealth(Number(env.REGION_DOWN_MS ?? 10_000));
-  return health;
-}
 /** What this isolate's edge shield did (the operator state's `edge.shield`). */
 export function shieldState() {
-  return { cache: { ...edgeCache.counters }, hot: edgeCache.hot.size, regionsDown: health?.snapshot() ?? {} };
+  return { cache: { ...edgeCache.counters }, hot: edgeCache.hot.size, regionsDown: regionsDown() };
 }
-
-const regionTimeoutMs = (env: Env) => Number(env.REGION_TIMEOUT_MS ?? 1500);
-
-/** Segment timing per event, learned from manifests: when a segment is due, for region deadlines. */
-const timings = new Map<string, { segmentDurationMs: number; pipelineDelayMs: number }>();
 
 /** A request far behind the live edge is DVR: shed first under load. Unknown timing: live. */
 function segmentKind(event: string, k: number): 'live' | 'dvr' {
-  const t = timings.get(event);
+  const t = eventTimings.get(event);
   return t && isDvrSegment(k, Date.now(), t.segmentDurationMs, t.pipelineDelayMs) ? 'dvr' : 'live';
-}
-
-/** When a region must have answered a request for segment K: its due time (a live-edge hold) plus the timeout. */
-function deadlineFor(env: Env, event: string, k: number | undefined): number {
-  const now = Date.now();
-  const t = timings.get(event);
-  const due = t && k !== undefined ? expectedPublishMs(k, t.segmentDurationMs, t.pipelineDelayMs) : now;
-  return Math.max(now, due) + regionTimeoutMs(env);
-}
-
-function choose<T>(
-  c: Ctx,
-  event: string,
-  k: number | undefined,
-  ask: (region: string) => Promise<OriginResult<T>>,
-  defectsOf: (value: T) => string[] = () => [],
-) {
-  const env = c.env;
-  return chooseAcrossRegions<T>({
-    regions: regionsFor(env, c.req.raw),
-    ask,
-    defectsOf,
-    // Not due yet is the same answer everywhere: the same clock rules every region.
-    refusalIsFinal: (r) => r.fact?.state === 'early',
-    deadlineAt: deadlineFor(env, event, k),
-    regionTimeoutMs: regionTimeoutMs(env),
-    health: regionHealth(env),
-  });
 }
 
 /**
@@ -162,7 +122,9 @@ async function inputFromOrigin(
 ): Promise<FetchedInput> {
   const fetchedAt = Date.now();
   // A hold is answered by the segment's due time: the region deadline counts from there.
-  const chosen = await choose(c, event, hold?.k, (r) => originFor(c.env, event, r).manifestInput(hold));
+  const chosen = await chooseRegion(c, segmentDueMs(event, hold?.k), (r) =>
+    originFor(c.env, event, r).manifestInput(hold),
+  );
   if (!chosen.result.ok)
     return {
       chosen,
@@ -170,9 +132,10 @@ async function inputFromOrigin(
       ttlMs: (await refusedAnswer(c.env, type, subject, chosen.result)).freshUntil - fetchedAt,
     };
   const { input } = chosen.result.value;
-  timings.set(event, {
+  eventTimings.set(event, {
     segmentDurationMs: input.config.segmentDurationMs,
     pipelineDelayMs: input.config.pipelineDelayMs,
+    partDurationMs: partDurationOf(input.config),
   });
   rememberLadder(event, input.tracks);
   if (input.next) {
@@ -224,7 +187,7 @@ async function manifest(
    * one it can be missing (stored already: the origin answers at once).
    */
   const holdFor = (): ManifestHold | undefined => {
-    const t = timings.get(event);
+    const t = eventTimings.get(event);
     if (playlistTrack === undefined || !t) return undefined;
     const k = segmentNumberAt(Date.now(), t.segmentDurationMs) - 1;
     return { track: playlistTrack, k, untilMs: expectedPublishMs(k, t.segmentDurationMs, t.pipelineDelayMs) };
@@ -380,12 +343,21 @@ export const getMediaPlaylist: RouteHandler = (c) => {
     'application/vnd.apple.mpegurl',
     lowLatencyKey(query),
     {
-      // Parts live in each region's memory: the home region's object answers (and blocks).
+      // Parts live in each region's memory: the home region's object answers (and blocks), the
+      // next region's when the home one fails or has not answered by the end of its longest
+      // block (three target durations). A refusal (the block timed out, a bad query) is final:
+      // the home region answered, and the same bridges feed every region.
       before: async () => {
         const block = query.msn === undefined ? undefined : { track, msn: query.msn, part: query.part };
-        const view = await originFor(c.env, event, regionOf(c.env)).partsView(block);
-        if (!view.ok) return refusedAnswer(c.env, 'media-playlist', subject, view);
-        parts = view.value;
+        const chosen = await chooseRegion(
+          c,
+          block ? playlistBlockEndMs(event) : undefined,
+          (r) => originFor(c.env, event, r).partsView(block),
+          () => [],
+          () => true,
+        );
+        if (!chosen.result.ok) return refusedAnswer(c.env, 'media-playlist', subject, chosen.result);
+        parts = chosen.result.value;
         return undefined;
       },
       changesEveryMs: () => parts?.partDurationMs ?? 1000,
@@ -414,7 +386,7 @@ export const getInit: RouteHandler = async (c) => {
     subject,
     key: `${track}/init.mp4`,
     fill: async () => {
-      const chosen = await choose(c, event, undefined, (r) => originFor(c.env, event, r).getInit(track));
+      const chosen = await chooseRegion(c, undefined, (r) => originFor(c.env, event, r).getInit(track));
       if (!chosen.result.ok) return refusedAnswer(c.env, 'init', subject, chosen.result);
       const init = chosen.result.value;
       return servedAnswer(c.env, subject, { state: 'stored' }, init.bytes, {
@@ -445,7 +417,9 @@ export const getTextSegment: RouteHandler = async (c) => {
     kind: segmentKind(event, k),
     key: `${track}/${k}.vtt`,
     fill: async () => {
-      const chosen = await choose(c, event, k, (r) => originFor(c.env, event, r).getTextSegment(track, k, 'vtt', r));
+      const chosen = await chooseRegion(c, segmentDueMs(event, k), (r) =>
+        originFor(c.env, event, r).getTextSegment(track, k, 'vtt', r),
+      );
       if (!chosen.result.ok) return refusedAnswer(c.env, 'text', subject, chosen.result);
       const segment = chosen.result.value;
       return servedAnswer(
@@ -486,7 +460,7 @@ export const getSegment: RouteHandler = async (c) => {
   // The LL-DASH template's URL (docs/latency.md): a segment still being written streams its parts.
   // Once K is due it is answered as for every player, from the edge cache, without asking the home
   // region's origin first (the origin applies the same rule when this isolate has no timing yet).
-  const t = timings.get(event);
+  const t = eventTimings.get(event);
   if (c.req.query('latency') === 'low' && (!t || streamsParts(k, Date.now(), t))) {
     const streamed = await chunkedSegment(c, event, track, k);
     if (streamed) return streamed;
@@ -498,10 +472,9 @@ export const getSegment: RouteHandler = async (c) => {
     kind: segmentKind(event, k),
     key: `${track}/${k}.m4s`,
     fill: async () => {
-      const chosen = await choose(
+      const chosen = await chooseRegion(
         c,
-        event,
-        k,
+        segmentDueMs(event, k),
         (r) => originFor(c.env, event, r).getSegment(track, k, r),
         (s) => s.candidate.defects,
       );
@@ -515,7 +488,7 @@ export const getSegment: RouteHandler = async (c) => {
           : segment.candidate.defects.length > 0
             ? { state: 'defective', defects: segment.candidate.defects }
             : { state: 'stored' };
-      const d = timings.get(event)?.segmentDurationMs;
+      const d = eventTimings.get(event)?.segmentDurationMs;
       return servedAnswer(c.env, { ...subject, type }, fact, segment.bytes, {
         'content-type': mediaType(segment.kind),
         etag: etagFor(segment.version, segment.sha256),

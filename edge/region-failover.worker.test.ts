@@ -8,7 +8,9 @@
  * - defective: segments come from r2 (`home-defective`) on every request (r1 answers, so it is
  *   never remembered down); inits and manifests have no defects and stay in r1;
  * - ingest and operator views keep working in the failing region;
- * - once the fault is cleared and REGION_DOWN_MS has passed, answers come from r1 again.
+ * - once the fault is cleared and REGION_DOWN_MS has passed, answers come from r1 again;
+ * - low latency: parts, a blocking LL-HLS playlist reload and a chunked segment come from r2 too
+ *   (edge/region-choice.ts), the part's own due time setting r1's deadline.
  * Manifests carry no `x-candidate`; which region built one shows in its `x-event-state`: only r2
  * stores a copy from pipeline B, so only r2's state names B.
  */
@@ -18,7 +20,7 @@ import { defaultEventConfig } from '../contract/event-config.ts';
 import { EVENT_STATE_HEADER, parseEventState } from '../contract/event-state.ts';
 import { INJECTED_DEFECT } from '../origin/fault-switch.ts';
 import { DEV_OPERATOR_TOKEN, ingestPut, randomEventId } from '../test/ingest-client.ts';
-import { liveK, loadMedia, type Media, segmentFor } from '../test/media.ts';
+import { liveK, loadMedia, type Media, partsFor, segmentFor } from '../test/media.ts';
 import worker from './worker.ts';
 
 const url = inject('workerUrl');
@@ -281,6 +283,67 @@ describe('r1 made to fail: players are answered from r2', () => {
         `error: first answers ${first.map((a) => `${a.path.split('/').pop()} ${a.ms} ms`).join(', ')}; next ${next.map((a) => `${a.ms} ms`).join(', ')}`,
       );
       await expectRecovery(event, k);
+    },
+    REGION_DOWN_MS + 20_000,
+  );
+});
+
+describe('low latency: r1 made to fail, parts come from r2', () => {
+  it(
+    'error: a part (home-error), a blocking LL-HLS reload and a chunked segment (home-down) from r2; r1 again after REGION_DOWN_MS',
+    async () => {
+      const event = randomEventId('ll-error');
+      // K is the segment being made now: parts 0 and 1 are out, in both regions.
+      const k = Math.floor(Date.now() / D);
+      const parts = partsFor(video, k, D, 4);
+      const putBoth = async (path: string, bytes: Uint8Array) => {
+        for (const region of ['r1', 'r2'])
+          expect((await ingestPut(url, `${event}/A/v1/${path}?region=${region}`, bytes)).status).toBe(201);
+      };
+      await putBoth('init.mp4', video.init);
+      for (const kk of [k - 2, k - 1]) await putBoth(`${kk}.m4s`, segmentFor(video, kk, D));
+      for (const n of [0, 1]) await putBoth(`${k}.${n}.m4s`, parts[n]);
+      expect(await regionsDown(event), 'r1 recovered from the previous test').toEqual({});
+      await fault(event, 'r1', 'error');
+
+      const partRes = await fetch(`${url}/live/${event}/v1/${k}.1.m4s`);
+      expect(partRes.status).toBe(200);
+      expect(Buffer.from(await partRes.arrayBuffer()).equals(Buffer.from(parts[1]))).toBe(true);
+      expect(partRes.headers.get('x-candidate')).toBe('pipeline=A; region=r2; defects=none');
+      expect(partRes.headers.get('x-candidate-reason')).toBe('home-error');
+
+      // A blocking reload for part 2, which lands while it waits (in both regions, as a packager publishes).
+      const reload = fetch(`${url}/live/${event}/v1/index.m3u8?latency=low&_HLS_msn=${k}&_HLS_part=2`);
+      await sleep(200);
+      await putBoth(`${k}.2.m4s`, parts[2]);
+      const playlist = await reload;
+      expect(playlist.status).toBe(200);
+      const text = await playlist.text();
+      expect(text).toContain(`URI="${k}.2.m4s"`);
+      expect(text).toContain(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${k}.3.m4s"`);
+
+      // K while it is still being written, as an LL-DASH player asks for it: r2's stream.
+      const chunked = await fetch(`${url}/live/${event}/v1/${k}.m4s?latency=low`);
+      expect(chunked.status).toBe(200);
+      expect(chunked.headers.get('x-cache')).toBe('stream');
+      expect(chunked.headers.get('x-candidate')).toBe('pipeline=A; region=r2; defects=none');
+      expect(chunked.headers.get('x-candidate-reason')).toBe('home-down');
+      await putBoth(`${k}.3.m4s`, parts[3]);
+      const streamed = Buffer.from(await chunked.arrayBuffer());
+      expect(streamed.equals(Buffer.concat(parts.map((p) => Buffer.from(p))))).toBe(true);
+      expect(Object.keys(await regionsDown(event))).toEqual(['r1']);
+
+      // Cleared: r1 answers parts again once REGION_DOWN_MS has passed.
+      await fault(event, 'r1', 'none');
+      await sleep(Date.parse((await regionsDown(event)).r1) - Date.now() + 50);
+      const k2 = Math.floor(Date.now() / D);
+      const later = partsFor(video, k2, D, 4);
+      await putBoth(`${k2}.0.m4s`, later[0]);
+      const back = await fetch(`${url}/live/${event}/v1/${k2}.0.m4s`);
+      expect(back.status).toBe(200);
+      expect(back.headers.get('x-candidate')).toBe('pipeline=A; region=r1; defects=none');
+      expect(back.headers.get('x-candidate-reason')).toBe('home');
+      expect(await regionsDown(event)).toEqual({});
     },
     REGION_DOWN_MS + 20_000,
   );

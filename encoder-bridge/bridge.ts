@@ -60,6 +60,7 @@ const publisher = new Publisher({
   pipeline: config.pipeline,
   segmentBudgetMs: config.segmentDurationMs,
   partDurationMs: config.partDurationMs,
+  partRegions: config.partRegions,
   log,
 });
 // CC1 captions of the feed (--cc1-language): every pipeline posts them; identical cues are stored once.

@@ -97,6 +97,14 @@ export const BridgeConfig = z.object({
     .number()
     .refine((v) => [0, 333, 500].includes(v), { message: 'partDurationMs must be 500, 333 or 0 (no parts)' })
     .default(0),
+  /**
+   * Which publish targets get the parts (docs/latency.md): `first` (default), the first region
+   * only; `all`, every region, so that the edge's failover for parts and LL playlists
+   * (edge/region-choice.ts) finds them in the other region when the first fails. `all` doubles the
+   * part PUTs; with two regions under `wrangler dev` on a loaded 2-core machine that made PUTs time
+   * out, segments included (docs/latency.md).
+   */
+  partRegions: z.enum(['first', 'all']).default('first'),
   ffmpegPath: z.string().default('ffmpeg'),
   restartDelayMs: z.coerce.number().int().min(0).max(60_000).default(1000),
   /**
@@ -154,6 +162,7 @@ const flags = {
   'audio-languages': 'BRIDGE_AUDIO_LANGUAGES',
   'segment-duration-ms': 'SEGMENT_DURATION_MS',
   'part-duration-ms': 'PART_DURATION_MS',
+  'part-regions': 'PART_REGIONS',
   ffmpeg: 'FFMPEG_PATH',
   'restart-delay-ms': 'BRIDGE_RESTART_DELAY_MS',
   'utc-source': 'BRIDGE_UTC_SOURCE',

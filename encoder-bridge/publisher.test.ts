@@ -56,6 +56,44 @@ describe('Publisher: cross-publishing', () => {
   });
 });
 
+describe('Publisher: parts', () => {
+  const publisher = (r1: { url: string }, r2: { url: string }, partRegions?: 'first' | 'all') =>
+    new Publisher({
+      ingestUrl: r1.url,
+      targets: [
+        { region: 'r1', url: r1.url },
+        { region: 'r2', url: r2.url },
+      ],
+      token: 't',
+      event: 'e',
+      pipeline: 'A',
+      segmentBudgetMs: 1500,
+      partDurationMs: 500,
+      partRegions,
+      log: () => {},
+    });
+
+  it('by default parts go to the first region only; with partRegions all to every region', async () => {
+    const [r1, r2] = [await region(), await region()];
+    servers = [r1.server, r2.server];
+    const first = publisher(r1, r2);
+    await first.publishInit('v1', 'video', new Uint8Array(8), { bandwidth: 1000 });
+    expect(await first.publishPart('v1', 'video', 10, 0, new Uint8Array(8))).toBe(true);
+    expect(r1.stored).toEqual(['v1/init.mp4', 'v1/10.0.m4s']);
+    expect(r2.stored).toEqual(['v1/init.mp4']);
+
+    const all = publisher(r1, r2, 'all');
+    await all.publishInit('v1', 'video', new Uint8Array(8), { bandwidth: 1000 });
+    expect(await all.publishPart('v1', 'video', 10, 1, new Uint8Array(8))).toBe(true);
+    expect(r2.stored).toEqual(['v1/init.mp4', 'v1/init.mp4', 'v1/10.1.m4s']);
+    // One region down: the part still counts as published (the other has it).
+    r1.down = true;
+    expect(await all.publishPart('v1', 'video', 10, 2, new Uint8Array(8), 200)).toBe(true);
+    expect(r2.stored.at(-1)).toBe('v1/10.2.m4s');
+    expect(all.partCounters).toEqual({ published: 2, failed: 0 });
+  });
+});
+
 describe('Publisher: track metadata', () => {
   it('sends non-ASCII labels as JSON \\u escapes (header values are bytes) and they parse back intact', async () => {
     let header = '';

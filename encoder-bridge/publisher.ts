@@ -33,6 +33,8 @@ export interface PublisherOptions {
    * segment) publishes whole segments only. The bridge's own config defaults to 500.
    */
   partDurationMs?: number;
+  /** Which targets get the parts: the first (default) or all (BridgeConfig.partRegions). */
+  partRegions?: 'first' | 'all';
   /**
    * Sees every init and every segment as it is published (the hub reporter: bitrates, lateness,
    * thumbnails; encoder-bridge/hub-reporter.ts). Called synchronously: it must not throw or block.
@@ -165,14 +167,15 @@ export class Publisher {
     return ok;
   }
 
-  /** Parts PUT (chunked CMAF, docs/latency.md): stored in the first region, or not. */
+  /** Parts PUT (chunked CMAF, docs/latency.md): stored in at least one region, or in none. */
   readonly partCounters = { published: 0, failed: 0 };
 
   /**
-   * PUT part n of segment K (`{K}.{n}.m4s`) to the first target region only, once it has the
-   * track's init: parts are kept in memory and served by the region whose edge reads them (LL-HLS
-   * has no cross-region failover, docs/latency.md), and four part PUTs per segment per track to
-   * every region would more than double the publish load for nothing.
+   * PUT part n of segment K (`{K}.{n}.m4s`) to the first target region (every region with
+   * `partRegions: 'all'`), once it has the track's init: parts are kept in memory and served by
+   * the home region's edge, the next region's when the home one fails (edge/region-choice.ts), which
+   * needs them there too; four part PUTs per segment per track to every region more than double the
+   * publish load, so that is the operator's choice.
    * A part is worth something only for about a part or two, so it is retried within `partBudgetMs`
    * (default 1 s) and never re-sends an init: the whole segment, published as before, is what
    * repairs a region. Failures are logged as a count (the first, then every 50th), not a line each.
@@ -187,7 +190,7 @@ export class Publisher {
   ): Promise<boolean> {
     let why = '';
     const results = await Promise.all(
-      this.targets.slice(0, 1).map(async (t) => {
+      this.targets.slice(0, this.opts.partRegions === 'all' ? undefined : 1).map(async (t) => {
         const initOk = await (this.inits.get(`${track}@${regionName(t)}`) ?? Promise.resolve(false));
         const url = this.url(t, track, `${k}.${n}.m4s`);
         return initOk && this.put(t, url, bytes, kind, {}, partBudgetMs, (m) => (why = m));

@@ -42,6 +42,7 @@ export function bridgeSettings(spec: PipelineSpec, place: BridgePlace): { env: R
     BRIDGE_LISTEN_PORT: String(place.listenPort),
     // Parts on the same epoch grid in every pipeline, or none (docs/latency.md).
     PART_DURATION_MS: String(def.partDurationMs),
+    PART_REGIONS: def.partRegions,
   };
   const cc1 = cc1Language(def);
   if (cc1) env.BRIDGE_CC1_LANGUAGE = cc1;

@@ -189,7 +189,7 @@ export class LiveParts {
         `_HLS_part=${part} of _HLS_msn=${msn} is more than two segments' worth of parts (${2 * parts}) past the newest part`,
         MISSING,
       );
-    const deadline = Date.now() + 3 * Math.ceil(config.segmentDurationMs / 1000) * 1000;
+    const deadline = Date.now() + playlistBlockMs(config.segmentDurationMs);
     for (;;) {
       const at = newest();
       if (at !== undefined && at >= wanted) return ok({ waitedUntil: Date.now() });
@@ -222,3 +222,8 @@ export class LiveParts {
 }
 
 const MISSING = { state: 'missing' } as const;
+
+/** How long a blocking playlist reload waits before its 503 (RFC 8216bis: three target durations). */
+export function playlistBlockMs(segmentDurationMs: number): number {
+  return 3 * Math.ceil(segmentDurationMs / 1000) * 1000;
+}

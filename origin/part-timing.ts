@@ -22,13 +22,22 @@ export function partGridOf(config: EventConfig): { parts: number; partDurationMs
 export type PartTiming = { kind: 'early'; dueMs: number } | { kind: 'hold'; untilMs: number } | { kind: 'gone' };
 
 export function partTiming(k: number, n: number, nowMs: number, config: EventConfig): PartTiming {
-  const { parts, partDurationMs } = partGridOf(config);
-  const { startMs, endMs } = partWindowMs(k, n, config.segmentDurationMs, parts);
-  const holdFrom = startMs - config.segmentDurationMs;
+  const { parts } = partGridOf(config);
+  const holdFrom = partWindowMs(k, n, config.segmentDurationMs, parts).startMs - config.segmentDurationMs;
   if (nowMs < holdFrom) return { kind: 'early', dueMs: holdFrom };
-  const untilMs = Math.max(
-    expectedPublishMs(k, config.segmentDurationMs, config.pipelineDelayMs),
-    endMs + config.pipelineDelayMs + partDurationMs,
-  );
+  const untilMs = partHoldEndMs(k, n, { ...config, parts });
   return nowMs < untilMs ? { kind: 'hold', untilMs } : { kind: 'gone' };
+}
+
+/** Where the hold for part n of K ends (see PartTiming); the edge's region deadline counts from it too. */
+export function partHoldEndMs(
+  k: number,
+  n: number,
+  t: { segmentDurationMs: number; pipelineDelayMs: number; parts: number },
+): number {
+  const { endMs } = partWindowMs(k, n, t.segmentDurationMs, t.parts);
+  return Math.max(
+    expectedPublishMs(k, t.segmentDurationMs, t.pipelineDelayMs),
+    endMs + t.pipelineDelayMs + t.segmentDurationMs / t.parts,
+  );
 }

@@ -164,6 +164,7 @@ describe('provision agent', () => {
       BRIDGE_AUDIO_LANGUAGES: 'en,es',
       // No parts unless the definition asks for low latency.
       PART_DURATION_MS: '0',
+      PART_REGIONS: 'first',
       PUBLISH_TO: 'r1,r2',
       INGEST_TOKEN: 'ingest-A',
       BRIDGE_CC1_LANGUAGE: 'en',
