@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { awaitAnother, EdgeCache, ShedAtEdge } from './edge-cache.ts';
+import { awaitAnother, EdgeCache, STALE_GRACE_MS, ShedAtEdge } from './edge-cache.ts';
 import { admitMiss, isDvrSegment } from './edge-load.ts';
 import { type CachedAnswer, HotCache } from './hot-cache.ts';
 
@@ -50,16 +50,43 @@ describe('EdgeCache (in the isolate)', () => {
   it('stale-while-revalidate: the stale copy is served once past its TTL while one request refreshes it', async () => {
     const c = cache();
     let fills = 0;
-    const fill = async () => answer(30, 10_000, `fill ${++fills}`);
+    // The refresh takes longer than the grace the first stale look waits.
+    const fill = async () => {
+      if (fills > 0) await sleep(STALE_GRACE_MS + 100);
+      return answer(30, 10_000, `fill ${++fills}`);
+    };
     await c.answer('k', fill, waitUntil);
     await sleep(50);
+    const started = performance.now();
     const stale = await c.answer('k', fill, waitUntil);
     expect(stale.source).toBe('stale');
     expect(new TextDecoder().decode(stale.answer.body!)).toBe('fill 1');
+    expect(performance.now() - started).toBeLessThan(STALE_GRACE_MS + 90);
+    // Looks while the refresh is on its way get the stale copy without waiting.
+    const meanwhile = performance.now();
+    expect((await c.answer('k', fill, waitUntil)).source).toBe('stale');
+    expect(performance.now() - meanwhile).toBeLessThan(STALE_GRACE_MS);
     await Promise.all(background);
     const fresh = await c.answer('k', fill, waitUntil);
     expect(fresh.source).toBe('hot');
     expect(new TextDecoder().decode(fresh.answer.body!)).toBe('fill 2');
+    expect(fills).toBe(2);
+  });
+
+  it('the look that starts a refresh the origin answers at once gets the refreshed answer, not the stale copy', async () => {
+    const c = cache();
+    let fills = 0;
+    const fill = async () => answer(30, 10_000, `fill ${++fills}`);
+    await c.answer('k', fill, waitUntil);
+    await sleep(50);
+    const first = await c.answer('k', fill, waitUntil);
+    expect(first.source).toBe('origin');
+    expect(new TextDecoder().decode(first.answer.body!)).toBe('fill 2');
+    expect((await c.answer('k', fill, waitUntil)).source).toBe('hot');
+    // A refresh that fails is not served: the stale copy is.
+    await sleep(50);
+    const failing = async () => ({ ...answer(0), status: 503 });
+    expect((await c.answer('k', failing, waitUntil)).source).toBe('stale');
   });
 
   it('sheds misses when told to, but never a kept answer', async () => {

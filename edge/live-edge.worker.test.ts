@@ -141,6 +141,26 @@ describe('a media playlist at the live edge', () => {
     expect(after.lists(k)).toBe(true);
     expect(after.cache).toBe('hot');
   });
+
+  it('the first look after the next segment landed gets it listed, though the kept copy went stale before', async () => {
+    const event = await newEvent(['A']);
+    // Early in a segment, so that there is time to publish before its last half.
+    if (Date.now() % D > D / 2 - 400) await sleep(D - (Date.now() % D) + 50);
+    const k = Math.floor(Date.now() / D);
+    for (const j of [k - 2, k - 1])
+      expect((await ingestPut(url, `${event}/A/v1/${j}.m4s`, segmentFor(video, j, D))).status).toBe(201);
+    const playlist = `${url}/live/${event}/v1/index.m3u8`;
+    // Looked at 500 ms before k ends: kept until k's end, then stale (served while a refresh
+    // waits at the origin) until k is due.
+    await sleep((k + 1) * D - Date.now() - 500);
+    expect(await (await fetch(playlist)).text()).not.toContain(`\n${k}.m4s`);
+    // One viewer, looking every 2 s: k ends and is published before its next look.
+    await sleep((k + 1) * D - Date.now() + 100);
+    expect((await ingestPut(url, `${event}/A/v1/${k}.m4s`, segmentFor(video, k, D))).status).toBe(201);
+    const res = await fetch(playlist);
+    expect(await res.text()).toContain(`\n${k}.m4s`);
+    expect(res.headers.get('x-cache')).toBe('origin');
+  });
 });
 
 describe('load shedding', () => {
