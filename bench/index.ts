@@ -18,6 +18,7 @@ const sections = [
   { name: 'region failover', script: 'bench/failover.ts' },
   { name: 'personalised manifests', script: 'bench/personalised.ts' },
   { name: 'playlist freshness at the edge', script: 'bench/playlist-freshness.ts' },
+  { name: 'edge miss and hit', script: 'bench/edge-miss.ts' },
   { name: 'live latency and startup', script: 'bench/latency.ts' },
   { name: 'LL-HLS blocking reload', script: 'bench/ll-hls.ts' },
   { name: 'hub fan-out (Control Room sessions)', script: 'bench/hub-fanout.ts' },

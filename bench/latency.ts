@@ -24,6 +24,10 @@
  *   source's UTC: ours by the epoch anchor (K·D since the epoch); the bucket's from the first
  *   frame's PTS, which ffmpeg reports (`start:`), and its own media time from there.
  * - Startup: from handing the player the manifest URL to the first `playing`.
+ * - Warm rows (dash.js and hls.js defaults, both stacks): another player of the same stream has
+ *   played for WARM_MS when the measured one starts, so our edge cache holds what it holds for a
+ *   viewer joining a watched event (nginx has nothing to warm; its row carries the same second
+ *   player's load). Every other row is a single viewer, whose first requests are edge misses.
  * Trials are round-robin over the rows so a busy moment slows all alike.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -46,6 +50,8 @@ const PART_MS = 500;
 const TRIALS = Number(process.env.BENCH_LATENCY_TRIALS ?? 3);
 const WATCH_MS = Number(process.env.BENCH_LATENCY_WATCH_S ?? 20) * 1000;
 const LADDER = process.env.BENCH_LATENCY_LADDER ?? 'local';
+/** How long the other viewer of a warm row plays before the measured player starts. */
+const WARM_MS = 3 * D;
 const log = (m: string) => console.error(`latency bench: ${new Date().toISOString().slice(11, 19)} ${m}`);
 const median = (v: number[]) => {
   const s = [...v].sort((a, b) => a - b);
@@ -195,6 +201,11 @@ interface Row {
   liveSync?: number;
   /** The low-latency manifests (`?latency=low`, ours only). */
   low?: boolean;
+  /**
+   * Another viewer of the same stream has been playing for WARM_MS when the measured player starts
+   * (ours only): the edge cache holds what a busy event's does, as a viewer joining it finds.
+   */
+  warm?: boolean;
 }
 interface Trial {
   latencyS: number;
@@ -218,13 +229,8 @@ function startTimeAt(phaseMs: number, anchorMs: number, notBefore: number): numb
   return notBefore + ((phaseMs - into + D) % D);
 }
 
-async function trial(
-  browser: Browser,
-  row: Row,
-  src: string,
-  anchor: { anchorMs: number; pdtShiftMs: number },
-  phaseMs: number,
-) {
+/** A new browser context with the bench page and the row's player library loaded, not started yet. */
+async function openPlayer(browser: Browser, row: Row, src: string, anchor: { anchorMs: number; pdtShiftMs: number }) {
   const context = await browser.newContext();
   // The page comes from the stream's own origin (Playwright answers /__bench/ itself, nothing
   // reaches the server): no cross-origin requests for either stack.
@@ -238,6 +244,37 @@ async function trial(
     });
   });
   const page = await context.newPage();
+  const q = new URLSearchParams({
+    player: row.player,
+    src,
+    anchorMs: String(anchor.anchorMs),
+    pdtShiftMs: String(anchor.pdtShiftMs),
+    ...(row.liveSync ? { liveSync: String(row.liveSync) } : {}),
+    // hls.js on LL-HLS: the player page's setting for `&latency=low` (public/player.js).
+    ...(row.low && row.player === 'hls' ? { maxRate: '1.5' } : {}),
+  });
+  await page.goto(`${origin}/__bench/page.html?${q}`);
+  await page.addScriptTag({
+    url: row.player === 'dash' ? '/__bench/vendor/dash.all.min.js' : '/__bench/vendor/hls.min.js',
+  });
+  return { context, page };
+}
+
+async function trial(
+  browser: Browser,
+  row: Row,
+  src: string,
+  anchor: { anchorMs: number; pdtShiftMs: number },
+  phaseMs: number,
+) {
+  // The other viewer of a warm row: playing for WARM_MS before the measured player starts.
+  let companion: Awaited<ReturnType<typeof openPlayer>> | undefined;
+  if (row.warm) {
+    companion = await openPlayer(browser, row, src, anchor);
+    await companion.page.evaluate(() => (window as any).startPlayer());
+    await new Promise((r) => setTimeout(r, WARM_MS));
+  }
+  const { context, page } = await openPlayer(browser, row, src, anchor);
   // BENCH_LATENCY_WATERFALL=1: every request of the first seconds, ms from the page's start (stderr).
   const waterfall: string[] = [];
   if (process.env.BENCH_LATENCY_WATERFALL)
@@ -263,19 +300,6 @@ async function trial(
     seen.add(kind);
     firstFetches.push(`${kind} ${res.status()} ${res.headers()['x-cache'] ?? ''}`.trim());
   });
-  const q = new URLSearchParams({
-    player: row.player,
-    src,
-    anchorMs: String(anchor.anchorMs),
-    pdtShiftMs: String(anchor.pdtShiftMs),
-    ...(row.liveSync ? { liveSync: String(row.liveSync) } : {}),
-    // hls.js on LL-HLS: the player page's setting for `&latency=low` (public/player.js).
-    ...(row.low && row.player === 'hls' ? { maxRate: '1.5' } : {}),
-  });
-  await page.goto(`${origin}/__bench/page.html?${q}`);
-  await page.addScriptTag({
-    url: row.player === 'dash' ? '/__bench/vendor/dash.all.min.js' : '/__bench/vendor/hls.min.js',
-  });
   const at = startTimeAt(phaseMs, anchor.anchorMs, Date.now() + 50);
   await page.evaluate(
     (at) => new Promise((r) => setTimeout(r, at - Date.now())).then(() => (window as any).startPlayer()),
@@ -299,6 +323,7 @@ async function trial(
     return { startAt: b.startAt, playingAt: b.playingAt, stalls: b.stalls.length, errors: b.errors };
   });
   await context.close();
+  await companion?.context.close();
   if (waterfall.length)
     log(
       `waterfall (start ${end.startAt % 100_000}, playing ${end.playingAt % 100_000}):\n${waterfall.slice(0, 25).join('\n')}`,
@@ -374,10 +399,18 @@ try {
     for (const stack of ['bucket', 'ours'] as const) rows.push({ stack, player });
   for (const stack of ['bucket', 'ours'] as const) rows.push({ stack, player: 'hls', liveSync: D / 1000 });
   for (const player of ['dash', 'hls'] as const) rows.push({ stack: 'ours', player, low: true });
+  for (const player of ['dash', 'hls'] as const)
+    for (const stack of ['bucket', 'ours'] as const) rows.push({ stack, player, warm: true });
   // BENCH_LATENCY_ROWS=hls,dash,low,liveSync: only rows whose label words match (a quick look, not a table).
   const only = process.env.BENCH_LATENCY_ROWS?.split(',');
   if (only) {
-    const words = (r: Row) => [r.stack, r.player, r.low ? 'low' : 'std', r.liveSync ? 'liveSync' : 'defaults'];
+    const words = (r: Row) => [
+      r.stack,
+      r.player,
+      r.low ? 'low' : 'std',
+      r.liveSync ? 'liveSync' : 'defaults',
+      r.warm ? 'warm' : 'cold',
+    ];
     rows.splice(0, rows.length, ...rows.filter((r) => only.every((w) => words(r).includes(w))));
   }
 
@@ -393,7 +426,7 @@ try {
       });
       if (r) results.get(row)!.push(r);
       log(
-        `trial ${t + 1}/${TRIALS} (started ${(((t + 0.5) * D) / TRIALS).toFixed(0)} ms into a segment) ${row.stack} ${row.player}${row.liveSync ? ` liveSync ${row.liveSync}` : ''}${row.low ? ' low latency' : ''}: ` +
+        `trial ${t + 1}/${TRIALS} (started ${(((t + 0.5) * D) / TRIALS).toFixed(0)} ms into a segment) ${row.stack} ${row.player}${row.liveSync ? ` liveSync ${row.liveSync}` : ''}${row.low ? ' low latency' : ''}${row.warm ? ' (another viewer watching)' : ''}: ` +
           (r
             ? `latency ${sec(r.latencyS)} (player's ${sec(r.playerLatencyS)}), startup ${sec(r.startupS)}, stalls ${r.stalls}, errors ${r.errors.length}, first ${r.firstFetches.join('; ')}`
             : 'failed'),
@@ -407,10 +440,10 @@ try {
       ? r.player === 'dash'
         ? 'dash.js (defaults) on LL-DASH'
         : 'hls.js (lowLatencyMode, maxLiveSyncPlaybackRate 1.5) on LL-HLS'
-      : `${r.player === 'dash' ? 'dash.js' : 'hls.js'}${r.liveSync ? ` (liveSyncDuration ${r.liveSync})` : ' (defaults)'}`;
+      : `${r.player === 'dash' ? 'dash.js' : 'hls.js'}${r.liveSync ? ` (liveSyncDuration ${r.liveSync})` : ' (defaults)'}${r.warm ? ', another viewer watching' : ''}`;
   const cell = (row: Row, pick: (t: Trial) => number) => sec(median(results.get(row)!.map(pick)));
   const find = (stack: Row['stack'], player: Row['player'], liveSync?: number) =>
-    rows.find((r) => r.stack === stack && r.player === player && r.liveSync === liveSync && !r.low)!;
+    rows.find((r) => r.stack === stack && r.player === player && r.liveSync === liveSync && !r.low && !r.warm)!;
 
   if (only) {
     log('BENCH_LATENCY_ROWS: a subset of rows, no table');
@@ -446,6 +479,25 @@ try {
         const b = find('bucket', player, liveSync);
         const o = find('ours', player, liveSync);
         console.log(`| ${label(b)} ${name} | ${cell(b, pick)} | ${cell(o, pick)} | ${better(b, o, pick)} |`);
+      }
+    }
+    console.log(
+      `\nA viewer joining a stream another viewer is watching (another player of the same stream started ${WARM_MS / 1000} s before the measured one, in both stacks: for ours the edge cache then holds what it holds for a busy event; nginx has no cache to warm, but its row carries the same second player's load):\n`,
+    );
+    console.log('| player, another viewer watching | static bucket (ffmpeg + nginx) | ours | ours better |');
+    console.log('| --- | --- | --- | --- |');
+    const warmOf = (stack: Row['stack'], player: Row['player']) =>
+      rows.find((r) => r.warm && r.stack === stack && r.player === player)!;
+    for (const [name, pick] of [
+      ['live latency', (t: Trial) => t.latencyS],
+      ['startup', (t: Trial) => t.startupS],
+    ] as const) {
+      for (const player of ['dash', 'hls'] as const) {
+        const b = warmOf('bucket', player);
+        const o = warmOf('ours', player);
+        console.log(
+          `| ${player === 'dash' ? 'dash.js' : 'hls.js'} (defaults) ${name} | ${cell(b, pick)} | ${cell(o, pick)} | ${better(b, o, pick)} |`,
+        );
       }
     }
     console.log(
