@@ -35,7 +35,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createServer } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { unwrapPts } from '../contract/epoch.ts';
 import { defaultEventConfig } from '../contract/event-config.ts';
 import { ladders } from '../contract/ladder.ts';
@@ -203,7 +203,7 @@ interface Row {
   low?: boolean;
   /**
    * Another viewer of the same stream has been playing for WARM_MS when the measured player starts
-   * (ours only): the edge cache holds what a busy event's does, as a viewer joining it finds.
+   * (both stacks): our edge cache holds what a busy event's does, as a viewer joining it finds.
    */
   warm?: boolean;
 }
@@ -260,21 +260,40 @@ async function openPlayer(browser: Browser, row: Row, src: string, anchor: { anc
   return { context, page };
 }
 
+/** One trial of a row; every browser context it opened is closed however it ends. */
 async function trial(
   browser: Browser,
   row: Row,
   src: string,
   anchor: { anchorMs: number; pdtShiftMs: number },
   phaseMs: number,
-) {
+): Promise<Trial> {
+  const opened: BrowserContext[] = [];
+  const open = async () => {
+    const player = await openPlayer(browser, row, src, anchor);
+    opened.push(player.context);
+    return player.page;
+  };
+  try {
+    return await watchTrial(open, row, anchor, phaseMs);
+  } finally {
+    for (const context of opened) await context.close().catch(() => undefined);
+  }
+}
+
+async function watchTrial(
+  open: () => Promise<Page>,
+  row: Row,
+  anchor: { anchorMs: number; pdtShiftMs: number },
+  phaseMs: number,
+): Promise<Trial> {
   // The other viewer of a warm row: playing for WARM_MS before the measured player starts.
-  let companion: Awaited<ReturnType<typeof openPlayer>> | undefined;
   if (row.warm) {
-    companion = await openPlayer(browser, row, src, anchor);
-    await companion.page.evaluate(() => (window as any).startPlayer());
+    const companion = await open();
+    await companion.evaluate(() => (window as any).startPlayer());
     await new Promise((r) => setTimeout(r, WARM_MS));
   }
-  const { context, page } = await openPlayer(browser, row, src, anchor);
+  const page = await open();
   // BENCH_LATENCY_WATERFALL=1: every request of the first seconds, ms from the page's start (stderr).
   const waterfall: string[] = [];
   if (process.env.BENCH_LATENCY_WATERFALL)
@@ -322,8 +341,6 @@ async function trial(
     const b = (window as any).__bench;
     return { startAt: b.startAt, playingAt: b.playingAt, stalls: b.stalls.length, errors: b.errors };
   });
-  await context.close();
-  await companion?.context.close();
   if (waterfall.length)
     log(
       `waterfall (start ${end.startAt % 100_000}, playing ${end.playingAt % 100_000}):\n${waterfall.slice(0, 25).join('\n')}`,
@@ -335,7 +352,7 @@ async function trial(
     stalls: end.stalls,
     errors: end.errors,
     firstFetches,
-  } satisfies Trial;
+  };
 }
 
 // ---- run ---------------------------------------------------------------------------------------------

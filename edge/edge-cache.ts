@@ -89,10 +89,12 @@ export class EdgeCache {
       if (!this.inflight.has(key)) {
         const refresh = this.fillOnce(key, () => fill({ background: true }));
         waitUntil(refresh.catch(() => undefined));
+        let timer: ReturnType<typeof setTimeout> | undefined;
         const quick = await Promise.race([
           refresh.catch(() => undefined),
-          new Promise<undefined>((r) => setTimeout(r, STALE_GRACE_MS)),
+          new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), STALE_GRACE_MS))),
         ]);
+        clearTimeout(timer);
         if (quick && quick.status === 200) return { answer: quick, source: 'origin' };
       }
       this.counters.stale++;

@@ -10,6 +10,7 @@ import { lowLatencyKey, parseLowLatencyQuery } from './ll-hls-query.ts';
 import { unwrap } from '../origin/result.ts';
 import { expectedPublishMs, segmentNumberAt } from '../contract/epoch.ts';
 import { partDurationOf, streamsParts } from '../contract/low-latency.ts';
+import { partGridOf } from '../origin/part-timing.ts';
 import type { OriginFact } from '../contract/origin-facts.ts';
 import { CMSD_STATIC, cmsdStatic, objectTypeOf, rememberLadder, segmentKbps } from './cmsd.ts';
 import type { AnswerSubject } from './answer-policy.ts';
@@ -135,7 +136,7 @@ async function inputFromOrigin(
   eventTimings.set(event, {
     segmentDurationMs: input.config.segmentDurationMs,
     pipelineDelayMs: input.config.pipelineDelayMs,
-    partDurationMs: partDurationOf(input.config),
+    parts: partGridOf(input.config).parts,
   });
   rememberLadder(event, input.tracks);
   if (input.next) {

@@ -1,8 +1,7 @@
 import { expectedPublishMs } from '../contract/epoch.ts';
 import { defaultEventConfig } from '../contract/event-config.ts';
-import { partDurationOf } from '../contract/low-latency.ts';
 import { playlistBlockMs } from '../origin/live-parts.ts';
-import { partHoldEndMs } from '../origin/part-timing.ts';
+import { partGridOf, partHoldEndMs } from '../origin/part-timing.ts';
 import type { OriginResult } from '../origin/result.ts';
 import { type Chosen, chooseAcrossRegions } from './four-candidates.ts';
 import { regionsFor } from './origin-stub.ts';
@@ -13,14 +12,15 @@ import type { Ctx } from './route-handler.ts';
  * Which region's origin answers a player request (edge/four-candidates.ts), and by when the first
  * region asked must have answered: the object's due time (a live-edge hold ends there) plus
  * REGION_TIMEOUT_MS. Due times come from the event's timing, which this isolate learns from the
- * manifests it builds; without it the deadline counts from now.
+ * manifests it builds; without it a segment's deadline counts from now, a part's from the default
+ * timing.
  */
 
 export interface EventTiming {
   segmentDurationMs: number;
   pipelineDelayMs: number;
-  /** The chunked CMAF part duration P (contract/low-latency.ts partDurationOf). */
-  partDurationMs: number;
+  /** Chunked CMAF parts per segment (origin/part-timing.ts partGridOf). */
+  parts: number;
 }
 
 /** Timing per event, learned from manifests. */
@@ -44,7 +44,7 @@ function partTimingOf(event: string): EventTiming {
     eventTimings.get(event) ?? {
       segmentDurationMs: defaultEventConfig.segmentDurationMs,
       pipelineDelayMs: defaultEventConfig.pipelineDelayMs,
-      partDurationMs: partDurationOf(defaultEventConfig),
+      parts: partGridOf(defaultEventConfig).parts,
     }
   );
 }
@@ -55,8 +55,7 @@ function partTimingOf(event: string): EventTiming {
  * REGION_TIMEOUT_MS is failing, not waiting for a late part.
  */
 export function partHoldEndsAt(event: string, k: number, n: number): number {
-  const t = partTimingOf(event);
-  return partHoldEndMs(k, n, { ...t, parts: Math.round(t.segmentDurationMs / t.partDurationMs) });
+  return partHoldEndMs(k, n, partTimingOf(event));
 }
 
 /** Until when a region's origin blocks an LL-HLS playlist reload asked now (origin/live-parts.ts). */

@@ -10,7 +10,7 @@
  * - ingest and operator views keep working in the failing region;
  * - once the fault is cleared and REGION_DOWN_MS has passed, answers come from r1 again;
  * - low latency: parts, a blocking LL-HLS playlist reload and a chunked segment come from r2 too
- *   (edge/region-choice.ts), the part's own due time setting r1's deadline.
+ *   (edge/region-choice.ts), r1's deadline counting from the end of the part's hold.
  * Manifests carry no `x-candidate`; which region built one shows in its `x-event-state`: only r2
  * stores a copy from pipeline B, so only r2's state names B.
  */

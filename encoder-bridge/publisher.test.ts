@@ -18,6 +18,26 @@ async function region() {
   return r;
 }
 
+/** A publisher cross-publishing to two regions (the bridge's default `--publish-to r1,r2`). */
+const twoRegionPublisher = (
+  r1: { url: string },
+  r2: { url: string },
+  extra: Partial<ConstructorParameters<typeof Publisher>[0]> = {},
+) =>
+  new Publisher({
+    ingestUrl: r1.url,
+    targets: [
+      { region: 'r1', url: r1.url },
+      { region: 'r2', url: r2.url },
+    ],
+    token: 't',
+    event: 'e',
+    pipeline: 'A',
+    segmentBudgetMs: 1500,
+    log: () => {},
+    ...extra,
+  });
+
 let servers: http.Server[] = [];
 afterEach(() => {
   for (const s of servers) s.close();
@@ -29,19 +49,7 @@ describe('Publisher: cross-publishing', () => {
     const [r1, r2] = [await region(), await region()];
     servers = [r1.server, r2.server];
     const log: string[] = [];
-    const p = new Publisher({
-      ingestUrl: r1.url,
-      targets: [
-        { region: 'r1', url: r1.url },
-        { region: 'r2', url: r2.url },
-      ],
-      token: 't',
-      event: 'e',
-      pipeline: 'A',
-      segmentBudgetMs: 1500,
-      initBudgetMs: 300,
-      log: (m) => log.push(m),
-    });
+    const p = twoRegionPublisher(r1, r2, { initBudgetMs: 300, log: (m) => log.push(m) });
     r2.down = true;
     expect(await p.publishInit('v1', 'video', new Uint8Array(8), { bandwidth: 1000 })).toBe(false);
     expect(await p.publishSegment('v1', 'video', 10, new Uint8Array(8), [])).toBe(true);
@@ -58,20 +66,7 @@ describe('Publisher: cross-publishing', () => {
 
 describe('Publisher: parts', () => {
   const publisher = (r1: { url: string }, r2: { url: string }, partRegions?: 'first' | 'all') =>
-    new Publisher({
-      ingestUrl: r1.url,
-      targets: [
-        { region: 'r1', url: r1.url },
-        { region: 'r2', url: r2.url },
-      ],
-      token: 't',
-      event: 'e',
-      pipeline: 'A',
-      segmentBudgetMs: 1500,
-      partDurationMs: 500,
-      partRegions,
-      log: () => {},
-    });
+    twoRegionPublisher(r1, r2, { partDurationMs: 500, partRegions });
 
   it('by default parts go to the first region only; with partRegions all to every region', async () => {
     const [r1, r2] = [await region(), await region()];
