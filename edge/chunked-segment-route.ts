@@ -25,9 +25,10 @@ import type { Ctx } from './route-handler.ts';
  */
 export async function chunkedSegment(c: Ctx, event: string, track: string, k: number): Promise<Response | undefined> {
   // Part 0 opens the stream: a region that has not sent it by the end of its hold is passed over.
-  const chosen = await chooseRegion(c, partHoldEndsAt(event, k, 0), (r) =>
-    originFor(c.env, event, r).getSegmentChunked(track, k),
-  );
+  const chosen = await chooseRegion(c, {
+    dueAtMs: partHoldEndsAt(event, k, 0),
+    ask: (r) => originFor(c.env, event, r).getSegmentChunked(track, k),
+  });
   const { region, result } = chosen;
   if (!result.ok) {
     const subject = { event, track, path: new URL(c.req.url).pathname };

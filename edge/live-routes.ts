@@ -123,9 +123,10 @@ async function inputFromOrigin(
 ): Promise<FetchedInput> {
   const fetchedAt = Date.now();
   // A hold is answered by the segment's due time: the region deadline counts from there.
-  const chosen = await chooseRegion(c, segmentDueMs(event, hold?.k), (r) =>
-    originFor(c.env, event, r).manifestInput(hold),
-  );
+  const chosen = await chooseRegion(c, {
+    dueAtMs: segmentDueMs(event, hold?.k),
+    ask: (r) => originFor(c.env, event, r).manifestInput(hold),
+  });
   if (!chosen.result.ok)
     return {
       chosen,
@@ -350,13 +351,11 @@ export const getMediaPlaylist: RouteHandler = (c) => {
       // the home region answered, and the same bridges feed every region.
       before: async () => {
         const block = query.msn === undefined ? undefined : { track, msn: query.msn, part: query.part };
-        const chosen = await chooseRegion(
-          c,
-          block ? playlistBlockEndMs(event) : undefined,
-          (r) => originFor(c.env, event, r).partsView(block),
-          () => [],
-          () => true,
-        );
+        const chosen = await chooseRegion(c, {
+          dueAtMs: block ? playlistBlockEndMs(event) : undefined,
+          ask: (r) => originFor(c.env, event, r).partsView(block),
+          finalRefusal: () => true,
+        });
         if (!chosen.result.ok) return refusedAnswer(c.env, 'media-playlist', subject, chosen.result);
         parts = chosen.result.value;
         return undefined;
@@ -387,7 +386,7 @@ export const getInit: RouteHandler = async (c) => {
     subject,
     key: `${track}/init.mp4`,
     fill: async () => {
-      const chosen = await chooseRegion(c, undefined, (r) => originFor(c.env, event, r).getInit(track));
+      const chosen = await chooseRegion(c, { ask: (r) => originFor(c.env, event, r).getInit(track) });
       if (!chosen.result.ok) return refusedAnswer(c.env, 'init', subject, chosen.result);
       const init = chosen.result.value;
       return servedAnswer(c.env, subject, { state: 'stored' }, init.bytes, {
@@ -418,9 +417,10 @@ export const getTextSegment: RouteHandler = async (c) => {
     kind: segmentKind(event, k),
     key: `${track}/${k}.vtt`,
     fill: async () => {
-      const chosen = await chooseRegion(c, segmentDueMs(event, k), (r) =>
-        originFor(c.env, event, r).getTextSegment(track, k, 'vtt', r),
-      );
+      const chosen = await chooseRegion(c, {
+        dueAtMs: segmentDueMs(event, k),
+        ask: (r) => originFor(c.env, event, r).getTextSegment(track, k, 'vtt', r),
+      });
       if (!chosen.result.ok) return refusedAnswer(c.env, 'text', subject, chosen.result);
       const segment = chosen.result.value;
       return servedAnswer(
@@ -473,12 +473,11 @@ export const getSegment: RouteHandler = async (c) => {
     kind: segmentKind(event, k),
     key: `${track}/${k}.m4s`,
     fill: async () => {
-      const chosen = await chooseRegion(
-        c,
-        segmentDueMs(event, k),
-        (r) => originFor(c.env, event, r).getSegment(track, k, r),
-        (s) => s.candidate.defects,
-      );
+      const chosen = await chooseRegion(c, {
+        dueAtMs: segmentDueMs(event, k),
+        ask: (r) => originFor(c.env, event, r).getSegment(track, k, r),
+        defectsOf: (s) => s.candidate.defects,
+      });
       const type = track.startsWith('text-') ? 'text' : 'segment';
       if (!chosen.result.ok) return refusedAnswer(c.env, type, subject, chosen.result);
       const segment = chosen.result.value;

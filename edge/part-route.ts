@@ -31,9 +31,10 @@ export const getPart: RouteHandler = async (c) => {
     subject,
     key: `${track}/${k}.${n}.m4s`,
     fill: async () => {
-      const chosen = await chooseRegion(c, partHoldEndsAt(event, k, n), (r) =>
-        originFor(c.env, event, r).getPart(track, k, n),
-      );
+      const chosen = await chooseRegion(c, {
+        dueAtMs: partHoldEndsAt(event, k, n),
+        ask: (r) => originFor(c.env, event, r).getPart(track, k, n),
+      });
       if (!chosen.result.ok) return refusedAnswer(c.env, 'segment', subject, chosen.result);
       const part = chosen.result.value;
       return servedAnswer(c.env, subject, { state: 'stored' }, part.bytes, {

@@ -75,17 +75,24 @@ export function regionsDown(): Record<string, string> {
   return health?.snapshot() ?? {};
 }
 
+/** What a route asks of the regions (chooseRegion). */
+export interface RegionAsk<T> {
+  /** When the answer is due (a segment's due time, a part's hold end); undefined: now. */
+  dueAtMs?: number;
+  ask: (region: string) => Promise<OriginResult<T>>;
+  /** Defects of an answer, to pass over a defective copy (default: none). */
+  defectsOf?: (value: T) => string[];
+  /** Refusals the next region would give too, besides "not due yet" (default: none). */
+  finalRefusal?: (result: Extract<OriginResult<T>, { ok: false }>) => boolean;
+}
+
 /**
  * Ask the home region, and the next when the home one fails, misses `dueAtMs` + REGION_TIMEOUT_MS,
  * or answers with a missing or defective copy; the best answer wins (edge/four-candidates.ts).
- * `finalRefusal`: refusals the next region would give too (besides "not due yet").
  */
 export function chooseRegion<T>(
   c: Ctx,
-  dueAtMs: number | undefined,
-  ask: (region: string) => Promise<OriginResult<T>>,
-  defectsOf: (value: T) => string[] = () => [],
-  finalRefusal: (result: Extract<OriginResult<T>, { ok: false }>) => boolean = () => false,
+  { dueAtMs, ask, defectsOf = () => [], finalRefusal }: RegionAsk<T>,
 ): Promise<Chosen<T>> {
   const env = c.env;
   const now = Date.now();
@@ -94,7 +101,7 @@ export function chooseRegion<T>(
     ask,
     defectsOf,
     // Not due yet is the same answer everywhere: the same clock rules every region.
-    refusalIsFinal: (r) => r.fact?.state === 'early' || finalRefusal(r),
+    refusalIsFinal: (r) => r.fact?.state === 'early' || (finalRefusal?.(r) ?? false),
     deadlineAt: Math.max(now, dueAtMs ?? now) + regionTimeoutMs(env),
     regionTimeoutMs: regionTimeoutMs(env),
     health: regionHealth(env),
