@@ -28,6 +28,10 @@ export async function chunkedSegment(c: Ctx, event: string, track: string, k: nu
   const chosen = await chooseRegion(c, {
     dueAtMs: partHoldEndsAt(event, k, 0),
     ask: (r) => originFor(c.env, event, r).getSegmentChunked(track, k),
+    // A home region that answered after the next one: its stream is cancelled, not left open.
+    discard: (value) => {
+      if ('stream' in value) value.stream.cancel().catch(() => {});
+    },
   });
   const { region, result } = chosen;
   if (!result.ok) {

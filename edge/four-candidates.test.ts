@@ -90,4 +90,28 @@ describe('the best of four candidates across two regions', () => {
       reason: 'home',
     });
   });
+  it('an answer not served is let go: the losing copy, and a home copy that comes after the deadline', async () => {
+    const discarded: string[] = [];
+    const ask = (answers: Record<string, () => Promise<OriginResult<Seg>>>) =>
+      chooseAcrossRegions<Seg>({
+        regions: ['r1', 'r2'],
+        ask: (region) => answers[region](),
+        defectsOf: (s) => s.defects,
+        refusalIsFinal: () => false,
+        deadlineAt: Date.now() + 30,
+        regionTimeoutMs: 30,
+        health: new RegionHealth(10_000),
+        discard: (s) => discarded.push(s.id),
+      });
+    await ask({ r1: async () => ok('r1', ['short']), r2: async () => ok('r2') });
+    expect(discarded).toEqual(['r1']);
+    let arrive: (r: OriginResult<Seg>) => void = () => {};
+    const late = new Promise<OriginResult<Seg>>((resolve) => (arrive = resolve));
+    const chosen = await ask({ r1: () => late, r2: async () => ok('r2') });
+    expect(chosen.reason).toBe('home-timeout');
+    arrive(ok('r1-late'));
+    await late;
+    await new Promise((r) => setTimeout(r, 0));
+    expect(discarded).toEqual(['r1', 'r1-late']);
+  });
 });

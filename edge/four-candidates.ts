@@ -46,13 +46,18 @@ export interface ChooseOptions<T> {
   /** How long a region asked second gets (at least). */
   regionTimeoutMs: number;
   health: RegionHealth;
+  /**
+   * Lets go of an answer that is not served: the loser of two, or one that came after its
+   * region's deadline (a stream nobody will read must be cancelled, not left open).
+   */
+  discard?: (value: T) => void;
 }
 
 export async function chooseAcrossRegions<T>(o: ChooseOptions<T>): Promise<Chosen<T>> {
   const [home, ...others] = o.regions;
   const homeDown = others.length > 0 && o.health.isDown(home);
   const order = homeDown ? [...others, home] : o.regions;
-  const first = await within(order[0], o.ask(order[0]), o.deadlineAt);
+  const first = await within(order[0], o.ask(order[0]), o.deadlineAt, o.discard);
   note(o.health, first);
   if (first.kind === 'answer' && isClean(first.result, o)) {
     return { region: first.region, result: first.result, reason: homeDown ? 'home-down' : 'home' };
@@ -62,7 +67,12 @@ export async function chooseAcrossRegions<T>(o: ChooseOptions<T>): Promise<Chose
   }
   if (order.length < 2) return finish(first, undefined, homeDown);
   // The second region gets its own time: it is asked late, not expected to be faster.
-  const second = await within(order[1], o.ask(order[1]), Math.max(o.deadlineAt, Date.now() + o.regionTimeoutMs));
+  const second = await within(
+    order[1],
+    o.ask(order[1]),
+    Math.max(o.deadlineAt, Date.now() + o.regionTimeoutMs),
+    o.discard,
+  );
   note(o.health, second);
   return pick(first, second, o, homeDown);
 }
@@ -75,6 +85,7 @@ function pick<T>(first: Outcome<T>, second: Outcome<T>, o: ChooseOptions<T>, hom
     x.result.ok ? o.defectsOf(x.result.value).length : Number.POSITIVE_INFINITY;
   // Fewest defects wins; on a tie the earlier region (home unless it is down).
   const best = served.sort((a, b) => defects(a) - defects(b))[0];
+  for (const loser of served.slice(1)) if (loser.result.ok) o.discard?.(loser.result.value);
   if (best) {
     const reason: CandidateReason = homeDown
       ? 'home-down'
@@ -119,7 +130,12 @@ function note<T>(health: RegionHealth, outcome: Outcome<T>): void {
   else health.markDown(outcome.region);
 }
 
-async function within<T>(region: string, call: Promise<OriginResult<T>>, deadlineAt: number): Promise<Outcome<T>> {
+async function within<T>(
+  region: string,
+  call: Promise<OriginResult<T>>,
+  deadlineAt: number,
+  discard: ((value: T) => void) | undefined,
+): Promise<Outcome<T>> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<Outcome<T>>((resolve) => {
     timer = setTimeout(() => resolve({ kind: 'timeout', region }), Math.max(0, deadlineAt - Date.now()));
@@ -129,7 +145,13 @@ async function within<T>(region: string, call: Promise<OriginResult<T>>, deadlin
     (error): Outcome<T> => ({ kind: 'error', region, error }),
   );
   try {
-    return await Promise.race([answer, timeout]);
+    const outcome = await Promise.race([answer, timeout]);
+    if (outcome.kind === 'timeout' && discard) {
+      void answer.then((late) => {
+        if (late.kind === 'answer' && late.result.ok) discard(late.result.value);
+      });
+    }
+    return outcome;
   } finally {
     clearTimeout(timer);
   }

@@ -84,22 +84,23 @@ export interface RegionAsk<T> {
   defectsOf?: (value: T) => string[];
   /** Refusals the next region would give too, besides "not due yet" (default: none). */
   finalRefusal?: (result: Extract<OriginResult<T>, { ok: false }>) => boolean;
+  /** Lets go of an answer that is not served (a late or losing region's stream). */
+  discard?: (value: T) => void;
 }
 
 /**
  * Ask the home region, and the next when the home one fails, misses `dueAtMs` + REGION_TIMEOUT_MS,
  * or answers with a missing or defective copy; the best answer wins (edge/four-candidates.ts).
  */
-export function chooseRegion<T>(
-  c: Ctx,
-  { dueAtMs, ask, defectsOf = () => [], finalRefusal }: RegionAsk<T>,
-): Promise<Chosen<T>> {
+export function chooseRegion<T>(c: Ctx, request: RegionAsk<T>): Promise<Chosen<T>> {
+  const { dueAtMs, ask, defectsOf = () => [], finalRefusal, discard } = request;
   const env = c.env;
   const now = Date.now();
   return chooseAcrossRegions<T>({
     regions: regionsFor(env, c.req.raw),
     ask,
     defectsOf,
+    discard,
     // Not due yet is the same answer everywhere: the same clock rules every region.
     refusalIsFinal: (r) => r.fact?.state === 'early' || (finalRefusal?.(r) ?? false),
     deadlineAt: Math.max(now, dueAtMs ?? now) + regionTimeoutMs(env),
