@@ -17,14 +17,11 @@ import { startServe } from '../scripts/serve.ts';
 import { encodeMedia, segmentFor } from '../test/fixtures.ts';
 import { ingestPut, randomEventId } from '../test/ingest-client.ts';
 import { startStaticNginx } from './nginx-static.ts';
+import { pct } from './stats.ts';
 
 const D = defaultEventConfig.segmentDurationMs;
 const ROUNDS = Number(process.env.BENCH_EDGE_MISS_ROUNDS ?? 25);
 const log = (m: string) => console.error(`edge miss bench: ${m}`);
-const pct = (values: number[], p: number) => {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length === 0 ? Number.NaN : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
-};
 const ms = (v: number) => `${v.toFixed(1)} ms`;
 
 const OBJECTS = ['multivariant playlist', 'media playlist', 'MPD', 'init', 'segment'] as const;

@@ -30,6 +30,7 @@ import { startStaticNginx } from './nginx-static.ts';
 import { cpuOf, descendants } from './proc-cpu.ts';
 import { ensureBenchTools } from './system-tools.ts';
 import { type WrkResult, wrk } from './wrk.ts';
+import { pct } from './stats.ts';
 
 const D = defaultEventConfig.segmentDurationMs;
 const CONNECTIONS = 64;
@@ -44,11 +45,6 @@ const PUBLISH_LAG_MS = 200;
 
 const log = (m: string) => console.error(`edge bench: ${m}`);
 const ms = (v: number) => (v >= 100 ? `${v.toFixed(0)} ms` : `${v.toFixed(1)} ms`);
-const pct = (values: number[], p: number) => {
-  if (values.length === 0) return Number.NaN;
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
-};
 
 ensureBenchTools(['wrk', 'nginx']);
 const wrkVersion = () => /wrk (\S+)/.exec(spawnSync('wrk', ['--version'], { encoding: 'utf8' }).stdout)?.[1] ?? '?';

@@ -20,6 +20,7 @@ import { defaultEventConfig } from '../contract/event-config.ts';
 import { startServe } from '../scripts/serve.ts';
 import { DEV_OPERATOR_TOKEN, ingestPut, randomEventId } from '../test/ingest-client.ts';
 import { encodeMedia, liveK, segmentFor } from '../test/fixtures.ts';
+import { pct } from './stats.ts';
 
 const D = defaultEventConfig.segmentDurationMs;
 const TRIALS = Number(process.env.BENCH_FAILOVER_TRIALS ?? 30);
@@ -27,10 +28,6 @@ const REGION_DOWN_MS = 1000;
 const operator = { authorization: `Bearer ${DEV_OPERATOR_TOKEN}` };
 const log = (m: string) => console.error(`failover bench: ${m}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (values: number[], p: number) => {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
-};
 const ms = (v: number) => (v >= 100 ? `${v.toFixed(0)} ms` : `${v.toFixed(1)} ms`);
 
 const served = await startServe({

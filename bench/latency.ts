@@ -459,8 +459,15 @@ try {
         : 'hls.js (lowLatencyMode, maxLiveSyncPlaybackRate 1.5) on LL-HLS'
       : `${r.player === 'dash' ? 'dash.js' : 'hls.js'}${r.liveSync ? ` (liveSyncDuration ${r.liveSync})` : ' (defaults)'}${r.warm ? ', another viewer watching' : ''}`;
   const cell = (row: Row, pick: (t: Trial) => number) => sec(median(results.get(row)!.map(pick)));
-  const find = (stack: Row['stack'], player: Row['player'], liveSync?: number) =>
-    rows.find((r) => r.stack === stack && r.player === player && r.liveSync === liveSync && !r.low && !r.warm)!;
+  /** The standard-latency row of a stack and player: cold unless `warm`, player defaults unless liveSync. */
+  const find = (
+    stack: Row['stack'],
+    player: Row['player'],
+    { liveSync, warm }: { liveSync?: number; warm?: boolean } = {},
+  ) =>
+    rows.find(
+      (r) => r.stack === stack && r.player === player && r.liveSync === liveSync && !r.low && !r.warm === !warm,
+    )!;
 
   if (only) {
     log('BENCH_LATENCY_ROWS: a subset of rows, no table');
@@ -493,8 +500,8 @@ try {
         ['hls', undefined],
         ['hls', D / 1000],
       ] as const) {
-        const b = find('bucket', player, liveSync);
-        const o = find('ours', player, liveSync);
+        const b = find('bucket', player, { liveSync });
+        const o = find('ours', player, { liveSync });
         console.log(`| ${label(b)} ${name} | ${cell(b, pick)} | ${cell(o, pick)} | ${better(b, o, pick)} |`);
       }
     }
@@ -503,15 +510,13 @@ try {
     );
     console.log('| player, another viewer watching | static bucket (ffmpeg + nginx) | ours | ours better |');
     console.log('| --- | --- | --- | --- |');
-    const warmOf = (stack: Row['stack'], player: Row['player']) =>
-      rows.find((r) => r.warm && r.stack === stack && r.player === player)!;
     for (const [name, pick] of [
       ['live latency', (t: Trial) => t.latencyS],
       ['startup', (t: Trial) => t.startupS],
     ] as const) {
       for (const player of ['dash', 'hls'] as const) {
-        const b = warmOf('bucket', player);
-        const o = warmOf('ours', player);
+        const b = find('bucket', player, { warm: true });
+        const o = find('ours', player, { warm: true });
         console.log(
           `| ${player === 'dash' ? 'dash.js' : 'hls.js'} (defaults) ${name} | ${cell(b, pick)} | ${cell(o, pick)} | ${better(b, o, pick)} |`,
         );

@@ -14,14 +14,11 @@ import { defaultEventConfig } from '../contract/event-config.ts';
 import { encodeMedia, partsFor, segmentFor } from '../test/fixtures.ts';
 import { ingestPut } from '../test/ingest-client.ts';
 import { startWranglerDev } from '../test/wrangler-dev.ts';
+import { pct } from './stats.ts';
 
 const D = defaultEventConfig.segmentDurationMs;
 const N = 4;
 const ROUNDS = Number(process.env.BENCH_LL_ROUNDS ?? 40);
-const pct = (values: number[], p: number) => {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
-};
 const ms = (v: number) => `${v.toFixed(1)} ms`;
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 

@@ -25,6 +25,7 @@ import { defaultEventConfig } from '../contract/event-config.ts';
 import { encodeMedia, liveK, segmentFor } from '../test/fixtures.ts';
 import { ingestPut } from '../test/ingest-client.ts';
 import { freePort, startWranglerDev } from '../test/wrangler-dev.ts';
+import { pct } from './stats.ts';
 
 const D = defaultEventConfig.segmentDurationMs;
 const ROUNDS: Record<string, number> = {
@@ -42,10 +43,6 @@ interface Target {
   readUrl(path: string): string;
 }
 
-const pct = (values: number[], p: number) => {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
-};
 const ms = (v: number) => `${v.toFixed(1)} ms`;
 
 async function publishToReadable(t: Target, prefix: string, segments: Uint8Array[], firstK: number): Promise<number[]> {

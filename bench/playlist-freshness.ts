@@ -19,6 +19,7 @@ import { defaultEventConfig } from '../contract/event-config.ts';
 import { startServe } from '../scripts/serve.ts';
 import { encodeMedia, segmentFor } from '../test/fixtures.ts';
 import { DEV_OPERATOR_TOKEN, ingestPut, randomEventId } from '../test/ingest-client.ts';
+import { pct } from './stats.ts';
 
 const D = defaultEventConfig.segmentDurationMs;
 const PUBLISH_DELAY_MS = 300;
@@ -28,10 +29,6 @@ const POLL_MS = 100;
 const TRACKS = ['v1', 'v2'] as const;
 const log = (m: string) => console.error(`playlist freshness bench: ${m}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (values: number[], p: number) => {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length === 0 ? Number.NaN : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
-};
 const ms = (v: number) => `${Math.round(v)} ms`;
 
 const served = await startServe({ port: 0, persistTo: null, logTo: 'stderr' });
